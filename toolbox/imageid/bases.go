@@ -1,0 +1,82 @@
+package imageid
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
+)
+
+// Bases lists the images a Dockerfile starts FROM or copies --from, in order
+// and without repeats, after expanding the ARGs before the first FROM with
+// args. Build stages and scratch are not images.
+func Bases(dockerfile []byte, args map[string]string) ([]string, error) {
+	res, err := parser.Parse(bytes.NewReader(dockerfile))
+	if err != nil {
+		return nil, fmt.Errorf("parsing Dockerfile: %w", err)
+	}
+	stages, metaArgs, err := instructions.Parse(res.AST, nil)
+	if err != nil {
+		return nil, fmt.Errorf("parsing Dockerfile: %w", err)
+	}
+	lex := shell.NewLex(res.EscapeToken)
+	env := shell.EnvsFromSlice(metaEnv(metaArgs, args))
+	b := &baseList{stages: map[string]bool{}, seen: map[string]bool{}}
+	for i, st := range stages {
+		from, _, err := lex.ProcessWord(st.BaseName, env)
+		if err != nil {
+			return nil, fmt.Errorf("expanding FROM %s: %w", st.BaseName, err)
+		}
+		b.add(from)
+		b.copiesFrom(st, lex, env)
+		b.stages[strings.ToLower(st.Name)] = true
+		b.stages[strconv.Itoa(i)] = true
+	}
+	return b.refs, nil
+}
+
+type baseList struct {
+	stages map[string]bool
+	seen   map[string]bool
+	refs   []string
+}
+
+func (b *baseList) add(ref string) {
+	if ref == "" || ref == "scratch" || b.stages[strings.ToLower(ref)] || b.seen[ref] {
+		return
+	}
+	b.seen[ref] = true
+	b.refs = append(b.refs, ref)
+}
+
+// copiesFrom adds the images that COPY --from names in stage.
+func (b *baseList) copiesFrom(st instructions.Stage, lex *shell.Lex, env shell.EnvGetter) {
+	for _, cmd := range st.Commands {
+		if c, ok := cmd.(*instructions.CopyCommand); ok && c.From != "" {
+			from, _, err := lex.ProcessWord(c.From, env)
+			if err == nil {
+				b.add(from)
+			}
+		}
+	}
+}
+
+// metaEnv is the environment FROM lines expand in: the ARGs declared before
+// the first FROM, with their defaults overridden by the build args.
+func metaEnv(metaArgs []instructions.ArgCommand, args map[string]string) []string {
+	var env []string
+	for _, a := range metaArgs {
+		for _, kv := range a.Args {
+			if v, ok := args[kv.Key]; ok {
+				env = append(env, kv.Key+"="+v)
+			} else if kv.Value != nil {
+				env = append(env, kv.Key+"="+*kv.Value)
+			}
+		}
+	}
+	return env
+}

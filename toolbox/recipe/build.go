@@ -1,0 +1,253 @@
+package recipe
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/distribution/reference"
+	units "github.com/docker/go-units"
+)
+
+var (
+	// A project or tool name becomes a component of an image name.
+	namePattern    = regexp.MustCompile(`^[a-z0-9]+(?:[._-][a-z0-9]+)*$`)
+	commandPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.+-]*$`)
+	envName        = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	envGlob        = regexp.MustCompile(`^[A-Za-z0-9_*?]+$`)
+)
+
+// build turns the type-checked document into a validated Recipe.
+func (p *parser) build() (*Recipe, error) {
+	r := &Recipe{Dir: p.dir}
+	var err error
+	if r.Name, err = p.projectName(); err != nil {
+		return nil, err
+	}
+	if r.Defaults, err = p.run([]string{"defaults"}); err != nil {
+		return nil, err
+	}
+	tools, _ := p.doc["tools"].(map[string]any)
+	if len(tools) == 0 {
+		return nil, p.errAt([]string{"tools"}, "no tools; add a [tools.NAME] table with image = ... or build = ...")
+	}
+	for _, name := range p.inFileOrder("tools", tools) {
+		t, err := p.tool(name, r.Defaults)
+		if err != nil {
+			return nil, err
+		}
+		r.Tools = append(r.Tools, t)
+	}
+	return r, p.uniqueCommands(r)
+}
+
+// inFileOrder sorts the keys of the table at key by where they are written.
+func (p *parser) inFileOrder(key string, table map[string]any) []string {
+	names := make([]string, 0, len(table))
+	for name := range table {
+		names = append(names, name)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		a, b := p.loc.at([]string{key, names[i]}), p.loc.at([]string{key, names[j]})
+		if a != b {
+			return a.Line < b.Line || a.Line == b.Line && a.Col < b.Col
+		}
+		return names[i] < names[j]
+	})
+	return names
+}
+
+func (p *parser) projectName() (string, error) {
+	path := []string{"toolbox", "name"}
+	name, _ := lookup(p.doc, path).(string)
+	switch {
+	case lookup(p.doc, path) == nil:
+		return "", p.errAt(path, `missing; add [toolbox] with name = "your-team"`)
+	case !namePattern.MatchString(name):
+		return "", p.errAt(path, "%q is not a valid name: use lowercase letters, digits and . _ - between them", name)
+	}
+	return name, nil
+}
+
+func (p *parser) tool(name string, defaults Run) (*Tool, error) {
+	at := []string{"tools", name}
+	if !namePattern.MatchString(name) {
+		return nil, p.errAt(at, "%q is not a valid tool name: use lowercase letters, digits and . _ - between them", name)
+	}
+	t := &Tool{Name: name, Commands: []string{name}}
+	t.Description = p.str(at, "description")
+	t.Version = p.str(at, "version")
+	if err := p.source(at, t); err != nil {
+		return nil, err
+	}
+	if err := p.commands(at, t); err != nil {
+		return nil, err
+	}
+	run, err := p.run(at)
+	if err != nil {
+		return nil, err
+	}
+	t.Run = merge(defaults, run)
+	if t.Version == "" {
+		t.Version = deriveVersion(t)
+	}
+	return t, nil
+}
+
+// str reads an optional string key below table.
+func (p *parser) str(table []string, key string) string {
+	s, _ := lookup(p.doc, append(table[:len(table):len(table)], key)).(string)
+	return s
+}
+
+func (p *parser) has(table []string, key string) bool {
+	return lookup(p.doc, append(table[:len(table):len(table)], key)) != nil
+}
+
+func keyPath(table []string, key string) []string {
+	return append(table[:len(table):len(table)], key)
+}
+
+// source reads image, or build with its dockerfile, target and args.
+func (p *parser) source(at []string, t *Tool) error {
+	hasImage, hasBuild := p.has(at, "image"), p.has(at, "build")
+	switch {
+	case hasImage && hasBuild:
+		return p.errAt(keyPath(at, "build"), "a tool has either image or build, not both")
+	case !hasImage && !hasBuild:
+		return p.errAt(at, `needs image = "REFERENCE" (to pull) or build = "DIR" (a build context)`)
+	case hasImage:
+		return p.image(at, t)
+	}
+	return p.buildContext(at, t)
+}
+
+func (p *parser) image(at []string, t *Tool) error {
+	for _, k := range []string{"dockerfile", "target", "args"} {
+		if p.has(at, k) {
+			return p.errAt(keyPath(at, k), "only applies to a tool with build; this one has image")
+		}
+	}
+	t.Image = p.str(at, "image")
+	if _, err := reference.ParseNormalizedNamed(t.Image); err != nil {
+		return p.errAt(keyPath(at, "image"), "%q is not a valid image reference: %v", t.Image, err)
+	}
+	return nil
+}
+
+func (p *parser) buildContext(at []string, t *Tool) error {
+	rel := p.str(at, "build")
+	t.Build = filepath.Join(p.dir, rel)
+	if fi, err := os.Stat(t.Build); err != nil || !fi.IsDir() {
+		return p.errAt(keyPath(at, "build"), "build context %s is not a directory", t.Build)
+	}
+	t.Dockerfile = p.str(at, "dockerfile")
+	if t.Dockerfile == "" {
+		t.Dockerfile = "Dockerfile"
+	}
+	df := filepath.Join(t.Build, t.Dockerfile)
+	if !within(t.Build, df) {
+		return p.errAt(keyPath(at, "dockerfile"), "%s is outside the build context %s", t.Dockerfile, rel)
+	}
+	if _, err := os.Stat(df); err != nil {
+		return p.errAt(keyPath(at, p.keyOr(at, "dockerfile", "build")), "no Dockerfile at %s", df)
+	}
+	t.Target = p.str(at, "target")
+	t.Args = map[string]string{}
+	args, _ := lookup(p.doc, keyPath(at, "args")).(map[string]any)
+	for k, v := range args {
+		if !envName.MatchString(k) {
+			return p.errAt(append(keyPath(at, "args"), k), "not a valid build arg name")
+		}
+		t.Args[k] = v.(string)
+	}
+	return nil
+}
+
+// keyOr returns key when the table sets it, else fallback.
+func (p *parser) keyOr(at []string, key, fallback string) string {
+	if p.has(at, key) {
+		return key
+	}
+	return fallback
+}
+
+func (p *parser) commands(at []string, t *Tool) error {
+	list, set := lookup(p.doc, keyPath(at, "commands")).([]any)
+	if !set {
+		return nil
+	}
+	t.Commands = nil
+	seen := map[string]bool{}
+	for _, v := range list {
+		c := v.(string)
+		if !commandPattern.MatchString(c) {
+			return p.errAt(keyPath(at, "commands"), "%q is not a valid command name", c)
+		}
+		if seen[c] {
+			return p.errAt(keyPath(at, "commands"), "%q is listed twice", c)
+		}
+		seen[c] = true
+		t.Commands = append(t.Commands, c)
+	}
+	return nil
+}
+
+// uniqueCommands rejects a command that two tools provide.
+func (p *parser) uniqueCommands(r *Recipe) error {
+	owner := map[string]*Tool{}
+	for _, t := range r.Tools {
+		for _, c := range t.Commands {
+			if o, dup := owner[c]; dup {
+				return p.errAt(keyPath([]string{"tools", t.Name}, p.keyOr([]string{"tools", t.Name}, "commands", "image")),
+					"command %q is also provided by tool %q; a command belongs to one tool", c, o.Name)
+			}
+			owner[c] = t
+		}
+	}
+	return nil
+}
+
+// deriveVersion shows a built tool's *VERSION build arg, or a pulled tool's
+// tag or digest.
+func deriveVersion(t *Tool) string {
+	if t.Image != "" {
+		if i := strings.LastIndex(t.Image, "@"); i >= 0 {
+			return t.Image[i+1:]
+		}
+		if i := strings.LastIndex(t.Image, ":"); i > strings.LastIndex(t.Image, "/") {
+			return t.Image[i+1:]
+		}
+		return "latest"
+	}
+	keys := make([]string, 0, len(t.Args))
+	for k := range t.Args {
+		if strings.HasSuffix(strings.ToUpper(k), "VERSION") {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	if len(keys) > 0 {
+		return t.Args[keys[0]]
+	}
+	return ""
+}
+
+func within(dir, path string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// size parses a memory size: bytes as an integer, or "512m", "2g".
+func size(v any) (int64, error) {
+	switch v := v.(type) {
+	case int64:
+		return v, nil
+	case string:
+		return units.RAMInBytes(v)
+	}
+	return 0, fmt.Errorf("not a size")
+}

@@ -1,0 +1,109 @@
+package recipe
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Error is a problem in a recipe, at a position and, where it has one, a key.
+type Error struct {
+	File      string
+	Line, Col int
+	Key       string // dotted key path; empty for syntax errors
+	Msg       string
+}
+
+func (e *Error) Error() string {
+	if e.Key == "" {
+		return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg)
+	}
+	return fmt.Sprintf("%s:%d:%d: %s: %s", e.File, e.Line, e.Col, e.Key, e.Msg)
+}
+
+// parser holds what every step of reading one recipe needs.
+type parser struct {
+	file string // as errors name it
+	dir  string // project root
+	loc  locator
+	doc  map[string]any
+}
+
+// Parse decodes and validates src, the recipe at the absolute path abs;
+// errors name the file as display.
+func Parse(abs, display string, src []byte) (*Recipe, error) {
+	p := &parser{file: display, dir: filepath.Dir(abs), loc: locate(string(src))}
+	md, err := toml.Decode(string(src), &p.doc)
+	if err != nil {
+		return nil, p.syntaxError(err)
+	}
+	for _, key := range md.Keys() {
+		if err := p.checkKey(key); err != nil {
+			return nil, err
+		}
+	}
+	r, err := p.build()
+	if err != nil {
+		return nil, err
+	}
+	r.Path = abs
+	return r, nil
+}
+
+func (p *parser) syntaxError(err error) error {
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		return &Error{File: p.file, Line: pe.Position.Line, Col: max(pe.Position.Col, 1), Msg: "invalid TOML: " + pe.Message}
+	}
+	return &Error{File: p.file, Line: 1, Col: 1, Msg: "invalid TOML: " + strings.TrimPrefix(err.Error(), "toml: ")}
+}
+
+// errAt makes an Error for the key at path.
+func (p *parser) errAt(path []string, format string, args ...any) error {
+	at := p.loc.at(path)
+	return &Error{File: p.file, Line: at.Line, Col: at.Col, Key: strings.Join(path, "."), Msg: fmt.Sprintf(format, args...)}
+}
+
+// checkKey rejects a key the schema does not know, or a value of the wrong type.
+func (p *parser) checkKey(key toml.Key) error {
+	path := []string(key)
+	k, valid := expect(path)
+	if k == 0 {
+		return p.unknownKey(path, valid)
+	}
+	v := lookup(p.doc, path)
+	if !fits(k, v) {
+		return p.errAt(path, "must be %s, not %s", kindNames[k], typeName(v))
+	}
+	return nil
+}
+
+func (p *parser) unknownKey(path []string, valid []string) error {
+	where := "at the top level"
+	if len(path) > 1 {
+		where = "in [" + strings.Join(path[:len(path)-1], ".") + "]"
+	}
+	msg := "unknown key " + where
+	if s := suggest(path[len(path)-1], valid); s != "" {
+		msg += fmt.Sprintf("; did you mean %q?", s)
+	} else if len(valid) > 0 {
+		msg += "; valid keys: " + strings.Join(valid, ", ")
+	}
+	return p.errAt(path, "%s", msg)
+}
+
+// lookup returns the decoded value at path, or nil.
+func lookup(doc map[string]any, path []string) any {
+	var v any = doc
+	for _, k := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}

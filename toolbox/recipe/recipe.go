@@ -1,0 +1,144 @@
+// Package recipe reads a team's toolbox.toml: it finds the file, decodes it
+// strictly, applies [defaults] to every tool and validates the result. Every
+// problem is reported as an *Error naming the file, line, column and key.
+package recipe
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+)
+
+// FileName is the recipe's name in a project root.
+const FileName = "toolbox.toml"
+
+// Recipe is a validated toolbox.toml.
+type Recipe struct {
+	Path     string // absolute path of the recipe file
+	Dir      string // project root: the directory holding the recipe
+	Name     string // [toolbox] name: names images and labels
+	Defaults Run    // [defaults]
+	Tools    []*Tool
+}
+
+// Tool is one [tools.NAME] table with [defaults] applied.
+type Tool struct {
+	Name        string
+	Description string
+	Image       string            // a reference to pull; empty for a built tool
+	Build       string            // absolute build context; empty for a pulled tool
+	Dockerfile  string            // path of the Dockerfile relative to Build
+	Target      string            // build stage
+	Args        map[string]string // build args
+	Version     string            // what `tbx ls` shows as its version
+	Commands    []string          // commands the tool provides
+	Run         Run               // how its containers run
+}
+
+// Run holds the keys that shape a tool's containers; [defaults] and each tool
+// share them. Unset booleans are nil so that defaults can be told apart.
+type Run struct {
+	Env        []string // NAME, glob (AZURE_*) or NAME=value
+	Volumes    []string // host-path:container-path[:ro] or volume:container-path
+	Workdir    string
+	Entrypoint []string
+	Network    string
+	User       string // "" (the caller) or "image"
+	SSHAgent   *bool
+	Memory     int64   // bytes; 0 is no limit
+	CPUs       float64 // 0 is no limit
+	Pids       int64   // 0 is no limit
+	ReadOnly   *bool
+	Init       *bool
+	Proxy      *bool  // pass the host's proxy variables (default true)
+	CABundle   string // absolute path of an extra CA bundle
+}
+
+// Flag reads an optional boolean with its default.
+func Flag(b *bool, def bool) bool {
+	if b == nil {
+		return def
+	}
+	return *b
+}
+
+// Tool returns the tool called name, or nil.
+func (r *Recipe) Tool(name string) *Tool {
+	for _, t := range r.Tools {
+		if t.Name == name {
+			return t
+		}
+	}
+	return nil
+}
+
+// Command returns the tool that provides command, or nil.
+func (r *Recipe) Command(command string) *Tool {
+	for _, t := range r.Tools {
+		for _, c := range t.Commands {
+			if c == command {
+				return t
+			}
+		}
+	}
+	return nil
+}
+
+// ToolNames lists the tools' names, sorted.
+func (r *Recipe) ToolNames() []string {
+	names := make([]string, len(r.Tools))
+	for i, t := range r.Tools {
+		names[i] = t.Name
+	}
+	sort.Strings(names)
+	return names
+}
+
+// ErrNotFound is returned by Find when no recipe is above the directory.
+var ErrNotFound = errors.New("no " + FileName + " found")
+
+// Find walks up from dir to the nearest toolbox.toml, as git finds .git.
+func Find(dir string) (string, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		p := filepath.Join(d, FileName)
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
+			return p, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("%w in %s or any parent directory; run `tbx init` to make one, or pass --file", ErrNotFound, dir)
+		}
+	}
+}
+
+// Load reads, decodes and validates the recipe at path.
+func Load(path string) (*Recipe, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	src, err := os.ReadFile(abs)
+	if err != nil {
+		return nil, fmt.Errorf("reading recipe: %w", err)
+	}
+	return Parse(abs, displayName(abs), src)
+}
+
+// displayName is how errors name the file: relative to the working directory
+// when that is shorter.
+func displayName(abs string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return abs
+	}
+	rel, err := filepath.Rel(wd, abs)
+	if err != nil || len(rel) >= len(abs) {
+		return abs
+	}
+	return rel
+}

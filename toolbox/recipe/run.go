@@ -1,0 +1,182 @@
+package recipe
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// run reads the container keys of the table at `at` ([defaults] or a tool).
+func (p *parser) run(at []string) (Run, error) {
+	var r Run
+	var err error
+	if r.Env, err = p.env(at); err != nil {
+		return r, err
+	}
+	if r.Volumes, err = p.volumes(at); err != nil {
+		return r, err
+	}
+	r.Workdir = p.str(at, "workdir")
+	if r.Workdir != "" && !strings.HasPrefix(r.Workdir, "/") {
+		return r, p.errAt(keyPath(at, "workdir"), "%q must be an absolute path in the container", r.Workdir)
+	}
+	r.Entrypoint = p.strings(at, "entrypoint")
+	r.Network = p.str(at, "network")
+	r.User = p.str(at, "user")
+	if r.User != "" && r.User != "caller" && r.User != "image" && r.User != "root" {
+		return r, p.errAt(keyPath(at, "user"), `%q is not one of "caller" (the default), "image", "root"`, r.User)
+	}
+	r.SSHAgent, r.ReadOnly = p.flag(at, "ssh_agent"), p.flag(at, "read_only")
+	r.Init, r.Proxy = p.flag(at, "init"), p.flag(at, "proxy")
+	if err := p.limits(at, &r); err != nil {
+		return r, err
+	}
+	if ca := p.str(at, "ca_bundle"); ca != "" {
+		r.CABundle = p.hostPath(ca)
+		if fi, err := os.Stat(r.CABundle); err != nil || fi.IsDir() {
+			return r, p.errAt(keyPath(at, "ca_bundle"), "no CA bundle file at %s", r.CABundle)
+		}
+	}
+	return r, nil
+}
+
+func (p *parser) limits(at []string, r *Run) error {
+	if v := lookup(p.doc, keyPath(at, "memory")); v != nil {
+		n, err := size(v)
+		if err != nil || n < 6*1024*1024 {
+			return p.errAt(keyPath(at, "memory"), "%v is not a memory limit of at least 6m (write it as \"512m\" or \"2g\")", v)
+		}
+		r.Memory = n
+	}
+	if v := lookup(p.doc, keyPath(at, "cpus")); v != nil {
+		r.CPUs = toFloat(v)
+		if r.CPUs <= 0 {
+			return p.errAt(keyPath(at, "cpus"), "%v is not a positive number of CPUs", v)
+		}
+	}
+	if v, ok := lookup(p.doc, keyPath(at, "pids")).(int64); ok {
+		if v <= 0 {
+			return p.errAt(keyPath(at, "pids"), "%d is not a positive process limit", v)
+		}
+		r.Pids = v
+	}
+	return nil
+}
+
+func toFloat(v any) float64 {
+	switch v := v.(type) {
+	case int64:
+		return float64(v)
+	case float64:
+		return v
+	}
+	return 0
+}
+
+func (p *parser) flag(at []string, key string) *bool {
+	if b, ok := lookup(p.doc, keyPath(at, key)).(bool); ok {
+		return &b
+	}
+	return nil
+}
+
+// strings reads a string or list of strings.
+func (p *parser) strings(at []string, key string) []string {
+	switch v := lookup(p.doc, keyPath(at, key)).(type) {
+	case string:
+		return []string{v}
+	case []any:
+		out := make([]string, len(v))
+		for i, s := range v {
+			out[i] = s.(string)
+		}
+		return out
+	}
+	return nil
+}
+
+func (p *parser) env(at []string) ([]string, error) {
+	list := p.strings(at, "env")
+	for _, e := range list {
+		name, _, fixed := strings.Cut(e, "=")
+		ok := envName.MatchString(name) || !fixed && envGlob.MatchString(name)
+		if !ok {
+			return nil, p.errAt(keyPath(at, "env"), "%q is not NAME, a glob such as AZURE_*, or NAME=value", name)
+		}
+	}
+	return list, nil
+}
+
+// volumes reads SOURCE:TARGET[:ro|rw] entries, making host sources absolute.
+func (p *parser) volumes(at []string) ([]string, error) {
+	list := p.strings(at, "volumes")
+	for i, v := range list {
+		parts := strings.Split(v, ":")
+		bad := len(parts) < 2 || len(parts) > 3 || parts[0] == "" || !strings.HasPrefix(parts[1], "/") ||
+			len(parts) == 3 && parts[2] != "ro" && parts[2] != "rw"
+		if bad {
+			return nil, p.errAt(keyPath(at, "volumes"), "%q is not SOURCE:/container/path[:ro]", v)
+		}
+		if isHostPath(parts[0]) {
+			parts[0] = p.hostPath(parts[0])
+		} else if !namePattern.MatchString(parts[0]) {
+			return nil, p.errAt(keyPath(at, "volumes"), "%q is neither a host path (/, ./, ~) nor a volume name", parts[0])
+		}
+		list[i] = strings.Join(parts, ":")
+	}
+	return list, nil
+}
+
+func isHostPath(s string) bool {
+	return strings.HasPrefix(s, "/") || strings.HasPrefix(s, ".") || strings.HasPrefix(s, "~")
+}
+
+// hostPath expands ~ and makes a path relative to the recipe absolute.
+func (p *parser) hostPath(s string) string {
+	if s == "~" || strings.HasPrefix(s, "~/") {
+		home, _ := os.UserHomeDir()
+		return filepath.Join(home, s[1:])
+	}
+	if filepath.IsAbs(s) {
+		return filepath.Clean(s)
+	}
+	return filepath.Join(p.dir, s)
+}
+
+// merge applies a tool's own keys over the defaults; lists add up.
+func merge(d, t Run) Run {
+	m := d
+	m.Env = append(append([]string{}, d.Env...), t.Env...)
+	m.Volumes = append(append([]string{}, d.Volumes...), t.Volumes...)
+	pick(&m.Workdir, t.Workdir)
+	pick(&m.Network, t.Network)
+	pick(&m.User, t.User)
+	pick(&m.CABundle, t.CABundle)
+	if t.Entrypoint != nil {
+		m.Entrypoint = t.Entrypoint
+	}
+	for _, b := range []struct {
+		dst **bool
+		src *bool
+	}{{&m.SSHAgent, t.SSHAgent}, {&m.ReadOnly, t.ReadOnly}, {&m.Init, t.Init}, {&m.Proxy, t.Proxy}} {
+		if b.src != nil {
+			*b.dst = b.src
+		}
+	}
+	if t.Memory != 0 {
+		m.Memory = t.Memory
+	}
+	if t.CPUs != 0 {
+		m.CPUs = t.CPUs
+	}
+	if t.Pids != 0 {
+		m.Pids = t.Pids
+	}
+	return m
+}
+
+func pick(dst *string, src string) {
+	if src != "" {
+		*dst = src
+	}
+}
