@@ -1,0 +1,127 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"syscall"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/tbx-dev/tbx/toolbox/acquire"
+	"github.com/tbx-dev/tbx/toolbox/engine"
+	"github.com/tbx-dev/tbx/toolbox/exit"
+	"github.com/tbx-dev/tbx/toolbox/recipe"
+)
+
+// lowDisk is the free space under which doctor warns.
+const lowDisk = 5 << 30
+
+func doctorCommand(s *Streams) *ucli.Command {
+	return &ucli.Command{
+		Name:  "doctor",
+		Usage: "check the Engine, the recipe and every tool, and say what to do about each problem",
+		Action: func(c *ucli.Context) error {
+			return runDoctor(c, s)
+		},
+	}
+}
+
+// report prints one check a line: ok, or the problem and what to do.
+type report struct {
+	out      io.Writer
+	problems int
+}
+
+func (r *report) ok(format string, args ...any) {
+	fmt.Fprintf(r.out, "ok    "+format+"\n", args...)
+}
+
+func (r *report) fail(what, todo string) {
+	r.problems++
+	fmt.Fprintf(r.out, "FAIL  %s\n      → %s\n", what, todo)
+}
+
+func runDoctor(c *ucli.Context, s *Streams) error {
+	r := &report{out: s.Out}
+	e := checkEngine(c.Context, r)
+	rec := checkRecipe(c, r)
+	if e != nil && rec != nil {
+		checkTools(c.Context, r, acquire.New(e, rec, io.Discard, 0, 0), rec)
+	}
+	if e != nil {
+		checkDisk(c.Context, r, e)
+		e.Close()
+	}
+	if r.problems > 0 {
+		return exit.Errorf(1, "doctor found %d problem(s)", r.problems)
+	}
+	return nil
+}
+
+type closingEngine interface {
+	engine.Engine
+	Close() error
+}
+
+func checkEngine(ctx context.Context, r *report) closingEngine {
+	e, err := engine.Connect(ctx)
+	if err != nil {
+		r.fail(err.Error(), "start the Docker Engine, or point DOCKER_HOST at one")
+		return nil
+	}
+	v, err := e.ServerVersion(ctx)
+	if err != nil {
+		r.fail("the Engine answers but not its version: "+err.Error(), "check the Engine's logs")
+		return e
+	}
+	r.ok("Engine %s at %s (API %s, tbx speaks %s)", v.Version, e.DaemonHost(), v.APIVersion, e.ClientVersion())
+	return e
+}
+
+func checkRecipe(c *ucli.Context, r *report) *recipe.Recipe {
+	rec, err := loadRecipe(c)
+	if err != nil {
+		r.fail(err.Error(), "fix the recipe; docs/recipe.md lists every key")
+		return nil
+	}
+	r.ok("recipe %s: project %q, %d tools", rec.Path, rec.Name, len(rec.Tools))
+	return rec
+}
+
+func checkTools(ctx context.Context, r *report, m *acquire.Manager, rec *recipe.Recipe) {
+	sts, err := m.Inspect(ctx, rec.Tools)
+	if err != nil {
+		r.fail(err.Error(), "fix the tool's build context")
+		return
+	}
+	for _, st := range sts {
+		switch {
+		case len(st.Missing) > 0:
+			r.fail(fmt.Sprintf("tool %s: base image %v is not on the Engine", st.Tool.Name, st.Missing), "run `tbx prepare` to pull it, or load it (docker load / docker import)")
+		case st.State == acquire.Ready:
+			r.ok("tool %s: ready (%s)", st.Tool.Name, st.Ref)
+		default:
+			r.fail(fmt.Sprintf("tool %s: %s (%s)", st.Tool.Name, st.State, st.Ref), "run `tbx prepare`")
+		}
+	}
+}
+
+func checkDisk(ctx context.Context, r *report, e engine.Engine) {
+	info, err := e.Info(ctx)
+	if err != nil {
+		r.fail("reading the Engine's info: "+err.Error(), "check the Engine's logs")
+		return
+	}
+	var fs syscall.Statfs_t
+	if err := syscall.Statfs(info.DockerRootDir, &fs); err != nil {
+		r.ok("free disk: unknown (%s is not on this machine)", info.DockerRootDir)
+		return
+	}
+	free := fs.Bavail * uint64(fs.Bsize)
+	if free < lowDisk {
+		r.fail(fmt.Sprintf("only %.1f GiB free under %s", float64(free)/(1<<30), info.DockerRootDir), "free some space: `tbx gc`, `docker system prune`")
+		return
+	}
+	r.ok("free disk: %.1f GiB under %s", float64(free)/(1<<30), info.DockerRootDir)
+}

@@ -1,0 +1,98 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/tbx-dev/tbx/toolbox/acquire"
+)
+
+type lsOptions struct {
+	JSON bool
+}
+
+func lsCommand(s *Streams) *ucli.Command {
+	return &ucli.Command{
+		Name:  "ls",
+		Usage: "list the recipe's tools: commands, source, version and state",
+		Flags: []ucli.Flag{&ucli.BoolFlag{Name: "json", Usage: "print JSON"}},
+		Action: func(c *ucli.Context) error {
+			p, err := openProject(c, s)
+			if err != nil {
+				return err
+			}
+			defer p.close()
+			return runLs(c.Context, p, lsOptions{JSON: c.Bool("json")}, s)
+		},
+	}
+}
+
+// lsEntry is one tool in `tbx ls --json`.
+type lsEntry struct {
+	Tool     string   `json:"tool"`
+	Commands []string `json:"commands"`
+	Source   string   `json:"source"` // "build" or "image"
+	From     string   `json:"from"`   // the build context (relative to the recipe) or image reference
+	Version  string   `json:"version,omitempty"`
+	Image    string   `json:"image"` // what runs
+	State    string   `json:"state"`
+}
+
+func runLs(ctx context.Context, p *project, opts lsOptions, s *Streams) error {
+	sts, err := p.manager.Inspect(ctx, p.recipe.Tools)
+	if err != nil {
+		return err
+	}
+	entries := make([]lsEntry, len(sts))
+	for i, st := range sts {
+		entries[i] = entryOf(p, st)
+	}
+	if opts.JSON {
+		enc := json.NewEncoder(s.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(entries)
+	}
+	tw := tabwriter.NewWriter(s.Out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TOOL\tCOMMANDS\tSOURCE\tVERSION\tSTATE")
+	for _, e := range entries {
+		fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\t%s\n", e.Tool, strings.Join(e.Commands, ","), e.Source, e.From, orDash(e.Version), e.State)
+	}
+	return tw.Flush()
+}
+
+func entryOf(p *project, st acquire.Status) lsEntry {
+	t := st.Tool
+	e := lsEntry{Tool: t.Name, Commands: t.Commands, Version: t.Version, Image: st.Ref, State: string(st.State)}
+	if e.Commands == nil {
+		e.Commands = []string{}
+	}
+	if t.Image != "" {
+		e.Source, e.From = "image", t.Image
+	} else {
+		e.Source, e.From = "build", relTo(p.recipe.Dir, t.Build)
+	}
+	if e.Version == "" {
+		e.Version = st.Ref[strings.LastIndex(st.Ref, ":")+1:]
+	}
+	return e
+}
+
+func relTo(dir, path string) string {
+	if rel, err := filepath.Rel(dir, path); err == nil {
+		return rel
+	}
+	return path
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

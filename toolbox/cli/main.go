@@ -1,0 +1,101 @@
+// Package cli is tbx's command line: it parses flags into options, calls the
+// core and maps every error to one line on stderr and an exit code.
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/tbx-dev/tbx/toolbox/exit"
+)
+
+// Version is tbx's version, set at link time.
+var Version = "dev"
+
+// Main runs tbx with args and returns its exit code; nothing below it exits.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	s := &Streams{In: stdin, Out: stdout, Err: stderr}
+	err := run(args, s)
+	if err != nil && !exit.Silent(err) {
+		fmt.Fprintf(stderr, "tbx: %v\n", err)
+	}
+	return exit.Code(err)
+}
+
+func run(args []string, s *Streams) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error: %v; please report it", r)
+		}
+	}()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return newApp(s).RunContext(ctx, args)
+}
+
+func newApp(s *Streams) *ucli.App {
+	app := &ucli.App{
+		Name:            "tbx",
+		Usage:           "run a team's pinned DevOps tools in throwaway containers",
+		Version:         Version,
+		Writer:          s.Out,
+		ErrWriter:       s.Err,
+		HideHelpCommand: true,
+		Flags:           globalFlags(),
+		Commands:        commands(s),
+		ExitErrHandler:  func(*ucli.Context, error) {},
+		OnUsageError:    usageError,
+		Action:          unknownCommand,
+	}
+	for _, c := range app.Commands {
+		c.OnUsageError = usageError
+	}
+	return app
+}
+
+func globalFlags() []ucli.Flag {
+	return []ucli.Flag{
+		&ucli.StringFlag{Name: "file", Aliases: []string{"f"}, EnvVars: []string{"TBX_FILE"}, Usage: "the recipe (default: the nearest toolbox.toml upwards)"},
+		&ucli.StringFlag{Name: "progress", EnvVars: []string{"TBX_PROGRESS"}, Value: "auto", Usage: "progress output: auto, tty or plain"},
+	}
+}
+
+func commands(s *Streams) []*ucli.Command {
+	return []*ucli.Command{
+		lsCommand(s),
+		buildCommand(s),
+		pullCommand(s),
+		prepareCommand(s),
+		doctorCommand(s),
+		versionCommand(s),
+	}
+}
+
+func usageError(c *ucli.Context, err error, _ bool) error {
+	name := "tbx"
+	if c.Command != nil && c.Command.Name != "" {
+		name += " " + c.Command.Name
+	}
+	return exit.Errorf(exit.Launcher, "%v; see `%s --help`", err, name)
+}
+
+func unknownCommand(c *ucli.Context) error {
+	if c.NArg() == 0 {
+		return ucli.ShowAppHelp(c)
+	}
+	name := c.Args().First()
+	var names []string
+	for _, cmd := range c.App.Commands {
+		names = append(names, cmd.Name)
+	}
+	sort.Strings(names)
+	return exit.Errorf(exit.Launcher, "unknown command %q; commands: %s (see `tbx --help`)", name, strings.Join(names, ", "))
+}

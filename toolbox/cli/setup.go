@@ -1,0 +1,68 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/tbx-dev/tbx/toolbox/acquire"
+	"github.com/tbx-dev/tbx/toolbox/engine"
+	"github.com/tbx-dev/tbx/toolbox/recipe"
+)
+
+// loadRecipe reads the recipe named by --file, or the nearest one upwards.
+func loadRecipe(c *ucli.Context) (*recipe.Recipe, error) {
+	path := c.String("file")
+	if path == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, fmt.Errorf("finding the working directory: %w", err)
+		}
+		if path, err = recipe.Find(wd); err != nil {
+			return nil, err
+		}
+	}
+	return recipe.Load(path)
+}
+
+// project is what most commands need: the recipe, the Engine and a manager.
+type project struct {
+	recipe  *recipe.Recipe
+	engine  engine.Engine
+	manager *acquire.Manager
+	close   func()
+}
+
+func openProject(c *ucli.Context, s *Streams) (*project, error) {
+	r, err := loadRecipe(c)
+	if err != nil {
+		return nil, err
+	}
+	e, err := engine.Connect(c.Context)
+	if err != nil {
+		return nil, err
+	}
+	d, _ := fd(s.Err)
+	m := acquire.New(e, r, s.Err, s.progressMode(c.String("progress")), d)
+	return &project{recipe: r, engine: e, manager: m, close: func() { e.Close() }}, nil
+}
+
+// pickTools returns the named tools, or all of them when names is empty.
+func pickTools(r *recipe.Recipe, names []string) ([]*recipe.Tool, error) {
+	if len(names) == 0 {
+		return r.Tools, nil
+	}
+	var out []*recipe.Tool
+	for _, n := range names {
+		t := r.Tool(n)
+		if t == nil {
+			if o := r.Command(n); o != nil {
+				return nil, fmt.Errorf("%q is a command of tool %q, not a tool; tools: %v", n, o.Name, r.ToolNames())
+			}
+			return nil, fmt.Errorf("no tool %q in %s; tools: %v", n, r.Path, r.ToolNames())
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}

@@ -1,0 +1,45 @@
+package cli
+
+import (
+	"io"
+	"os"
+
+	"github.com/mattn/go-isatty"
+
+	"github.com/tbx-dev/tbx/toolbox/progress"
+)
+
+// Streams are the process's standard streams, injected so that tests can
+// drive tbx in-process.
+type Streams struct {
+	In       io.Reader
+	Out, Err io.Writer
+}
+
+// fd returns the descriptor behind a stream, if it is a file.
+func fd(v any) (uintptr, bool) {
+	f, ok := v.(*os.File)
+	if !ok {
+		return 0, false
+	}
+	return f.Fd(), true
+}
+
+func isTerminal(v any) bool {
+	d, ok := fd(v)
+	return ok && (isatty.IsTerminal(d) || isatty.IsCygwinTerminal(d))
+}
+
+// progressMode picks how builds and pulls are shown on stderr.
+func (s *Streams) progressMode(setting string) progress.Mode {
+	switch setting {
+	case "plain":
+		return progress.Plain
+	case "tty":
+		return progress.Live
+	}
+	if isTerminal(s.Err) && os.Getenv("TERM") != "dumb" {
+		return progress.Live
+	}
+	return progress.Plain
+}

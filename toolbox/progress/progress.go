@@ -1,0 +1,160 @@
+// Package progress renders the Engine's build and pull streams on stderr: a
+// live display on a terminal, plain "tbx:"-prefixed lines otherwise.
+package progress
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/docker/docker/pkg/jsonmessage"
+)
+
+// Mode is how a stream is shown.
+type Mode int
+
+const (
+	// Plain prints each line with a prefix: for logs and CI.
+	Plain Mode = iota
+	// Live redraws one status line on a terminal.
+	Live
+	// Quiet shows nothing while the stream runs (several streams at once on
+	// a terminal would garble each other); failures still show their tail.
+	Quiet
+)
+
+// TailLines is how much of a failed build's log is kept to show.
+const TailLines = 30
+
+// Writer serialises output of concurrent streams onto one stderr.
+type Writer struct {
+	mu  sync.Mutex
+	out io.Writer
+}
+
+// NewWriter wraps w for concurrent use.
+func NewWriter(w io.Writer) *Writer { return &Writer{out: w} }
+
+// Printf writes one message line, prefixed "tbx: ".
+func (w *Writer) Printf(format string, args ...any) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	fmt.Fprintf(w.out, "tbx: "+format+"\n", args...)
+}
+
+func (w *Writer) status(line string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	fmt.Fprintf(w.out, "\r\x1b[2K%s", line)
+}
+
+// Out is the underlying writer, for renderers that need it whole.
+func (w *Writer) Out() io.Writer { return w.out }
+
+// BuildResult is what a build stream told.
+type BuildResult struct {
+	ImageID string   // from the stream's aux message
+	Tail    []string // the last lines of the log
+}
+
+// Build reads a build stream to its end. A build error comes back as the
+// error, with the log's tail in the result.
+func Build(r io.Reader, w *Writer, mode Mode, name string) (BuildResult, error) {
+	var res BuildResult
+	tail := &ring{max: TailLines}
+	dec := json.NewDecoder(r)
+	defer func() {
+		if mode == Live {
+			w.status("")
+		}
+	}()
+	for {
+		var m jsonmessage.JSONMessage
+		if err := dec.Decode(&m); errors.Is(err, io.EOF) {
+			return res, nil
+		} else if err != nil {
+			return res, fmt.Errorf("reading the build stream: %w", err)
+		}
+		if m.Error != nil {
+			res.Tail = tail.lines
+			return res, errors.New(strings.TrimSpace(m.Error.Message))
+		}
+		if m.Aux != nil {
+			var aux struct{ ID string }
+			if json.Unmarshal(*m.Aux, &aux) == nil && aux.ID != "" {
+				res.ImageID = aux.ID
+			}
+		}
+		for _, line := range splitLines(m.Stream + m.Status) {
+			tail.add(line)
+			show(w, mode, name, line)
+		}
+	}
+}
+
+func show(w *Writer, mode Mode, name, line string) {
+	switch mode {
+	case Plain:
+		w.Printf("%s: %s", name, line)
+	case Live:
+		if strings.HasPrefix(line, "Step ") || strings.HasPrefix(line, "Successfully") {
+			w.status(fmt.Sprintf("tbx: %s: %s", name, clip(line, 100)))
+		}
+	}
+}
+
+// Pull reads a pull stream to its end.
+func Pull(r io.Reader, w *Writer, mode Mode, fd uintptr, name string) error {
+	if mode == Live {
+		return jsonmessage.DisplayJSONMessagesStream(r, w.Out(), fd, true, nil)
+	}
+	dec := json.NewDecoder(r)
+	for {
+		var m jsonmessage.JSONMessage
+		if err := dec.Decode(&m); errors.Is(err, io.EOF) {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("reading the pull stream: %w", err)
+		}
+		if m.Error != nil {
+			return errors.New(strings.TrimSpace(m.Error.Message))
+		}
+		// Byte counts would flood a log; layer states and the digest are enough.
+		if mode == Plain && m.Progress == nil && m.Status != "" {
+			w.Printf("%s: %s", name, strings.TrimSpace(strings.TrimSpace(m.ID+" "+m.Status)))
+		}
+	}
+}
+
+func splitLines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(strings.ReplaceAll(s, "\r", "\n"), "\n") {
+		if l = strings.TrimRight(l, " \t"); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-1] + "…"
+}
+
+// ring keeps the last max lines.
+type ring struct {
+	max   int
+	lines []string
+}
+
+func (r *ring) add(l string) {
+	r.lines = append(r.lines, l)
+	if len(r.lines) > r.max {
+		r.lines = r.lines[len(r.lines)-r.max:]
+	}
+}
