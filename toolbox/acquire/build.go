@@ -15,7 +15,8 @@ import (
 )
 
 // build builds st's tool from its context and tags it with its hash.
-func (m *Manager) build(ctx context.Context, st Status, mode progress.Mode) (Status, error) {
+// force builds without the layer cache.
+func (m *Manager) build(ctx context.Context, st Status, force bool, mode progress.Mode) (Status, error) {
 	t := st.Tool
 	excludes, err := imageid.Excludes(inputs(t))
 	if err != nil {
@@ -28,7 +29,9 @@ func (m *Manager) build(ctx context.Context, st Status, mode progress.Mode) (Sta
 		return st, fmt.Errorf("packing build context %s: %w", t.Build, err)
 	}
 	defer tar.Close()
-	resp, err := m.Engine.ImageBuild(ctx, tar, m.buildOptions(st))
+	opts := m.buildOptions(st)
+	opts.NoCache = force
+	resp, err := m.Engine.ImageBuild(ctx, tar, opts)
 	if err != nil {
 		return st, fmt.Errorf("building %s: %w", st.Ref, err)
 	}

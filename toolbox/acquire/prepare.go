@@ -68,7 +68,7 @@ func (m *Manager) ensureBuilt(ctx context.Context, st Status, force bool, mode p
 		}
 	}
 	m.Out.Printf("%s: building %s from %s", t.Name, st.Ref, t.Build)
-	return m.build(ctx, st, mode)
+	return m.build(ctx, st, force, mode)
 }
 
 func (m *Manager) one(ctx context.Context, t *recipe.Tool) (Status, error) {

@@ -90,10 +90,13 @@ func (l locator) inline(prefix []string, value string, line, col int) {
 	}
 }
 
+// add records where keys and, unless seen before, each of its parents are.
 func (l locator) add(keys []string, line, col int) {
-	k := strings.Join(keys, ".")
-	if _, seen := l[k]; !seen {
-		l[k] = pos{line, col}
+	for n := 1; n <= len(keys); n++ {
+		k := strings.Join(keys[:n], ".")
+		if _, seen := l[k]; !seen {
+			l[k] = pos{line, col}
+		}
 	}
 }
 

@@ -30,12 +30,13 @@ type parser struct {
 	dir  string // project root
 	loc  locator
 	doc  map[string]any
+	src  string
 }
 
 // Parse decodes and validates src, the recipe at the absolute path abs;
 // errors name the file as display.
 func Parse(abs, display string, src []byte) (*Recipe, error) {
-	p := &parser{file: display, dir: filepath.Dir(abs), loc: locate(string(src))}
+	p := &parser{file: display, dir: filepath.Dir(abs), loc: locate(string(src)), src: string(src)}
 	md, err := toml.Decode(string(src), &p.doc)
 	if err != nil {
 		return nil, p.syntaxError(err)
@@ -56,7 +57,8 @@ func Parse(abs, display string, src []byte) (*Recipe, error) {
 func (p *parser) syntaxError(err error) error {
 	var pe toml.ParseError
 	if errors.As(err, &pe) {
-		return &Error{File: p.file, Line: pe.Position.Line, Col: max(pe.Position.Col, 1), Msg: "invalid TOML: " + pe.Message}
+		line, col := lineCol(pe.Position.Start, p.src)
+		return &Error{File: p.file, Line: line, Col: col, Msg: "invalid TOML: " + pe.Message}
 	}
 	return &Error{File: p.file, Line: 1, Col: 1, Msg: "invalid TOML: " + strings.TrimPrefix(err.Error(), "toml: ")}
 }
@@ -70,6 +72,12 @@ func (p *parser) errAt(path []string, format string, args ...any) error {
 // checkKey rejects a key the schema does not know, or a value of the wrong type.
 func (p *parser) checkKey(key toml.Key) error {
 	path := []string(key)
+	// An implicit table such as [tool.az] lists only its full key.
+	for i := 1; i < len(path); i++ {
+		if k, valid := expect(path[:i]); k == 0 {
+			return p.unknownKey(path[:i], valid)
+		}
+	}
 	k, valid := expect(path)
 	if k == 0 {
 		return p.unknownKey(path, valid)
@@ -106,4 +114,12 @@ func lookup(doc map[string]any, path []string) any {
 		v = m[k]
 	}
 	return v
+}
+
+// lineCol turns a byte offset into a 1-based line and column.
+func lineCol(offset int, src string) (int, int) {
+	offset = min(max(offset, 0), len(src))
+	before := src[:offset]
+	line := strings.Count(before, "\n") + 1
+	return line, offset - strings.LastIndex(before, "\n")
 }

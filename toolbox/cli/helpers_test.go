@@ -1,0 +1,53 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// result is what one in-process run of tbx printed and returned.
+type result struct {
+	out, err string
+	code     int
+}
+
+// tbx runs tbx in-process with args and no stdin.
+func tbx(t *testing.T, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Main(append([]string{"tbx"}, args...), strings.NewReader(""), &out, &errb)
+	return result{out.String(), errb.String(), code}
+}
+
+// mustTbx runs tbx and fails the test unless it exits 0.
+func mustTbx(t *testing.T, args ...string) result {
+	t.Helper()
+	r := tbx(t, args...)
+	if r.code != 0 {
+		t.Fatalf("tbx %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.code, r.out, r.err)
+	}
+	return r
+}
+
+// writeFiles writes path → content below dir.
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for p, content := range files {
+		full := filepath.Join(dir, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func eventTime(t time.Time) string {
+	return fmt.Sprintf("%d.%09d", t.Unix(), t.Nanosecond())
+}

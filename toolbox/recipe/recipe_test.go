@@ -1,0 +1,203 @@
+package recipe
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// parse parses src as if it were testdata/ctx/toolbox.toml, so that build
+// contexts resolve against testdata/ctx.
+func parse(t *testing.T, src string) (*Recipe, error) {
+	t.Helper()
+	abs, err := filepath.Abs("testdata/ctx/toolbox.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Parse(abs, "toolbox.toml", []byte(src))
+}
+
+const valid = `# the platform team's tools
+[toolbox]
+name = "platform"
+
+[defaults]
+env = ["HTTPS_PROXY", "NO_PROXY", "AZURE_*", "TZ=UTC"]
+volumes = ["~/.kube:/kube:ro"]
+memory = "1g"
+
+[tools.az]
+build = "img"
+args = { AZURE_CLI_VERSION = "2.45.0-1" }
+commands = ["az"]
+env = ["ARM_CLIENT_ID"]
+cpus = 1.5
+
+[tools.ansible]
+build = "img"
+dockerfile = "Dockerfile"
+target = ""
+commands = ["ansible", "ansible-playbook"]
+ssh_agent = true
+memory = "512m"
+
+[tools.jq]
+image = "registry.example.com/tools/jq:1.7"
+`
+
+func TestParseValid(t *testing.T) {
+	r, err := parse(t, valid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Name != "platform" || len(r.Tools) != 3 {
+		t.Fatalf("got %q with %d tools", r.Name, len(r.Tools))
+	}
+	if got := []string{r.Tools[0].Name, r.Tools[1].Name, r.Tools[2].Name}; strings.Join(got, ",") != "az,ansible,jq" {
+		t.Errorf("tools not in file order: %v", got)
+	}
+	az := r.Tool("az")
+	if az.Version != "2.45.0-1" || az.Args["AZURE_CLI_VERSION"] != "2.45.0-1" || az.Dockerfile != "Dockerfile" {
+		t.Errorf("az: %+v", az)
+	}
+	if strings.Join(az.Run.Env, " ") != "HTTPS_PROXY NO_PROXY AZURE_* TZ=UTC ARM_CLIENT_ID" {
+		t.Errorf("env not merged: %v", az.Run.Env)
+	}
+	if az.Run.Memory != 1<<30 || az.Run.CPUs != 1.5 {
+		t.Errorf("limits: %d %v", az.Run.Memory, az.Run.CPUs)
+	}
+	home, _ := os.UserHomeDir()
+	if az.Run.Volumes[0] != home+"/.kube:/kube:ro" {
+		t.Errorf("~ not expanded: %v", az.Run.Volumes)
+	}
+	an := r.Tool("ansible")
+	if !Flag(an.Run.SSHAgent, false) || an.Run.Memory != 512<<20 || Flag(az.Run.SSHAgent, false) {
+		t.Errorf("ansible run: %+v", an.Run)
+	}
+	jq := r.Tool("jq")
+	if jq.Image == "" || jq.Build != "" || jq.Version != "1.7" || strings.Join(jq.Commands, ",") != "jq" {
+		t.Errorf("jq: %+v", jq)
+	}
+	if r.Command("ansible-playbook") != an || r.Command("kubectl") != nil {
+		t.Error("command lookup")
+	}
+}
+
+func TestParseDigestVersion(t *testing.T) {
+	r, err := parse(t, "[toolbox]\nname = \"x\"\n[tools.jq]\nimage = \"127.0.0.1:5000/jq@sha256:"+strings.Repeat("a", 64)+"\"\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Tools[0].Version != "sha256:"+strings.Repeat("a", 64) {
+		t.Errorf("version %q", r.Tools[0].Version)
+	}
+}
+
+func TestParseMalformed(t *testing.T) {
+	head := "[toolbox]\nname = \"p\"\n"
+	cases := []struct{ name, src, want string }{
+		{"syntax", head + "[tools.az\nbuild = \"img\"\n", "toolbox.toml:3:10: invalid TOML: expected '.' or ']' to end table name, but got '\\n' instead"},
+		{"unterminated string", head + "[tools.az]\nbuild = \"img\n", "toolbox.toml:4:13: invalid TOML: strings cannot contain newlines"},
+		{"duplicate key", head + "[tools.az]\nbuild = \"img\"\nbuild = \"img\"\n", "toolbox.toml:5:1: invalid TOML: Key 'tools.az.build' has already been defined."},
+		{"duplicate table", head + "[tools.az]\nbuild = \"img\"\n[tools.az]\n", "toolbox.toml:5:2: invalid TOML: Key 'tools.az' has already been defined."},
+		{"typo in tool key", head + "[tools.az]\nbulid = \"img\"\n", `toolbox.toml:4:1: tools.az.bulid: unknown key in [tools.az]; did you mean "build"?`},
+		{"typo in table", head + "[tool.az]\nbuild = \"img\"\n", `toolbox.toml:3:1: tool: unknown key at the top level; did you mean "tools"?`},
+		{"typo in toolbox", "[toolbox]\nnmae = \"p\"\n", `toolbox.toml:2:1: toolbox.nmae: unknown key in [toolbox]; did you mean "name"?`},
+		{"typo in defaults", head + "[defaults]\nenvs = [\"A\"]\n[tools.az]\nbuild = \"img\"\n", `toolbox.toml:4:1: defaults.envs: unknown key in [defaults]; did you mean "env"?`},
+		{"unknown key no suggestion", head + "[tools.az]\nbuild = \"img\"\nzzzzzzzzzzzz = 1\n", "toolbox.toml:5:1: tools.az.zzzzzzzzzzzz: unknown key in [tools.az]; valid keys: args, build, ca_bundle, commands, cpus, description, dockerfile, entrypoint, env, image, init, memory, network, pids, proxy, read_only, ssh_agent, target, user, version, volumes, workdir"},
+		{"unknown key inline", head + "[tools.az]\nbuild = \"img\"\nargs = { A = \"1\", B = { C = \"2\" } }\n", "toolbox.toml:5:19: tools.az.args.B: must be a string, not a table"},
+		{"dotted unknown key", head + "[tools]\naz.build = \"img\"\naz.imgae = \"x\"\n", `toolbox.toml:5:1: tools.az.imgae: unknown key in [tools.az]; did you mean "image"?`},
+		{"commands not a list", head + "[tools.az]\nbuild = \"img\"\ncommands = \"az\"\n", "toolbox.toml:5:1: tools.az.commands: must be a list of strings, not a string"},
+		{"commands mixed", head + "[tools.az]\nbuild = \"img\"\ncommands = [\"az\", 1]\n", "toolbox.toml:5:1: tools.az.commands: must be a list of strings, not a list"},
+		{"name not string", "[toolbox]\nname = 3\n[tools.az]\nbuild = \"img\"\n", "toolbox.toml:2:1: toolbox.name: must be a string, not an integer"},
+		{"bool as string", head + "[tools.az]\nbuild = \"img\"\nssh_agent = \"yes\"\n", "toolbox.toml:5:1: tools.az.ssh_agent: must be true or false, not a string"},
+		{"tools not a table", "tools = 1\n" + head, "toolbox.toml:1:1: tools: must be a table, not an integer"},
+		{"tool not a table", head + "[tools]\naz = \"img\"\n", "toolbox.toml:4:1: tools.az: must be a table, not a string"},
+		{"missing toolbox", "[tools.az]\nbuild = \"img\"\n", `toolbox.toml:1:1: toolbox.name: missing; add [toolbox] with name = "your-team"`},
+		{"bad project name", "[toolbox]\nname = \"My Team\"\n[tools.az]\nbuild = \"img\"\n", `toolbox.toml:2:1: toolbox.name: "My Team" is not a valid name: use lowercase letters, digits and . _ - between them`},
+		{"no tools", head, `toolbox.toml:1:1: tools: no tools; add a [tools.NAME] table with image = ... or build = ...`},
+		{"bad tool name", head + "[tools.Azure]\nbuild = \"img\"\n", `toolbox.toml:3:1: tools.Azure: "Azure" is not a valid tool name: use lowercase letters, digits and . _ - between them`},
+		{"both image and build", head + "[tools.az]\nimage = \"az:1\"\nbuild = \"img\"\n", "toolbox.toml:5:1: tools.az.build: a tool has either image or build, not both"},
+		{"neither image nor build", head + "[tools.az]\ncommands = [\"az\"]\n", `toolbox.toml:3:1: tools.az: needs image = "REFERENCE" (to pull) or build = "DIR" (a build context)`},
+		{"bad image reference", head + "[tools.jq]\nimage = \"Registry/JQ:1\"\n", `toolbox.toml:4:1: tools.jq.image: "Registry/JQ:1" is not a valid image reference: invalid reference format: repository name (JQ) must be lowercase`},
+		{"build dir missing", head + "[tools.az]\nbuild = \"nope\"\n", "toolbox.toml:4:1: tools.az.build: build context " + mustAbs("testdata/ctx/nope") + " is not a directory"},
+		{"dockerfile missing", head + "[tools.az]\nbuild = \"img\"\ndockerfile = \"Other\"\n", "toolbox.toml:5:1: tools.az.dockerfile: no Dockerfile at " + mustAbs("testdata/ctx/img/Other")},
+		{"dockerfile outside", head + "[tools.az]\nbuild = \"img\"\ndockerfile = \"../x/Dockerfile\"\n", "toolbox.toml:5:1: tools.az.dockerfile: ../x/Dockerfile is outside the build context img"},
+		{"args with image", head + "[tools.jq]\nimage = \"jq:1\"\nargs = { V = \"1\" }\n", "toolbox.toml:5:1: tools.jq.args: only applies to a tool with build; this one has image"},
+		{"bad arg name", head + "[tools.az]\nbuild = \"img\"\nargs = { \"A-B\" = \"1\" }\n", "toolbox.toml:5:10: tools.az.args.A-B: not a valid build arg name"},
+		{"duplicate command across tools", head + "[tools.az]\nbuild = \"img\"\n[tools.azure]\nbuild = \"img\"\ncommands = [\"az\"]\n", `toolbox.toml:7:1: tools.azure.commands: command "az" is also provided by tool "az"; a command belongs to one tool`},
+		{"tool name clashes with command", head + "[tools.az]\nbuild = \"img\"\ncommands = [\"jq\"]\n[tools.jq]\nimage = \"jq:1\"\n", `toolbox.toml:7:1: tools.jq.image: command "jq" is also provided by tool "az"; a command belongs to one tool`},
+		{"command twice", head + "[tools.az]\nbuild = \"img\"\ncommands = [\"az\", \"az\"]\n", `toolbox.toml:5:1: tools.az.commands: "az" is listed twice`},
+		{"bad command name", head + "[tools.az]\nbuild = \"img\"\ncommands = [\"bin/az\"]\n", `toolbox.toml:5:1: tools.az.commands: "bin/az" is not a valid command name`},
+		{"bad env", head + "[defaults]\nenv = [\"A B\"]\n[tools.az]\nbuild = \"img\"\n", `toolbox.toml:4:1: defaults.env: "A B" is not NAME, a glob such as AZURE_*, or NAME=value`},
+		{"bad volume", head + "[tools.az]\nbuild = \"img\"\nvolumes = [\"/data\"]\n", `toolbox.toml:5:1: tools.az.volumes: "/data" is not SOURCE:/container/path[:ro]`},
+		{"bad volume mode", head + "[tools.az]\nbuild = \"img\"\nvolumes = [\"/a:/b:rx\"]\n", `toolbox.toml:5:1: tools.az.volumes: "/a:/b:rx" is not SOURCE:/container/path[:ro]`},
+		{"bad memory", head + "[tools.az]\nbuild = \"img\"\nmemory = \"lots\"\n", `toolbox.toml:5:1: tools.az.memory: lots is not a memory limit of at least 6m (write it as "512m" or "2g")`},
+		{"tiny memory", head + "[tools.az]\nbuild = \"img\"\nmemory = 1024\n", `toolbox.toml:5:1: tools.az.memory: 1024 is not a memory limit of at least 6m (write it as "512m" or "2g")`},
+		{"negative cpus", head + "[tools.az]\nbuild = \"img\"\ncpus = -1\n", "toolbox.toml:5:1: tools.az.cpus: -1 is not a positive number of CPUs"},
+		{"pids float", head + "[tools.az]\nbuild = \"img\"\npids = 1.5\n", "toolbox.toml:5:1: tools.az.pids: must be an integer, not a float"},
+		{"relative workdir", head + "[tools.az]\nbuild = \"img\"\nworkdir = \"src\"\n", `toolbox.toml:5:1: tools.az.workdir: "src" must be an absolute path in the container`},
+		{"bad user", head + "[tools.az]\nbuild = \"img\"\nuser = \"bob\"\n", `toolbox.toml:5:1: tools.az.user: "bob" is not one of "caller" (the default), "image", "root"`},
+		{"missing ca bundle", head + "[defaults]\nca_bundle = \"nope.pem\"\n[tools.az]\nbuild = \"img\"\n", "toolbox.toml:4:1: defaults.ca_bundle: no CA bundle file at " + mustAbs("testdata/ctx/nope.pem")},
+		{"array of tables", head + "[[tools]]\nname = \"az\"\n", "toolbox.toml:3:1: tools: must be a table, not an array of tables"},
+		{"indented key after comment", head + "# tools\n  [tools.az]\n  build = \"img\"\n  imag = \"x\"\n", `toolbox.toml:6:3: tools.az.imag: unknown key in [tools.az]; did you mean "image"?`},
+	}
+	if len(cases) < 25 {
+		t.Fatalf("the corpus has %d cases, want at least 25", len(cases))
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := parse(t, c.src)
+			if err == nil {
+				t.Fatalf("no error; want %s", c.want)
+			}
+			var re *Error
+			if !errors.As(err, &re) {
+				t.Fatalf("error %T is not a *recipe.Error: %v", err, err)
+			}
+			if err.Error() != c.want {
+				t.Errorf("\n got: %s\nwant: %s", err, c.want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Error("the error spans lines")
+			}
+		})
+	}
+}
+
+func mustAbs(p string) string {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		panic(err)
+	}
+	return abs
+}
+
+func TestFind(t *testing.T) {
+	root := t.TempDir()
+	deep := filepath.Join(root, "a b", "ç", "d")
+	if err := os.MkdirAll(deep, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Find(deep); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("want ErrNotFound, got %v", err)
+	}
+	want := filepath.Join(root, "a b", FileName)
+	if err := os.WriteFile(want, []byte(""), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Find(deep)
+	if err != nil || got != want {
+		t.Fatalf("Find = %q, %v; want %q", got, err, want)
+	}
+}
+
+func TestSuggest(t *testing.T) {
+	for key, want := range map[string]string{"bulid": "build", "imgae": "image", "Commands": "commands", "x": "", "sshagent": "ssh_agent"} {
+		if got := suggest(key, keysOf(toolKeys)); got != want {
+			t.Errorf("suggest(%q) = %q, want %q", key, got, want)
+		}
+	}
+}

@@ -1,0 +1,111 @@
+// Package testenv gives tests a real Docker Engine and the objects they need
+// on it (base images, projects, a registry), each labelled and removed when
+// the test ends, pass or fail.
+package testenv
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/client"
+
+	"github.com/tbx-dev/tbx/toolbox/engine"
+	"github.com/tbx-dev/tbx/toolbox/labels"
+)
+
+// TestLabel marks objects that tests make outside tbx.
+const TestLabel = "dev.tbx.test"
+
+// Engine connects to the Engine, failing the test when there is none.
+func Engine(t testing.TB) *client.Client {
+	t.Helper()
+	c, err := engine.Connect(context.Background())
+	if err != nil {
+		t.Fatalf("these tests need a Docker Engine (scripts/test.sh starts one): %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// Name returns a unique lowercase name with prefix.
+func Name(prefix string) string {
+	b := make([]byte, 5)
+	_, _ = rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
+// Project returns a fresh project name whose images, containers and volumes
+// are removed when the test ends.
+func Project(t testing.TB, c *client.Client) string {
+	t.Helper()
+	name := Name("t")
+	t.Cleanup(func() { RemoveProject(t, c, name) })
+	return name
+}
+
+// RemoveProject removes every object labelled with project name.
+func RemoveProject(t testing.TB, c *client.Client, name string) {
+	ctx := context.Background()
+	f := labels.ForProject(name)
+	cs, _ := c.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+	for _, ct := range cs {
+		_ = c.ContainerRemove(ctx, ct.ID, container.RemoveOptions{Force: true, RemoveVolumes: true})
+	}
+	ims, _ := c.ImageList(ctx, image.ListOptions{All: true, Filters: f})
+	for _, im := range ims {
+		if _, err := c.ImageRemove(ctx, im.ID, image.RemoveOptions{Force: true, PruneChildren: true}); err != nil && !client.IsErrNotFound(err) {
+			t.Logf("removing image %s: %v", im.ID, err)
+		}
+	}
+}
+
+// ImportBase imports a tiny base image holding files (no shell: enough for
+// COPY-only builds) under a unique name, removed when the test ends.
+func ImportBase(t testing.TB, c *client.Client, files map[string]string) string {
+	t.Helper()
+	ref := Name("tbx-test/base-") + ":1"
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for name, content := range files {
+		hdr := &tar.Header{Name: name, Mode: 0o644, Size: int64(len(content)), ModTime: time.Unix(0, 0)}
+		if err := tw.WriteHeader(hdr); err != nil {
+			t.Fatal(err)
+		}
+		_, _ = tw.Write([]byte(content))
+	}
+	_ = tw.Close()
+	ctx := context.Background()
+	rc, err := c.ImageImport(ctx, image.ImportSource{Source: &buf, SourceName: "-"}, ref,
+		image.ImportOptions{Changes: []string{"LABEL " + TestLabel + "=1"}})
+	if err != nil {
+		t.Fatalf("importing base image: %v", err)
+	}
+	_, _ = io.Copy(io.Discard, rc)
+	rc.Close()
+	t.Cleanup(func() { RemoveImage(c, ref) })
+	return ref
+}
+
+// RemoveImage removes ref, ignoring a missing one.
+func RemoveImage(c *client.Client, ref string) {
+	_, _ = c.ImageRemove(context.Background(), ref, image.RemoveOptions{Force: true, PruneChildren: true})
+}
+
+// LeftContainers lists containers with label, for leak checks.
+func LeftContainers(t testing.TB, c *client.Client, label string) []container.Summary {
+	t.Helper()
+	cs, err := c.ContainerList(context.Background(), container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", label))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs
+}
