@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs the whole test suite against the real Docker Engine: vet, unit tests,
+# and end-to-end tests that build, pull and run containers. Whatever the suite
+# creates on the Engine it removes; a base image this script had to make is
+# removed again at the end, so the Engine is left as it was found.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf 'test: %s\n' "$*" >&2; }
+sudo=""
+[ "$(id -u)" = 0 ] || sudo="sudo"
+
+need_pkg() { # command package
+  command -v "$1" >/dev/null 2>&1 && return 0
+  say "installing $2"
+  $sudo apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$2" >/dev/null
+}
+need_pkg docker-registry docker-registry
+need_pkg ssh-agent openssh-client
+
+docker info >/dev/null 2>&1 || { say "no Docker Engine answers; start one (.ci/run does)"; exit 1; }
+
+base=debian:bookworm-slim
+made_base=""
+if ! docker image inspect "$base" >/dev/null 2>&1; then
+  scripts/base-image.sh "$base"
+  made_base=1
+fi
+cleanup() {
+  if [ -n "$made_base" ]; then
+    docker image rm "$base" >/dev/null 2>&1 || true
+  fi
+}
+trap cleanup EXIT
+
+go vet ./...
+go test -count=1 -timeout 60m "$@" ./...
