@@ -70,10 +70,13 @@ func globalFlags() []ucli.Flag {
 
 func commands(s *Streams) []*ucli.Command {
 	return []*ucli.Command{
+		runCommand(s),
+		shellCommand(s),
 		lsCommand(s),
 		buildCommand(s),
 		pullCommand(s),
 		prepareCommand(s),
+		gcCommand(s),
 		doctorCommand(s),
 		versionCommand(s),
 	}

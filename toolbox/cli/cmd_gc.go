@@ -1,0 +1,111 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/tbx-dev/tbx/toolbox/acquire"
+	"github.com/tbx-dev/tbx/toolbox/engine"
+	"github.com/tbx-dev/tbx/toolbox/gc"
+	"github.com/tbx-dev/tbx/toolbox/runner"
+)
+
+type gcOptions struct {
+	Images, Volumes, DryRun bool
+}
+
+func gcCommand(s *Streams) *ucli.Command {
+	return &ucli.Command{
+		Name:  "gc",
+		Usage: "remove containers a killed tbx left behind; with --images/--volumes, what the recipe no longer uses",
+		Flags: []ucli.Flag{
+			&ucli.BoolFlag{Name: "images", Usage: "also remove this project's images that no current tool version uses"},
+			&ucli.BoolFlag{Name: "volumes", Usage: "also remove this project's volumes that no current tool mounts"},
+			&ucli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "only say what would be removed"},
+		},
+		Action: func(c *ucli.Context) error {
+			return runGC(c, s, gcOptions{Images: c.Bool("images"), Volumes: c.Bool("volumes"), DryRun: c.Bool("dry-run")})
+		},
+	}
+}
+
+func runGC(c *ucli.Context, s *Streams, opts gcOptions) error {
+	e, err := engine.Connect(c.Context)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	host, _ := os.Hostname()
+	col := &gc.Collector{Engine: e, Host: host, Alive: gc.ProcessAlive, DryRun: opts.DryRun}
+	removed, err := col.Containers(c.Context)
+	printRemoved(s, removed, opts.DryRun)
+	if err != nil || !opts.Images && !opts.Volumes {
+		return err
+	}
+	p, err := openProject(c, s)
+	if err != nil {
+		return err
+	}
+	defer p.close()
+	removed, err = collectProject(c.Context, p, col, opts)
+	printRemoved(s, removed, opts.DryRun)
+	return err
+}
+
+func collectProject(ctx context.Context, p *project, col *gc.Collector, opts gcOptions) ([]gc.Removed, error) {
+	var out []gc.Removed
+	if opts.Images {
+		keep, err := currentHashes(ctx, p.manager, p)
+		if err != nil {
+			return nil, err
+		}
+		r, err := col.Images(ctx, p.recipe.Name, keep)
+		if out = append(out, r...); err != nil {
+			return out, err
+		}
+	}
+	if opts.Volumes {
+		r, err := col.Volumes(ctx, p.recipe.Name, currentVolumes(p))
+		out = append(out, r...)
+		return out, err
+	}
+	return out, nil
+}
+
+func currentHashes(ctx context.Context, m *acquire.Manager, p *project) (map[string]bool, error) {
+	sts, err := m.Inspect(ctx, p.recipe.Tools)
+	if err != nil {
+		return nil, err
+	}
+	keep := map[string]bool{}
+	for _, st := range sts {
+		keep[st.Hash] = true
+	}
+	return keep, nil
+}
+
+func currentVolumes(p *project) map[string]bool {
+	keep := map[string]bool{}
+	for _, t := range p.recipe.Tools {
+		for _, v := range t.Run.Volumes {
+			if src, _, _ := strings.Cut(v, ":"); !strings.HasPrefix(src, "/") {
+				keep[runner.VolumeName(p.recipe.Name, src)] = true
+			}
+		}
+	}
+	return keep
+}
+
+func printRemoved(s *Streams, removed []gc.Removed, dry bool) {
+	verb := "removed"
+	if dry {
+		verb = "would remove"
+	}
+	for _, r := range removed {
+		fmt.Fprintf(s.Out, "%s %s\n", verb, r)
+	}
+}

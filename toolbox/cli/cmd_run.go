@@ -1,0 +1,166 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/tbx-dev/tbx/toolbox/exit"
+	"github.com/tbx-dev/tbx/toolbox/recipe"
+	"github.com/tbx-dev/tbx/toolbox/runner"
+)
+
+// runOptions are what `tbx run` and `tbx shell` were asked for.
+type runOptions struct {
+	Tool       string   // run in this tool's image (--tool, shell)
+	Args       []string // the command and its arguments
+	Entrypoint []string // set by shell
+}
+
+func runCommand(s *Streams) *ucli.Command {
+	return &ucli.Command{
+		Name:            "run",
+		Usage:           "run a recipe command in its tool's container, as if installed locally",
+		ArgsUsage:       "COMMAND [ARGS...] | --tool TOOL -- CMD [ARGS...]",
+		SkipFlagParsing: true, // everything after COMMAND belongs to it
+		Action: func(c *ucli.Context) error {
+			opts, err := parseRunArgs(c.Args().Slice())
+			if err != nil {
+				return err
+			}
+			if opts == nil {
+				return ucli.ShowCommandHelp(c, "run")
+			}
+			return runRun(c, s, *opts)
+		},
+	}
+}
+
+func shellCommand(s *Streams) *ucli.Command {
+	return &ucli.Command{
+		Name:      "shell",
+		Usage:     "open an interactive shell in a tool's container",
+		ArgsUsage: "TOOL",
+		Action: func(c *ucli.Context) error {
+			if c.NArg() != 1 {
+				return exit.Errorf(exit.Launcher, "tbx shell takes one TOOL; see `tbx shell --help`")
+			}
+			return runRun(c, s, runOptions{
+				Tool:       c.Args().First(),
+				Entrypoint: []string{"/bin/sh", "-c", "if command -v bash >/dev/null 2>&1; then exec bash; else exec sh; fi"},
+			})
+		},
+	}
+}
+
+// parseRunArgs reads `COMMAND ARGS...` or `--tool TOOL [--] CMD ARGS...`;
+// nil means help was asked for.
+func parseRunArgs(args []string) (*runOptions, error) {
+	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" {
+		return nil, nil
+	}
+	var opts runOptions
+	switch {
+	case args[0] == "--tool" || args[0] == "-t":
+		if len(args) < 2 {
+			return nil, exit.Errorf(exit.Launcher, "--tool needs a TOOL; see `tbx run --help`")
+		}
+		opts.Tool, args = args[1], args[2:]
+	case strings.HasPrefix(args[0], "--tool="):
+		opts.Tool, args = strings.TrimPrefix(args[0], "--tool="), args[1:]
+	}
+	if opts.Tool != "" && len(args) > 0 && args[0] == "--" {
+		args = args[1:]
+	}
+	if len(args) == 0 {
+		return nil, exit.Errorf(exit.Launcher, "no command to run; see `tbx run --help`")
+	}
+	opts.Args = args
+	return &opts, nil
+}
+
+func runRun(c *ucli.Context, s *Streams, opts runOptions) error {
+	p, err := openProject(c, s)
+	if err != nil {
+		return err
+	}
+	defer p.close()
+	tool, err := toolFor(p.recipe, opts)
+	if err != nil {
+		return err
+	}
+	st, err := p.manager.Ensure(c.Context, tool, false)
+	if err != nil {
+		return err
+	}
+	inv, err := invocation(p.recipe, tool, st.Ref, opts, s)
+	if err != nil {
+		return err
+	}
+	r := &runner.Runner{Engine: p.engine, Streams: runner.Streams{In: s.In, Out: s.Out, Err: s.Err}}
+	// Signals now belong to the command: they are forwarded, not obeyed.
+	return r.Run(context.WithoutCancel(c.Context), inv)
+}
+
+func toolFor(r *recipe.Recipe, opts runOptions) (*recipe.Tool, error) {
+	if opts.Tool != "" {
+		tools, err := pickTools(r, []string{opts.Tool})
+		if err != nil {
+			return nil, err
+		}
+		return tools[0], nil
+	}
+	if t := r.Command(opts.Args[0]); t != nil {
+		return t, nil
+	}
+	return nil, exit.Errorf(exit.NotFound, "%s: no such command in %s; commands: %s", opts.Args[0], r.Path, strings.Join(allCommands(r), ", "))
+}
+
+func allCommands(r *recipe.Recipe) []string {
+	var out []string
+	for _, t := range r.Tools {
+		out = append(out, t.Commands...)
+	}
+	return out
+}
+
+func invocation(r *recipe.Recipe, t *recipe.Tool, ref string, opts runOptions, s *Streams) (runner.Invocation, error) {
+	cwd, err := os.Getwd()
+	if err != nil {
+		return runner.Invocation{}, fmt.Errorf("finding the working directory: %w", err)
+	}
+	state, err := runner.StateDir()
+	if err != nil {
+		return runner.Invocation{}, err
+	}
+	id := runner.Caller()
+	if err := id.Prepare(state, r.Name, t.Name); err != nil {
+		return runner.Invocation{}, err
+	}
+	return runner.Invocation{
+		Project:    r.Name,
+		Root:       realPath(r.Dir),
+		Tool:       t,
+		Image:      ref,
+		Args:       opts.Args,
+		Entrypoint: opts.Entrypoint,
+		Cwd:        realPath(cwd),
+		HostEnv:    os.Environ(),
+		TTY:        runner.UseTTY(s.In, s.Out),
+		Identity:   id,
+		Launcher:   runner.Launcher(),
+	}, nil
+}
+
+// realPath resolves symlinks so that the project root and the working
+// directory compare as the same tree.
+func realPath(p string) string {
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		return r
+	}
+	return p
+}

@@ -1,0 +1,132 @@
+// Package gc removes what tbx left on the Engine: containers whose launcher
+// died without cleaning up, and images and volumes no current recipe uses.
+package gc
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/volume"
+
+	"github.com/tbx-dev/tbx/toolbox/engine"
+	"github.com/tbx-dev/tbx/toolbox/labels"
+)
+
+// Removed is one object gc removed (or would remove, in a dry run).
+type Removed struct {
+	Kind, ID, Project, Tool, Why string
+}
+
+func (r Removed) String() string {
+	return fmt.Sprintf("%s %s (project %s, tool %s): %s", r.Kind, short(r.ID), r.Project, r.Tool, r.Why)
+}
+
+func short(id string) string {
+	id = strings.TrimPrefix(id, "sha256:")
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+// Collector removes tbx's leftovers.
+type Collector struct {
+	Engine engine.Engine
+	Host   string          // this machine's hostname, to judge launchers
+	Alive  func(int) bool  // whether a local pid is running
+	DryRun bool
+}
+
+// ProcessAlive reports whether pid runs on this machine.
+func ProcessAlive(pid int) bool {
+	_, err := os.Stat("/proc/" + strconv.Itoa(pid))
+	return err == nil
+}
+
+// Containers removes tbx containers of every project whose launcher on this
+// host is gone, and any that never started or already stopped.
+func (c *Collector) Containers(ctx context.Context) ([]Removed, error) {
+	list, err := c.Engine.ContainerList(ctx, container.ListOptions{All: true, Filters: labels.ForProject("")})
+	if err != nil {
+		return nil, fmt.Errorf("listing containers: %w", err)
+	}
+	var out []Removed
+	for _, ct := range list {
+		why := c.orphaned(ct)
+		if why == "" {
+			continue
+		}
+		r := Removed{Kind: "container", ID: ct.ID, Project: ct.Labels[labels.Project], Tool: ct.Labels[labels.Tool], Why: why}
+		if !c.DryRun {
+			if err := c.Engine.ContainerRemove(ctx, ct.ID, container.RemoveOptions{Force: true}); err != nil {
+				return out, fmt.Errorf("removing container %s: %w", short(ct.ID), err)
+			}
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func (c *Collector) orphaned(ct container.Summary) string {
+	if ct.State != "running" && ct.State != "removing" {
+		return "not running (" + ct.State + ")"
+	}
+	pid, host, ok := strings.Cut(ct.Labels[labels.Launch], "@")
+	n, err := strconv.Atoi(pid)
+	if !ok || err != nil || host != c.Host {
+		return "" // launched elsewhere: not ours to judge
+	}
+	if c.Alive(n) {
+		return ""
+	}
+	return "its launcher (pid " + pid + ") is gone"
+}
+
+// Images removes project's images whose hash no current tool has.
+func (c *Collector) Images(ctx context.Context, project string, keep map[string]bool) ([]Removed, error) {
+	list, err := c.Engine.ImageList(ctx, image.ListOptions{Filters: labels.ForProject(project)})
+	if err != nil {
+		return nil, fmt.Errorf("listing images: %w", err)
+	}
+	var out []Removed
+	for _, im := range list {
+		if keep[im.Labels[labels.Hash]] {
+			continue
+		}
+		r := Removed{Kind: "image", ID: im.ID, Project: project, Tool: im.Labels[labels.Tool], Why: "no current recipe version uses it"}
+		if !c.DryRun {
+			if _, err := c.Engine.ImageRemove(ctx, im.ID, image.RemoveOptions{Force: true, PruneChildren: true}); err != nil {
+				return out, fmt.Errorf("removing image %s: %w", short(im.ID), err)
+			}
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// Volumes removes project's volumes that no current tool mounts.
+func (c *Collector) Volumes(ctx context.Context, project string, keep map[string]bool) ([]Removed, error) {
+	list, err := c.Engine.VolumeList(ctx, volume.ListOptions{Filters: labels.ForProject(project)})
+	if err != nil {
+		return nil, fmt.Errorf("listing volumes: %w", err)
+	}
+	var out []Removed
+	for _, v := range list.Volumes {
+		if keep[v.Name] {
+			continue
+		}
+		r := Removed{Kind: "volume", ID: v.Name, Project: project, Tool: v.Labels[labels.Tool], Why: "no current tool mounts it"}
+		if !c.DryRun {
+			if err := c.Engine.VolumeRemove(ctx, v.Name, false); err != nil {
+				return out, fmt.Errorf("removing volume %s: %w", v.Name, err)
+			}
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}

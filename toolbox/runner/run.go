@@ -1,0 +1,176 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"syscall"
+
+	"github.com/docker/docker/api/types"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/volume"
+	"github.com/docker/docker/pkg/stdcopy"
+
+	"github.com/tbx-dev/tbx/toolbox/engine"
+	"github.com/tbx-dev/tbx/toolbox/exit"
+	"github.com/tbx-dev/tbx/toolbox/labels"
+)
+
+// Streams are the caller's standard streams; a TTY is used when In and Out
+// are both terminals.
+type Streams struct {
+	In       io.Reader
+	Out, Err io.Writer
+}
+
+// Runner runs invocations on an Engine.
+type Runner struct {
+	Engine  engine.Engine
+	Streams Streams
+}
+
+// Run runs inv in a throwaway container and returns its exit status as an
+// exit.Status, or an error with tbx's own exit code.
+func (r *Runner) Run(ctx context.Context, inv Invocation) error {
+	cfg, host, err := Spec(inv)
+	if err != nil {
+		return err
+	}
+	if err := r.volumes(ctx, inv, host); err != nil {
+		return err
+	}
+	if inv.TTY {
+		host.ConsoleSize = consoleSize(r.Streams.Out)
+	}
+	created, err := r.Engine.ContainerCreate(ctx, cfg, host, nil, nil, "")
+	if err != nil {
+		return fmt.Errorf("creating the container for %s: %w", inv.Tool.Name, err)
+	}
+	return r.attachAndStart(ctx, created.ID, inv.TTY)
+}
+
+// volumes creates the recipe's named volumes with tbx's labels, so that they
+// can be found again (the Engine would otherwise make them unlabelled).
+func (r *Runner) volumes(ctx context.Context, inv Invocation, host *container.HostConfig) error {
+	for _, m := range host.Mounts {
+		if m.Type != "volume" {
+			continue
+		}
+		_, err := r.Engine.VolumeCreate(ctx, volume.CreateOptions{Name: m.Source, Labels: map[string]string{
+			labels.Project: inv.Project, labels.Tool: inv.Tool.Name,
+		}})
+		if err != nil {
+			return fmt.Errorf("creating volume %s: %w", m.Source, err)
+		}
+	}
+	return nil
+}
+
+// attachAndStart follows docker's own sequence: attach and wait before start
+// so that no output and no exit is missed.
+func (r *Runner) attachAndStart(ctx context.Context, id string, tty bool) error {
+	hijack, err := r.Engine.ContainerAttach(ctx, id, container.AttachOptions{Stream: true, Stdin: true, Stdout: true, Stderr: true})
+	if err != nil {
+		r.remove(id)
+		return fmt.Errorf("attaching to the container: %w", err)
+	}
+	defer hijack.Close()
+	statusC, errC := r.Engine.ContainerWait(ctx, id, container.WaitConditionRemoved)
+
+	if tty {
+		restore, err := rawTerminal(r.Streams.In)
+		if err != nil {
+			r.remove(id)
+			return err
+		}
+		defer restore()
+	}
+	stopSignals := forwardSignals(ctx, r.Engine, id)
+	defer stopSignals()
+
+	if err := r.Engine.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
+		r.remove(id)
+		return startError(err)
+	}
+	if tty {
+		stopResize := monitorSize(ctx, r.Engine, id, r.Streams.Out)
+		defer stopResize()
+	}
+	outDone := r.pump(ctx, hijack, id, tty)
+	<-outDone
+	return waitStatus(statusC, errC)
+}
+
+// pump copies stdin in and stdout and stderr out; the returned channel
+// closes when all output is delivered.
+func (r *Runner) pump(ctx context.Context, h types.HijackedResponse, id string, tty bool) <-chan struct{} {
+	go func() {
+		_, _ = io.Copy(h.Conn, r.Streams.In)
+		_ = h.CloseWrite() // EOF reaches the container's stdin
+	}()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var err error
+		if tty {
+			_, err = io.Copy(r.Streams.Out, h.Reader)
+		} else {
+			_, err = stdcopy.StdCopy(r.Streams.Out, r.Streams.Err, h.Reader)
+		}
+		if errors.Is(err, syscall.EPIPE) {
+			// Our reader went away: the command meets a broken pipe too.
+			_ = r.Engine.ContainerKill(context.WithoutCancel(ctx), id, "SIGPIPE")
+			_, _ = io.Copy(io.Discard, h.Reader)
+		}
+	}()
+	return done
+}
+
+func waitStatus(statusC <-chan container.WaitResponse, errC <-chan error) error {
+	select {
+	case st := <-statusC:
+		if st.Error != nil && st.Error.Message != "" {
+			return fmt.Errorf("waiting for the container: %s", st.Error.Message)
+		}
+		if st.StatusCode == 0 {
+			return nil
+		}
+		return exit.Status(st.StatusCode)
+	case err := <-errC:
+		return fmt.Errorf("waiting for the container: %w", err)
+	}
+}
+
+// startError maps the runtime's complaint to docker's exit codes: 127 when
+// the command does not exist, 126 when it cannot be run.
+func startError(err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "executable file not found"), strings.Contains(msg, "no such file or directory"):
+		return exit.Errorf(exit.NotFound, "command not found in the image: %s", lastClause(msg))
+	case strings.Contains(msg, "permission denied"), strings.Contains(msg, "is a directory"):
+		return exit.Errorf(exit.CannotInvoke, "command cannot be invoked: %s", lastClause(msg))
+	}
+	return fmt.Errorf("starting the container: %w", err)
+}
+
+func lastClause(msg string) string {
+	if i := strings.LastIndex(msg, ": exec: "); i >= 0 {
+		return strings.TrimSpace(msg[i+2:])
+	}
+	return msg
+}
+
+// remove cleans up a container that never ran.
+func (r *Runner) remove(id string) {
+	_ = r.Engine.ContainerRemove(context.Background(), id, container.RemoveOptions{Force: true})
+}
+
+// Launcher identifies this process for `tbx gc`: pid@host.
+func Launcher() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%d@%s", os.Getpid(), host)
+}
