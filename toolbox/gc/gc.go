@@ -37,8 +37,8 @@ func short(id string) string {
 // Collector removes tbx's leftovers.
 type Collector struct {
 	Engine engine.Engine
-	Host   string          // this machine's hostname, to judge launchers
-	Alive  func(int) bool  // whether a local pid is running
+	Host   string         // this machine's hostname, to judge launchers
+	Alive  func(int) bool // whether a local pid is running
 	DryRun bool
 }
 

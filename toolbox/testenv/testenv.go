@@ -16,6 +16,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
 
 	"github.com/tbx-dev/tbx/toolbox/engine"
@@ -59,6 +60,10 @@ func RemoveProject(t testing.TB, c *client.Client, name string) {
 	cs, _ := c.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
 	for _, ct := range cs {
 		_ = c.ContainerRemove(ctx, ct.ID, container.RemoveOptions{Force: true, RemoveVolumes: true})
+	}
+	vols, _ := c.VolumeList(ctx, volume.ListOptions{Filters: f})
+	for _, v := range vols.Volumes {
+		_ = c.VolumeRemove(ctx, v.Name, true)
 	}
 	ims, _ := c.ImageList(ctx, image.ListOptions{All: true, Filters: f})
 	for _, im := range ims {
@@ -108,4 +113,17 @@ func LeftContainers(t testing.TB, c *client.Client, label string) []container.Su
 		t.Fatal(err)
 	}
 	return cs
+}
+
+// DebianBase is the base image that images/ and the run tests start from;
+// scripts/test.sh makes it with scripts/base-image.sh when it is missing.
+const DebianBase = "debian:bookworm-slim"
+
+// Debian fails the test unless the Debian base image is on the Engine.
+func Debian(t testing.TB, c *client.Client) string {
+	t.Helper()
+	if _, err := c.ImageInspect(context.Background(), DebianBase); err != nil {
+		t.Fatalf("%s is not on the Engine; run scripts/base-image.sh (scripts/test.sh does): %v", DebianBase, err)
+	}
+	return DebianBase
 }

@@ -1,0 +1,33 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// tbxBin is a tbx binary built for tests that need a real process: signals,
+// terminals, another user.
+var tbxBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "tbx-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	// Readable by every user, for the tests that run tbx as another one.
+	_ = os.Chmod(dir, 0o755)
+	tbxBin = filepath.Join(dir, "tbx")
+	build := exec.Command("go", "build", "-o", tbxBin, "../../cmd/tbx")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building tbx:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}

@@ -1,0 +1,265 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+
+	"github.com/tbx-dev/tbx/toolbox/labels"
+	"github.com/tbx-dev/tbx/toolbox/testenv"
+)
+
+// tbxProcess prepares tbx as a child process in dir.
+func tbxProcess(dir string, args ...string) *exec.Cmd {
+	cmd := exec.Command(tbxBin, args...)
+	cmd.Dir = dir
+	cmd.Env = os.Environ()
+	return cmd
+}
+
+// waitLine reads r until a line equals want, or fails after a while.
+func waitLine(t *testing.T, r io.Reader, want string) {
+	t.Helper()
+	found := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			if strings.TrimSpace(sc.Text()) == want {
+				found <- true
+				return
+			}
+		}
+		found <- false
+	}()
+	select {
+	case ok := <-found:
+		if !ok {
+			t.Fatalf("output ended before %q", want)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatalf("no %q within a minute", want)
+	}
+}
+
+func exitCode(err error) int {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
+}
+
+func TestSignalsReachTheCommand(t *testing.T) {
+	c := testenv.Engine(t)
+	dir, project := runProject(t, c, "")
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR1} {
+		t.Run(sig.String(), func(t *testing.T) {
+			name := strings.TrimPrefix(strings.ToUpper(signalName(sig)), "SIG")
+			script := "trap 'echo got " + name + "; exit 3' " + name + "; echo ready; while :; do sleep 0.1; done"
+			cmd := tbxProcess(dir, "run", "box-sh", "-c", script)
+			stdout, _ := cmd.StdoutPipe()
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			br := bufio.NewReader(stdout)
+			waitLine(t, br, "ready")
+			_ = cmd.Process.Signal(sig)
+			rest, _ := io.ReadAll(br)
+			code := exitCode(cmd.Wait())
+			if strings.TrimSpace(string(rest)) != "got "+name || code != 3 {
+				t.Errorf("after %s: output %q, exit %d (stderr %s)", name, rest, code, stderr.String())
+			}
+			noContainersLeft(t, c, project)
+		})
+	}
+}
+
+func signalName(s syscall.Signal) string {
+	switch s {
+	case syscall.SIGINT:
+		return "INT"
+	case syscall.SIGTERM:
+		return "TERM"
+	case syscall.SIGHUP:
+		return "HUP"
+	case syscall.SIGUSR1:
+		return "USR1"
+	}
+	return strconv.Itoa(int(s))
+}
+
+func TestGCRemovesWhatAKilledLauncherLeft(t *testing.T) {
+	c := testenv.Engine(t)
+	dir, project := runProject(t, c, "")
+	cmd := tbxProcess(dir, "run", "box-sh", "-c", "echo ready; exec sleep 300")
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitLine(t, stdout, "ready")
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	if n := len(testenv.LeftContainers(t, c, labels.Project+"="+project)); n != 1 {
+		t.Fatalf("after SIGKILL of tbx, %d containers; want the 1 orphan", n)
+	}
+	r := tbxIn(t, dir, "gc")
+	if r.code != 0 || !strings.Contains(r.out, "removed container") || !strings.Contains(r.out, "launcher (pid "+strconv.Itoa(cmd.Process.Pid)+") is gone") {
+		t.Fatalf("gc: exit %d, stdout %q, stderr %q", r.code, r.out, r.err)
+	}
+	noContainersLeft(t, c, project)
+}
+
+func TestTTYSizeAndResize(t *testing.T) {
+	c := testenv.Engine(t)
+	dir, project := runProject(t, c, "")
+	script := "test -t 0 && test -t 1 && echo tty; stty size; trap 'stty size; exit 0' WINCH; echo ready; while :; do sleep 0.1; done"
+	cmd := tbxProcess(dir, "run", "box-sh", "-c", script)
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 30, Cols: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	br := bufio.NewReader(f)
+	waitLine(t, br, "tty")
+	waitLine(t, br, "30 100")
+	waitLine(t, br, "ready")
+	if err := pty.Setsize(f, &pty.Winsize{Rows: 40, Cols: 120}); err != nil {
+		t.Fatal(err)
+	}
+	waitLine(t, br, "40 120")
+	if code := exitCode(cmd.Wait()); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+	noContainersLeft(t, c, project)
+}
+
+// asUser runs cmd as uid:gid with access to the Engine's socket.
+func asUser(t *testing.T, cmd *exec.Cmd, uid, gid int, home string) {
+	t.Helper()
+	if os.Getuid() != 0 {
+		t.Skip("running as another user needs root")
+	}
+	fi, err := os.Stat("/var/run/docker.sock")
+	if err != nil {
+		t.Skipf("the Engine is not on the default socket: %v", err)
+	}
+	sockGID := fi.Sys().(*syscall.Stat_t).Gid
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{sockGID}}}
+	cmd.Env = append(os.Environ(), "HOME="+home, "USER=", "LOGNAME=", "XDG_STATE_HOME=")
+}
+
+// chownTree gives dir and everything below it to uid:gid, and its parents
+// search permission so that the user can reach it.
+func chownTree(t *testing.T, dir string, uid, gid int) {
+	t.Helper()
+	_ = filepath.Walk(dir, func(p string, _ os.FileInfo, _ error) error { return os.Lchown(p, uid, gid) })
+	for d := filepath.Dir(dir); d != "/"; d = filepath.Dir(d) {
+		if fi, err := os.Stat(d); err == nil && fi.Mode().Perm()&0o001 == 0 {
+			_ = os.Chmod(d, fi.Mode().Perm()|0o011)
+		}
+	}
+}
+
+func TestRunAsNonRootCaller(t *testing.T) {
+	const uid, gid = 1234567, 7654321 // as large as corporate directories hand out
+	c := testenv.Engine(t)
+	dir, _ := runProject(t, c, "")
+	home := filepath.Join(t.TempDir(), "home")
+	if err := os.MkdirAll(home, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	chownTree(t, dir, uid, gid)
+	chownTree(t, home, uid, gid)
+	run := func(script string) result {
+		cmd := tbxProcess(dir, "run", "box-sh", "-c", script)
+		asUser(t, cmd, uid, gid, home)
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		code := exitCode(cmd.Run())
+		return result{out.String(), errb.String(), code}
+	}
+	want := "u1234567\n/home/u1234567\n1234567:7654321\n"
+	if r := run("whoami; echo $HOME; echo $(id -u):$(id -g); echo persisted > $HOME/mark; touch created"); r.code != 0 || r.out != want {
+		t.Fatalf("exit %d, stdout %q (want %q), stderr %q", r.code, r.out, want, r.err)
+	}
+	fi, err := os.Stat(filepath.Join(dir, "created"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := fi.Sys().(*syscall.Stat_t); st.Uid != uid || st.Gid != gid {
+		t.Errorf("a file made in the workspace belongs to %d:%d, want %d:%d", st.Uid, st.Gid, uid, gid)
+	}
+	if r := run("cat $HOME/mark"); r.out != "persisted\n" {
+		t.Errorf("HOME did not persist: %q %q", r.out, r.err)
+	}
+	state := filepath.Join(home, ".local", "state", "tbx", "home")
+	if _, err := os.Stat(state); err != nil {
+		t.Errorf("HOME is not kept under the XDG state directory: %v", err)
+	}
+}
+
+func TestSSHAgentIsForwarded(t *testing.T) {
+	c := testenv.Engine(t)
+	testenv.Debian(t, c)
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	project := testenv.Project(t, c)
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"toolbox.toml": "[toolbox]\nname = \"" + project + "\"\n[tools.ssh]\nbuild = \"img\"\ncommands = [\"ssh-add\"]\nssh_agent = true\n",
+		"img/Dockerfile": "FROM " + testenv.DebianBase + "\nRUN apt-get update && apt-get install -y --no-install-recommends openssh-client && rm -rf /var/lib/apt/lists/*\n",
+	})
+	sock := startAgent(t)
+	t.Setenv("SSH_AUTH_SOCK", sock)
+	r := tbxIn(t, dir, "--progress", "plain", "run", "ssh-add", "-l")
+	if r.code != 0 || !strings.Contains(r.out, "tbx-test-key") {
+		t.Fatalf("ssh-add -l in the container: exit %d, stdout %q, stderr %q", r.code, r.out, lastLine(r.err))
+	}
+	t.Setenv("SSH_AUTH_SOCK", "")
+	if r := tbxIn(t, dir, "run", "ssh-add", "-l"); r.code != 125 || !strings.Contains(r.err, "SSH_AUTH_SOCK is not set") {
+		t.Errorf("without an agent: exit %d, %q", r.code, r.err)
+	}
+}
+
+// startAgent starts an ssh-agent holding a fresh key and returns its socket.
+func startAgent(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "agent.sock")
+	agent := exec.Command("ssh-agent", "-D", "-a", sock)
+	if err := agent.Start(); err != nil {
+		t.Skipf("no ssh-agent: %v", err)
+	}
+	t.Cleanup(func() { _ = agent.Process.Kill(); _ = agent.Wait() })
+	for i := 0; i < 50; i++ {
+		if _, err := os.Stat(sock); err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	key := filepath.Join(dir, "id")
+	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "tbx-test-key", "-f", key).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen: %v %s", err, out)
+	}
+	add := exec.Command("ssh-add", key)
+	add.Env = append(os.Environ(), "SSH_AUTH_SOCK="+sock)
+	if out, err := add.CombinedOutput(); err != nil {
+		t.Fatalf("ssh-add: %v %s", err, out)
+	}
+	return sock
+}

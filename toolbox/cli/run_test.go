@@ -1,0 +1,230 @@
+package cli
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"io"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/docker/docker/client"
+
+	"github.com/tbx-dev/tbx/toolbox/labels"
+	"github.com/tbx-dev/tbx/toolbox/testenv"
+)
+
+// runProject writes a project whose tool "box" is plain Debian, with extra
+// TOML keys for the tool, in a directory whose name has a space and
+// non-ASCII letters; it returns the project root and name.
+func runProject(t *testing.T, c *client.Client, extra string) (dir, project string) {
+	t.Helper()
+	testenv.Debian(t, c)
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	project = testenv.Project(t, c)
+	dir = filepath.Join(t.TempDir(), "my proj ç")
+	writeFiles(t, dir, map[string]string{
+		"toolbox.toml":   "[toolbox]\nname = \"" + project + "\"\n[tools.box]\nbuild = \"img\"\ncommands = [\"box-sh\"]\n" + extra,
+		"img/Dockerfile": "FROM " + testenv.DebianBase + "\nRUN ln -s /bin/sh /usr/local/bin/box-sh\n",
+	})
+	mustTbx(t, "-f", filepath.Join(dir, "toolbox.toml"), "--progress", "plain", "prepare")
+	return dir, project
+}
+
+// inProject runs tbx in-process from dir with stdin.
+func inProject(t *testing.T, dir string, stdin io.Reader, stdout, stderr io.Writer, args ...string) int {
+	t.Helper()
+	t.Chdir(dir)
+	return Main(append([]string{"tbx"}, args...), stdin, stdout, stderr)
+}
+
+// sh runs a shell script in the box tool and returns what it printed.
+func sh(t *testing.T, dir, script string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := inProject(t, dir, strings.NewReader(""), &out, &errb, "run", "box-sh", "-c", script)
+	return result{out.String(), errb.String(), code}
+}
+
+func noContainersLeft(t *testing.T, c *client.Client, project string) {
+	t.Helper()
+	if left := testenv.LeftContainers(t, c, labels.Project+"="+project); len(left) != 0 {
+		t.Errorf("containers left behind: %d", len(left))
+	}
+}
+
+func TestRunExitCodes(t *testing.T) {
+	c := testenv.Engine(t)
+	dir, project := runProject(t, c, "")
+	for _, code := range []int{0, 1, 42, 255} {
+		if r := sh(t, dir, "exit "+strconv.Itoa(code)); r.code != code {
+			t.Errorf("exit %d: tbx exited %d (%s)", code, r.code, r.err)
+		}
+	}
+	if r := sh(t, dir, "kill -TERM $$"); r.code != 128+15 {
+		t.Errorf("killed by SIGTERM: tbx exited %d, want 143", r.code)
+	}
+	if r := tbxIn(t, dir, "run", "--tool", "box", "--", "no-such-command"); r.code != 127 {
+		t.Errorf("missing command: exit %d, want 127 (%s)", r.code, r.err)
+	}
+	if r := tbxIn(t, dir, "run", "--tool", "box", "--", "/etc/hostname"); r.code != 126 {
+		t.Errorf("not executable: exit %d, want 126 (%s)", r.code, r.err)
+	}
+	if r := tbxIn(t, dir, "run", "no-such-command"); r.code != 127 || !strings.Contains(r.err, "no such command") || !strings.Contains(r.err, "box-sh") {
+		t.Errorf("unknown recipe command: exit %d, stderr %q", r.code, r.err)
+	}
+	if r := tbxIn(t, dir, "run", "--tool", "nope", "--", "true"); r.code != 125 || !strings.Contains(r.err, `no tool "nope"`) {
+		t.Errorf("unknown tool: exit %d, stderr %q", r.code, r.err)
+	}
+	noContainersLeft(t, c, project)
+}
+
+func TestRunExitCodesWithoutInit(t *testing.T) {
+	c := testenv.Engine(t)
+	dir, _ := runProject(t, c, "init = false\n")
+	if r := sh(t, dir, "echo $$; exit 7"); r.code != 7 || r.out != "1\n" {
+		t.Errorf("without init the command is PID 1 and its code comes back: exit %d, out %q", r.code, r.out)
+	}
+	if r := tbxIn(t, dir, "run", "--tool", "box", "--", "no-such-command"); r.code != 127 {
+		t.Errorf("missing command without init: exit %d, want 127 (%s)", r.code, r.err)
+	}
+}
+
+func TestRunInitIsDefault(t *testing.T) {
+	c := testenv.Engine(t)
+	dir, _ := runProject(t, c, "")
+	if r := sh(t, dir, "echo $$"); r.code != 0 || r.out == "1\n" {
+		t.Errorf("with the default init the command is not PID 1: %q", r.out)
+	}
+}
+
+func tbxIn(t *testing.T, dir string, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := inProject(t, dir, strings.NewReader(""), &out, &errb, args...)
+	return result{out.String(), errb.String(), code}
+}
+
+func TestRunBinaryStdinIsBitExact(t *testing.T) {
+	c := testenv.Engine(t)
+	dir, _ := runProject(t, c, "")
+	const size = 100 << 20
+	src := io.LimitReader(rand.New(rand.NewSource(1)), size)
+	want := sha256.New()
+	got := sha256.New()
+	var n countingWriter
+	var errb bytes.Buffer
+	code := inProject(t, dir, io.TeeReader(src, want), io.MultiWriter(got, &n), &errb, "run", "box-sh", "-c", "cat")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if n != size || !bytes.Equal(got.Sum(nil), want.Sum(nil)) {
+		t.Fatalf("stdout is %d bytes and differs from the %d bytes of stdin", n, size)
+	}
+}
+
+type countingWriter int64
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	*c += countingWriter(len(p))
+	return len(p), nil
+}
+
+func TestRunKeepsStdoutAndStderrApart(t *testing.T) {
+	c := testenv.Engine(t)
+	dir, _ := runProject(t, c, "")
+	r := sh(t, dir, "for i in 1 2 3; do echo out$i; echo err$i >&2; done; printf 'no newline'")
+	if r.out != "out1\nout2\nout3\nno newline" || r.err != "err1\nerr2\nerr3\n" {
+		t.Errorf("stdout %q, stderr %q", r.out, r.err)
+	}
+	if r := sh(t, dir, "test -t 0 || test -t 1 || echo no tty"); r.out != "no tty\n" {
+		t.Errorf("a TTY was allocated for piped streams: %q", r.out)
+	}
+}
+
+func TestRunWorkspaceAndWorkdir(t *testing.T) {
+	c := testenv.Engine(t)
+	dir, _ := runProject(t, c, "")
+	sub := filepath.Join(dir, "sub dir", "ü")
+	writeFiles(t, sub, map[string]string{"in.txt": "from host\n"})
+	var out, errb bytes.Buffer
+	code := inProject(t, sub, strings.NewReader(""), &out, &errb, "run", "box-sh", "-c", "pwd; cat in.txt; echo made > out.txt")
+	if code != 0 || out.String() != sub+"\nfrom host\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %s", code, out.String(), errb.String())
+	}
+	if b, err := os.ReadFile(filepath.Join(sub, "out.txt")); err != nil || string(b) != "made\n" {
+		t.Errorf("file written in the container: %q %v", b, err)
+	}
+	outside := t.TempDir()
+	r := func() result {
+		var o, e bytes.Buffer
+		code := inProject(t, outside, strings.NewReader(""), &o, &e, "-f", filepath.Join(dir, "toolbox.toml"), "run", "box-sh", "-c", "true")
+		return result{o.String(), e.String(), code}
+	}()
+	if r.code != 125 || !strings.Contains(r.err, "is outside the project") {
+		t.Errorf("outside the project: exit %d, %q", r.code, r.err)
+	}
+}
+
+func TestRunEnvRules(t *testing.T) {
+	c := testenv.Engine(t)
+	dir, _ := runProject(t, c, "env = [\"TBXT_PASS\", \"TBXT_GLOB_*\", \"TBXT_FIXED=fixed value\", \"TBXT_UNSET\"]\n")
+	t.Setenv("TBXT_PASS", "passed")
+	t.Setenv("TBXT_GLOB_A", "a")
+	t.Setenv("TBXT_GLOB_B", "b")
+	t.Setenv("TBXT_SECRET", "must not pass")
+	t.Setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
+	r := sh(t, dir, "env | grep -E '^(TBXT_|HTTPS_PROXY)' | sort")
+	want := "HTTPS_PROXY=http://127.0.0.1:3128\nTBXT_FIXED=fixed value\nTBXT_GLOB_A=a\nTBXT_GLOB_B=b\nTBXT_PASS=passed\n"
+	if r.out != want {
+		t.Errorf("env in the container:\n%s\nwant:\n%s", r.out, want)
+	}
+}
+
+func TestRunVolumes(t *testing.T) {
+	c := testenv.Engine(t)
+	data := t.TempDir()
+	writeFiles(t, data, map[string]string{"x": "host data\n"})
+	dir, project := runProject(t, c, "volumes = [\""+data+":/data:ro\", \"cache:/cache\"]\n")
+	if r := sh(t, dir, "cat /data/x; echo kept > /cache/y; touch /data/z 2>/dev/null || echo read-only"); r.out != "host data\nread-only\n" {
+		t.Errorf("first run: %q %q", r.out, r.err)
+	}
+	if r := sh(t, dir, "cat /cache/y"); r.out != "kept\n" {
+		t.Errorf("the named volume did not persist: %q %q", r.out, r.err)
+	}
+	v, err := c.VolumeInspect(t.Context(), "tbx_"+project+"_cache")
+	if err != nil || v.Labels[labels.Project] != project || v.Labels[labels.Tool] != "box" {
+		t.Errorf("volume labels: %v %v", v.Labels, err)
+	}
+	r := tbxIn(t, dir, "gc", "--volumes")
+	if r.code != 0 || strings.Contains(r.out, "volume") {
+		t.Errorf("gc removed a volume still in use: %q", r.out)
+	}
+}
+
+func TestRunLimits(t *testing.T) {
+	c := testenv.Engine(t)
+	dir, _ := runProject(t, c, "memory = \"64m\"\ncpus = 0.5\npids = 64\n")
+	if r := sh(t, dir, "dd if=/dev/zero of=/dev/null bs=256M count=1"); r.code != 137 {
+		t.Errorf("allocating past the memory limit: exit %d, want 137 (%s)", r.code, r.err)
+	}
+	r := sh(t, dir, "cat /sys/fs/cgroup/cpu.max 2>/dev/null || cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us")
+	if f := strings.Fields(r.out); len(f) != 2 || f[0] != "50000" || f[1] != "100000" {
+		t.Errorf("cpu quota: %q", r.out)
+	}
+	r = sh(t, dir, "cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max")
+	if strings.TrimSpace(r.out) != "64" {
+		t.Errorf("pids limit: %q", r.out)
+	}
+}
+
+func TestRunReadOnly(t *testing.T) {
+	c := testenv.Engine(t)
+	dir, _ := runProject(t, c, "read_only = true\n")
+	if r := sh(t, dir, "touch /opt/x 2>/dev/null || echo ro; touch /tmp/x && echo tmp ok"); r.out != "ro\ntmp ok\n" {
+		t.Errorf("read_only: %q %q", r.out, r.err)
+	}
+}
