@@ -221,7 +221,7 @@ func TestSSHAgentIsForwarded(t *testing.T) {
 	project := testenv.Project(t, c)
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{
-		"toolbox.toml": "[toolbox]\nname = \"" + project + "\"\n[tools.ssh]\nbuild = \"img\"\ncommands = [\"ssh-add\"]\nssh_agent = true\n",
+		"toolbox.toml":   "[toolbox]\nname = \"" + project + "\"\n[tools.ssh]\nbuild = \"img\"\ncommands = [\"ssh-add\"]\nssh_agent = true\n",
 		"img/Dockerfile": "FROM " + testenv.DebianBase + "\nRUN apt-get update && apt-get install -y --no-install-recommends openssh-client && rm -rf /var/lib/apt/lists/*\n",
 	})
 	sock := startAgent(t)
