@@ -35,7 +35,11 @@ func runCommand(s *Streams) *ucli.Command {
 			if opts == nil {
 				return ucli.ShowCommandHelp(c, "run")
 			}
-			return runRun(c, s, *opts)
+			r, err := loadRecipe(c)
+			if err != nil {
+				return err
+			}
+			return runRun(c, s, r, *opts)
 		},
 	}
 }
@@ -49,7 +53,11 @@ func shellCommand(s *Streams) *ucli.Command {
 			if c.NArg() != 1 {
 				return exit.Errorf(exit.Launcher, "tbx shell takes one TOOL; see `tbx shell --help`")
 			}
-			return runRun(c, s, runOptions{
+			r, err := loadRecipe(c)
+			if err != nil {
+				return err
+			}
+			return runRun(c, s, r, runOptions{
 				Tool:       c.Args().First(),
 				Entrypoint: []string{"/bin/sh", "-c", "if command -v bash >/dev/null 2>&1; then exec bash; else exec sh; fi"},
 			})
@@ -83,8 +91,8 @@ func parseRunArgs(args []string) (*runOptions, error) {
 	return &opts, nil
 }
 
-func runRun(c *ucli.Context, s *Streams, opts runOptions) error {
-	p, err := openProject(c, s)
+func runRun(c *ucli.Context, s *Streams, r *recipe.Recipe, opts runOptions) error {
+	p, err := openRecipe(c, s, r)
 	if err != nil {
 		return err
 	}
@@ -101,9 +109,12 @@ func runRun(c *ucli.Context, s *Streams, opts runOptions) error {
 	if err != nil {
 		return err
 	}
-	r := &runner.Runner{Engine: p.engine, Streams: runner.Streams{In: s.In, Out: s.Out, Err: s.Err}}
+	if recipe.Flag(tool.Run.SSHAgent, false) && os.Getenv("SSH_AUTH_SOCK") == "" {
+		fmt.Fprintf(s.Err, "tbx: warning: tool %s forwards the SSH agent, but SSH_AUTH_SOCK is not set: ssh in it will find no keys (eval $(ssh-agent); ssh-add)\n", tool.Name)
+	}
+	rn := &runner.Runner{Engine: p.engine, Streams: runner.Streams{In: s.In, Out: s.Out, Err: s.Err}}
 	// Signals now belong to the command: they are forwarded, not obeyed.
-	return r.Run(context.WithoutCancel(c.Context), inv)
+	return rn.Run(context.WithoutCancel(c.Context), inv)
 }
 
 func toolFor(r *recipe.Recipe, opts runOptions) (*recipe.Tool, error) {

@@ -17,7 +17,7 @@ type result struct {
 }
 
 // tbx runs tbx in-process with args and no stdin.
-func tbx(t *testing.T, args ...string) result {
+func tbx(t testing.TB, args ...string) result {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code := Main(append([]string{"tbx"}, args...), strings.NewReader(""), &out, &errb)
@@ -35,7 +35,7 @@ func mustTbx(t *testing.T, args ...string) result {
 }
 
 // writeFiles writes path → content below dir.
-func writeFiles(t *testing.T, dir string, files map[string]string) {
+func writeFiles(t testing.TB, dir string, files map[string]string) {
 	t.Helper()
 	for p, content := range files {
 		full := filepath.Join(dir, p)

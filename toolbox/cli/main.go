@@ -72,6 +72,8 @@ func commands(s *Streams) []*ucli.Command {
 	return []*ucli.Command{
 		runCommand(s),
 		shellCommand(s),
+		shimsCommand(s),
+		shimCommand(s),
 		lsCommand(s),
 		buildCommand(s),
 		pullCommand(s),

@@ -231,7 +231,9 @@ func TestSSHAgentIsForwarded(t *testing.T) {
 		t.Fatalf("ssh-add -l in the container: exit %d, stdout %q, stderr %q", r.code, r.out, lastLine(r.err))
 	}
 	t.Setenv("SSH_AUTH_SOCK", "")
-	if r := tbxIn(t, dir, "run", "ssh-add", "-l"); r.code != 125 || !strings.Contains(r.err, "SSH_AUTH_SOCK is not set") {
+	// Without an agent the tool still runs (ansible --version needs none),
+	// with a warning; ssh-add says it has no agent and exits 2.
+	if r := tbxIn(t, dir, "run", "ssh-add", "-l"); r.code != 2 || !strings.Contains(r.err, "SSH_AUTH_SOCK is not set") {
 		t.Errorf("without an agent: exit %d, %q", r.code, r.err)
 	}
 }

@@ -39,6 +39,11 @@ func openProject(c *ucli.Context, s *Streams) (*project, error) {
 	if err != nil {
 		return nil, err
 	}
+	return openRecipe(c, s, r)
+}
+
+// openRecipe is openProject for a recipe the caller has already read.
+func openRecipe(c *ucli.Context, s *Streams, r *recipe.Recipe) (*project, error) {
 	e, err := engine.Connect(c.Context)
 	if err != nil {
 		return nil, err

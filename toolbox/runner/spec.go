@@ -155,10 +155,9 @@ func applyExtras(inv Invocation, cfg *container.Config, host *container.HostConf
 		}
 		host.Mounts = append(host.Mounts, m)
 	}
-	if recipe.Flag(run.SSHAgent, false) {
-		sock := lookupEnv(inv.HostEnv, "SSH_AUTH_SOCK")
-		if sock == "" {
-			return fmt.Errorf("tool %s has ssh_agent = true but SSH_AUTH_SOCK is not set; start an agent (eval $(ssh-agent); ssh-add)", inv.Tool.Name)
+	if sock := lookupEnv(inv.HostEnv, "SSH_AUTH_SOCK"); recipe.Flag(run.SSHAgent, false) && sock != "" {
+		if _, err := os.Stat(sock); err != nil {
+			return fmt.Errorf("tool %s has ssh_agent = true but SSH_AUTH_SOCK=%s does not exist; restart your agent (eval $(ssh-agent); ssh-add)", inv.Tool.Name, sock)
 		}
 		host.Mounts = append(host.Mounts, bind(sock, sshAgentPath, false))
 		cfg.Env = append(cfg.Env, "SSH_AUTH_SOCK="+sshAgentPath)

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Measures tbx against plain docker on this machine and prints Markdown for
+# docs/benchmarks.md:
+#   1. `tbx run` of `true` against `docker run --rm` with the same flags,
+#      side by side in one hyperfine run;
+#   2. `tbx ls` on a recipe of 50 ready tools (go test -bench).
+# Needs hyperfine (apt-get install hyperfine) and the Debian base image.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+runs=${RUNS:-30}
+
+command -v hyperfine >/dev/null || { echo "bench: apt-get install hyperfine" >&2; exit 1; }
+scripts/base-image.sh >/dev/null
+
+work=$(mktemp -d)
+project="bench$$"
+cleanup() {
+  docker ps -aq --filter "label=dev.tbx.project=$project" | xargs -r docker rm -f >/dev/null
+  docker images -q --filter "label=dev.tbx.project=$project" | xargs -r docker rmi -f >/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+go build -o "$work/tbx" ./cmd/tbx
+mkdir -p "$work/proj/img"
+printf 'FROM debian:bookworm-slim\n' >"$work/proj/img/Dockerfile"
+printf '[toolbox]\nname = "%s"\n[tools.box]\nbuild = "img"\ncommands = ["box"]\n' "$project" >"$work/proj/toolbox.toml"
+cd "$work/proj"
+export XDG_STATE_HOME="$work/state"
+"$work/tbx" prepare >/dev/null 2>&1
+ref=$("$work/tbx" ls --json | sed -n 's/.*"image": "\(.*\)".*/\1/p')
+"$work/tbx" run --tool box -- true # makes the state directory and passwd files
+
+uid=$(id -u); gid=$(id -g)
+home=$XDG_STATE_HOME/tbx/home/$project/box
+if [ "$uid" = 0 ]; then
+  user_flags="-v $home:/root -e HOME=/root -e USER=root -e LOGNAME=root"
+else
+  name=$(ls "$XDG_STATE_HOME/tbx/etc")
+  etc=$XDG_STATE_HOME/tbx/etc/$name
+  user_flags="-v $home:/home/${name##*-} -v $etc/passwd:/etc/passwd:ro -v $etc/group:/etc/group:ro -e HOME=/home/${name##*-}"
+fi
+tbx_cmd="$work/tbx run --tool box -- true"
+docker_cmd="docker run --rm -i --init --user $uid:$gid -v $work/proj:$work/proj -w $work/proj $user_flags --label dev.tbx.project=$project $ref true"
+
+echo "## tbx run vs docker run --rm ($(date -u +%F), $(nproc) cores, Engine $(docker version -f '{{.Server.Version}}'))"
+echo
+echo '```'
+echo "tbx:    $tbx_cmd"
+echo "docker: $docker_cmd"
+echo '```'
+echo
+hyperfine -N --warmup 3 --runs "$runs" --export-markdown "$work/run.md" -n "tbx run" "$tbx_cmd" -n "docker run --rm" "$docker_cmd" </dev/null >&2
+cat "$work/run.md"
+echo
+hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/run.json" "$tbx_cmd" "$docker_cmd" </dev/null >/dev/null 2>&1
+ratio=$(python3 -c "import json,sys; r=json.load(open('$work/run.json'))['results']; print('%.3f' % (r[0]['median']/r[1]['median']))")
+echo "Median ratio tbx/docker: **$ratio** (second run of $runs each)"
+echo
+
+cd "$root"
+echo "## tbx ls on 50 ready tools"
+echo
+echo '```'
+go test -run '^$' -bench BenchmarkLs50ReadyTools -benchtime 30x ./toolbox/cli/ | grep -E '^Benchmark'
+echo '```'

@@ -1,0 +1,141 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/tbx-dev/tbx/toolbox/exit"
+	"github.com/tbx-dev/tbx/toolbox/recipe"
+	"github.com/tbx-dev/tbx/toolbox/shims"
+)
+
+func shimsCommand(s *Streams) *ucli.Command {
+	dirFlag := &ucli.StringFlag{Name: "dir", Usage: "where the shims go (default ~/.local/bin)"}
+	return &ucli.Command{
+		Name:  "shims",
+		Usage: "install or remove PATH shims, so that typing a recipe command runs it through tbx",
+		Subcommands: []*ucli.Command{
+			{
+				Name:  "install",
+				Usage: "write one shim per recipe command",
+				Flags: []ucli.Flag{dirFlag},
+				Action: func(c *ucli.Context) error {
+					return runShimsInstall(c, s, c.String("dir"))
+				},
+			},
+			{
+				Name:  "remove",
+				Usage: "remove every tbx shim from the directory, and nothing else",
+				Flags: []ucli.Flag{dirFlag},
+				Action: func(c *ucli.Context) error {
+					return runShimsRemove(s, c.String("dir"))
+				},
+			},
+		},
+	}
+}
+
+func shimDir(dir string) (string, error) {
+	if dir != "" {
+		return filepath.Abs(dir)
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("finding the home directory: %w; pass --dir", err)
+	}
+	return filepath.Join(home, ".local", "bin"), nil
+}
+
+func runShimsInstall(c *ucli.Context, s *Streams, dir string) error {
+	r, err := loadRecipe(c)
+	if err != nil {
+		return err
+	}
+	if dir, err = shimDir(dir); err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("finding the tbx binary: %w", err)
+	}
+	self = realPath(self)
+	if strings.Contains(self, "go-build") {
+		fmt.Fprintf(s.Err, "tbx: warning: shims will call %s, a temporary `go run` binary; install tbx first (go install ./cmd/tbx)\n", self)
+	}
+	written, err := shims.Install(dir, self, allCommands(r))
+	for _, p := range written {
+		fmt.Fprintln(s.Out, p)
+	}
+	if err != nil {
+		return err
+	}
+	if !shims.OnPath(dir, os.Getenv("PATH")) {
+		fmt.Fprintf(s.Err, "tbx: warning: %s is not on PATH; add it (export PATH=\"%s:$PATH\") so that the shims are found\n", dir, dir)
+	}
+	return nil
+}
+
+func runShimsRemove(s *Streams, dir string) error {
+	dir, err := shimDir(dir)
+	if err != nil {
+		return err
+	}
+	removed, err := shims.Remove(dir)
+	for _, p := range removed {
+		fmt.Fprintln(s.Out, p)
+	}
+	return err
+}
+
+// shimCommand is what a shim calls: run COMMAND through the nearest recipe
+// that has it, else the next real COMMAND on PATH.
+func shimCommand(s *Streams) *ucli.Command {
+	return &ucli.Command{
+		Name:            "shim",
+		Hidden:          true,
+		SkipFlagParsing: true,
+		Action: func(c *ucli.Context) error {
+			args := c.Args().Slice()
+			if len(args) == 0 {
+				return exit.Errorf(exit.Launcher, "tbx shim needs a COMMAND")
+			}
+			return runShim(c, s, args)
+		},
+	}
+}
+
+func runShim(c *ucli.Context, s *Streams, args []string) error {
+	wd, err := os.Getwd()
+	if err != nil {
+		return fmt.Errorf("finding the working directory: %w", err)
+	}
+	path, err := recipe.Find(wd)
+	if err == nil {
+		r, err := recipe.Load(path)
+		if err != nil {
+			return err
+		}
+		if r.Command(args[0]) != nil {
+			return runRun(c, s, r, runOptions{Args: args})
+		}
+	} else if !errors.Is(err, recipe.ErrNotFound) {
+		return err
+	}
+	return execNext(args, wd)
+}
+
+// execNext replaces tbx with the next real binary of that name on PATH.
+func execNext(args []string, wd string) error {
+	bin, ok := shims.NextBinary(args[0], os.Getenv("PATH"))
+	if !ok {
+		return exit.Errorf(exit.NotFound, "%s: not found: no toolbox.toml with that command above %s, and no other %s on PATH", args[0], wd, args[0])
+	}
+	err := syscall.Exec(bin, args, os.Environ())
+	return exit.Errorf(exit.CannotInvoke, "%s: cannot run %s: %v", args[0], bin, err)
+}

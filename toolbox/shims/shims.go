@@ -1,0 +1,124 @@
+// Package shims writes and removes the small executables that make a plain
+// `az` or `ansible-playbook` run through tbx, and finds the real binary a
+// shim falls back to outside any toolbox project.
+package shims
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Marker is on the second line of every shim: it is how tbx tells its own
+// shims from anything else in a directory.
+const Marker = "# tbx shim: written by `tbx shims install`, removed by `tbx shims remove`"
+
+// Script is the shim for command, calling the tbx binary at tbx.
+func Script(tbx, command string) string {
+	return fmt.Sprintf("#!/bin/sh\n%s\nexec %s shim %s \"$@\"\n", Marker, shellQuote(tbx), shellQuote(command))
+}
+
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// IsShim reports whether the file at path is a tbx shim.
+func IsShim(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 256)
+	n, _ := io.ReadFull(f, head)
+	return bytes.Contains(head[:n], []byte(Marker))
+}
+
+// Install writes one shim per command into dir, made if missing. It never
+// overwrites a file that is not a tbx shim.
+func Install(dir, tbx string, commands []string) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("making %s: %w", dir, err)
+	}
+	sort.Strings(commands)
+	for _, c := range commands {
+		p := filepath.Join(dir, c)
+		if _, err := os.Lstat(p); err == nil && !IsShim(p) {
+			return nil, fmt.Errorf("%s exists and is not a tbx shim; remove it or choose another --dir", p)
+		}
+	}
+	var written []string
+	for _, c := range commands {
+		p := filepath.Join(dir, c)
+		if err := writeExecutable(p, Script(tbx, c)); err != nil {
+			return written, err
+		}
+		written = append(written, p)
+	}
+	return written, nil
+}
+
+func writeExecutable(path, content string) error {
+	tmp := path + ".tbx-tmp"
+	if err := os.WriteFile(tmp, []byte(content), 0o755); err != nil {
+		return fmt.Errorf("writing shim %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing shim %s: %w", path, err)
+	}
+	return nil
+}
+
+// Remove deletes every tbx shim in dir and nothing else.
+func Remove(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", dir, err)
+	}
+	var removed []string
+	for _, e := range entries {
+		p := filepath.Join(dir, e.Name())
+		if e.Type().IsRegular() && IsShim(p) {
+			if err := os.Remove(p); err != nil {
+				return removed, fmt.Errorf("removing shim %s: %w", p, err)
+			}
+			removed = append(removed, p)
+		}
+	}
+	return removed, nil
+}
+
+// OnPath reports whether dir is one of PATH's entries.
+func OnPath(dir, path string) bool {
+	for _, d := range filepath.SplitList(path) {
+		if filepath.Clean(d) == filepath.Clean(dir) {
+			return true
+		}
+	}
+	return false
+}
+
+// NextBinary finds command on PATH, passing over tbx shims: what a shim runs
+// outside any toolbox project.
+func NextBinary(command, path string) (string, bool) {
+	for _, d := range filepath.SplitList(path) {
+		if d == "" {
+			continue
+		}
+		p := filepath.Join(d, command)
+		fi, err := os.Stat(p)
+		if err != nil || fi.IsDir() || fi.Mode().Perm()&0o111 == 0 || IsShim(p) {
+			continue
+		}
+		return p, true
+	}
+	return "", false
+}
