@@ -51,12 +51,12 @@ echo "tbx:    $tbx_cmd"
 echo "docker: $docker_cmd"
 echo '```'
 echo
-hyperfine -N --warmup 3 --runs "$runs" --export-markdown "$work/run.md" -n "tbx run" "$tbx_cmd" -n "docker run --rm" "$docker_cmd" </dev/null >&2
+hyperfine -N --warmup 3 --runs "$runs" --export-markdown "$work/run.md" --export-json "$work/run.json" \
+  -n "tbx run" "$tbx_cmd" -n "docker run --rm" "$docker_cmd" </dev/null >&2
 cat "$work/run.md"
 echo
-hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/run.json" "$tbx_cmd" "$docker_cmd" </dev/null >/dev/null 2>&1
-ratio=$(python3 -c "import json,sys; r=json.load(open('$work/run.json'))['results']; print('%.3f' % (r[0]['median']/r[1]['median']))")
-echo "Median ratio tbx/docker: **$ratio** (second run of $runs each)"
+ratio=$(python3 -c "import json; r=json.load(open('$work/run.json'))['results']; print('%.3f' % (r[0]['median']/r[1]['median']))")
+echo "Median ratio tbx/docker: **$ratio** ($runs runs each, after 3 warm-up runs)"
 echo
 
 cd "$root"

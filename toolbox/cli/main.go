@@ -72,6 +72,7 @@ func commands(s *Streams) []*ucli.Command {
 	return []*ucli.Command{
 		runCommand(s),
 		shellCommand(s),
+		initCommand(s),
 		shimsCommand(s),
 		shimCommand(s),
 		lsCommand(s),
