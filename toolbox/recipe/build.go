@@ -140,7 +140,7 @@ func (p *parser) image(at []string, t *Tool) error {
 
 func (p *parser) buildContext(at []string, t *Tool) error {
 	rel := p.str(at, "build")
-	t.Build = filepath.Join(p.dir, rel)
+	t.Build = p.hostPath(rel)
 	if fi, err := os.Stat(t.Build); err != nil || !fi.IsDir() {
 		return p.errAt(keyPath(at, "build"), "build context %s is not a directory", t.Build)
 	}

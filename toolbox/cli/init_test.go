@@ -1,0 +1,75 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tbx-dev/tbx/recipes"
+	"github.com/tbx-dev/tbx/toolbox/recipe"
+)
+
+// Every example recipe, and the repository's own, parses and validates once
+// written into a project by `tbx init`.
+func TestInitWritesValidRecipes(t *testing.T) {
+	repoRecipe, _ := filepath.Abs("../../toolbox.toml")
+	for _, name := range recipes.Names() {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "My Team_Tools")
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			r := tbxIn(t, dir, "init", "--recipe", name)
+			if r.code != 0 {
+				t.Fatalf("init: exit %d: %s", r.code, r.err)
+			}
+			rec, err := recipe.Load(filepath.Join(dir, recipe.FileName))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec.Name != "my-team-tools" || len(rec.Tools) == 0 {
+				t.Errorf("recipe %q with %d tools", rec.Name, len(rec.Tools))
+			}
+			if r := tbxIn(t, dir, "init", "--recipe", name); r.code != 125 || !strings.Contains(r.err, "already exists") {
+				t.Errorf("second init: exit %d, %q", r.code, r.err)
+			}
+		})
+	}
+	if r := tbxIn(t, t.TempDir(), "init", "--recipe", "nope"); r.code != 125 || !strings.Contains(r.err, "no example recipe") {
+		t.Errorf("unknown recipe: exit %d, %q", r.code, r.err)
+	}
+	if _, err := recipe.Load(repoRecipe); err != nil {
+		t.Errorf("the repository's toolbox.toml: %v", err)
+	}
+}
+
+func TestErrorsAreOneLineWithExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"toolbox.toml": "[toolbox]\nname = \"p\"\n[tools.az]\nbulid = \"x\"\n"})
+	cases := []struct {
+		args []string
+		env  map[string]string
+		code int
+		want string
+	}{
+		{[]string{"ls"}, nil, 125, `tbx: toolbox.toml:4:1: tools.az.bulid: unknown key in [tools.az]; did you mean "build"?`},
+		{[]string{"-f", "/nonexistent/toolbox.toml", "ls"}, nil, 125, "tbx: reading recipe: open /nonexistent/toolbox.toml: no such file or directory"},
+		{[]string{"frobnicate"}, nil, 125, `tbx: unknown command "frobnicate"`},
+		{[]string{"ls", "--bogus"}, nil, 125, "tbx: flag provided but not defined: -bogus; see `tbx ls --help`"},
+		{[]string{"gc"}, map[string]string{"DOCKER_HOST": "unix:///nonexistent.sock"}, 125, "tbx: cannot reach the Docker Engine at unix:///nonexistent.sock"},
+	}
+	for _, c := range cases {
+		for k, v := range c.env {
+			t.Setenv(k, v)
+		}
+		r := tbxIn(t, dir, c.args...)
+		if r.code != c.code || !strings.HasPrefix(r.err, c.want) || strings.Count(r.err, "\n") != 1 || r.out != "" {
+			t.Errorf("tbx %v: exit %d, stdout %q, stderr %q; want %d and %q", c.args, r.code, r.out, r.err, c.code, c.want)
+		}
+	}
+	empty := t.TempDir()
+	if r := tbxIn(t, empty, "ls"); r.code != 125 || !strings.Contains(r.err, "no toolbox.toml found in "+realPath(empty)) {
+		t.Errorf("no recipe: exit %d, %q", r.code, r.err)
+	}
+}

@@ -1,0 +1,66 @@
+package shims
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+func TestInstallRemoveExactly(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "bin") // made by Install
+	written, err := Install(dir, "/opt/it's/tbx", []string{"az", "ansible-playbook"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(written) != 2 {
+		t.Fatalf("written: %v", written)
+	}
+	script, _ := os.ReadFile(filepath.Join(dir, "az"))
+	if want := "exec '/opt/it'\\''s/tbx' shim 'az' \"$@\"\n"; !strings.HasSuffix(string(script), want) {
+		t.Errorf("shim:\n%s", script)
+	}
+	if fi, _ := os.Stat(filepath.Join(dir, "az")); fi.Mode().Perm()&0o111 == 0 {
+		t.Error("shim is not executable")
+	}
+	own := filepath.Join(dir, "mytool")
+	if err := os.WriteFile(own, []byte("#!/bin/sh\necho mine\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Install(dir, "/tbx", []string{"mytool"}); err == nil || !strings.Contains(err.Error(), "is not a tbx shim") {
+		t.Errorf("overwrote a file that is not a shim: %v", err)
+	}
+	removed, err := Remove(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(removed)
+	if len(removed) != 2 || filepath.Base(removed[0]) != "ansible-playbook" || filepath.Base(removed[1]) != "az" {
+		t.Errorf("removed %v", removed)
+	}
+	if _, err := os.Stat(own); err != nil {
+		t.Error("remove took a file that is not a shim")
+	}
+}
+
+func TestNextBinarySkipsShims(t *testing.T) {
+	shimDir, realDir, emptyDir := t.TempDir(), t.TempDir(), t.TempDir()
+	if _, err := Install(shimDir, "/tbx", []string{"az"}); err != nil {
+		t.Fatal(err)
+	}
+	path := strings.Join([]string{emptyDir, shimDir, realDir}, string(os.PathListSeparator))
+	if _, ok := NextBinary("az", path); ok {
+		t.Fatal("found a binary where there are only shims")
+	}
+	real := filepath.Join(realDir, "az")
+	if err := os.WriteFile(real, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := NextBinary("az", path); !ok || got != real {
+		t.Errorf("NextBinary = %q, %v; want %q", got, ok, real)
+	}
+	if !OnPath(shimDir, path) || OnPath("/nowhere", path) {
+		t.Error("OnPath")
+	}
+}
