@@ -240,12 +240,28 @@ func TestSSHAgentIsForwarded(t *testing.T) {
 
 // startAgent starts an ssh-agent holding a fresh key and returns its socket.
 func startAgent(t *testing.T) string {
+	sock, _ := startAgentAs(t, nil)
+	return sock
+}
+
+// startAgentAs starts an ssh-agent as cred (nil: this user) holding a fresh
+// key, and returns its socket and public key.
+func startAgentAs(t *testing.T, cred *syscall.Credential) (sock, pub string) {
 	t.Helper()
 	dir := t.TempDir()
-	sock := filepath.Join(dir, "agent.sock")
-	agent := exec.Command("ssh-agent", "-D", "-a", sock)
+	if cred != nil {
+		chownTree(t, dir, int(cred.Uid), int(cred.Gid))
+	}
+	as := func(cmd *exec.Cmd) *exec.Cmd {
+		if cred != nil {
+			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+		}
+		return cmd
+	}
+	sock = filepath.Join(dir, "agent.sock")
+	agent := as(exec.Command("ssh-agent", "-D", "-a", sock))
 	if err := agent.Start(); err != nil {
-		t.Skipf("no ssh-agent: %v", err)
+		t.Fatalf("ssh-agent: %v", err)
 	}
 	t.Cleanup(func() { _ = agent.Process.Kill(); _ = agent.Wait() })
 	for i := 0; i < 50; i++ {
@@ -255,13 +271,22 @@ func startAgent(t *testing.T) string {
 		time.Sleep(50 * time.Millisecond)
 	}
 	key := filepath.Join(dir, "id")
+	// ssh-keygen wants a passwd entry, which the test user has not: make
+	// the key here and hand it over.
 	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "tbx-test-key", "-f", key).CombinedOutput(); err != nil {
 		t.Fatalf("ssh-keygen: %v %s", err, out)
 	}
-	add := exec.Command("ssh-add", key)
+	if cred != nil {
+		chownTree(t, dir, int(cred.Uid), int(cred.Gid))
+	}
+	add := as(exec.Command("ssh-add", key))
 	add.Env = append(os.Environ(), "SSH_AUTH_SOCK="+sock)
 	if out, err := add.CombinedOutput(); err != nil {
 		t.Fatalf("ssh-add: %v %s", err, out)
 	}
-	return sock
+	b, err := os.ReadFile(key + ".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sock, strings.TrimSpace(string(b))
 }

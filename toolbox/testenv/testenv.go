@@ -16,6 +16,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
 
@@ -126,4 +127,24 @@ func Debian(t testing.TB, c *client.Client) string {
 		t.Fatalf("%s is not on the Engine; run scripts/base-image.sh (scripts/test.sh does): %v", DebianBase, err)
 	}
 	return DebianBase
+}
+
+// Network creates a labelled bridge network for the test; containers still
+// on it when the test ends are removed with it.
+func Network(t testing.TB, c *client.Client) string {
+	t.Helper()
+	ctx := context.Background()
+	name := Name("tbx-test-net-")
+	if _, err := c.NetworkCreate(ctx, name, network.CreateOptions{Labels: map[string]string{TestLabel: "1"}}); err != nil {
+		t.Fatalf("creating network: %v", err)
+	}
+	t.Cleanup(func() {
+		if n, err := c.NetworkInspect(ctx, name, network.InspectOptions{}); err == nil {
+			for id := range n.Containers {
+				_ = c.ContainerRemove(ctx, id, container.RemoveOptions{Force: true})
+			}
+		}
+		_ = c.NetworkRemove(ctx, name)
+	})
+	return name
 }
