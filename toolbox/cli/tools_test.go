@@ -66,7 +66,7 @@ func newToolsProject(t *testing.T) *toolsProject {
 			"chown -R deploy /home/deploy/.ssh && chmod 700 /home/deploy/.ssh && chmod 600 /home/deploy/.ssh/authorized_keys\n" +
 			"ssh-keygen -A\nexec /usr/sbin/sshd -D -e\n",
 		"inventory.ini": "[targets]\ntarget ansible_host=target ansible_user=deploy ansible_python_interpreter=/usr/bin/python3\n",
-		"site.yml": "- hosts: targets\n  gather_facts: false\n  tasks:\n    - name: leave proof\n      ansible.builtin.copy:\n        content: \"{{ proof }}\\n\"\n        dest: /tmp/tbx-proof\n",
+		"site.yml":      "- hosts: targets\n  gather_facts: false\n  tasks:\n    - name: leave proof\n      ansible.builtin.copy:\n        content: \"{{ proof }}\\n\"\n        dest: /tmp/tbx-proof\n",
 	})
 	mustTbx(t, "-f", filepath.Join(p.dir, "toolbox.toml"), "--progress", "plain", "prepare", "-j", "3")
 	return p
