@@ -220,12 +220,17 @@ func TestPullTagAndDigestFromRegistry(t *testing.T) {
 
 // push tags src as dst, pushes it and returns its digest.
 func push(t *testing.T, c *client.Client, src, dst string) string {
+	return pushAs(t, c, src, dst, registry.AuthConfig{})
+}
+
+// pushAs is push with credentials.
+func pushAs(t *testing.T, c *client.Client, src, dst string, ac registry.AuthConfig) string {
 	t.Helper()
 	ctx := context.Background()
 	if err := c.ImageTag(ctx, src, dst); err != nil {
 		t.Fatal(err)
 	}
-	auth, _ := registry.EncodeAuthConfig(registry.AuthConfig{})
+	auth, _ := registry.EncodeAuthConfig(ac)
 	rc, err := c.ImagePush(ctx, dst, image.PushOptions{RegistryAuth: auth})
 	if err != nil {
 		t.Fatal(err)
