@@ -65,6 +65,7 @@ type BuildResult struct {
 func Build(r io.Reader, w *Writer, mode Mode, name string) (BuildResult, error) {
 	var res BuildResult
 	tail := &ring{max: TailLines}
+	step := ""
 	dec := json.NewDecoder(r)
 	defer func() {
 		if mode == Live {
@@ -90,19 +91,22 @@ func Build(r io.Reader, w *Writer, mode Mode, name string) (BuildResult, error) 
 		}
 		for _, line := range splitLines(m.Stream + m.Status) {
 			tail.add(line)
-			show(w, mode, name, line)
+			if strings.HasPrefix(line, "Step ") {
+				step, _, _ = strings.Cut(strings.TrimPrefix(line, "Step "), " ")
+			}
+			show(w, mode, name, step, line)
 		}
 	}
 }
 
-func show(w *Writer, mode Mode, name, line string) {
+// show prints a line, or on a terminal redraws the status line with the
+// build step and its latest output.
+func show(w *Writer, mode Mode, name, step, line string) {
 	switch mode {
 	case Plain:
 		w.Printf("%s: %s", name, line)
 	case Live:
-		if strings.HasPrefix(line, "Step ") || strings.HasPrefix(line, "Successfully") {
-			w.status(fmt.Sprintf("tbx: %s: %s", name, clip(line, 100)))
-		}
+		w.status(clip(fmt.Sprintf("tbx: %s [%s] %s", name, step, line), 110))
 	}
 }
 
