@@ -3,11 +3,11 @@ package cli
 import (
 	"bytes"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tbx-dev/tbx/toolbox/testenv"
 )
 
 // result is what one in-process run of tbx printed and returned.
@@ -37,15 +37,7 @@ func mustTbx(t *testing.T, args ...string) result {
 // writeFiles writes path → content below dir.
 func writeFiles(t testing.TB, dir string, files map[string]string) {
 	t.Helper()
-	for p, content := range files {
-		full := filepath.Join(dir, p)
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testenv.WriteFiles(t, dir, files)
 }
 
 func eventTime(t time.Time) string {

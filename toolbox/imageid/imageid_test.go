@@ -5,20 +5,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tbx-dev/tbx/toolbox/testenv"
 )
 
 // writeTree makes a build context from path → content.
 func writeTree(t *testing.T, dir string, files map[string]string) {
 	t.Helper()
-	for p, content := range files {
-		full := filepath.Join(dir, p)
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testenv.WriteFiles(t, dir, files)
 }
 
 var baseFiles = map[string]string{

@@ -10,6 +10,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"io"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -147,4 +149,18 @@ func Network(t testing.TB, c *client.Client) string {
 		_ = c.NetworkRemove(ctx, name)
 	})
 	return name
+}
+
+// WriteFiles writes path → content below dir, making directories.
+func WriteFiles(t testing.TB, dir string, files map[string]string) {
+	t.Helper()
+	for p, content := range files {
+		full := filepath.Join(dir, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
