@@ -113,6 +113,9 @@ func runRun(c *ucli.Context, s *Streams, r *recipe.Recipe, opts runOptions) erro
 		fmt.Fprintf(s.Err, "tbx: warning: tool %s forwards the SSH agent, but SSH_AUTH_SOCK is not set: ssh in it will find no keys (eval $(ssh-agent); ssh-add)\n", tool.Name)
 	}
 	rn := &runner.Runner{Engine: p.engine, Streams: runner.Streams{In: s.In, Out: s.Out, Err: s.Err}}
+	if c.Bool("debug") {
+		rn.Debug = s.Err
+	}
 	// Signals now belong to the command: they are forwarded, not obeyed.
 	return rn.Run(context.WithoutCancel(c.Context), inv)
 }

@@ -64,6 +64,7 @@ func newApp(s *Streams) *ucli.App {
 func globalFlags() []ucli.Flag {
 	return []ucli.Flag{
 		&ucli.StringFlag{Name: "file", Aliases: []string{"f"}, EnvVars: []string{"TBX_FILE"}, Usage: "the recipe (default: the nearest toolbox.toml upwards)"},
+		&ucli.BoolFlag{Name: "debug", EnvVars: []string{"TBX_DEBUG"}, Usage: "say on stderr what each container is made of (variable names, never values)"},
 		&ucli.StringFlag{Name: "progress", EnvVars: []string{"TBX_PROGRESS"}, Value: "auto", Usage: "progress output: auto, tty or plain"},
 	}
 }

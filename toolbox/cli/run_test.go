@@ -177,7 +177,10 @@ func TestRunEnvRules(t *testing.T) {
 	t.Setenv("TBXT_GLOB_B", "b")
 	t.Setenv("TBXT_SECRET", "must not pass")
 	t.Setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
-	r := sh(t, dir, "env | grep -E '^(TBXT_|HTTPS_PROXY)' | sort")
+	r := tbxIn(t, dir, "--debug", "run", "box-sh", "-c", "env | grep -E '^(TBXT_|HTTPS_PROXY)' | sort")
+	if !strings.Contains(r.err, "TBXT_PASS") || strings.Contains(r.err, "passed") || strings.Contains(r.err, "fixed value") {
+		t.Errorf("debug output must name variables, never show values: %s", r.err)
+	}
 	want := "HTTPS_PROXY=http://127.0.0.1:3128\nTBXT_FIXED=fixed value\nTBXT_GLOB_A=a\nTBXT_GLOB_B=b\nTBXT_PASS=passed\n"
 	if r.out != want {
 		t.Errorf("env in the container:\n%s\nwant:\n%s", r.out, want)

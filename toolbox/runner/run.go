@@ -30,6 +30,7 @@ type Streams struct {
 type Runner struct {
 	Engine  engine.Engine
 	Streams Streams
+	Debug   io.Writer // when set, gets what the container is made of (never env values)
 }
 
 // Run runs inv in a throwaway container and returns its exit status as an
@@ -38,6 +39,9 @@ func (r *Runner) Run(ctx context.Context, inv Invocation) error {
 	cfg, host, err := Spec(inv)
 	if err != nil {
 		return err
+	}
+	if r.Debug != nil {
+		describe(r.Debug, cfg, host)
 	}
 	if err := r.volumes(ctx, inv, host); err != nil {
 		return err
@@ -173,4 +177,15 @@ func (r *Runner) remove(id string) {
 func Launcher() string {
 	host, _ := os.Hostname()
 	return fmt.Sprintf("%d@%s", os.Getpid(), host)
+}
+
+// describe prints the container's shape for --debug: variable names only,
+// since values may be secrets.
+func describe(w io.Writer, cfg *container.Config, host *container.HostConfig) {
+	fmt.Fprintf(w, "tbx: debug: image %s, user %q, workdir %s, tty %v, init %v\n", cfg.Image, cfg.User, cfg.WorkingDir, cfg.Tty, *host.Init)
+	fmt.Fprintf(w, "tbx: debug: command %q, entrypoint %q\n", cfg.Cmd, cfg.Entrypoint)
+	fmt.Fprintf(w, "tbx: debug: env names %s\n", strings.Join(EnvNames(cfg.Env), " "))
+	for _, m := range host.Mounts {
+		fmt.Fprintf(w, "tbx: debug: mount %s %s -> %s (read-only %v)\n", m.Type, m.Source, m.Target, m.ReadOnly)
+	}
 }
