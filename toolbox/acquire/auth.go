@@ -1,7 +1,7 @@
 package acquire
 
 import (
-	"io"
+	"os"
 
 	"github.com/distribution/reference"
 	"github.com/docker/cli/cli/config"
@@ -20,7 +20,16 @@ func registryAuth(ref string) string {
 	if host == "docker.io" {
 		host = "https://index.docker.io/v1/"
 	}
-	cfg := config.LoadDefaultConfigFile(io.Discard)
+	// DOCKER_CONFIG is read here, not through config.Dir, which reads it
+	// once per process.
+	dir := os.Getenv("DOCKER_CONFIG")
+	if dir == "" {
+		dir = config.Dir()
+	}
+	cfg, err := config.Load(dir)
+	if err != nil {
+		return ""
+	}
 	ac, err := cfg.GetAuthConfig(host)
 	if err != nil || ac.Username == "" && ac.IdentityToken == "" && ac.RegistryToken == "" {
 		return ""

@@ -25,7 +25,9 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	s := &Streams{In: stdin, Out: stdout, Err: stderr}
 	err := run(args, s)
 	if err != nil && !exit.Silent(err) {
-		fmt.Fprintf(stderr, "tbx: %v\n", err)
+		// One line, whatever the Engine's message looked like.
+		msg := strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(err.Error())
+		fmt.Fprintf(stderr, "tbx: %s\n", strings.TrimSpace(msg))
 	}
 	return exit.Code(err)
 }

@@ -73,16 +73,16 @@ func (c *Collector) Containers(ctx context.Context) ([]Removed, error) {
 }
 
 func (c *Collector) orphaned(ct container.Summary) string {
-	if ct.State != "running" && ct.State != "removing" {
-		return "not running (" + ct.State + ")"
-	}
-	pid, host, ok := strings.Cut(ct.Labels[labels.Launch], "@")
+	pid, host, _ := strings.Cut(ct.Labels[labels.Launch], "@")
 	n, err := strconv.Atoi(pid)
-	if !ok || err != nil || host != c.Host {
+	local := err == nil && host == c.Host
+	switch {
+	case local && c.Alive(n):
+		return "" // its tbx is still at work (it may be about to start it)
+	case ct.State != "running" && ct.State != "removing":
+		return "not running (" + ct.State + ")"
+	case !local:
 		return "" // launched elsewhere: not ours to judge
-	}
-	if c.Alive(n) {
-		return ""
 	}
 	return "its launcher (pid " + pid + ") is gone"
 }
