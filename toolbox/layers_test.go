@@ -1,0 +1,85 @@
+// Package toolbox_test checks that the core's packages depend downwards only:
+// the command line imports the core, never the reverse, and each core
+// package imports only the packages below it.
+package toolbox_test
+
+import (
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/tbx-dev/tbx/"
+
+// allowed lists, for each package, the project packages it may import.
+var allowed = map[string][]string{
+	"exit":     {},
+	"labels":   {},
+	"engine":   {},
+	"recipe":   {},
+	"imageid":  {},
+	"progress": {},
+	"shims":    {},
+	"acquire":  {"engine", "imageid", "labels", "progress", "recipe"},
+	"runner":   {"engine", "exit", "labels", "recipe"},
+	"gc":       {"engine", "labels"},
+	"testenv":  {"engine", "labels"},
+	"cli":      {"acquire", "engine", "exit", "gc", "imageid", "labels", "progress", "recipe", "runner", "shims", "images", "recipes"},
+}
+
+func TestPackagesDependDownwards(t *testing.T) {
+	dirs, err := os.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dirs {
+		if !d.IsDir() {
+			continue
+		}
+		ok, known := allowed[d.Name()]
+		if !known {
+			t.Errorf("package toolbox/%s has no entry in the layering table", d.Name())
+			continue
+		}
+		for _, imp := range imports(t, d.Name()) {
+			if !contains(ok, imp) {
+				t.Errorf("toolbox/%s imports %s, which it may not", d.Name(), imp)
+			}
+		}
+	}
+}
+
+// imports lists the project packages the non-test files of dir import.
+func imports(t *testing.T, dir string) []string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+	var out []string
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		parsed, err := parser.ParseFile(token.NewFileSet(), f, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range parsed.Imports {
+			p := strings.Trim(imp.Path.Value, `"`)
+			if rest, ok := strings.CutPrefix(p, module); ok {
+				out = append(out, filepath.Base(rest))
+			}
+		}
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
+	}
+	return false
+}
