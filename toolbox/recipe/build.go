@@ -99,14 +99,15 @@ func (p *parser) tool(name string, defaults Run) (*Tool, error) {
 
 // str reads an optional string key below table.
 func (p *parser) str(table []string, key string) string {
-	s, _ := lookup(p.doc, append(table[:len(table):len(table)], key)).(string)
+	s, _ := lookup(p.doc, keyPath(table, key)).(string)
 	return s
 }
 
 func (p *parser) has(table []string, key string) bool {
-	return lookup(p.doc, append(table[:len(table):len(table)], key)) != nil
+	return lookup(p.doc, keyPath(table, key)) != nil
 }
 
+// keyPath is table's path with key added, never sharing table's array.
 func keyPath(table []string, key string) []string {
 	return append(table[:len(table):len(table)], key)
 }
