@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"github.com/moby/term"
 
 	"github.com/tbx-dev/tbx/toolbox/labels"
 	"github.com/tbx-dev/tbx/toolbox/testenv"
@@ -28,14 +29,14 @@ func tbxProcess(dir string, args ...string) *exec.Cmd {
 	return cmd
 }
 
-// waitLine reads r until a line equals want, or fails after a while.
+// waitLine reads r until a line ends with want, or fails after a while.
 func waitLine(t *testing.T, r io.Reader, want string) {
 	t.Helper()
 	found := make(chan bool, 1)
 	go func() {
 		sc := bufio.NewScanner(r)
 		for sc.Scan() {
-			if strings.TrimSpace(sc.Text()) == want {
+			if strings.HasSuffix(strings.TrimSpace(sc.Text()), want) {
 				found <- true
 				return
 			}
@@ -289,4 +290,58 @@ func startAgentAs(t *testing.T, cred *syscall.Credential) (sock, pub string) {
 		t.Fatal(err)
 	}
 	return sock, strings.TrimSpace(string(b))
+}
+
+// Under a terminal, Ctrl-C is a key for the command's TTY: the command's
+// trap sees SIGINT, its exit code comes back, the caller's terminal is
+// restored, and no container is left. Closing the terminal ends it too.
+func TestTTYCtrlCRestoreAndHangup(t *testing.T) {
+	c := testenv.Engine(t)
+	dir, project := runProject(t, c, "")
+	script := "trap 'echo caught INT; exit 4' INT; echo ready; while :; do sleep 0.1; done"
+
+	cmd := tbxProcess(dir, "run", "box-sh", "-c", script)
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 24, Cols: 80})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := term.SaveState(f.Fd())
+	if err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(f)
+	waitLine(t, br, "ready")
+	if _, err := f.Write([]byte{3}); err != nil {
+		t.Fatal(err)
+	}
+	waitLine(t, br, "caught INT") // after the TTY's echo of ^C
+	if code := exitCode(cmd.Wait()); code != 4 {
+		t.Errorf("after Ctrl-C: exit %d, want the command's 4", code)
+	}
+	after, _ := term.SaveState(f.Fd())
+	if *after != *before {
+		t.Errorf("the terminal was not restored:\nbefore %+v\nafter  %+v", before, after)
+	}
+	f.Close()
+	noContainersLeft(t, c, project)
+
+	cmd = tbxProcess(dir, "run", "box-sh", "-c", "echo ready; while :; do sleep 0.1; done")
+	f, err = pty.Start(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitLine(t, bufio.NewReader(f), "ready")
+	f.Close() // the terminal goes away: SIGHUP
+	done := make(chan int, 1)
+	go func() { done <- exitCode(cmd.Wait()) }()
+	select {
+	case code := <-done:
+		if code != 128+int(syscall.SIGHUP) {
+			t.Errorf("after hangup: exit %d, want %d", code, 128+int(syscall.SIGHUP))
+		}
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("tbx did not end when its terminal closed")
+	}
+	noContainersLeft(t, c, project)
 }
