@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	ucli "github.com/urfave/cli/v2"
@@ -38,9 +39,33 @@ func run(args []string, s *Streams) (err error) {
 			err = fmt.Errorf("internal error: %v; please report it", r)
 		}
 	}()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, interrupted, stop := interruptible()
 	defer stop()
-	return newApp(s).RunContext(ctx, args)
+	err = newApp(s).RunContext(ctx, args)
+	if sig := interrupted(); sig != 0 && err != nil && !exit.Silent(err) {
+		// Stopped while building or pulling: exit as if killed by the signal.
+		return exit.Errorf(128+int(sig), "interrupted by %s", sig)
+	}
+	return err
+}
+
+// interruptible returns a context that SIGINT or SIGTERM cancels, and which
+// signal did. While a command runs in a container, the runner forwards the
+// signals instead and the cancellation is not seen.
+func interruptible() (context.Context, func() syscall.Signal, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	var got atomic.Int32
+	go func() {
+		select {
+		case s := <-ch:
+			got.Store(int32(s.(syscall.Signal)))
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() syscall.Signal { return syscall.Signal(got.Load()) }, func() { signal.Stop(ch); cancel() }
 }
 
 func newApp(s *Streams) *ucli.App {

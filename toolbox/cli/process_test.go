@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -15,6 +16,8 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/client"
 	"github.com/moby/term"
 
 	"github.com/tbx-dev/tbx/toolbox/labels"
@@ -344,4 +347,44 @@ func TestTTYCtrlCRestoreAndHangup(t *testing.T) {
 		t.Fatal("tbx did not end when its terminal closed")
 	}
 	noContainersLeft(t, c, project)
+}
+
+// Ctrl-C during a build stops it: tbx exits as killed by SIGINT (130) and
+// the builder's container is gone.
+func TestInterruptedBuildLeavesNothing(t *testing.T) {
+	c := testenv.Engine(t)
+	testenv.Debian(t, c)
+	project := testenv.Project(t, c)
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"toolbox.toml":   "[toolbox]\nname = \"" + project + "\"\n[tools.slow]\nbuild = \"img\"\n",
+		"img/Dockerfile": "FROM " + testenv.DebianBase + "\nRUN echo building-now; sleep 120\n",
+	})
+	before := len(allContainers(t, c))
+	cmd := tbxProcess(dir, "--progress", "plain", "prepare")
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitLine(t, stderr, "slow: building-now")
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	go func() { _, _ = io.Copy(io.Discard, stderr) }()
+	if code := exitCode(cmd.Wait()); code != 130 {
+		t.Errorf("exit %d, want 130", code)
+	}
+	for i := 0; i < 100 && len(allContainers(t, c)) != before; i++ {
+		time.Sleep(100 * time.Millisecond) // the builder cleans up as it notices
+	}
+	if n := len(allContainers(t, c)); n != before {
+		t.Errorf("%d containers after the interrupted build, %d before", n, before)
+	}
+}
+
+func allContainers(t *testing.T, c *client.Client) []container.Summary {
+	t.Helper()
+	cs, err := c.ContainerList(context.Background(), container.ListOptions{All: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs
 }
