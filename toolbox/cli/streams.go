@@ -4,9 +4,8 @@ import (
 	"io"
 	"os"
 
-	"github.com/mattn/go-isatty"
-
 	"github.com/tbx-dev/tbx/toolbox/progress"
+	"github.com/tbx-dev/tbx/toolbox/runner"
 )
 
 // Streams are the process's standard streams, injected so that tests can
@@ -25,11 +24,6 @@ func fd(v any) (uintptr, bool) {
 	return f.Fd(), true
 }
 
-func isTerminal(v any) bool {
-	d, ok := fd(v)
-	return ok && (isatty.IsTerminal(d) || isatty.IsCygwinTerminal(d))
-}
-
 // progressMode picks how builds and pulls are shown on stderr.
 func (s *Streams) progressMode(setting string) progress.Mode {
 	switch setting {
@@ -38,7 +32,7 @@ func (s *Streams) progressMode(setting string) progress.Mode {
 	case "tty":
 		return progress.Live
 	}
-	if isTerminal(s.Err) && os.Getenv("TERM") != "dumb" {
+	if runner.IsTerminal(s.Err) && os.Getenv("TERM") != "dumb" {
 		return progress.Live
 	}
 	return progress.Plain

@@ -11,6 +11,7 @@ import (
 
 	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/pkg/stdcopy"
 
@@ -60,7 +61,7 @@ func (r *Runner) Run(ctx context.Context, inv Invocation) error {
 // can be found again (the Engine would otherwise make them unlabelled).
 func (r *Runner) volumes(ctx context.Context, inv Invocation, host *container.HostConfig) error {
 	for _, m := range host.Mounts {
-		if m.Type != "volume" {
+		if m.Type != mount.TypeVolume {
 			continue
 		}
 		_, err := r.Engine.VolumeCreate(ctx, volume.CreateOptions{Name: m.Source, Labels: map[string]string{
