@@ -210,6 +210,9 @@ func TestPullTagAndDigestFromRegistry(t *testing.T) {
 		if e := lsJSON(t, recipe)[0]; e.State != "ready" {
 			t.Fatalf("%s after pull: %+v", ref, e)
 		}
+		if r := tbx(t, "-f", recipe, "build", "jq"); r.code != 125 || !strings.Contains(r.err, "tool jq is pulled") {
+			t.Errorf("build of a pulled tool: exit %d, %q", r.code, r.err)
+		}
 		im, err := c.ImageInspect(context.Background(), ref)
 		if err != nil || !strings.Contains(strings.Join(im.RepoDigests, " "), digest) {
 			t.Fatalf("%s: pulled image has digests %v (%v), want %s", ref, im.RepoDigests, err, digest)
@@ -257,4 +260,29 @@ func pushAs(t *testing.T, c *client.Client, src, dst string, ac registry.AuthCon
 		t.Fatal("push reported no digest")
 	}
 	return digest
+}
+
+func TestDoctorSaysWhatToDo(t *testing.T) {
+	c := testenv.Engine(t)
+	recipe, _ := buildProject(t, c)
+	r := tbx(t, "-f", recipe, "doctor")
+	if r.code != 1 || !strings.Contains(r.out, "FAIL  tool hello: missing") || !strings.Contains(r.out, "→ run `tbx prepare`") ||
+		!strings.Contains(r.out, "ok    Engine ") || !strings.Contains(r.err, "doctor found 1 problem(s)") {
+		t.Fatalf("doctor before prepare: exit %d\n%s%s", r.code, r.out, r.err)
+	}
+	mustTbx(t, "-f", recipe, "--progress", "plain", "prepare")
+	r = mustTbx(t, "-f", recipe, "doctor")
+	if !strings.Contains(r.out, "ok    tool hello: ready") || !strings.Contains(r.out, "ok    free disk: ") {
+		t.Errorf("doctor after prepare:\n%s", r.out)
+	}
+	t.Setenv("DOCKER_HOST", "unix:///nonexistent.sock")
+	if r := tbx(t, "-f", recipe, "doctor"); r.code != 1 || !strings.Contains(r.out, "FAIL  cannot reach the Docker Engine") || !strings.Contains(r.out, "ok    recipe ") {
+		t.Errorf("doctor without an Engine: exit %d\n%s", r.code, r.out)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	if r := mustTbx(t, "version"); !strings.HasPrefix(r.out, "tbx ") || r.err != "" {
+		t.Errorf("version: %q %q", r.out, r.err)
+	}
 }

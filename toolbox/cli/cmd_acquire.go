@@ -6,6 +6,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/tbx-dev/tbx/toolbox/acquire"
+	"github.com/tbx-dev/tbx/toolbox/exit"
 )
 
 // DefaultJobs bounds how many tools prepare acquires at once.
@@ -61,6 +62,15 @@ func runAcquire(ctx context.Context, p *project, names []string, opts acquire.Op
 	tools, err := pickTools(p.recipe, names)
 	if err != nil {
 		return err
+	}
+	for _, t := range tools {
+		switch {
+		case len(names) == 0:
+		case opts.Build && t.Image != "":
+			return exit.Errorf(exit.Launcher, "tool %s is pulled (image = %q), not built; use `tbx pull %s`", t.Name, t.Image, t.Name)
+		case opts.Pull && t.Build != "":
+			return exit.Errorf(exit.Launcher, "tool %s is built (build = %q), not pulled; use `tbx build %s`", t.Name, relTo(p.recipe.Dir, t.Build), t.Name)
+		}
 	}
 	return p.manager.Prepare(ctx, tools, opts)
 }
