@@ -1,0 +1,90 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/docker/docker/api/types/image"
+
+	"github.com/tbx-dev/tbx/toolbox/acquire"
+	"github.com/tbx-dev/tbx/toolbox/engine"
+	"github.com/tbx-dev/tbx/toolbox/labels"
+	"github.com/tbx-dev/tbx/toolbox/progress"
+	"github.com/tbx-dev/tbx/toolbox/recipe"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// listingEngine answers only the image listing: what `tbx ls` asks.
+type listingEngine struct {
+	engine.Engine
+	images []image.Summary
+}
+
+func (f *listingEngine) ImageList(context.Context, image.ListOptions) ([]image.Summary, error) {
+	return f.images, nil
+}
+
+// golden compares got with testdata/name, or rewrites it under -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to make it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs:\n--- got\n%s--- want\n%s", name, got, want)
+	}
+}
+
+func TestLsRendering(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"images/az/Dockerfile":      "FROM debian:bookworm-slim\n",
+		"images/ansible/Dockerfile": "FROM debian:bookworm-slim\n",
+	})
+	src := `[toolbox]
+name = "platform"
+[tools.az]
+build = "images/az"
+args = { AZURE_CLI_VERSION = "2.45.0-1" }
+[tools.ansible]
+build = "images/ansible"
+commands = ["ansible", "ansible-playbook"]
+[tools.jq]
+image = "registry.example.com/tools/jq:1.7"
+`
+	r, err := recipe.Parse(filepath.Join(dir, recipe.FileName), recipe.FileName, []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := &listingEngine{images: []image.Summary{{ID: "sha256:base", RepoTags: []string{"debian:bookworm-slim"}}}}
+	m := acquire.New(fake, r, io.Discard, progress.Plain, 0)
+	sts, err := m.Inspect(context.Background(), r.Tools)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake.images = append(fake.images,
+		image.Summary{ID: "sha256:az", RepoTags: []string{sts[0].Ref}},
+		image.Summary{ID: "sha256:old", Labels: map[string]string{labels.Project: "platform", labels.Tool: "ansible"}})
+	p := &project{recipe: r, engine: fake, manager: m}
+	for name, opts := range map[string]lsOptions{"ls.golden": {}, "ls-json.golden": {JSON: true}} {
+		var out bytes.Buffer
+		if err := runLs(context.Background(), p, opts, &Streams{Out: &out, Err: io.Discard}); err != nil {
+			t.Fatal(err)
+		}
+		golden(t, name, strings.ReplaceAll(out.String(), dir, "DIR"))
+	}
+}
