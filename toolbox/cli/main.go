@@ -128,7 +128,9 @@ func unknownCommand(c *ucli.Context) error {
 	name := c.Args().First()
 	var names []string
 	for _, cmd := range c.App.Commands {
-		names = append(names, cmd.Name)
+		if !cmd.Hidden {
+			names = append(names, cmd.Name)
+		}
 	}
 	sort.Strings(names)
 	return exit.Errorf(exit.Launcher, "unknown command %q; commands: %s (see `tbx --help`)", name, strings.Join(names, ", "))
