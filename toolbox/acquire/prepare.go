@@ -46,15 +46,18 @@ func (m *Manager) ensure(ctx context.Context, t *recipe.Tool, force bool, mode p
 // ensureBuilt pulls missing base images, then builds under a lock.
 func (m *Manager) ensureBuilt(ctx context.Context, st Status, force bool, mode progress.Mode) (Status, error) {
 	t := st.Tool
-	for _, base := range st.Missing {
-		m.Out.Printf("%s: base image %s is not on the Engine; pulling it", t.Name, base)
-		if err := m.pull(ctx, base, t.Name, mode); err != nil {
-			return st, fmt.Errorf("tool %s: base image %s is missing and %v; pull or load it (docker load, docker import), then retry", t.Name, base, err)
+	if len(st.Missing) > 0 {
+		for _, base := range st.Missing {
+			m.Out.Printf("%s: base image %s is not on the Engine; pulling it", t.Name, base)
+			if err := m.pull(ctx, base, t.Name, mode); err != nil {
+				return st, fmt.Errorf("tool %s: base image %s is missing and %v; pull or load it (docker load, docker import), then retry", t.Name, base, err)
+			}
 		}
-	}
-	st, err := m.one(ctx, t)
-	if err != nil {
-		return st, err
+		// The bases' IDs are part of the hash: only now is it final.
+		var err error
+		if st, err = m.one(ctx, t); err != nil {
+			return st, err
+		}
 	}
 	unlock, err := lock(ctx, st.Hash)
 	if err != nil {
