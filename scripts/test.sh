@@ -21,6 +21,12 @@ need_pkg ssh-agent openssh-client
 
 docker info >/dev/null 2>&1 || { say "no Docker Engine answers; start one (.ci/run does)"; exit 1; }
 
+# BuildKit keeps a build cache apart from images; what the suite adds to it
+# is pruned at the end, and nothing else.
+cache_ids() { docker system df -v --format '{{range .BuildCache}}{{.ID}} {{end}}' 2>/dev/null | tr ' ' '\n' | sort; }
+cache_before=$(mktemp)
+cache_ids >"$cache_before"
+
 base=debian:bookworm-slim
 made_base=""
 if ! docker image inspect "$base" >/dev/null 2>&1; then
@@ -31,6 +37,11 @@ cleanup() {
   if [ -n "$made_base" ]; then
     docker image rm "$base" >/dev/null 2>&1 || true
   fi
+  new=$(cache_ids | comm -13 "$cache_before" - | paste -sd '|')
+  if [ -n "$new" ]; then
+    docker builder prune -af --filter "id=^($new)\$" >/dev/null 2>&1 || true
+  fi
+  rm -f "$cache_before"
 }
 trap cleanup EXIT
 

@@ -16,18 +16,20 @@ const module = "github.com/tbx-dev/tbx/"
 
 // allowed lists, for each package, the project packages it may import.
 var allowed = map[string][]string{
-	"exit":     {},
-	"labels":   {},
-	"engine":   {},
-	"recipe":   {},
-	"imageid":  {},
-	"progress": {},
-	"shims":    {},
-	"acquire":  {"engine", "imageid", "labels", "progress", "recipe"},
-	"runner":   {"engine", "exit", "labels", "recipe"},
-	"gc":       {"engine", "labels"},
-	"testenv":  {"engine", "labels"},
-	"cli":      {"acquire", "engine", "exit", "gc", "imageid", "labels", "progress", "recipe", "runner", "shims", "images", "recipes"},
+	"exit":      {},
+	"labels":    {},
+	"engine":    {},
+	"recipe":    {},
+	"hashcache": {},
+	"buildkit":  {},
+	"imageid":   {"hashcache"},
+	"progress":  {},
+	"shims":     {},
+	"acquire":   {"buildkit", "engine", "hashcache", "imageid", "labels", "progress", "recipe"},
+	"runner":    {"engine", "exit", "labels", "recipe"},
+	"gc":        {"engine", "labels"},
+	"testenv":   {"engine", "labels"},
+	"cli":       {"acquire", "engine", "exit", "gc", "imageid", "labels", "progress", "recipe", "runner", "shims", "images", "recipes"},
 }
 
 func TestPackagesDependDownwards(t *testing.T) {

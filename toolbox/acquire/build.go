@@ -3,69 +3,126 @@ package acquire
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 
-	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/image"
-	"github.com/moby/go-archive"
 
-	"github.com/tbx-dev/tbx/toolbox/imageid"
+	"github.com/tbx-dev/tbx/toolbox/buildkit"
 	"github.com/tbx-dev/tbx/toolbox/labels"
 	"github.com/tbx-dev/tbx/toolbox/progress"
+	"github.com/tbx-dev/tbx/toolbox/recipe"
 )
 
-// build builds st's tool from its context and tags it with its hash.
-// force builds without the layer cache.
+// build builds st's tool from its context and tags it with its hash, with
+// BuildKit when the Engine has it and the classic builder otherwise. force
+// builds without the layer cache.
 func (m *Manager) build(ctx context.Context, st Status, force bool, mode progress.Mode) (Status, error) {
-	t := st.Tool
-	excludes, err := imageid.Excludes(inputs(t))
+	m.debugBuild(st.Tool)
+	bkc := m.buildKit(ctx)
+	var (
+		id  string
+		err error
+	)
+	if bkc != nil {
+		id, err = m.buildWithBuildKit(ctx, bkc, st, force, mode)
+	} else {
+		id, err = m.buildClassic(ctx, st, force, mode)
+	}
 	if err != nil {
 		return st, err
 	}
-	// Owned by root, as docker's CLI sends it, so the image does not depend
-	// on who built it.
-	tar, err := archive.TarWithOptions(t.Build, &archive.TarOptions{ExcludePatterns: excludes, ChownOpts: &archive.ChownOpts{}})
-	if err != nil {
-		return st, fmt.Errorf("packing build context %s: %w", t.Build, err)
-	}
-	defer tar.Close()
-	opts := m.buildOptions(st)
-	opts.NoCache = force
-	resp, err := m.Engine.ImageBuild(ctx, tar, opts)
-	if err != nil {
-		return st, fmt.Errorf("building %s: %w", st.Ref, err)
-	}
-	defer resp.Body.Close()
-	res, err := progress.Build(resp.Body, m.Out, mode, t.Name)
-	if err != nil {
-		m.showTail(t.Name, res.Tail)
-		return st, fmt.Errorf("building tool %s: %s", t.Name, oneLine(err.Error()))
-	}
-	m.dropSuperseded(ctx, st.ImageID, res.ImageID)
-	st.ImageID, st.State = res.ImageID, Ready
+	m.dropSuperseded(ctx, st.ImageID, id)
+	st.ImageID, st.State = id, Ready
 	return st, nil
 }
 
-func (m *Manager) buildOptions(st Status) build.ImageBuildOptions {
-	args := map[string]*string{}
-	for k, v := range st.Tool.Args {
-		args[k] = &v
+// buildKit connects to the Engine's BuildKit once; nil means the classic
+// builder, which is said once on stderr. TBX_BUILDKIT=0 asks for it.
+func (m *Manager) buildKit(ctx context.Context) *buildkit.Client {
+	m.bkOnce.Do(func() {
+		if os.Getenv("TBX_BUILDKIT") == "0" {
+			m.Out.Printf("building with the classic builder (TBX_BUILDKIT=0)")
+			return
+		}
+		c, err := buildkit.Connect(ctx, m.Engine)
+		if err != nil {
+			m.Out.Printf("warning: building with the classic builder: %v", err)
+			return
+		}
+		m.bk = c
+	})
+	return m.bk
+}
+
+func (m *Manager) buildWithBuildKit(ctx context.Context, c *buildkit.Client, st Status, force bool, mode progress.Mode) (string, error) {
+	t := st.Tool
+	req, err := m.buildRequest(st, force)
+	if err != nil {
+		return "", err
 	}
-	return build.ImageBuildOptions{
-		Tags:        []string{st.Ref},
-		Dockerfile:  st.Tool.Dockerfile,
-		BuildArgs:   args,
-		Target:      st.Tool.Target,
-		Remove:      true,
-		ForceRemove: true, // no intermediate container is left, even on failure
-		Version:     build.BuilderV1,
-		Labels: map[string]string{
-			labels.Project: m.Recipe.Name,
-			labels.Tool:    st.Tool.Name,
-			labels.Hash:    st.Hash,
-			labels.Recipe:  m.Recipe.Path,
-		},
+	var tail []string
+	id, err := c.Run(ctx, req, func(ctx context.Context, ch chan *bkStatus) error {
+		tail = progress.Solve(ctx, ch, m.Out, mode, t.Name)
+		return nil
+	})
+	if err != nil {
+		if mode == progress.Quiet {
+			m.showTail(t.Name, tail)
+		}
+		return "", fmt.Errorf("building tool %s: %s", t.Name, oneLine(err.Error()))
 	}
+	return id, nil
+}
+
+func (m *Manager) buildRequest(st Status, force bool) (buildkit.Request, error) {
+	t := st.Tool
+	req := buildkit.Request{
+		Context:    t.Build,
+		Dockerfile: t.Dockerfile,
+		Args:       t.Args,
+		Target:     t.Target,
+		Labels:     m.imageLabels(st),
+		Tag:        st.Ref,
+		NoCache:    force,
+	}
+	for _, s := range t.Secrets {
+		req.Secrets = append(req.Secrets, buildkit.Secret{ID: s.ID, Env: s.Env, Src: s.Src})
+	}
+	if t.SSH {
+		req.SSHAgent = os.Getenv("SSH_AUTH_SOCK")
+		if req.SSHAgent == "" {
+			return req, fmt.Errorf("tool %s has ssh = true, but SSH_AUTH_SOCK is not set: start an agent with your keys (eval $(ssh-agent); ssh-add), then retry", t.Name)
+		}
+	}
+	return req, nil
+}
+
+func (m *Manager) imageLabels(st Status) map[string]string {
+	return map[string]string{
+		labels.Project: m.Recipe.Name,
+		labels.Tool:    st.Tool.Name,
+		labels.Hash:    st.Hash,
+		labels.Recipe:  m.Recipe.Path,
+	}
+}
+
+// debugBuild says for --debug what a build is given: secret ids and where
+// their values come from, never the values.
+func (m *Manager) debugBuild(t *recipe.Tool) {
+	if m.Debug == nil {
+		return
+	}
+	var from []string
+	for _, s := range t.Secrets {
+		if s.Env != "" {
+			from = append(from, s.ID+" (variable "+s.Env+")")
+		} else {
+			from = append(from, s.ID+" (file "+s.Src+")")
+		}
+	}
+	fmt.Fprintf(m.Debug, "tbx: debug: build %s: context %s, dockerfile %s, secrets [%s], ssh agent %v\n",
+		t.Name, t.Build, t.Dockerfile, strings.Join(from, ", "), t.SSH)
 }
 
 // dropSuperseded removes the image a forced rebuild replaced under the same

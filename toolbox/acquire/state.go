@@ -7,8 +7,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sync"
 
+	bk "github.com/moby/buildkit/client"
+
+	"github.com/tbx-dev/tbx/toolbox/buildkit"
 	"github.com/tbx-dev/tbx/toolbox/engine"
+	"github.com/tbx-dev/tbx/toolbox/hashcache"
 	"github.com/tbx-dev/tbx/toolbox/imageid"
 	"github.com/tbx-dev/tbx/toolbox/progress"
 	"github.com/tbx-dev/tbx/toolbox/recipe"
@@ -44,6 +49,20 @@ type Manager struct {
 	Out    *progress.Writer
 	Mode   progress.Mode // how a single build or pull is shown
 	Fd     uintptr       // the terminal's descriptor, for Live pulls
+	Debug  io.Writer     // when set, gets what each build is given (never secret values)
+
+	bkOnce sync.Once
+	bk     *buildkit.Client // nil: the classic builder
+}
+
+// bkStatus is BuildKit's status update.
+type bkStatus = bk.SolveStatus
+
+// Close releases the Manager's BuildKit connection, if it made one.
+func (m *Manager) Close() {
+	if m.bk != nil {
+		m.bk.Close()
+	}
 }
 
 // New returns a Manager that reports on stderr.
@@ -71,7 +90,7 @@ func (m *Manager) Inspect(ctx context.Context, tools []*recipe.Tool) ([]Status, 
 func (m *Manager) status(cat *catalog, t *recipe.Tool) (Status, error) {
 	st := Status{Tool: t, Ref: t.Image}
 	if t.Build != "" {
-		id, err := imageid.Compute(inputs(t), cat.resolve)
+		id, err := imageid.Compute(m.inputs(t), cat.resolve)
 		if err != nil {
 			return st, fmt.Errorf("tool %s: %w", t.Name, err)
 		}
@@ -95,6 +114,10 @@ func (m *Manager) BuiltRef(t *recipe.Tool, hash string) string {
 	return fmt.Sprintf("tbx/%s/%s:%s", m.Recipe.Name, t.Name, hash[:HashLen])
 }
 
-func inputs(t *recipe.Tool) imageid.Inputs {
-	return imageid.Inputs{Context: t.Build, Dockerfile: t.Dockerfile, Args: t.Args, Target: t.Target}
+func (m *Manager) inputs(t *recipe.Tool) imageid.Inputs {
+	in := imageid.Inputs{Context: t.Build, Dockerfile: t.Dockerfile, Args: t.Args, Target: t.Target, SSH: t.SSH, CacheDir: hashcache.Dir()}
+	for _, s := range t.Secrets {
+		in.Secrets = append(in.Secrets, s.ID)
+	}
+	return in
 }

@@ -50,7 +50,10 @@ func openRecipe(c *ucli.Context, s *Streams, r *recipe.Recipe) (*project, error)
 	}
 	d, _ := fd(s.Err)
 	m := acquire.New(e, r, s.Err, s.progressMode(c.String("progress")), d)
-	return &project{recipe: r, engine: e, manager: m, close: func() { e.Close() }}, nil
+	if c.Bool("debug") {
+		m.Debug = s.Err
+	}
+	return &project{recipe: r, engine: e, manager: m, close: func() { m.Close(); e.Close() }}, nil
 }
 
 // pickTools returns the named tools, or all of them when names is empty.

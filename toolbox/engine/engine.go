@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"time"
 
 	"github.com/docker/docker/api/types"
@@ -26,6 +27,7 @@ type Engine interface {
 	Info(ctx context.Context) (system.Info, error)
 	DaemonHost() string
 	ClientVersion() string
+	DialHijack(ctx context.Context, url, proto string, meta map[string][]string) (net.Conn, error)
 
 	ImageList(ctx context.Context, options image.ListOptions) ([]image.Summary, error)
 	ImageInspect(ctx context.Context, ref string, _ ...client.ImageInspectOption) (image.InspectResponse, error)

@@ -16,6 +16,8 @@ import (
 
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
+
+	"github.com/tbx-dev/tbx/toolbox/hashcache"
 )
 
 // scheme is mixed into every hash; bump it when what is hashed changes.
@@ -27,6 +29,9 @@ type Inputs struct {
 	Dockerfile string            // the Dockerfile, relative to Context
 	Args       map[string]string // build args
 	Target     string            // build stage, or ""
+	Secrets    []string          // the ids of the build's secrets (never their values)
+	SSH        bool              // whether the build gets the SSH agent
+	CacheDir   string            // where file hashes are remembered by stat; "" remembers nothing
 }
 
 // Resolver gives the ID of the image ref names on the Engine, if it is there.
@@ -54,6 +59,7 @@ func Compute(in Inputs, resolve Resolver) (Identity, error) {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\ndockerfile %q\ntarget %q\n", scheme, filepath.ToSlash(in.Dockerfile), in.Target)
 	hashArgs(h, in.Args)
+	hashBuildMounts(h, in)
 	for _, ref := range id.Bases {
 		imageID, ok := resolve(ref)
 		if !ok {
@@ -77,6 +83,19 @@ func hashArgs(h hash.Hash, args map[string]string) {
 	sort.Strings(keys)
 	for _, k := range keys {
 		fmt.Fprintf(h, "arg %q %q\n", k, args[k])
+	}
+}
+
+// hashBuildMounts adds the secret ids and the SSH agent, which change what
+// a build may do; a build with neither hashes as it always has.
+func hashBuildMounts(h hash.Hash, in Inputs) {
+	ids := append([]string{}, in.Secrets...)
+	sort.Strings(ids)
+	for _, id := range ids {
+		fmt.Fprintf(h, "secret %q\n", id)
+	}
+	if in.SSH {
+		fmt.Fprintf(h, "ssh\n")
 	}
 }
 
@@ -111,7 +130,8 @@ func hashContext(h hash.Hash, in Inputs) error {
 	if err != nil {
 		return fmt.Errorf("reading .dockerignore: %w", err)
 	}
-	return filepath.WalkDir(in.Context, func(path string, d os.DirEntry, err error) error {
+	cache := hashcache.Open(in.CacheDir, in.Context)
+	err = filepath.WalkDir(in.Context, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -130,8 +150,13 @@ func hashContext(h hash.Hash, in Inputs) error {
 			}
 			return nil
 		}
-		return hashEntry(h, path, rel, d)
+		return hashEntry(h, cache, path, rel, d)
 	})
+	if err != nil {
+		return err
+	}
+	_ = cache.Save() // a cache that cannot be written only costs the next run a re-read
+	return nil
 }
 
 // reincludes reports whether an exception pattern may keep something below
@@ -148,7 +173,7 @@ func reincludes(pm *patternmatcher.PatternMatcher, dir string) bool {
 	return false
 }
 
-func hashEntry(h hash.Hash, path, rel string, d os.DirEntry) error {
+func hashEntry(h hash.Hash, cache *hashcache.Cache, path, rel string, d os.DirEntry) error {
 	fi, err := d.Info()
 	if err != nil {
 		return err
@@ -164,7 +189,7 @@ func hashEntry(h hash.Hash, path, rel string, d os.DirEntry) error {
 		}
 		fmt.Fprintf(h, "link %q %q\n", rel, target)
 	case mode.IsRegular():
-		sum, err := fileSum(path)
+		sum, err := cache.Sum(path, rel, fi, fileSum)
 		if err != nil {
 			return err
 		}

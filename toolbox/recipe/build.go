@@ -127,7 +127,7 @@ func (p *parser) source(at []string, t *Tool) error {
 }
 
 func (p *parser) image(at []string, t *Tool) error {
-	for _, k := range []string{"dockerfile", "target", "args"} {
+	for _, k := range []string{"dockerfile", "target", "args", "secrets", "ssh"} {
 		if p.has(at, k) {
 			return p.errAt(keyPath(at, k), "only applies to a tool with build; this one has image")
 		}
@@ -165,7 +165,56 @@ func (p *parser) buildContext(at []string, t *Tool) error {
 		}
 		t.Args[k] = v.(string)
 	}
+	t.SSH = Flag(p.flag(at, "ssh"), false)
+	return p.secrets(at, t)
+}
+
+var secretID = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+
+// secrets reads `id=ID,env=NAME` and `id=ID,src=PATH` entries.
+func (p *parser) secrets(at []string, t *Tool) error {
+	key := keyPath(at, "secrets")
+	seen := map[string]bool{}
+	for _, spec := range p.strings(at, "secrets") {
+		s, err := p.secret(spec)
+		if err != nil {
+			return p.errAt(key, "%q: %v", spec, err)
+		}
+		if seen[s.ID] {
+			return p.errAt(key, "secret id %q is listed twice", s.ID)
+		}
+		seen[s.ID] = true
+		t.Secrets = append(t.Secrets, s)
+	}
 	return nil
+}
+
+func (p *parser) secret(spec string) (Secret, error) {
+	var s Secret
+	for _, field := range strings.Split(spec, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(field), "=")
+		switch {
+		case !ok || v == "":
+			return s, fmt.Errorf("%q is not KEY=VALUE; write id=ID,env=NAME or id=ID,src=PATH", field)
+		case k == "id":
+			s.ID = v
+		case k == "env":
+			s.Env = v
+		case k == "src":
+			s.Src = p.hostPath(v)
+		default:
+			return s, fmt.Errorf("unknown field %q; a secret has id, and env or src", k)
+		}
+	}
+	switch {
+	case !secretID.MatchString(s.ID):
+		return s, fmt.Errorf("needs id=ID (letters, digits, . _ -)")
+	case (s.Env == "") == (s.Src == ""):
+		return s, fmt.Errorf("needs exactly one of env=NAME and src=PATH")
+	case s.Env != "" && !envName.MatchString(s.Env):
+		return s, fmt.Errorf("env=%s is not a variable name", s.Env)
+	}
+	return s, nil
 }
 
 // keyOr returns key when the table sets it, else fallback.

@@ -32,9 +32,20 @@ type Tool struct {
 	Dockerfile  string            // path of the Dockerfile relative to Build
 	Target      string            // build stage
 	Args        map[string]string // build args
+	Secrets     []Secret          // build secrets for RUN --mount=type=secret
+	SSH         bool              // forward the caller's SSH agent to RUN --mount=type=ssh
 	Version     string            // what `tbx ls` shows as its version
 	Commands    []string          // commands the tool provides
 	Run         Run               // how its containers run
+}
+
+// Secret is a build secret: an id, and where its value comes from (an
+// environment variable or a file). Only the id is part of the image's
+// identity; the value never leaves the build's session.
+type Secret struct {
+	ID  string
+	Env string // variable name, or ""
+	Src string // absolute file path, or ""
 }
 
 // Run holds the keys that shape a tool's containers; [defaults] and each tool

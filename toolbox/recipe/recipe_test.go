@@ -85,6 +85,24 @@ func TestParseValid(t *testing.T) {
 	}
 }
 
+func TestParseBuildSecretsAndSSH(t *testing.T) {
+	r, err := parse(t, "[toolbox]\nname = \"x\"\n[tools.az]\nbuild = \"img\"\nssh = true\nsecrets = [\"id=token,env=FEED_TOKEN\", \"id=npmrc, src=~/.npmrc\", \"id=local,src=keys/feed\"]\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	home, _ := os.UserHomeDir()
+	want := []Secret{{ID: "token", Env: "FEED_TOKEN"}, {ID: "npmrc", Src: home + "/.npmrc"}, {ID: "local", Src: mustAbs("testdata/ctx/keys/feed")}}
+	az := r.Tool("az")
+	if !az.SSH || len(az.Secrets) != 3 {
+		t.Fatalf("ssh %v, secrets %+v", az.SSH, az.Secrets)
+	}
+	for i, s := range want {
+		if az.Secrets[i] != s {
+			t.Errorf("secret %d: %+v, want %+v", i, az.Secrets[i], s)
+		}
+	}
+}
+
 func TestParseDigestVersion(t *testing.T) {
 	r, err := parse(t, "[toolbox]\nname = \"x\"\n[tools.jq]\nimage = \"127.0.0.1:5000/jq@sha256:"+strings.Repeat("a", 64)+"\"\n")
 	if err != nil {
@@ -106,7 +124,7 @@ func TestParseMalformed(t *testing.T) {
 		{"typo in table", head + "[tool.az]\nbuild = \"img\"\n", `toolbox.toml:3:1: tool: unknown key at the top level; did you mean "tools"?`},
 		{"typo in toolbox", "[toolbox]\nnmae = \"p\"\n", `toolbox.toml:2:1: toolbox.nmae: unknown key in [toolbox]; did you mean "name"?`},
 		{"typo in defaults", head + "[defaults]\nenvs = [\"A\"]\n[tools.az]\nbuild = \"img\"\n", `toolbox.toml:4:1: defaults.envs: unknown key in [defaults]; did you mean "env"?`},
-		{"unknown key no suggestion", head + "[tools.az]\nbuild = \"img\"\nzzzzzzzzzzzz = 1\n", "toolbox.toml:5:1: tools.az.zzzzzzzzzzzz: unknown key in [tools.az]; valid keys: args, build, ca_bundle, commands, cpus, description, dockerfile, entrypoint, env, image, init, memory, network, pids, proxy, read_only, ssh_agent, target, user, version, volumes, workdir"},
+		{"unknown key no suggestion", head + "[tools.az]\nbuild = \"img\"\nzzzzzzzzzzzz = 1\n", "toolbox.toml:5:1: tools.az.zzzzzzzzzzzz: unknown key in [tools.az]; valid keys: args, build, ca_bundle, commands, cpus, description, dockerfile, entrypoint, env, image, init, memory, network, pids, proxy, read_only, secrets, ssh, ssh_agent, target, user, version, volumes, workdir"},
 		{"unknown key inline", head + "[tools.az]\nbuild = \"img\"\nargs = { A = \"1\", B = { C = \"2\" } }\n", "toolbox.toml:5:19: tools.az.args.B: must be a string, not a table"},
 		{"dotted unknown key", head + "[tools]\naz.build = \"img\"\naz.imgae = \"x\"\n", `toolbox.toml:5:1: tools.az.imgae: unknown key in [tools.az]; did you mean "image"?`},
 		{"commands not a list", head + "[tools.az]\nbuild = \"img\"\ncommands = \"az\"\n", "toolbox.toml:5:1: tools.az.commands: must be a list of strings, not a string"},
@@ -141,6 +159,13 @@ func TestParseMalformed(t *testing.T) {
 		{"relative workdir", head + "[tools.az]\nbuild = \"img\"\nworkdir = \"src\"\n", `toolbox.toml:5:1: tools.az.workdir: "src" must be an absolute path in the container`},
 		{"bad user", head + "[tools.az]\nbuild = \"img\"\nuser = \"bob\"\n", `toolbox.toml:5:1: tools.az.user: "bob" is not one of "caller" (the default), "image", "root"`},
 		{"missing ca bundle", head + "[defaults]\nca_bundle = \"nope.pem\"\n[tools.az]\nbuild = \"img\"\n", "toolbox.toml:4:1: defaults.ca_bundle: no CA bundle file at " + mustAbs("testdata/ctx/nope.pem")},
+		{"secret not key=value", head + "[tools.az]\nbuild = \"img\"\nsecrets = [\"token\"]\n", `toolbox.toml:5:1: tools.az.secrets: "token": "token" is not KEY=VALUE; write id=ID,env=NAME or id=ID,src=PATH`},
+		{"secret without id", head + "[tools.az]\nbuild = \"img\"\nsecrets = [\"env=TOKEN\"]\n", `toolbox.toml:5:1: tools.az.secrets: "env=TOKEN": needs id=ID (letters, digits, . _ -)`},
+		{"secret with env and src", head + "[tools.az]\nbuild = \"img\"\nsecrets = [\"id=t,env=T,src=f\"]\n", `toolbox.toml:5:1: tools.az.secrets: "id=t,env=T,src=f": needs exactly one of env=NAME and src=PATH`},
+		{"secret unknown field", head + "[tools.az]\nbuild = \"img\"\nsecrets = [\"id=t,value=x\"]\n", `toolbox.toml:5:1: tools.az.secrets: "id=t,value=x": unknown field "value"; a secret has id, and env or src`},
+		{"secret twice", head + "[tools.az]\nbuild = \"img\"\nsecrets = [\"id=t,env=A\", \"id=t,env=B\"]\n", `toolbox.toml:5:1: tools.az.secrets: secret id "t" is listed twice`},
+		{"secrets with image", head + "[tools.jq]\nimage = \"jq:1\"\nsecrets = [\"id=t,env=A\"]\n", "toolbox.toml:5:1: tools.jq.secrets: only applies to a tool with build; this one has image"},
+		{"ssh not bool", head + "[tools.az]\nbuild = \"img\"\nssh = \"yes\"\n", "toolbox.toml:5:1: tools.az.ssh: must be true or false, not a string"},
 		{"array of tables", head + "[[tools]]\nname = \"az\"\n", "toolbox.toml:3:1: tools: must be a table, not an array of tables"},
 		{"indented key after comment", head + "# tools\n  [tools.az]\n  build = \"img\"\n  imag = \"x\"\n", `toolbox.toml:6:3: tools.az.imag: unknown key in [tools.az]; did you mean "image"?`},
 	}

@@ -58,6 +58,8 @@ var toolOnlyKeys = map[string]kind{
 	"dockerfile":  kString,
 	"target":      kString,
 	"args":        kStringTable,
+	"secrets":     kStrings,
+	"ssh":         kBool,
 	"version":     kString,
 	"commands":    kStrings,
 }

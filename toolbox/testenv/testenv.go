@@ -12,9 +12,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types"
+	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
@@ -163,4 +166,21 @@ func WriteFiles(t testing.TB, dir string, files map[string]string) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// PruneBuildCache removes the BuildKit cache records whose description
+// mentions marker (a test's cache mount id, say), when the test ends.
+func PruneBuildCache(t testing.TB, c *client.Client, marker string) {
+	t.Cleanup(func() {
+		ctx := context.Background()
+		du, err := c.DiskUsage(ctx, types.DiskUsageOptions{Types: []types.DiskUsageObject{types.BuildCacheObject}})
+		if err != nil {
+			return
+		}
+		for _, r := range du.BuildCache {
+			if strings.Contains(r.Description, marker) {
+				_, _ = c.BuildCachePrune(ctx, build.CachePruneOptions{All: true, Filters: filters.NewArgs(filters.Arg("id", "^"+r.ID+"$"))})
+			}
+		}
+	})
 }

@@ -1,0 +1,206 @@
+// Package buildkit builds tool images with the BuildKit inside the Docker
+// Engine: the Engine's /grpc and /session endpoints carry BuildKit's own
+// client, the Dockerfile frontend runs in this process (so every Engine with
+// BuildKit gets today's Dockerfile syntax: heredocs, RUN --mount), and the
+// context, secrets and SSH agent travel through the build's session.
+package buildkit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	bk "github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/frontend/dockerfile/builder"
+	"github.com/moby/buildkit/session"
+	"github.com/moby/buildkit/session/secrets/secretsprovider"
+	"github.com/moby/buildkit/session/sshforward/sshprovider"
+	"github.com/tonistiigi/fsutil"
+	"golang.org/x/sync/errgroup"
+)
+
+// Dialer opens hijacked connections to the Engine's API, as the Docker
+// client's DialHijack does.
+type Dialer interface {
+	DialHijack(ctx context.Context, url, proto string, meta map[string][]string) (net.Conn, error)
+}
+
+// Client is a BuildKit client connected through the Engine.
+type Client struct {
+	c *bk.Client
+}
+
+// ErrUnavailable says the Engine does not offer BuildKit.
+var ErrUnavailable = errors.New("the Engine does not offer BuildKit")
+
+// probeTimeout bounds how long Connect waits to learn whether BuildKit answers.
+const probeTimeout = 10 * time.Second
+
+// Connect returns a client for the Engine's BuildKit, or an error wrapping
+// ErrUnavailable when the Engine has none.
+func Connect(ctx context.Context, d Dialer) (*Client, error) {
+	c, err := bk.New(ctx, "",
+		bk.WithContextDialer(func(context.Context, string) (net.Conn, error) {
+			return d.DialHijack(ctx, "/grpc", "h2c", nil)
+		}),
+		bk.WithSessionDialer(func(ctx context.Context, proto string, meta map[string][]string) (net.Conn, error) {
+			return d.DialHijack(ctx, "/session", proto, meta)
+		}))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	probe, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	if _, err := c.ListWorkers(probe); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	return &Client{c: c}, nil
+}
+
+// Close closes the connection.
+func (c *Client) Close() error { return c.c.Close() }
+
+// Secret is a build secret: its value comes from an environment variable or
+// a file, and reaches only RUN --mount=type=secret,id=ID.
+type Secret struct {
+	ID  string
+	Env string // the variable holding the value, or ""
+	Src string // the file holding the value, or ""
+}
+
+// Request is one image to build.
+type Request struct {
+	Context    string            // the build context directory
+	Dockerfile string            // relative to Context
+	Args       map[string]string // build args
+	Target     string
+	Labels     map[string]string
+	Tag        string
+	NoCache    bool
+	Secrets    []Secret
+	SSHAgent   string            // the agent's socket for RUN --mount=type=ssh, or ""
+	Contexts   map[string]string // named contexts: a base name → docker-image://REF
+}
+
+// Build runs req and returns the new image's ID. Status updates go to
+// status, which Build closes.
+func (c *Client) Build(ctx context.Context, req Request, status chan *bk.SolveStatus) (string, error) {
+	opt, err := solveOpt(req)
+	if err != nil {
+		close(status)
+		return "", err
+	}
+	resp, err := c.c.Build(ctx, opt, "tbx", builder.Build, status)
+	if err != nil {
+		return "", err
+	}
+	id := resp.ExporterResponse["containerimage.digest"]
+	if id == "" {
+		return "", errors.New("the build finished but named no image")
+	}
+	return id, nil
+}
+
+func solveOpt(req Request) (bk.SolveOpt, error) {
+	fs, err := fsutil.NewFS(req.Context)
+	if err != nil {
+		return bk.SolveOpt{}, fmt.Errorf("reading build context %s: %w", req.Context, err)
+	}
+	attachables, err := attachables(req)
+	if err != nil {
+		return bk.SolveOpt{}, err
+	}
+	return bk.SolveOpt{
+		Exports:       []bk.ExportEntry{{Type: "moby", Attrs: map[string]string{"name": req.Tag}}},
+		LocalMounts:   map[string]fsutil.FS{"context": fs, "dockerfile": fs},
+		SharedKey:     req.Context, // lets BuildKit send only what changed since the last build
+		FrontendAttrs: frontendAttrs(req),
+		Session:       attachables,
+	}, nil
+}
+
+func frontendAttrs(req Request) map[string]string {
+	attrs := map[string]string{"filename": req.Dockerfile}
+	if req.Target != "" {
+		attrs["target"] = req.Target
+	}
+	if req.NoCache {
+		attrs["no-cache"] = ""
+	}
+	for k, v := range req.Args {
+		attrs["build-arg:"+k] = v
+	}
+	for k, v := range req.Labels {
+		attrs["label:"+k] = v
+	}
+	for name, ref := range req.Contexts {
+		attrs["context:"+name] = ref
+	}
+	return attrs
+}
+
+// attachables are what the build may ask the session for: secrets and the
+// SSH agent. The context is sent by LocalMounts.
+func attachables(req Request) ([]session.Attachable, error) {
+	var out []session.Attachable
+	if len(req.Secrets) > 0 {
+		p, err := secretProvider(req.Secrets)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	if req.SSHAgent != "" {
+		p, err := sshprovider.NewSSHAgentProvider([]sshprovider.AgentConfig{{ID: "default", Paths: []string{req.SSHAgent}}})
+		if err != nil {
+			return nil, fmt.Errorf("forwarding the SSH agent %s to the build: %w", req.SSHAgent, err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// secretProvider checks that every secret's source is there before the
+// build starts, so that a missing one is named rather than built in empty.
+func secretProvider(list []Secret) (session.Attachable, error) {
+	var sources []secretsprovider.Source
+	for _, s := range list {
+		switch {
+		case s.Env != "":
+			if _, ok := os.LookupEnv(s.Env); !ok {
+				return nil, fmt.Errorf("build secret %q: the variable %s is not set; export it, then retry", s.ID, s.Env)
+			}
+		case s.Src != "":
+			if _, err := os.Stat(s.Src); err != nil {
+				return nil, fmt.Errorf("build secret %q: no file at %s; create it, then retry", s.ID, s.Src)
+			}
+		}
+		sources = append(sources, secretsprovider.Source{ID: s.ID, Env: s.Env, FilePath: s.Src})
+	}
+	store, err := secretsprovider.NewStore(sources)
+	if err != nil {
+		return nil, fmt.Errorf("reading build secrets: %s", strings.TrimSpace(err.Error()))
+	}
+	return secretsprovider.NewSecretProvider(store), nil
+}
+
+// Run builds req while show renders the status stream; it returns the image
+// ID and the first error of either. show must read the stream to its end,
+// even when ctx is cancelled: the build waits for every update to be taken.
+func (c *Client) Run(ctx context.Context, req Request, show func(context.Context, chan *bk.SolveStatus) error) (string, error) {
+	status := make(chan *bk.SolveStatus)
+	var id string
+	eg, ectx := errgroup.WithContext(ctx)
+	eg.Go(func() error {
+		var err error
+		id, err = c.Build(ectx, req, status)
+		return err
+	})
+	eg.Go(func() error { return show(context.WithoutCancel(ctx), status) })
+	return id, eg.Wait()
+}

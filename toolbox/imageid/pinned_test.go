@@ -1,0 +1,56 @@
+package imageid
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// pinnedContext is a context whose hash was recorded before BuildKit and the
+// hash cache came in: a recipe that builds today must keep its tag.
+func pinnedContext(t *testing.T) Inputs {
+	t.Helper()
+	dir := t.TempDir()
+	writeTree(t, dir, baseFiles)
+	for _, p := range []string{"", "app", "cache"} {
+		must(t, os.Chmod(filepath.Join(dir, p), 0o755))
+	}
+	for _, p := range []string{"Dockerfile", ".dockerignore", "app/main.sh", "build.log", "cache/a.bin"} {
+		must(t, os.Chmod(filepath.Join(dir, p), 0o644))
+	}
+	return Inputs{Context: dir, Dockerfile: "Dockerfile", Args: map[string]string{"V": "1"}}
+}
+
+// pinnedHash is pinnedContext's hash as tbx computed it before this change.
+const pinnedHash = "41ffafb4884ed491b2c4d67bb772526be6e23b7be1677ef040640936ee8cb144"
+
+func TestHashOfTodaysRecipesIsUnchanged(t *testing.T) {
+	in := pinnedContext(t)
+	if got := hashOf(t, in, resolveAll); got != pinnedHash {
+		t.Errorf("hash %s, want the pinned %s", got, pinnedHash)
+	}
+	in.CacheDir = t.TempDir()
+	for i := 0; i < 2; i++ {
+		if got := hashOf(t, in, resolveAll); got != pinnedHash {
+			t.Errorf("with a hash cache, run %d: hash %s, want the pinned %s", i+1, got, pinnedHash)
+		}
+	}
+}
+
+func TestSecretIDsAndSSHEnterTheHash(t *testing.T) {
+	in := pinnedContext(t)
+	in.Secrets = []string{"token", "npmrc"}
+	withSecrets := hashOf(t, in, resolveAll)
+	in.Secrets = []string{"npmrc", "token"}
+	if withSecrets == pinnedHash || hashOf(t, in, resolveAll) != withSecrets {
+		t.Errorf("secret ids: %s (order must not matter, and must differ from %s)", withSecrets, pinnedHash)
+	}
+	in.Secrets = []string{"npmrc"}
+	if hashOf(t, in, resolveAll) == withSecrets {
+		t.Error("dropping a secret id kept the hash")
+	}
+	in.Secrets, in.SSH = nil, true
+	if hashOf(t, in, resolveAll) == pinnedHash {
+		t.Error("ssh = true kept the hash")
+	}
+}

@@ -1,0 +1,73 @@
+package progress
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strings"
+
+	bk "github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/util/progress/progressui"
+)
+
+// Solve renders BuildKit's status stream until it closes, with BuildKit's
+// own progress UI: the live view on a terminal, plain lines prefixed
+// "tbx: NAME:" otherwise. Quiet keeps the plain lines to itself and returns
+// their tail, for a failure to show.
+func Solve(ctx context.Context, ch chan *bk.SolveStatus, w *Writer, mode Mode, name string) []string {
+	var out io.Writer
+	uiMode := progressui.PlainMode
+	tail := &ring{max: TailLines}
+	switch mode {
+	case Live:
+		out, uiMode = w.Out(), progressui.TtyMode
+	case Quiet:
+		out = &lineWriter{emit: tail.add}
+	default:
+		out = &lineWriter{emit: func(l string) { w.Printf("%s: %s", name, l) }}
+	}
+	d, err := progressui.NewDisplay(out, uiMode)
+	if err != nil {
+		// Not a terminal after all: plain lines will do.
+		out = &lineWriter{emit: func(l string) { w.Printf("%s: %s", name, l) }}
+		d, _ = progressui.NewDisplay(out, progressui.PlainMode)
+	}
+	_, _ = d.UpdateFrom(ctx, ch)
+	for range ch {
+		// Drain what the display left: the build waits for every update.
+	}
+	if lw, ok := out.(*lineWriter); ok {
+		lw.flush()
+	}
+	return tail.lines
+}
+
+// lineWriter cuts what it is written into lines and hands each non-empty
+// one to emit.
+type lineWriter struct {
+	buf  bytes.Buffer
+	emit func(string)
+}
+
+func (l *lineWriter) Write(p []byte) (int, error) {
+	l.buf.Write(p)
+	for {
+		line, err := l.buf.ReadString('\n')
+		if err != nil {
+			l.buf.WriteString(line) // a partial line waits for its end
+			return len(p), nil
+		}
+		l.send(line)
+	}
+}
+
+func (l *lineWriter) flush() {
+	l.send(l.buf.String())
+	l.buf.Reset()
+}
+
+func (l *lineWriter) send(line string) {
+	if line = strings.TrimRight(line, " \t\r\n"); line != "" {
+		l.emit(line)
+	}
+}

@@ -1,0 +1,54 @@
+package progress
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	bk "github.com/moby/buildkit/client"
+	digest "github.com/opencontainers/go-digest"
+)
+
+// solveStream is a failed RUN step as BuildKit reports it.
+func solveStream() chan *bk.SolveStatus {
+	now := time.Now()
+	v := digest.FromString("step")
+	ch := make(chan *bk.SolveStatus, 3)
+	ch <- &bk.SolveStatus{Vertexes: []*bk.Vertex{{Digest: v, Name: "[2/2] RUN make", Started: &now}}}
+	ch <- &bk.SolveStatus{Logs: []*bk.VertexLog{{Vertex: v, Data: []byte("compiling\nlinker failed\n"), Timestamp: now}}}
+	ch <- &bk.SolveStatus{Vertexes: []*bk.Vertex{{Digest: v, Name: "[2/2] RUN make", Started: &now, Completed: &now, Error: "exit code: 2"}}}
+	close(ch)
+	return ch
+}
+
+func TestSolvePlainPrefixesEveryLine(t *testing.T) {
+	var out bytes.Buffer
+	tail := Solve(context.Background(), solveStream(), NewWriter(&out), Plain, "az")
+	if len(tail) != 0 {
+		t.Errorf("plain mode kept a tail: %v", tail)
+	}
+	text := out.String()
+	for _, line := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
+		if !strings.HasPrefix(line, "tbx: az: ") {
+			t.Errorf("line without the prefix: %q", line)
+		}
+	}
+	for _, want := range []string{"[2/2] RUN make", "linker failed", "ERROR"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("no %q in:\n%s", want, text)
+		}
+	}
+}
+
+func TestSolveQuietKeepsTheFailingLog(t *testing.T) {
+	var out bytes.Buffer
+	tail := Solve(context.Background(), solveStream(), NewWriter(&out), Quiet, "az")
+	if out.Len() != 0 {
+		t.Errorf("quiet mode printed: %q", out.String())
+	}
+	if !strings.Contains(strings.Join(tail, "\n"), "linker failed") {
+		t.Errorf("tail %q lacks the failing step's log", tail)
+	}
+}
