@@ -367,6 +367,8 @@ func TestInterruptedBuildLeavesNothing(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// Should the test fail first, the build must not finish after cleanup.
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
 	waitLine(t, stderr, " building-now") // BuildKit's plain line: "tbx: slow: #5 0.21 building-now"
 	_ = cmd.Process.Signal(syscall.SIGINT)
 	go func() { _, _ = io.Copy(io.Discard, stderr) }()
