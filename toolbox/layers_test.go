@@ -21,15 +21,16 @@ var allowed = map[string][]string{
 	"engine":    {},
 	"recipe":    {},
 	"hashcache": {},
+	"lockfile":  {},
 	"buildkit":  {},
 	"imageid":   {"hashcache"},
 	"progress":  {},
 	"shims":     {},
-	"acquire":   {"buildkit", "engine", "hashcache", "imageid", "labels", "progress", "recipe"},
+	"acquire":   {"buildkit", "engine", "hashcache", "imageid", "labels", "lockfile", "progress", "recipe"},
 	"runner":    {"engine", "exit", "labels", "recipe"},
 	"gc":        {"engine", "labels"},
 	"testenv":   {"engine", "labels"},
-	"cli":       {"acquire", "engine", "exit", "gc", "imageid", "labels", "progress", "recipe", "runner", "shims", "images", "recipes"},
+	"cli":       {"acquire", "engine", "exit", "gc", "imageid", "labels", "lockfile", "progress", "recipe", "runner", "shims", "images", "recipes"},
 }
 
 func TestPackagesDependDownwards(t *testing.T) {

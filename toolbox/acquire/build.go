@@ -89,6 +89,16 @@ func (m *Manager) buildRequest(st Status, force bool) (buildkit.Request, error) 
 	for _, s := range t.Secrets {
 		req.Secrets = append(req.Secrets, buildkit.Secret{ID: s.ID, Env: s.Env, Src: s.Src})
 	}
+	pins, err := m.pinnedBases(t)
+	if err != nil {
+		return req, err
+	}
+	for ref, pin := range pins {
+		if req.Contexts == nil {
+			req.Contexts = map[string]string{}
+		}
+		req.Contexts[ref] = "docker-image://" + pin.Image // the locked base, whatever the name means here
+	}
 	if t.SSH {
 		req.SSHAgent = os.Getenv("SSH_AUTH_SOCK")
 		if req.SSHAgent == "" {

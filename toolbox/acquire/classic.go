@@ -9,6 +9,7 @@ import (
 
 	"github.com/tbx-dev/tbx/toolbox/imageid"
 	"github.com/tbx-dev/tbx/toolbox/progress"
+	"github.com/tbx-dev/tbx/toolbox/recipe"
 )
 
 // buildClassic builds with the Engine's classic builder, for Engines
@@ -17,6 +18,9 @@ func (m *Manager) buildClassic(ctx context.Context, st Status, force bool, mode 
 	t := st.Tool
 	if len(t.Secrets) > 0 || t.SSH {
 		return "", fmt.Errorf("tool %s uses build secrets or ssh, which need BuildKit; this Engine has only the classic builder", t.Name)
+	}
+	if err := m.classicBases(ctx, t); err != nil {
+		return "", err
 	}
 	excludes, err := imageid.Excludes(m.inputs(t))
 	if err != nil {
@@ -59,4 +63,25 @@ func (m *Manager) classicOptions(st Status) build.ImageBuildOptions {
 		Version:     build.BuilderV1,
 		Labels:      m.imageLabels(st),
 	}
+}
+
+// classicBases checks that each base the lock pins is what its name means on
+// this Engine: the classic builder can only start from a name.
+func (m *Manager) classicBases(ctx context.Context, t *recipe.Tool) error {
+	pins, err := m.pinnedBases(t)
+	if err != nil || len(pins) == 0 {
+		return err
+	}
+	cat, err := readCatalog(ctx, m.Engine)
+	if err != nil {
+		return err
+	}
+	for ref, pin := range pins {
+		local, _ := cat.resolve(ref)
+		pinned, _ := cat.resolve(pin.Image)
+		if local == "" || local != pinned {
+			return fmt.Errorf("tool %s: %s on this Engine is not the base toolbox.lock pins (%s), and the classic builder cannot start from a digest; use an Engine with BuildKit, or tag the pinned image as %s", t.Name, ref, pin.Image, ref)
+		}
+	}
+	return nil
 }

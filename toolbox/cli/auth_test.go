@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"context"
 	"encoding/base64"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +12,10 @@ import (
 	"github.com/docker/docker/api/types/registry"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/tbx-dev/tbx/toolbox/acquire"
+	"github.com/tbx-dev/tbx/toolbox/lockfile"
+	"github.com/tbx-dev/tbx/toolbox/progress"
+	"github.com/tbx-dev/tbx/toolbox/recipe"
 	"github.com/tbx-dev/tbx/toolbox/testenv"
 )
 
@@ -39,8 +45,32 @@ func TestPullUsesDockerConfigCredentials(t *testing.T) {
 
 	t.Setenv("DOCKER_CONFIG", t.TempDir()) // no credentials
 	r := tbx(t, "-f", recipe, "--progress", "plain", "pull")
-	if r.code != 125 || !strings.Contains(lastLine(r.err), "pulling "+ref) {
-		t.Fatalf("without credentials: exit %d, %q", r.code, lastLine(r.err))
+	if last := lastLine(r.err); r.code != 125 || !strings.Contains(last, "pulling "+ref) ||
+		!strings.Contains(last, "the registry "+addr+" refused access") || !strings.Contains(last, "`docker login "+addr+"`") {
+		t.Fatalf("without credentials: exit %d, %q", r.code, last)
+	}
+
+	// As the team registry: a frozen prepare stops with the same advice.
+	t.Setenv("TBX_REGISTRY", addr)
+	writeFiles(t, dir, map[string]string{
+		"toolbox.toml":   "[toolbox]\nname = \"" + project + "\"\n[tools.tool]\nbuild = \"img\"\n",
+		"img/Dockerfile": "FROM " + base + "\n",
+	})
+	st := lsJSON(t, recipe)[0]
+	l := lockfile.New()
+	l.Tools["tool"] = lockfile.Tool{Hash: fullHash(t, recipe), Digest: "sha256:" + strings.Repeat("0", 64)}
+	if err := lockfile.Write(lockfile.Path(recipe), l); err != nil {
+		t.Fatal(err)
+	}
+	r = tbx(t, "-f", recipe, "prepare", "--frozen")
+	if last := lastLine(r.err); r.code != 125 || !strings.HasPrefix(last, "tbx: tool tool (--frozen never builds): pulling "+addr) ||
+		!strings.Contains(last, "`docker login "+addr+"`") {
+		t.Fatalf("frozen, without credentials for the team registry (%s): exit %d, %q", st.Image, r.code, last)
+	}
+	t.Setenv("TBX_REGISTRY", "")
+	writeFiles(t, dir, map[string]string{"toolbox.toml": "[toolbox]\nname = \"" + project + "\"\n[tools.tool]\nimage = \"" + ref + "\"\n"})
+	if err := os.Remove(lockfile.Path(recipe)); err != nil {
+		t.Fatal(err)
 	}
 
 	cfg := t.TempDir()
@@ -52,4 +82,20 @@ func TestPullUsesDockerConfigCredentials(t *testing.T) {
 		t.Fatalf("after pulling with credentials: %+v", e)
 	}
 	testenv.RemoveImage(c, ref)
+}
+
+// fullHash is the content hash of the recipe's first tool, as tbx lock
+// would record it.
+func fullHash(t *testing.T, path string) string {
+	t.Helper()
+	r, err := recipe.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := testenv.Engine(t)
+	sts, err := acquire.New(e, r, io.Discard, progress.Plain, 0).Inspect(context.Background(), r.Tools[:1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sts[0].Hash
 }

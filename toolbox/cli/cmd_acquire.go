@@ -2,11 +2,13 @@ package cli
 
 import (
 	"context"
+	"fmt"
 
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/tbx-dev/tbx/toolbox/acquire"
 	"github.com/tbx-dev/tbx/toolbox/exit"
+	"github.com/tbx-dev/tbx/toolbox/recipe"
 )
 
 // DefaultJobs bounds how many tools prepare acquires at once.
@@ -42,11 +44,45 @@ func prepareCommand(s *Streams) *ucli.Command {
 		ArgsUsage: "[TOOL...]",
 		Flags: []ucli.Flag{
 			&ucli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: DefaultJobs, Usage: "how many tools to acquire at once"},
+			&ucli.BoolFlag{Name: "frozen", Usage: "exactly what toolbox.lock pins: never build, never follow a tag (also TBX_FROZEN=1)"},
+			&ucli.BoolFlag{Name: "push", Usage: "then push the built tools to the team registry: the publishing CI job"},
 		},
 		Action: func(c *ucli.Context) error {
-			return acquireAction(c, s, acquire.Options{Jobs: c.Int("jobs")})
+			opts := acquire.Options{Jobs: c.Int("jobs"), Frozen: frozen(c.Bool("frozen")), Push: c.Bool("push")}
+			if opts.Frozen && opts.Push {
+				return exit.Errorf(exit.Launcher, "--frozen and --push do not go together: a frozen prepare publishes nothing")
+			}
+			return acquireAction(c, s, opts)
 		},
 	}
+}
+
+func pushCommand(s *Streams) *ucli.Command {
+	return &ucli.Command{
+		Name:      "push",
+		Usage:     "push the built tools' images to the team registry as REGISTRY/PROJECT/TOOL:HASH",
+		ArgsUsage: "[TOOL...]",
+		Action: func(c *ucli.Context) error {
+			p, err := openProject(c, s)
+			if err != nil {
+				return err
+			}
+			defer p.close()
+			tools, err := pickTools(p.recipe, c.Args().Slice())
+			if err != nil {
+				return err
+			}
+			return runPush(c.Context, p, tools, s)
+		},
+	}
+}
+
+func runPush(ctx context.Context, p *project, tools []*recipe.Tool, s *Streams) error {
+	pushed, err := p.manager.Push(ctx, tools)
+	for _, x := range pushed {
+		fmt.Fprintf(s.Out, "%s@%s\n", x.Ref, x.Digest)
+	}
+	return err
 }
 
 func acquireAction(c *ucli.Context, s *Streams, opts acquire.Options) error {
@@ -72,5 +108,10 @@ func runAcquire(ctx context.Context, p *project, names []string, opts acquire.Op
 			return exit.Errorf(exit.Launcher, "tool %s is built (build = %q), not pulled; use `tbx build %s`", t.Name, relTo(p.recipe.Dir, t.Build), t.Name)
 		}
 	}
-	return p.manager.Prepare(ctx, tools, opts)
+	p.manager.Frozen = opts.Frozen
+	if err := p.manager.Prepare(ctx, tools, opts); err != nil || !opts.Push {
+		return err
+	}
+	_, err = p.manager.Push(ctx, tools)
+	return err
 }

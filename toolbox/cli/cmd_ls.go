@@ -42,6 +42,7 @@ type lsEntry struct {
 	Version  string   `json:"version,omitempty"`
 	Image    string   `json:"image"` // what runs
 	State    string   `json:"state"`
+	Lock     string   `json:"lock,omitempty"` // locked, stale or unlocked; absent without toolbox.lock
 }
 
 func runLs(ctx context.Context, p *project, opts lsOptions, s *Streams) error {
@@ -59,16 +60,25 @@ func runLs(ctx context.Context, p *project, opts lsOptions, s *Streams) error {
 		return enc.Encode(entries)
 	}
 	tw := tabwriter.NewWriter(s.Out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TOOL\tCOMMANDS\tSOURCE\tVERSION\tSTATE")
+	locked := p.manager.Lock != nil
+	fmt.Fprint(tw, "TOOL\tCOMMANDS\tSOURCE\tVERSION\tSTATE")
+	if locked {
+		fmt.Fprint(tw, "\tLOCK")
+	}
+	fmt.Fprintln(tw)
 	for _, e := range entries {
-		fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\t%s\n", e.Tool, strings.Join(e.Commands, ","), e.Source, e.From, orDash(e.Version), e.State)
+		fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\t%s", e.Tool, strings.Join(e.Commands, ","), e.Source, e.From, orDash(e.Version), e.State)
+		if locked {
+			fmt.Fprintf(tw, "\t%s", e.Lock)
+		}
+		fmt.Fprintln(tw)
 	}
 	return tw.Flush()
 }
 
 func entryOf(p *project, st acquire.Status) lsEntry {
 	t := st.Tool
-	e := lsEntry{Tool: t.Name, Commands: t.Commands, Version: t.Version, Image: st.Ref, State: string(st.State)}
+	e := lsEntry{Tool: t.Name, Commands: t.Commands, Version: t.Version, Image: st.Ref, State: string(st.State), Lock: string(st.Lock)}
 	if e.Commands == nil {
 		e.Commands = []string{}
 	}

@@ -19,13 +19,14 @@ type runOptions struct {
 	Tool       string   // run in this tool's image (--tool, shell)
 	Args       []string // the command and its arguments
 	Entrypoint []string // set by shell
+	Frozen     bool     // exactly what toolbox.lock pins
 }
 
 func runCommand(s *Streams) *ucli.Command {
 	return &ucli.Command{
 		Name:            "run",
 		Usage:           "run a recipe command in its tool's container, as if installed locally",
-		ArgsUsage:       "COMMAND [ARGS...] | --tool TOOL -- CMD [ARGS...]",
+		ArgsUsage:       "[--frozen] COMMAND [ARGS...] | [--frozen] --tool TOOL -- CMD [ARGS...]",
 		SkipFlagParsing: true, // everything after COMMAND belongs to it
 		Action: func(c *ucli.Context) error {
 			opts, err := parseRunArgs(c.Args().Slice())
@@ -72,6 +73,12 @@ func parseRunArgs(args []string) (*runOptions, error) {
 		return nil, nil
 	}
 	var opts runOptions
+	if args[0] == "--frozen" {
+		opts.Frozen, args = true, args[1:]
+		if len(args) == 0 {
+			return nil, exit.Errorf(exit.Launcher, "no command to run; see `tbx run --help`")
+		}
+	}
 	switch {
 	case args[0] == "--tool" || args[0] == "-t":
 		if len(args) < 2 {
@@ -101,6 +108,7 @@ func runRun(c *ucli.Context, s *Streams, r *recipe.Recipe, opts runOptions) erro
 	if err != nil {
 		return err
 	}
+	p.manager.Frozen = frozen(opts.Frozen)
 	st, err := p.manager.Ensure(c.Context, tool, false)
 	if err != nil {
 		return err

@@ -15,6 +15,7 @@ import (
 	"github.com/tbx-dev/tbx/toolbox/acquire"
 	"github.com/tbx-dev/tbx/toolbox/engine"
 	"github.com/tbx-dev/tbx/toolbox/labels"
+	"github.com/tbx-dev/tbx/toolbox/lockfile"
 	"github.com/tbx-dev/tbx/toolbox/progress"
 	"github.com/tbx-dev/tbx/toolbox/recipe"
 )
@@ -87,4 +88,13 @@ image = "registry.example.com/tools/jq:1.7"
 		}
 		golden(t, name, strings.ReplaceAll(out.String(), dir, "DIR"))
 	}
+	// With a lock: az as locked, ansible pinned at other inputs, jq not in it.
+	m.Lock = lockfile.New()
+	m.Lock.Tools["az"] = lockfile.Tool{Hash: sts[0].Hash, Digest: "sha256:" + strings.Repeat("a", 64)}
+	m.Lock.Tools["ansible"] = lockfile.Tool{Hash: strings.Repeat("0", 64)}
+	var out bytes.Buffer
+	if err := runLs(context.Background(), p, lsOptions{}, &Streams{Out: &out, Err: io.Discard}); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "ls-locked.golden", out.String())
 }

@@ -34,6 +34,16 @@ func mustTbx(t *testing.T, args ...string) result {
 	return r
 }
 
+// mustTbxIn runs tbx in dir and fails the test unless it exits 0.
+func mustTbxIn(t *testing.T, dir string, args ...string) result {
+	t.Helper()
+	r := tbxIn(t, dir, args...)
+	if r.code != 0 {
+		t.Fatalf("tbx %s in %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), dir, r.code, r.out, r.err)
+	}
+	return r
+}
+
 // writeFiles writes path → content below dir.
 func writeFiles(t testing.TB, dir string, files map[string]string) {
 	t.Helper()

@@ -107,6 +107,8 @@ func commands(s *Streams) []*ucli.Command {
 		buildCommand(s),
 		pullCommand(s),
 		prepareCommand(s),
+		pushCommand(s),
+		lockCommand(s),
 		gcCommand(s),
 		doctorCommand(s),
 		versionCommand(s),

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tbx-dev/tbx/toolbox/acquire"
 	"github.com/tbx-dev/tbx/toolbox/engine"
+	"github.com/tbx-dev/tbx/toolbox/lockfile"
 	"github.com/tbx-dev/tbx/toolbox/recipe"
 )
 
@@ -53,7 +54,31 @@ func openRecipe(c *ucli.Context, s *Streams, r *recipe.Recipe) (*project, error)
 	if c.Bool("debug") {
 		m.Debug = s.Err
 	}
+	if err := teamSetup(m, r); err != nil {
+		e.Close()
+		return nil, err
+	}
 	return &project{recipe: r, engine: e, manager: m, close: func() { m.Close(); e.Close() }}, nil
+}
+
+// teamSetup gives the manager the team registry (TBX_REGISTRY over the
+// recipe's) and the lock next to the recipe.
+func teamSetup(m *acquire.Manager, r *recipe.Recipe) error {
+	m.Registry = r.Registry
+	if v := os.Getenv("TBX_REGISTRY"); v != "" {
+		if err := recipe.CheckRegistry(v); err != nil {
+			return fmt.Errorf("TBX_REGISTRY: %v", err)
+		}
+		m.Registry = v
+	}
+	l, err := lockfile.Read(lockfile.Path(r.Path))
+	m.Lock = l
+	return err
+}
+
+// frozen reports whether --frozen or TBX_FROZEN=1 asks for exactly the lock.
+func frozen(flag bool) bool {
+	return flag || os.Getenv("TBX_FROZEN") == "1" || os.Getenv("TBX_FROZEN") == "true"
 }
 
 // pickTools returns the named tools, or all of them when names is empty.

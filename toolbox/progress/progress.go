@@ -112,20 +112,44 @@ func show(w *Writer, mode Mode, name, step, line string) {
 
 // Pull reads a pull stream to its end.
 func Pull(r io.Reader, w *Writer, mode Mode, fd uintptr, name string) error {
+	_, err := transfer(r, w, mode, fd, name)
+	return err
+}
+
+// Push reads a push stream to its end and returns the pushed digest.
+func Push(r io.Reader, w *Writer, mode Mode, fd uintptr, name string) (string, error) {
+	digest, err := transfer(r, w, mode, fd, name)
+	if err == nil && digest == "" {
+		err = errors.New("the push reported no digest")
+	}
+	return digest, err
+}
+
+// transfer shows a pull or push stream and returns the digest it reported.
+func transfer(r io.Reader, w *Writer, mode Mode, fd uintptr, name string) (string, error) {
+	var digest string
+	aux := func(m jsonmessage.JSONMessage) {
+		var a struct{ Digest string }
+		if m.Aux != nil && json.Unmarshal(*m.Aux, &a) == nil && a.Digest != "" {
+			digest = a.Digest
+		}
+	}
 	if mode == Live {
-		return jsonmessage.DisplayJSONMessagesStream(r, w.Out(), fd, true, nil)
+		err := jsonmessage.DisplayJSONMessagesStream(r, w.Out(), fd, true, aux)
+		return digest, err
 	}
 	dec := json.NewDecoder(r)
 	for {
 		var m jsonmessage.JSONMessage
 		if err := dec.Decode(&m); errors.Is(err, io.EOF) {
-			return nil
+			return digest, nil
 		} else if err != nil {
-			return fmt.Errorf("reading the pull stream: %w", err)
+			return digest, fmt.Errorf("reading the stream: %w", err)
 		}
 		if m.Error != nil {
-			return errors.New(strings.TrimSpace(m.Error.Message))
+			return digest, errors.New(strings.TrimSpace(m.Error.Message))
 		}
+		aux(m)
 		// Byte counts would flood a log; layer states and the digest are enough.
 		if mode == Plain && m.Progress == nil && m.Status != "" {
 			w.Printf("%s: %s", name, strings.TrimSpace(strings.TrimSpace(m.ID+" "+m.Status)))

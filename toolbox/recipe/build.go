@@ -27,6 +27,11 @@ func (p *parser) build() (*Recipe, error) {
 	if r.Name, err = p.projectName(); err != nil {
 		return nil, err
 	}
+	if r.Registry = p.str([]string{"toolbox"}, "registry"); r.Registry != "" {
+		if err := CheckRegistry(r.Registry); err != nil {
+			return nil, p.errAt([]string{"toolbox", "registry"}, "%v", err)
+		}
+	}
 	if r.Defaults, err = p.run([]string{"defaults"}); err != nil {
 		return nil, err
 	}

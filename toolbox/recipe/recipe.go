@@ -9,6 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
+
+	"github.com/distribution/reference"
 )
 
 // FileName is the recipe's name in a project root.
@@ -19,6 +22,7 @@ type Recipe struct {
 	Path     string // absolute path of the recipe file
 	Dir      string // project root: the directory holding the recipe
 	Name     string // [toolbox] name: names images and labels
+	Registry string // [toolbox] registry: the team registry, host[:port][/path], or ""
 	Defaults Run    // [defaults]
 	Tools    []*Tool
 }
@@ -65,6 +69,19 @@ type Run struct {
 	Init       *bool
 	Proxy      *bool  // pass the host's proxy variables (default true)
 	CABundle   string // absolute path of an extra CA bundle
+}
+
+// CheckRegistry tells whether s names a registry (host[:port][/path]) that
+// tool images can be pushed under; it returns why not.
+func CheckRegistry(s string) error {
+	ref, err := reference.ParseNormalizedNamed(s + "/project/tool:tag")
+	if err != nil || strings.Contains(s, "@") || strings.HasSuffix(s, "/") {
+		return fmt.Errorf("%q is not a registry: write host[:port][/path], e.g. registry.example.com/team or 127.0.0.1:5000", s)
+	}
+	if d := reference.Domain(ref); d == "docker.io" && !strings.HasPrefix(s, "docker.io") {
+		return fmt.Errorf("%q names no registry host: write host[:port][/path], e.g. registry.example.com/team", s)
+	}
+	return nil
 }
 
 // Flag reads an optional boolean with its default.

@@ -22,6 +22,7 @@ func parse(t *testing.T, src string) (*Recipe, error) {
 const valid = `# the platform team's tools
 [toolbox]
 name = "platform"
+registry = "registry.example.com:5000/platform"
 
 [defaults]
 env = ["HTTPS_PROXY", "NO_PROXY", "AZURE_*", "TZ=UTC"]
@@ -52,7 +53,7 @@ func TestParseValid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Name != "platform" || len(r.Tools) != 3 {
+	if r.Name != "platform" || len(r.Tools) != 3 || r.Registry != "registry.example.com:5000/platform" {
 		t.Fatalf("got %q with %d tools", r.Name, len(r.Tools))
 	}
 	if got := []string{r.Tools[0].Name, r.Tools[1].Name, r.Tools[2].Name}; strings.Join(got, ",") != "az,ansible,jq" {
@@ -166,6 +167,8 @@ func TestParseMalformed(t *testing.T) {
 		{"secret twice", head + "[tools.az]\nbuild = \"img\"\nsecrets = [\"id=t,env=A\", \"id=t,env=B\"]\n", `toolbox.toml:5:1: tools.az.secrets: secret id "t" is listed twice`},
 		{"secrets with image", head + "[tools.jq]\nimage = \"jq:1\"\nsecrets = [\"id=t,env=A\"]\n", "toolbox.toml:5:1: tools.jq.secrets: only applies to a tool with build; this one has image"},
 		{"ssh not bool", head + "[tools.az]\nbuild = \"img\"\nssh = \"yes\"\n", "toolbox.toml:5:1: tools.az.ssh: must be true or false, not a string"},
+		{"bad registry", "[toolbox]\nname = \"p\"\nregistry = \"https://reg.example.com\"\n[tools.az]\nbuild = \"img\"\n", `toolbox.toml:3:1: toolbox.registry: "https://reg.example.com" is not a registry: write host[:port][/path], e.g. registry.example.com/team or 127.0.0.1:5000`},
+		{"registry without host", "[toolbox]\nname = \"p\"\nregistry = \"team\"\n[tools.az]\nbuild = \"img\"\n", `toolbox.toml:3:1: toolbox.registry: "team" names no registry host: write host[:port][/path], e.g. registry.example.com/team`},
 		{"array of tables", head + "[[tools]]\nname = \"az\"\n", "toolbox.toml:3:1: tools: must be a table, not an array of tables"},
 		{"indented key after comment", head + "# tools\n  [tools.az]\n  build = \"img\"\n  imag = \"x\"\n", `toolbox.toml:6:3: tools.az.imag: unknown key in [tools.az]; did you mean "image"?`},
 	}

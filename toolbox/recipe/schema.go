@@ -67,6 +67,7 @@ var toolOnlyKeys = map[string]kind{
 var toolboxKeys = map[string]kind{
 	"name":        kString,
 	"description": kString,
+	"registry":    kString,
 }
 
 var topKeys = map[string]kind{

@@ -84,6 +84,14 @@ func RemoveProject(t testing.TB, c *client.Client, name string) {
 func ImportBase(t testing.TB, c *client.Client, files map[string]string) string {
 	t.Helper()
 	ref := Name("tbx-test/base-") + ":1"
+	ImportBaseAs(t, c, ref, files)
+	return ref
+}
+
+// ImportBaseAs is ImportBase under a name of the caller's: the same name can
+// then mean different images on two Engines.
+func ImportBaseAs(t testing.TB, c *client.Client, ref string, files map[string]string) {
+	t.Helper()
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	for name, content := range files {
@@ -103,7 +111,6 @@ func ImportBase(t testing.TB, c *client.Client, files map[string]string) string 
 	_, _ = io.Copy(io.Discard, rc)
 	rc.Close()
 	t.Cleanup(func() { RemoveImage(c, ref) })
-	return ref
 }
 
 // RemoveImage removes ref, ignoring a missing one.

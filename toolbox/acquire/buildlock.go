@@ -10,9 +10,9 @@ import (
 	"github.com/gofrs/flock"
 )
 
-// lock keeps two tbx processes from building the same image at once: the
+// buildLock keeps two tbx processes from building the same image at once: the
 // second waits, then finds the image ready.
-func lock(ctx context.Context, key string) (unlock func(), err error) {
+func buildLock(ctx context.Context, key string) (unlock func(), err error) {
 	dir, err := os.UserCacheDir()
 	if err != nil {
 		dir = os.TempDir()

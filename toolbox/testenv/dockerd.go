@@ -1,0 +1,219 @@
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/client"
+)
+
+// SecondEngine starts a Docker Engine of the test's own, empty: dockerd with
+// its own config file, data root, exec root, pidfile and socket, iptables
+// off, and a bridge of its own (never --bridge=none in the host's network
+// namespace: dockerd would delete the host's docker0). It uses the storage
+// driver of the Engine main. Everything is stopped and removed when the test
+// ends. It returns a client and the DOCKER_HOST that reaches it.
+func SecondEngine(t testing.TB, main *client.Client) (*client.Client, string) {
+	t.Helper()
+	if os.Getuid() != 0 {
+		t.Skip("a second dockerd needs root")
+	}
+	bin, err := exec.LookPath("dockerd")
+	if err != nil {
+		t.Fatalf("a second Engine needs dockerd: %v", err)
+	}
+	info, err := main.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", "tbx-dockerd-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bridge := Name("tbxb")[:12]
+	run(t, "ip", "link", "add", "name", bridge, "type", "bridge")
+	d := &daemon{dir: dir, bridge: bridge}
+	t.Cleanup(d.stop)
+	if err := os.WriteFile(filepath.Join(dir, "daemon.json"), []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, "docker.sock")
+	log, err := os.Create(filepath.Join(dir, "dockerd.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.cmd = exec.Command(bin, "--config-file", filepath.Join(dir, "daemon.json"),
+		"--data-root", filepath.Join(dir, "data"), "--exec-root", filepath.Join(dir, "exec"),
+		"--pidfile", filepath.Join(dir, "dockerd.pid"), "-H", "unix://"+sock,
+		"--bridge", bridge, "--iptables=false", "--ip-masq=false", "--ip-forward=false",
+		"--storage-driver", info.Driver)
+	d.cmd.Stdout, d.cmd.Stderr = log, log
+	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	host := "unix://" + sock
+	c, err := client.NewClientWithOpts(client.WithHost(host), client.WithAPIVersionNegotiation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	d.wait(t, c)
+	return c, host
+}
+
+type daemon struct {
+	dir, bridge string
+	cmd         *exec.Cmd
+}
+
+func (d *daemon) wait(t testing.TB, c *client.Client) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_, err := c.Ping(ctx)
+		cancel()
+		if err == nil {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	b, _ := os.ReadFile(filepath.Join(d.dir, "dockerd.log"))
+	t.Fatalf("the second dockerd did not answer within a minute; its log ends:\n%s", tail(string(b), 20))
+}
+
+// stop ends dockerd (and the containerd it started), then removes its
+// bridge, whatever it left mounted, and its directories.
+func (d *daemon) stop() {
+	if d.cmd != nil && d.cmd.Process != nil {
+		_ = d.cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = d.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			_ = syscall.Kill(-d.cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+	}
+	_ = exec.Command("ip", "link", "del", d.bridge).Run()
+	unmountBelow(d.dir)
+	_ = os.RemoveAll(d.dir)
+}
+
+// unmountBelow lazily unmounts every mount under dir, deepest first.
+func unmountBelow(dir string) {
+	b, err := os.ReadFile("/proc/mounts")
+	if err != nil {
+		return
+	}
+	var points []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && strings.HasPrefix(f[1], dir+"/") {
+			points = append(points, f[1])
+		}
+	}
+	for i := len(points) - 1; i >= 0; i-- {
+		_ = syscall.Unmount(points[i], syscall.MNT_DETACH)
+	}
+}
+
+func run(t testing.TB, name string, args ...string) {
+	t.Helper()
+	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Calls records the API calls an Engine received through a proxy.
+type Calls struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+var apiVersion = regexp.MustCompile(`^/v[0-9.]+`)
+
+func (c *Calls) add(r *http.Request) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls = append(c.calls, r.Method+" "+apiVersion.ReplaceAllString(r.URL.Path, ""))
+}
+
+// Matching lists the calls whose "METHOD /path" contains part.
+func (c *Calls) Matching(part string) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	for _, call := range c.calls {
+		if strings.Contains(call, part) {
+			out = append(out, call)
+		}
+	}
+	return out
+}
+
+// All lists every call so far.
+func (c *Calls) All() []string { return c.Matching("") }
+
+// Reset forgets the calls so far.
+func (c *Calls) Reset() {
+	c.mu.Lock()
+	c.calls = nil
+	c.mu.Unlock()
+}
+
+// CountingProxy serves the Engine at host (unix://PATH) on a socket of its
+// own and records every API call made through it, hijacked streams
+// included. It returns the DOCKER_HOST for the proxy.
+func CountingProxy(t testing.TB, host string) (string, *Calls) {
+	t.Helper()
+	target := strings.TrimPrefix(host, "unix://")
+	dir, err := os.MkdirTemp("", "tbx-proxy-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	sock := filepath.Join(dir, "proxy.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := &Calls{}
+	proxy := &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.Out.URL.Scheme, r.Out.URL.Host = "http", "docker"
+		},
+		Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", target)
+		}},
+		FlushInterval: -1,
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.add(r)
+		proxy.ServeHTTP(w, r)
+	})}
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return fmt.Sprintf("unix://%s", sock), calls
+}
