@@ -38,3 +38,43 @@ func BenchmarkLs50ReadyTools(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFreshEngineToReady times a fresh, empty Engine getting the three
+// example tools (the repository's toolbox.toml) ready: pulled from a team
+// registry on 127.0.0.1, against built from images/. Both start from
+// nothing; the build pulls only the base image, pinned by the lock. Run it
+// with -benchtime 1x (scripts/bench-registry.sh does).
+func BenchmarkFreshEngineToReady(b *testing.B) {
+	a := testenv.Engine(b)
+	testenv.Debian(b, a)
+	b.Setenv("XDG_STATE_HOME", b.TempDir())
+	addr := testenv.Registry(b, "")
+	dir, project := exampleProject(b, a)
+	recipe := filepath.Join(dir, "toolbox.toml")
+	b.Setenv("TBX_REGISTRY", addr)
+	for _, args := range [][]string{{"prepare", "--push", "-j", "3"}, {"lock"}} {
+		if r := tbx(b, append([]string{"-f", recipe, "--progress", "plain"}, args...)...); r.code != 0 {
+			b.Fatalf("%v on the main Engine: %s", args, r.err)
+		}
+	}
+	for _, mode := range []string{"pull", "build"} {
+		b.Run(mode, func(b *testing.B) {
+			registry := addr
+			if mode == "build" {
+				registry = ""
+			}
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				_, host := testenv.SecondEngine(b, a)
+				b.Setenv("DOCKER_HOST", host)
+				b.Setenv("TBX_REGISTRY", registry)
+				b.StartTimer()
+				r := tbx(b, "-f", recipe, "--progress", "plain", "prepare", "-j", "3")
+				b.StopTimer()
+				if r.code != 0 || strings.Count(r.err, ": ready, ") != 3 {
+					b.Fatalf("prepare (%s) of %s on a fresh Engine: exit %d\n%s", mode, project, r.code, r.err)
+				}
+			}
+		})
+	}
+}

@@ -33,18 +33,27 @@ func tbxProcess(dir string, args ...string) *exec.Cmd {
 }
 
 // waitLine reads r until a line ends with want, or fails after a while.
+// It reads no further than that line, so that successive calls on one
+// *bufio.Reader see every line once; a plain reader gets a reader of its own.
 func waitLine(t *testing.T, r io.Reader, want string) {
 	t.Helper()
+	br, ok := r.(*bufio.Reader)
+	if !ok {
+		br = bufio.NewReader(r)
+	}
 	found := make(chan bool, 1)
 	go func() {
-		sc := bufio.NewScanner(r)
-		for sc.Scan() {
-			if strings.HasSuffix(strings.TrimSpace(sc.Text()), want) {
+		for {
+			line, err := br.ReadString('\n')
+			if strings.HasSuffix(strings.TrimSpace(line), want) {
 				found <- true
 				return
 			}
+			if err != nil {
+				found <- false
+				return
+			}
 		}
-		found <- false
 	}()
 	select {
 	case ok := <-found:

@@ -37,23 +37,11 @@ func newToolsProject(t *testing.T) *toolsProject {
 	t.Helper()
 	c := testenv.Engine(t)
 	testenv.Debian(t, c)
-	repo, _ := filepath.Abs("../..")
-	pinned, err := recipe.Load(filepath.Join(repo, recipe.FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
 	p := &toolsProject{c: c, project: testenv.Project(t, c), net: testenv.Network(t, c), dir: t.TempDir()}
 	t.Setenv("XDG_STATE_HOME", t.TempDir())
 	var rec strings.Builder
 	fmt.Fprintf(&rec, "[toolbox]\nname = %q\n", p.project)
-	for _, name := range []string{"az", "ansible"} {
-		tool := pinned.Tool(name)
-		fmt.Fprintf(&rec, "[tools.%s]\nbuild = %q\ncommands = %s\nargs = {", name, tool.Build, tomlList(tool.Commands))
-		for _, k := range sortedKeys(tool.Args) {
-			fmt.Fprintf(&rec, " %s = %q,", k, tool.Args[k])
-		}
-		rec.WriteString(" }\n")
-	}
+	rec.WriteString(repoTools(t, "az", "ansible"))
 	fmt.Fprintf(&rec, "ssh_agent = true\nnetwork = %q\n", p.net)
 	rec.WriteString("[tools.target]\nbuild = \"target\"\ncommands = []\n")
 	writeFiles(t, p.dir, map[string]string{
@@ -70,6 +58,36 @@ func newToolsProject(t *testing.T) *toolsProject {
 	})
 	mustTbx(t, "-f", filepath.Join(p.dir, "toolbox.toml"), "--progress", "plain", "prepare", "-j", "3")
 	return p
+}
+
+// repoTools is the TOML of the named tools as the repository's
+// toolbox.toml pins them, with absolute build contexts, so that a test
+// project of any name builds exactly the shipped images.
+func repoTools(t testing.TB, names ...string) string {
+	t.Helper()
+	repo, _ := filepath.Abs("../..")
+	pinned, err := recipe.Load(filepath.Join(repo, recipe.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec strings.Builder
+	for _, name := range names {
+		tool := pinned.Tool(name)
+		fmt.Fprintf(&rec, "[tools.%s]\nbuild = %q\ncommands = %s\nargs = {", name, tool.Build, tomlList(tool.Commands))
+		for _, k := range sortedKeys(tool.Args) {
+			fmt.Fprintf(&rec, " %s = %q,", k, tool.Args[k])
+		}
+		rec.WriteString(" }\n")
+	}
+	return rec.String()
+}
+
+// exampleProject is a project of the repository's three example tools.
+func exampleProject(t testing.TB, c *client.Client) (dir, project string) {
+	t.Helper()
+	project, dir = testenv.Project(t, c), t.TempDir()
+	writeFiles(t, dir, map[string]string{"toolbox.toml": "[toolbox]\nname = \"" + project + "\"\n" + repoTools(t, "az", "ansible", "kubectl")})
+	return dir, project
 }
 
 func tomlList(items []string) string {
