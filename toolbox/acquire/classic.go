@@ -68,11 +68,7 @@ func (m *Manager) classicOptions(st Status) build.ImageBuildOptions {
 // classicBases checks that each base the lock pins is what its name means on
 // this Engine: the classic builder can only start from a name.
 func (m *Manager) classicBases(ctx context.Context, t *recipe.Tool) error {
-	pins, err := m.pinnedBases(t)
-	if err != nil || len(pins) == 0 {
-		return err
-	}
-	cat, err := readCatalog(ctx, m.Engine)
+	pins, cat, err := m.pinnedOnEngine(ctx, t)
 	if err != nil {
 		return err
 	}

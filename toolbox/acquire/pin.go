@@ -47,6 +47,17 @@ func (m *Manager) pinnedBases(t *recipe.Tool) (map[string]lockfile.Base, error) 
 	return out, nil
 }
 
+// pinnedOnEngine is pinnedBases with the Engine's images to look them up
+// in; no pins and no catalog when the lock pins none of the tool's bases.
+func (m *Manager) pinnedOnEngine(ctx context.Context, t *recipe.Tool) (map[string]lockfile.Base, *catalog, error) {
+	pins, err := m.pinnedBases(t)
+	if err != nil || len(pins) == 0 {
+		return nil, nil, err
+	}
+	cat, err := readCatalog(ctx, m.Engine)
+	return pins, cat, err
+}
+
 // PinOptions say how `tbx lock` pins.
 type PinOptions struct {
 	Update bool // resolve tags and pin bases again, even those the lock already pins

@@ -159,11 +159,7 @@ func (m *Manager) pullBases(ctx context.Context, st Status, mode progress.Mode) 
 			return fmt.Errorf("tool %s: base image %s is missing and %v; pull or load it (docker load, docker import), then retry", t.Name, base, err)
 		}
 	}
-	pins, err := m.pinnedBases(t)
-	if err != nil || len(pins) == 0 {
-		return err
-	}
-	cat, err := readCatalog(ctx, m.Engine)
+	pins, cat, err := m.pinnedOnEngine(ctx, t)
 	if err != nil {
 		return err
 	}
