@@ -38,7 +38,7 @@ for i in $(seq 1 "$files"); do
 done
 printf '[toolbox]\nname = "%s"\n[tools.small]\nbuild = "small"\n[tools.large]\nbuild = "large"\n' "$project" >"$proj/toolbox.toml"
 cd "$proj"
-export XDG_STATE_HOME="$work/state" XDG_CACHE_HOME="$work/cache"
+export XDG_STATE_HOME="$work/state" XDG_CACHE_HOME="$work/cache" TBX_TRUST="$work"
 "$work/tbx-after" prepare >/dev/null 2>&1
 sleep 3 # past the hash cache's racy window, as a checkout is
 

@@ -27,7 +27,7 @@ mkdir -p "$work/proj/img"
 printf 'FROM debian:bookworm-slim\n' >"$work/proj/img/Dockerfile"
 printf '[toolbox]\nname = "%s"\n[tools.box]\nbuild = "img"\ncommands = ["box"]\n' "$project" >"$work/proj/toolbox.toml"
 cd "$work/proj"
-export XDG_STATE_HOME="$work/state"
+export XDG_STATE_HOME="$work/state" TBX_TRUST="$work"
 "$work/tbx" prepare >/dev/null 2>&1
 ref=$("$work/tbx" ls --json | sed -n 's/.*"image": "\(.*\)".*/\1/p')
 "$work/tbx" run --tool box -- true # makes the state directory and passwd files

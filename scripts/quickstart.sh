@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 scripts/base-image.sh debian:bookworm-slim
 
 go build -o bin/tbx ./cmd/tbx
+bin/tbx trust    # says what toolbox.toml may reach on this host, then allows it to act
 bin/tbx prepare
 bin/tbx ls
 bin/tbx run az version

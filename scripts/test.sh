@@ -47,3 +47,6 @@ trap cleanup EXIT
 
 go vet ./...
 go test -count=1 -timeout 60m "$@" ./...
+# The recipe parser against inputs nobody wrote: a bounded run here, longer
+# by hand (go test -run '^$' -fuzz FuzzParse -fuzztime 10m ./toolbox/recipe).
+go test -run '^$' -fuzz FuzzParse -fuzztime "${TBX_FUZZTIME:-20s}" ./toolbox/recipe

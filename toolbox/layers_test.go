@@ -26,11 +26,14 @@ var allowed = map[string][]string{
 	"imageid":   {"hashcache"},
 	"progress":  {},
 	"shims":     {},
+	"statedir":  {},
+	"trust":     {"recipe", "statedir"},
+	"reach":     {"recipe"},
 	"acquire":   {"buildkit", "engine", "hashcache", "imageid", "labels", "lockfile", "progress", "recipe"},
-	"runner":    {"engine", "exit", "labels", "recipe"},
+	"runner":    {"engine", "exit", "labels", "recipe", "statedir"},
 	"gc":        {"engine", "labels"},
 	"testenv":   {"engine", "labels"},
-	"cli":       {"acquire", "engine", "exit", "gc", "imageid", "labels", "lockfile", "progress", "recipe", "runner", "shims", "images", "recipes"},
+	"cli":       {"acquire", "engine", "exit", "gc", "imageid", "labels", "lockfile", "progress", "reach", "recipe", "runner", "shims", "statedir", "trust", "images", "recipes"},
 }
 
 func TestPackagesDependDownwards(t *testing.T) {

@@ -86,6 +86,11 @@ func checkRecipe(c *ucli.Context, r *report) *recipe.Recipe {
 		return nil
 	}
 	r.ok("recipe %s: project %q, %d tools", rec.Path, rec.Name, len(rec.Tools))
+	if note := untrustedNote(c, rec); note != "" {
+		r.fail(note, "review what it may reach with `tbx trust --show`, then run `tbx trust`")
+	} else {
+		r.ok("recipe trusted")
+	}
 	return rec
 }
 

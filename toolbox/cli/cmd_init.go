@@ -13,6 +13,7 @@ import (
 	"github.com/tbx-dev/tbx/recipes"
 	"github.com/tbx-dev/tbx/toolbox/exit"
 	"github.com/tbx-dev/tbx/toolbox/recipe"
+	"github.com/tbx-dev/tbx/toolbox/trust"
 )
 
 type initOptions struct {
@@ -68,8 +69,24 @@ func runInit(s *Streams, opts initOptions) error {
 		return fmt.Errorf("writing %s: %w", target, err)
 	}
 	fmt.Fprintf(s.Out, "%s\n", target)
-	fmt.Fprintf(s.Err, "tbx: wrote %s from the %q example; next: tbx prepare\n", recipe.FileName, opts.Recipe)
+	if err := trustWritten(target); err != nil {
+		return err
+	}
+	fmt.Fprintf(s.Err, "tbx: wrote %s from the %q example, and trusted it; next: tbx prepare\n", recipe.FileName, opts.Recipe)
 	return nil
+}
+
+// trustWritten trusts the recipe init just wrote: its user chose it.
+func trustWritten(path string) error {
+	r, err := recipe.Load(path)
+	if err != nil {
+		return err
+	}
+	store, err := trust.Open()
+	if err != nil {
+		return err
+	}
+	return store.Allow(r)
 }
 
 // contextsOf lists the build contexts a recipe names, relative to dir.

@@ -23,7 +23,14 @@ func lsCommand(s *Streams) *ucli.Command {
 		Usage: "list the recipe's tools: commands, source, version and state",
 		Flags: []ucli.Flag{&ucli.BoolFlag{Name: "json", Usage: "print JSON"}},
 		Action: func(c *ucli.Context) error {
-			p, err := openProject(c, s)
+			r, err := loadRecipe(c)
+			if err != nil {
+				return err
+			}
+			if note := untrustedNote(c, r); note != "" {
+				fmt.Fprintf(s.Err, "tbx: %s\n", note)
+			}
+			p, err := openRecipe(c, s, r)
 			if err != nil {
 				return err
 			}

@@ -12,6 +12,7 @@ import (
 	"github.com/tbx-dev/tbx/toolbox/exit"
 	"github.com/tbx-dev/tbx/toolbox/recipe"
 	"github.com/tbx-dev/tbx/toolbox/runner"
+	"github.com/tbx-dev/tbx/toolbox/statedir"
 )
 
 // runOptions are what `tbx run` and `tbx shell` were asked for.
@@ -99,6 +100,9 @@ func parseRunArgs(args []string) (*runOptions, error) {
 }
 
 func runRun(c *ucli.Context, s *Streams, r *recipe.Recipe, opts runOptions) error {
+	if err := requireTrust(c, r); err != nil {
+		return err
+	}
 	p, err := openRecipe(c, s, r)
 	if err != nil {
 		return err
@@ -116,6 +120,11 @@ func runRun(c *ucli.Context, s *Streams, r *recipe.Recipe, opts runOptions) erro
 	inv, err := invocation(p.recipe, tool, st.Ref, opts, s)
 	if err != nil {
 		return err
+	}
+	if recipe.Flag(tool.Run.Docker, false) {
+		if inv.EngineSocket, err = engineSocket(p.engine.DaemonHost(), tool.Name); err != nil {
+			return err
+		}
 	}
 	if recipe.Flag(tool.Run.SSHAgent, false) && os.Getenv("SSH_AUTH_SOCK") == "" {
 		fmt.Fprintf(s.Err, "tbx: warning: tool %s forwards the SSH agent, but SSH_AUTH_SOCK is not set: ssh in it will find no keys (eval $(ssh-agent); ssh-add)\n", tool.Name)
@@ -155,7 +164,7 @@ func invocation(r *recipe.Recipe, t *recipe.Tool, ref string, opts runOptions, s
 	if err != nil {
 		return runner.Invocation{}, fmt.Errorf("finding the working directory: %w", err)
 	}
-	state, err := runner.StateDir()
+	state, err := statedir.Dir()
 	if err != nil {
 		return runner.Invocation{}, err
 	}
@@ -176,6 +185,16 @@ func invocation(r *recipe.Recipe, t *recipe.Tool, ref string, opts runOptions, s
 		Identity:   id,
 		Launcher:   runner.Launcher(),
 	}, nil
+}
+
+// engineSocket is the host path of the Engine's socket, for a tool with
+// docker = true.
+func engineSocket(host, tool string) (string, error) {
+	sock, ok := strings.CutPrefix(host, "unix://")
+	if !ok {
+		return "", exit.Errorf(exit.Launcher, "tool %s has docker = true, which mounts the Engine's unix socket, but the Engine is at %s; point DOCKER_HOST at a unix socket", tool, host)
+	}
+	return sock, nil
 }
 
 // realPath resolves symlinks so that the project root and the working

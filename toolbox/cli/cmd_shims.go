@@ -53,7 +53,7 @@ func shimDir(dir string) (string, error) {
 }
 
 func runShimsInstall(c *ucli.Context, s *Streams, dir string) error {
-	r, err := loadRecipe(c)
+	r, err := loadTrusted(c)
 	if err != nil {
 		return err
 	}

@@ -32,10 +32,13 @@ func (f *listingEngine) ImageList(context.Context, image.ListOptions) ([]image.S
 	return f.images, nil
 }
 
+// testdata is the package's testdata directory, wherever a test has gone.
+var testdata, _ = filepath.Abs("testdata")
+
 // golden compares got with testdata/name, or rewrites it under -update.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
+	path := filepath.Join(testdata, name)
 	if *update {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)

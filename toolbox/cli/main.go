@@ -92,6 +92,7 @@ func globalFlags() []ucli.Flag {
 	return []ucli.Flag{
 		&ucli.StringFlag{Name: "file", Aliases: []string{"f"}, EnvVars: []string{"TBX_FILE"}, Usage: "the recipe (default: the nearest toolbox.toml upwards)"},
 		&ucli.BoolFlag{Name: "debug", EnvVars: []string{"TBX_DEBUG"}, Usage: "say on stderr what each container is made of (variable names, never values)"},
+		&ucli.BoolFlag{Name: "trust", Usage: "trust the recipe for this one command (for a script whose recipe was reviewed)"},
 		&ucli.StringFlag{Name: "progress", EnvVars: []string{"TBX_PROGRESS"}, Value: "auto", Usage: "progress output: auto, tty or plain"},
 	}
 }
@@ -109,6 +110,8 @@ func commands(s *Streams) []*ucli.Command {
 		prepareCommand(s),
 		pushCommand(s),
 		lockCommand(s),
+		trustCommand(s),
+		untrustCommand(s),
 		gcCommand(s),
 		doctorCommand(s),
 		versionCommand(s),

@@ -7,8 +7,10 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/docker/docker/client"
@@ -229,5 +231,30 @@ func TestRunReadOnly(t *testing.T) {
 	dir, _ := runProject(t, c, "read_only = true\n")
 	if r := sh(t, dir, "touch /opt/x 2>/dev/null || echo ro; touch /tmp/x && echo tmp ok"); r.out != "ro\ntmp ok\n" {
 		t.Errorf("read_only: %q %q", r.out, r.err)
+	}
+}
+
+// docker = true gives the tool the Engine's socket, where a docker CLI
+// looks for it, with the socket's group for a caller who is not root.
+func TestRunDockerKey(t *testing.T) {
+	c := testenv.Engine(t)
+	sock, ok := strings.CutPrefix(c.DaemonHost(), "unix://")
+	if !ok {
+		t.Skipf("the Engine is at %s, not on a unix socket", c.DaemonHost())
+	}
+	fi, err := os.Stat(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gid := strconv.Itoa(int(fi.Sys().(*syscall.Stat_t).Gid))
+	dir, _ := runProject(t, c, "docker = true\n")
+	r := sh(t, dir, `test -S /var/run/docker.sock && echo "$DOCKER_HOST" && id -G`)
+	lines := strings.Split(strings.TrimSpace(r.out), "\n")
+	if r.code != 0 || len(lines) != 2 || lines[0] != "unix:///var/run/docker.sock" || !slices.Contains(strings.Fields(lines[1]), gid) {
+		t.Errorf("exit %d, out %q, err %q; want the socket, DOCKER_HOST and group %s", r.code, r.out, r.err, gid)
+	}
+	plain, _ := runProject(t, c, "")
+	if r := sh(t, plain, `test -e /var/run/docker.sock`); r.code != 1 {
+		t.Errorf("without docker = true the socket is there (exit %d)", r.code)
 	}
 }

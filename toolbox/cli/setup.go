@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -12,17 +13,23 @@ import (
 	"github.com/tbx-dev/tbx/toolbox/recipe"
 )
 
+// recipePath is the recipe named by --file, or the nearest one upwards.
+func recipePath(c *ucli.Context) (string, error) {
+	if path := c.String("file"); path != "" {
+		return filepath.Abs(path)
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("finding the working directory: %w", err)
+	}
+	return recipe.Find(wd)
+}
+
 // loadRecipe reads the recipe named by --file, or the nearest one upwards.
 func loadRecipe(c *ucli.Context) (*recipe.Recipe, error) {
-	path := c.String("file")
-	if path == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			return nil, fmt.Errorf("finding the working directory: %w", err)
-		}
-		if path, err = recipe.Find(wd); err != nil {
-			return nil, err
-		}
+	path, err := recipePath(c)
+	if err != nil {
+		return nil, err
 	}
 	return recipe.Load(path)
 }
@@ -35,8 +42,9 @@ type project struct {
 	close   func()
 }
 
+// openProject opens a trusted recipe's project, for the commands that act.
 func openProject(c *ucli.Context, s *Streams) (*project, error) {
-	r, err := loadRecipe(c)
+	r, err := loadTrusted(c)
 	if err != nil {
 		return nil, err
 	}
@@ -64,16 +72,25 @@ func openRecipe(c *ucli.Context, s *Streams, r *recipe.Recipe) (*project, error)
 // teamSetup gives the manager the team registry (TBX_REGISTRY over the
 // recipe's) and the lock next to the recipe.
 func teamSetup(m *acquire.Manager, r *recipe.Recipe) error {
-	m.Registry = r.Registry
-	if v := os.Getenv("TBX_REGISTRY"); v != "" {
-		if err := recipe.CheckRegistry(v); err != nil {
-			return fmt.Errorf("TBX_REGISTRY: %v", err)
-		}
-		m.Registry = v
+	var err error
+	if m.Registry, err = teamRegistry(r); err != nil {
+		return err
 	}
 	l, err := lockfile.Read(lockfile.Path(r.Path))
 	m.Lock = l
 	return err
+}
+
+// teamRegistry is the registry in effect: TBX_REGISTRY over the recipe's.
+func teamRegistry(r *recipe.Recipe) (string, error) {
+	v := os.Getenv("TBX_REGISTRY")
+	if v == "" {
+		return r.Registry, nil
+	}
+	if err := recipe.CheckRegistry(v); err != nil {
+		return "", fmt.Errorf("TBX_REGISTRY: %v", err)
+	}
+	return v, nil
 }
 
 // frozen reports whether --frozen or TBX_FROZEN=1 asks for exactly the lock.

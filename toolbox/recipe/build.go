@@ -17,7 +17,8 @@ var (
 	namePattern    = regexp.MustCompile(`^[a-z0-9]+(?:[._-][a-z0-9]+)*$`)
 	commandPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.+-]*$`)
 	envName        = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	envGlob        = regexp.MustCompile(`^[A-Za-z0-9_*?]+$`)
+	// A glob starts with a name prefix: `*` alone would pass every secret.
+	envGlob = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*[*?][A-Za-z0-9_*?]*$`)
 )
 
 // build turns the type-checked document into a validated Recipe.

@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
 )
@@ -19,9 +22,27 @@ type Error struct {
 
 func (e *Error) Error() string {
 	if e.Key == "" {
-		return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg)
+		return oneLine(fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg))
 	}
-	return fmt.Sprintf("%s:%d:%d: %s: %s", e.File, e.Line, e.Col, e.Key, e.Msg)
+	return oneLine(fmt.Sprintf("%s:%d:%d: %s: %s", e.File, e.Line, e.Col, e.Key, e.Msg))
+}
+
+// oneLine escapes the control characters that a recipe's own text (a key, a
+// path, what the TOML decoder quotes of it) can bring into a message.
+func oneLine(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // parser holds what every step of reading one recipe needs.
@@ -37,6 +58,9 @@ type parser struct {
 // errors name the file as display.
 func Parse(abs, display string, src []byte) (*Recipe, error) {
 	p := &parser{file: display, dir: filepath.Dir(abs), loc: locate(string(src)), src: string(src)}
+	if err := p.checkText(); err != nil {
+		return nil, err
+	}
 	md, err := toml.Decode(string(src), &p.doc)
 	if err != nil {
 		return nil, p.syntaxError(err)
@@ -52,6 +76,27 @@ func Parse(abs, display string, src []byte) (*Recipe, error) {
 	}
 	r.Path = abs
 	return r, nil
+}
+
+// checkText rejects what is not a recipe before the TOML decoder sees it:
+// too big, or not UTF-8 text.
+func (p *parser) checkText() error {
+	if len(p.src) > MaxSize {
+		return &Error{File: p.file, Line: 1, Col: 1, Msg: fmt.Sprintf("%d bytes; a recipe is at most %d (is it the right file?)", len(p.src), MaxSize)}
+	}
+	if utf8.ValidString(p.src) {
+		return nil
+	}
+	at := 0
+	for at < len(p.src) {
+		r, n := utf8.DecodeRuneInString(p.src[at:])
+		if r == utf8.RuneError && n <= 1 {
+			break
+		}
+		at += n
+	}
+	line, col := lineCol(at, p.src)
+	return &Error{File: p.file, Line: line, Col: col, Msg: fmt.Sprintf("not UTF-8 text (byte 0x%02x); a recipe is TOML, which is UTF-8", p.src[at])}
 }
 
 func (p *parser) syntaxError(err error) error {

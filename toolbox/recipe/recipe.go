@@ -6,6 +6,7 @@ package recipe
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -60,8 +61,9 @@ type Run struct {
 	Workdir    string
 	Entrypoint []string
 	Network    string
-	User       string // "" (the caller) or "image"
+	User       string // "" (the caller), "root" or "image"
 	SSHAgent   *bool
+	Docker     *bool   // mount the Engine's socket (root on the host)
 	Memory     int64   // bytes; 0 is no limit
 	CPUs       float64 // 0 is no limit
 	Pids       int64   // 0 is no limit
@@ -144,17 +146,48 @@ func Find(dir string) (string, error) {
 	}
 }
 
+// MaxSize is the largest recipe tbx reads: far beyond any real one, small
+// enough that a wrong --file (a log, a disk image) fails at once.
+const MaxSize = 1 << 20
+
 // Load reads, decodes and validates the recipe at path.
 func Load(path string) (*Recipe, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, err
 	}
-	src, err := os.ReadFile(abs)
+	src, err := read(abs)
 	if err != nil {
-		return nil, fmt.Errorf("reading recipe: %w", err)
+		return nil, err
 	}
 	return Parse(abs, displayName(abs), src)
+}
+
+// read returns the recipe file's bytes, or an error that names the file and
+// says what is wrong with it.
+func read(abs string) ([]byte, error) {
+	name := displayName(abs)
+	f, err := os.Open(abs)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the recipe %s: %w", name, errors.Unwrap(err))
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("cannot read the recipe %s: %w", name, err)
+	case fi.IsDir():
+		return nil, fmt.Errorf("the recipe %s is a directory; pass the file: --file %s", name, filepath.Join(name, FileName))
+	case !fi.Mode().IsRegular():
+		return nil, fmt.Errorf("the recipe %s is not a regular file", name)
+	case fi.Size() > MaxSize:
+		return nil, fmt.Errorf("the recipe %s is %d bytes; a recipe is at most %d (is it the right file?)", name, fi.Size(), MaxSize)
+	}
+	src, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the recipe %s: %w", name, errors.Unwrap(err))
+	}
+	return src, nil
 }
 
 // displayName is how errors name the file: relative to the working directory

@@ -2,6 +2,7 @@ package recipe
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -125,7 +126,7 @@ func TestParseMalformed(t *testing.T) {
 		{"typo in table", head + "[tool.az]\nbuild = \"img\"\n", `toolbox.toml:3:1: tool: unknown key at the top level; did you mean "tools"?`},
 		{"typo in toolbox", "[toolbox]\nnmae = \"p\"\n", `toolbox.toml:2:1: toolbox.nmae: unknown key in [toolbox]; did you mean "name"?`},
 		{"typo in defaults", head + "[defaults]\nenvs = [\"A\"]\n[tools.az]\nbuild = \"img\"\n", `toolbox.toml:4:1: defaults.envs: unknown key in [defaults]; did you mean "env"?`},
-		{"unknown key no suggestion", head + "[tools.az]\nbuild = \"img\"\nzzzzzzzzzzzz = 1\n", "toolbox.toml:5:1: tools.az.zzzzzzzzzzzz: unknown key in [tools.az]; valid keys: args, build, ca_bundle, commands, cpus, description, dockerfile, entrypoint, env, image, init, memory, network, pids, proxy, read_only, secrets, ssh, ssh_agent, target, user, version, volumes, workdir"},
+		{"unknown key no suggestion", head + "[tools.az]\nbuild = \"img\"\nzzzzzzzzzzzz = 1\n", "toolbox.toml:5:1: tools.az.zzzzzzzzzzzz: unknown key in [tools.az]; valid keys: args, build, ca_bundle, commands, cpus, description, docker, dockerfile, entrypoint, env, image, init, memory, network, pids, proxy, read_only, secrets, ssh, ssh_agent, target, user, version, volumes, workdir"},
 		{"unknown key inline", head + "[tools.az]\nbuild = \"img\"\nargs = { A = \"1\", B = { C = \"2\" } }\n", "toolbox.toml:5:19: tools.az.args.B: must be a string, not a table"},
 		{"dotted unknown key", head + "[tools]\naz.build = \"img\"\naz.imgae = \"x\"\n", `toolbox.toml:5:1: tools.az.imgae: unknown key in [tools.az]; did you mean "image"?`},
 		{"commands not a list", head + "[tools.az]\nbuild = \"img\"\ncommands = \"az\"\n", "toolbox.toml:5:1: tools.az.commands: must be a list of strings, not a string"},
@@ -170,6 +171,12 @@ func TestParseMalformed(t *testing.T) {
 		{"bad registry", "[toolbox]\nname = \"p\"\nregistry = \"https://reg.example.com\"\n[tools.az]\nbuild = \"img\"\n", `toolbox.toml:3:1: toolbox.registry: "https://reg.example.com" is not a registry: write host[:port][/path], e.g. registry.example.com/team or 127.0.0.1:5000`},
 		{"registry without host", "[toolbox]\nname = \"p\"\nregistry = \"team\"\n[tools.az]\nbuild = \"img\"\n", `toolbox.toml:3:1: toolbox.registry: "team" names no registry host: write host[:port][/path], e.g. registry.example.com/team`},
 		{"array of tables", head + "[[tools]]\nname = \"az\"\n", "toolbox.toml:3:1: tools: must be a table, not an array of tables"},
+		{"env everything", head + "[defaults]\nenv = [\"*\"]\n[tools.az]\nbuild = \"img\"\n", `toolbox.toml:4:1: defaults.env: "*" would pass every variable, secrets included; name them, or use a glob with a prefix such as AZURE_*`},
+		{"env glob without prefix", head + "[tools.az]\nbuild = \"img\"\nenv = [\"?*TOKEN\"]\n", `toolbox.toml:5:1: tools.az.env: "?*TOKEN" is not NAME, a glob such as AZURE_*, or NAME=value`},
+		{"engine socket volume", head + "[tools.az]\nbuild = \"img\"\nvolumes = [\"/var/run/docker.sock:/var/run/docker.sock\"]\n", `toolbox.toml:5:1: tools.az.volumes: "/var/run/docker.sock:/var/run/docker.sock" mounts the Docker Engine's socket, which is root on the host; write docker = true instead, so that the recipe says so`},
+		{"engine socket under /run", head + "[defaults]\nvolumes = [\"/run/docker.sock:/d.sock:ro\"]\n[tools.az]\nbuild = \"img\"\n", `toolbox.toml:4:1: defaults.volumes: "/run/docker.sock:/d.sock:ro" mounts the Docker Engine's socket, which is root on the host; write docker = true instead, so that the recipe says so`},
+		{"docker not bool", head + "[tools.az]\nbuild = \"img\"\ndocker = \"yes\"\n", "toolbox.toml:5:1: tools.az.docker: must be true or false, not a string"},
+		{"not utf-8", head + "# caf\xe9\n[tools.az]\nbuild = \"img\"\n", "toolbox.toml:3:6: not UTF-8 text (byte 0xe9); a recipe is TOML, which is UTF-8"},
 		{"indented key after comment", head + "# tools\n  [tools.az]\n  build = \"img\"\n  imag = \"x\"\n", `toolbox.toml:6:3: tools.az.imag: unknown key in [tools.az]; did you mean "image"?`},
 	}
 	if len(cases) < 25 {
@@ -192,6 +199,45 @@ func TestParseMalformed(t *testing.T) {
 				t.Error("the error spans lines")
 			}
 		})
+	}
+}
+
+// TestLoadNotARecipe: a path that is no recipe file gets one line that
+// names it and says what is wrong.
+func TestLoadNotARecipe(t *testing.T) {
+	dir := t.TempDir()
+	huge := filepath.Join(dir, "huge.toml")
+	if err := os.WriteFile(huge, make([]byte, MaxSize+1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	locked := filepath.Join(dir, "locked.toml")
+	if err := os.WriteFile(locked, []byte("[toolbox]\n"), 0o000); err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]string{
+		dir:                           "is a directory; pass the file: --file " + filepath.Join(dir, FileName),
+		huge:                          fmt.Sprintf("is %d bytes; a recipe is at most %d", MaxSize+1, MaxSize),
+		filepath.Join(dir, "missing"): "cannot read the recipe " + filepath.Join(dir, "missing") + ": no such file or directory",
+		"/dev/null":                   "is not a regular file",
+	}
+	if os.Getuid() != 0 {
+		cases[locked] = "cannot read the recipe " + locked + ": permission denied"
+	}
+	for path, want := range cases {
+		_, err := Load(path)
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("Load(%s) = %v; want one line with %q", path, err, want)
+		}
+	}
+}
+
+func TestParseDocker(t *testing.T) {
+	r, err := parse(t, "[toolbox]\nname = \"p\"\n[defaults]\ndocker = true\n[tools.a]\nimage = \"a:1\"\n[tools.b]\nimage = \"b:1\"\ndocker = false\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !Flag(r.Tool("a").Run.Docker, false) || Flag(r.Tool("b").Run.Docker, true) {
+		t.Errorf("docker: a %v, b %v; want the default, and the tool's own false", r.Tool("a").Run.Docker, r.Tool("b").Run.Docker)
 	}
 }
 

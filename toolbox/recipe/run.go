@@ -27,6 +27,7 @@ func (p *parser) run(at []string) (Run, error) {
 		return r, p.errAt(keyPath(at, "user"), `%q is not one of "caller" (the default), "image", "root"`, r.User)
 	}
 	r.SSHAgent, r.ReadOnly = p.flag(at, "ssh_agent"), p.flag(at, "read_only")
+	r.Docker = p.flag(at, "docker")
 	r.Init, r.Proxy = p.flag(at, "init"), p.flag(at, "proxy")
 	if err := p.limits(at, &r); err != nil {
 		return r, err
@@ -100,6 +101,9 @@ func (p *parser) env(at []string) ([]string, error) {
 	for _, e := range list {
 		name, _, fixed := strings.Cut(e, "=")
 		ok := envName.MatchString(name) || !fixed && envGlob.MatchString(name)
+		if !fixed && strings.Trim(name, "*?") == "" {
+			return nil, p.errAt(keyPath(at, "env"), "%q would pass every variable, secrets included; name them, or use a glob with a prefix such as AZURE_*", name)
+		}
 		if !ok {
 			return nil, p.errAt(keyPath(at, "env"), "%q is not NAME, a glob such as AZURE_*, or NAME=value", name)
 		}
@@ -119,12 +123,49 @@ func (p *parser) volumes(at []string) ([]string, error) {
 		}
 		if isHostPath(parts[0]) {
 			parts[0] = p.hostPath(parts[0])
+			if IsEngineSocket(parts[0]) {
+				return nil, p.errAt(keyPath(at, "volumes"), "%q mounts the Docker Engine's socket, which is root on the host; write docker = true instead, so that the recipe says so", v)
+			}
 		} else if !namePattern.MatchString(parts[0]) {
 			return nil, p.errAt(keyPath(at, "volumes"), "%q is neither a host path (/, ./, ~) nor a volume name", parts[0])
 		}
 		list[i] = strings.Join(parts, ":")
 	}
 	return list, nil
+}
+
+// IsEngineSocket reports whether the host path p is, or leads by symlinks
+// to, a Docker Engine socket.
+func IsEngineSocket(p string) bool {
+	for _, q := range []string{p, realPath(p)} {
+		switch {
+		case filepath.Base(q) == "docker.sock":
+			return true
+		case q == EngineSocketPath() && q != "":
+			return true
+		}
+	}
+	return false
+}
+
+// EngineSocketPath is the host path of the Engine's unix socket: DOCKER_HOST's
+// when it names one, else the default.
+func EngineSocketPath() string {
+	if h := os.Getenv("DOCKER_HOST"); h != "" {
+		if rest, ok := strings.CutPrefix(h, "unix://"); ok {
+			return rest
+		}
+		return ""
+	}
+	return "/var/run/docker.sock"
+}
+
+// realPath resolves symlinks in p as far as they exist.
+func realPath(p string) string {
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		return r
+	}
+	return p
 }
 
 func isHostPath(s string) bool {
@@ -158,7 +199,7 @@ func merge(d, t Run) Run {
 	for _, b := range []struct {
 		dst **bool
 		src *bool
-	}{{&m.SSHAgent, t.SSHAgent}, {&m.ReadOnly, t.ReadOnly}, {&m.Init, t.Init}, {&m.Proxy, t.Proxy}} {
+	}{{&m.SSHAgent, t.SSHAgent}, {&m.Docker, t.Docker}, {&m.ReadOnly, t.ReadOnly}, {&m.Init, t.Init}, {&m.Proxy, t.Proxy}} {
 		if b.src != nil {
 			*b.dst = b.src
 		}

@@ -42,6 +42,7 @@ var runKeys = map[string]kind{
 	"network":    kString,
 	"user":       kString,
 	"ssh_agent":  kBool,
+	"docker":     kBool,
 	"memory":     kSize,
 	"cpus":       kNumber,
 	"pids":       kInt,

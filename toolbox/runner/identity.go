@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/tbx-dev/tbx/toolbox/statedir"
 )
 
 // Identity is who the container's process runs as and where its HOME lives.
@@ -53,28 +55,15 @@ func nameFor(uid int) string {
 	return fmt.Sprintf("u%d", uid)
 }
 
-// StateDir is where tbx keeps per-project state: $XDG_STATE_HOME/tbx, or
-// ~/.local/state/tbx.
-func StateDir() (string, error) {
-	if d := os.Getenv("XDG_STATE_HOME"); filepath.IsAbs(d) {
-		return filepath.Join(d, "tbx"), nil
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return "", fmt.Errorf("finding the home directory for tbx's state: %w", err)
-	}
-	return filepath.Join(home, ".local", "state", "tbx"), nil
-}
-
 // Prepare makes the host side of id: the persistent HOME for project and
 // tool, and passwd and group files that name the caller.
 func (id *Identity) Prepare(state, project, tool string) error {
 	id.HostHome = filepath.Join(state, "home", project, tool)
-	if err := os.MkdirAll(id.HostHome, 0o700); err != nil {
+	if err := statedir.Mkdir(id.HostHome); err != nil {
 		return fmt.Errorf("making the tool's HOME %s: %w", id.HostHome, err)
 	}
 	id.PasswdDir = filepath.Join(state, "etc", fmt.Sprintf("%d-%d-%s", id.UID, id.GID, id.Name))
-	if err := os.MkdirAll(id.PasswdDir, 0o755); err != nil {
+	if err := statedir.Mkdir(id.PasswdDir); err != nil {
 		return fmt.Errorf("making %s: %w", id.PasswdDir, err)
 	}
 	if err := writeIfChanged(filepath.Join(id.PasswdDir, "passwd"), id.passwd()); err != nil {

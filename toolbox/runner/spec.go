@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/mount"
@@ -20,6 +22,7 @@ import (
 // Where tbx puts what it mounts into a container.
 const (
 	sshAgentPath = "/run/tbx/ssh-agent.sock"
+	enginePath   = "/var/run/docker.sock"
 	caBundlePath = "/etc/ssl/certs/tbx-ca-bundle.pem"
 )
 
@@ -36,6 +39,9 @@ type Invocation struct {
 	TTY        bool
 	Identity   Identity
 	Launcher   string // pid@host of this tbx, so gc can find orphans
+	// EngineSocket is the host path of the Engine's socket, mounted for a
+	// tool with docker = true; "" otherwise.
+	EngineSocket string
 }
 
 // Spec maps an invocation to the container's configuration.
@@ -162,11 +168,31 @@ func applyExtras(inv Invocation, cfg *container.Config, host *container.HostConf
 		host.Mounts = append(host.Mounts, bind(sock, sshAgentPath, false))
 		cfg.Env = append(cfg.Env, "SSH_AUTH_SOCK="+sshAgentPath)
 	}
+	if inv.EngineSocket != "" {
+		if err := mountEngine(inv, cfg, host); err != nil {
+			return err
+		}
+	}
 	if run.CABundle != "" {
 		host.Mounts = append(host.Mounts, bind(run.CABundle, caBundlePath, true))
 		for _, k := range caVars {
 			cfg.Env = append(cfg.Env, k+"="+caBundlePath)
 		}
+	}
+	return nil
+}
+
+// mountEngine gives the container the Engine's socket, and a caller who is
+// not root the socket's group, as the docker CLI inside expects.
+func mountEngine(inv Invocation, cfg *container.Config, host *container.HostConfig) error {
+	fi, err := os.Stat(inv.EngineSocket)
+	if err != nil {
+		return fmt.Errorf("tool %s has docker = true but the Engine's socket %s is not there: %v", inv.Tool.Name, inv.EngineSocket, err)
+	}
+	host.Mounts = append(host.Mounts, bind(inv.EngineSocket, enginePath, false))
+	cfg.Env = append(cfg.Env, "DOCKER_HOST=unix://"+enginePath)
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && cfg.User != "" {
+		host.GroupAdd = append(host.GroupAdd, strconv.Itoa(int(st.Gid)))
 	}
 	return nil
 }

@@ -1,0 +1,205 @@
+// Package reach lists what a recipe may reach on the host beyond its own
+// project directory: host paths, the Engine, root, the host network, the
+// caller's environment and SSH agent, build secrets and images from outside
+// the team registry. It is what a user reads before trusting a recipe.
+package reach
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/distribution/reference"
+
+	"github.com/tbx-dev/tbx/toolbox/recipe"
+)
+
+// Item is one thing a tool may reach.
+type Item struct {
+	Kind string // "host path", "engine", "user", ...
+	What string
+}
+
+// Tool is what one tool may reach.
+type Tool struct {
+	Name  string
+	Items []Item
+}
+
+// Of lists, tool by tool in the recipe's order, what r may reach; registry
+// is the team registry in effect ("" for none).
+func Of(r *recipe.Recipe, registry string) []Tool {
+	out := make([]Tool, 0, len(r.Tools))
+	for _, t := range r.Tools {
+		out = append(out, Tool{Name: t.Name, Items: ofTool(r.Dir, t, registry)})
+	}
+	return out
+}
+
+func ofTool(root string, t *recipe.Tool, registry string) []Item {
+	var items []Item
+	add := func(kind, format string, args ...any) {
+		items = append(items, Item{kind, fmt.Sprintf(format, args...)})
+	}
+	run := t.Run
+	for _, v := range run.Volumes {
+		if what, ok := hostVolume(root, v); ok {
+			add("host path", "%s", what)
+		}
+	}
+	if run.CABundle != "" && escapes(root, run.CABundle) != "" {
+		add("host path", "%s at the CA bundle, read-only%s", run.CABundle, escapes(root, run.CABundle))
+	}
+	if recipe.Flag(run.Docker, false) {
+		add("engine", "the Docker Engine's socket %s: root on this host", orDefault(recipe.EngineSocketPath(), "(DOCKER_HOST)"))
+	}
+	switch run.User {
+	case "root":
+		add("user", "root: may read and write every file of the mounted host paths")
+	case "image":
+		add("user", "the image's own user, not you")
+	}
+	if n := run.Network; n != "" && n != "bridge" && n != "default" {
+		what := n
+		if n == "host" {
+			what = "host: every port and service of this host"
+		}
+		add("network", "%s", what)
+	}
+	if env := envRules(run.Env); env != "" {
+		add("env", "%s (your values of these)", env)
+	}
+	if recipe.Flag(run.SSHAgent, false) {
+		add("ssh agent", "your SSH agent: it can sign with your keys")
+	}
+	items = append(items, ofSource(root, t, registry)...)
+	return items
+}
+
+// ofSource lists what building or pulling the tool reaches.
+func ofSource(root string, t *recipe.Tool, registry string) []Item {
+	var items []Item
+	if t.Image != "" && !fromRegistry(t.Image, registry) {
+		items = append(items, Item{"image", normalized(t.Image) + ", from outside the team registry"})
+	}
+	if t.Build == "" {
+		return items
+	}
+	if e := escapes(root, t.Build); e != "" {
+		items = append(items, Item{"build", "context " + t.Build + e})
+	}
+	for _, s := range t.Secrets {
+		from := "your variable " + s.Env
+		if s.Src != "" {
+			from = "your file " + s.Src
+		}
+		items = append(items, Item{"build secret", s.ID + " from " + from})
+	}
+	if t.SSH {
+		items = append(items, Item{"build ssh", "your SSH agent, during the build"})
+	}
+	return items
+}
+
+// hostVolume describes a bind mount of a host path outside the project, or
+// one inside it that a symlink leads out of; named volumes reach nothing.
+func hostVolume(root, spec string) (string, bool) {
+	parts := strings.Split(spec, ":")
+	if !filepath.IsAbs(parts[0]) {
+		return "", false
+	}
+	e := escapes(root, parts[0])
+	if e == "" {
+		return "", false
+	}
+	mode := "read-write"
+	if len(parts) == 3 && parts[2] == "ro" {
+		mode = "read-only"
+	}
+	return fmt.Sprintf("%s at %s, %s%s", parts[0], parts[1], mode, e), true
+}
+
+// escapes says how path leads outside root, or "" when it stays inside.
+func escapes(root, path string) string {
+	if !within(root, path) {
+		return " (outside the project)"
+	}
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return ""
+	}
+	if realRoot, err := filepath.EvalSymlinks(root); err == nil && !within(realRoot, real) {
+		return " (a symlink leads outside the project, to " + real + ")"
+	}
+	return ""
+}
+
+// envRules lists the variables the tool takes from the caller; NAME=value
+// entries are the recipe's own and reach nothing.
+func envRules(env []string) string {
+	var names []string
+	for _, e := range env {
+		if !strings.Contains(e, "=") {
+			names = append(names, e)
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+// fromRegistry reports whether image is pulled from the team registry.
+func fromRegistry(image, registry string) bool {
+	if registry == "" {
+		return false
+	}
+	ref, err := reference.ParseNormalizedNamed(image)
+	return err == nil && strings.HasPrefix(ref.Name()+"/", strings.TrimSuffix(registry, "/")+"/")
+}
+
+// normalized spells out where an image comes from: alpine is
+// docker.io/library/alpine.
+func normalized(image string) string {
+	if ref, err := reference.ParseNormalizedNamed(image); err == nil {
+		return ref.String()
+	}
+	return image
+}
+
+func within(dir, path string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// Write prints the summary of what r may reach, for a user deciding to
+// trust it.
+func Write(w io.Writer, r *recipe.Recipe, tools []Tool) {
+	fmt.Fprintf(w, "%s (project %q) lets its tools:\n", r.Path, r.Name)
+	fmt.Fprintf(w, "  - read and write the project directory %s, as you unless a tool says otherwise\n", r.Dir)
+	fmt.Fprintf(w, "  - take your proxy variables (unless proxy = false) and keep a HOME of their own in tbx's state directory\n")
+	for _, t := range tools {
+		if len(t.Items) == 0 {
+			fmt.Fprintf(w, "tool %s: nothing more\n", t.Name)
+			continue
+		}
+		fmt.Fprintf(w, "tool %s may also reach:\n", t.Name)
+		for _, it := range t.Items {
+			fmt.Fprintf(w, "  %-13s %s\n", it.Kind, it.What)
+		}
+	}
+}
+
+// Count is how many items all tools reach.
+func Count(tools []Tool) int {
+	n := 0
+	for _, t := range tools {
+		n += len(t.Items)
+	}
+	return n
+}
