@@ -170,7 +170,7 @@ ssh = true
 image = "127.0.0.1:5000/team/jq:1.7"
 user = "image"
 `,
-		"data/x":              "",
+		"data/x":                "",
 		"../outside/Dockerfile": "FROM scratch\n",
 	})
 	if err := os.Symlink("/etc", filepath.Join(dir, "escape")); err != nil {
