@@ -54,7 +54,7 @@ func TestErrorsAreOneLineWithExitCodes(t *testing.T) {
 		want string
 	}{
 		{[]string{"ls"}, nil, 125, `tbx: toolbox.toml:4:1: tools.az.bulid: unknown key in [tools.az]; did you mean "build"?`},
-		{[]string{"-f", "/nonexistent/toolbox.toml", "ls"}, nil, 125, "tbx: reading recipe: open /nonexistent/toolbox.toml: no such file or directory"},
+		{[]string{"-f", "/nonexistent/toolbox.toml", "ls"}, nil, 125, "tbx: cannot read the recipe /nonexistent/toolbox.toml: no such file or directory"},
 		{[]string{"frobnicate"}, nil, 125, `tbx: unknown command "frobnicate"`},
 		{[]string{"ls", "--bogus"}, nil, 125, "tbx: flag provided but not defined: -bogus; see `tbx ls --help`"},
 		{[]string{"gc"}, map[string]string{"DOCKER_HOST": "unix:///nonexistent.sock"}, 125, "tbx: cannot reach the Docker Engine at unix:///nonexistent.sock"},
