@@ -27,13 +27,14 @@ var allowed = map[string][]string{
 	"progress":  {},
 	"shims":     {},
 	"statedir":  {},
+	"warm":      {},
 	"trust":     {"recipe", "statedir"},
 	"reach":     {"recipe"},
 	"acquire":   {"buildkit", "engine", "hashcache", "imageid", "labels", "lockfile", "progress", "recipe"},
-	"runner":    {"engine", "exit", "labels", "recipe", "statedir"},
+	"runner":    {"engine", "exit", "labels", "recipe", "statedir", "warm"},
 	"gc":        {"engine", "labels"},
 	"testenv":   {"engine", "labels"},
-	"cli":       {"acquire", "engine", "exit", "gc", "imageid", "labels", "lockfile", "progress", "reach", "recipe", "runner", "shims", "statedir", "trust", "images", "recipes"},
+	"cli":       {"acquire", "engine", "exit", "gc", "imageid", "labels", "lockfile", "progress", "reach", "recipe", "runner", "shims", "statedir", "trust", "warm", "images", "recipes"},
 }
 
 func TestPackagesDependDownwards(t *testing.T) {

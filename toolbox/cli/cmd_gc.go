@@ -15,20 +15,21 @@ import (
 )
 
 type gcOptions struct {
-	Images, Volumes, DryRun bool
+	Images, Volumes, Warm, DryRun bool
 }
 
 func gcCommand(s *Streams) *ucli.Command {
 	return &ucli.Command{
 		Name:  "gc",
-		Usage: "remove containers a killed tbx left behind; with --images/--volumes, what the recipe no longer uses",
+		Usage: "remove containers a killed tbx left behind and warm containers; with --images/--volumes, what the recipe no longer uses",
 		Flags: []ucli.Flag{
 			&ucli.BoolFlag{Name: "images", Usage: "also remove this project's images that no current tool version uses"},
 			&ucli.BoolFlag{Name: "volumes", Usage: "also remove this project's volumes that no current tool mounts"},
+			&ucli.BoolFlag{Name: "warm", Usage: "remove only the warm containers"},
 			&ucli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "only say what would be removed"},
 		},
 		Action: func(c *ucli.Context) error {
-			return runGC(c, s, gcOptions{Images: c.Bool("images"), Volumes: c.Bool("volumes"), DryRun: c.Bool("dry-run")})
+			return runGC(c, s, gcOptions{Images: c.Bool("images"), Volumes: c.Bool("volumes"), Warm: c.Bool("warm"), DryRun: c.Bool("dry-run")})
 		},
 	}
 }
@@ -41,7 +42,12 @@ func runGC(c *ucli.Context, s *Streams, opts gcOptions) error {
 	defer e.Close()
 	host, _ := os.Hostname()
 	col := &gc.Collector{Engine: e, Host: host, Alive: gc.ProcessAlive, DryRun: opts.DryRun}
-	removed, err := col.Containers(c.Context)
+	removed, err := col.Warm(c.Context)
+	printRemoved(s, removed, opts.DryRun)
+	if err != nil || opts.Warm {
+		return err
+	}
+	removed, err = col.Containers(c.Context)
 	printRemoved(s, removed, opts.DryRun)
 	if err != nil || !opts.Images && !opts.Volumes {
 		return err

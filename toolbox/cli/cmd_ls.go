@@ -11,6 +11,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/tbx-dev/tbx/toolbox/acquire"
+	"github.com/tbx-dev/tbx/toolbox/runner"
 )
 
 type lsOptions struct {
@@ -50,6 +51,14 @@ type lsEntry struct {
 	Image    string   `json:"image"` // what runs
 	State    string   `json:"state"`
 	Lock     string   `json:"lock,omitempty"` // locked, stale or unlocked; absent without toolbox.lock
+	Warm     []lsWarm `json:"warm,omitempty"` // the tool's warm containers
+}
+
+// lsWarm is one warm container in `tbx ls --json`.
+type lsWarm struct {
+	Container string `json:"container"`
+	Busy      bool   `json:"busy"`
+	StopsIn   int    `json:"stops_in_seconds"` // when idle
 }
 
 func runLs(ctx context.Context, p *project, opts lsOptions, s *Streams) error {
@@ -57,9 +66,18 @@ func runLs(ctx context.Context, p *project, opts lsOptions, s *Streams) error {
 	if err != nil {
 		return err
 	}
+	warms, err := runner.ListWarm(ctx, p.engine, p.recipe.Name)
+	if err != nil {
+		return err
+	}
 	entries := make([]lsEntry, len(sts))
 	for i, st := range sts {
 		entries[i] = entryOf(p, st)
+		for _, w := range warms {
+			if w.Tool == st.Tool.Name {
+				entries[i].Warm = append(entries[i].Warm, lsWarm{Container: w.Name, Busy: w.Busy, StopsIn: int(w.Left.Seconds())})
+			}
+		}
 	}
 	if opts.JSON {
 		enc := json.NewEncoder(s.Out)
@@ -80,7 +98,22 @@ func runLs(ctx context.Context, p *project, opts lsOptions, s *Streams) error {
 		}
 		fmt.Fprintln(tw)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	printWarm(s, warms)
+	return nil
+}
+
+// printWarm lists the warm containers under the table, when there are any.
+func printWarm(s *Streams, warms []runner.WarmContainer) {
+	for _, w := range warms {
+		state := "idle, stops in " + w.Left.String()
+		if w.Busy {
+			state = "running a command"
+		}
+		fmt.Fprintf(s.Out, "warm: %s in %s: %s\n", w.Tool, w.Name, state)
+	}
 }
 
 func entryOf(p *project, st acquire.Status) lsEntry {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -133,8 +134,42 @@ func runRun(c *ucli.Context, s *Streams, r *recipe.Recipe, opts runOptions) erro
 	if c.Bool("debug") {
 		rn.Debug = s.Err
 	}
+	idle, err := warmIdle(tool)
+	if err != nil {
+		return err
+	}
 	// Signals now belong to the command: they are forwarded, not obeyed.
-	return rn.Run(context.WithoutCancel(c.Context), inv)
+	ctx := context.WithoutCancel(c.Context)
+	if idle > 0 {
+		return rn.RunWarm(ctx, inv, idle, helperBinary())
+	}
+	return rn.Run(ctx, inv)
+}
+
+// warmIdle is how long the tool's warm container waits for the next run:
+// TBX_WARM over the recipe's warm; 0 runs a throwaway container.
+func warmIdle(t *recipe.Tool) (time.Duration, error) {
+	if v := os.Getenv("TBX_WARM"); v != "" {
+		d, err := recipe.ParseWarm(v)
+		if err != nil {
+			return 0, exit.Errorf(exit.Launcher, "TBX_WARM: %v", err)
+		}
+		return d, nil
+	}
+	if t.Run.Warm != nil {
+		return *t.Run.Warm, nil
+	}
+	return 0, nil
+}
+
+// helperBinary is this tbx binary, which a warm container runs as its
+// helper.
+func helperBinary() string {
+	self, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	return realPath(self)
 }
 
 func toolFor(r *recipe.Recipe, opts runOptions) (*recipe.Tool, error) {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/image"
 
 	"github.com/tbx-dev/tbx/toolbox/acquire"
@@ -22,7 +23,8 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-// listingEngine answers only the image listing: what `tbx ls` asks.
+// listingEngine answers only the listings `tbx ls` asks for: images, and
+// containers (no warm ones).
 type listingEngine struct {
 	engine.Engine
 	images []image.Summary
@@ -30,6 +32,10 @@ type listingEngine struct {
 
 func (f *listingEngine) ImageList(context.Context, image.ListOptions) ([]image.Summary, error) {
 	return f.images, nil
+}
+
+func (f *listingEngine) ContainerList(context.Context, container.ListOptions) ([]container.Summary, error) {
+	return nil, nil
 }
 
 // testdata is the package's testdata directory, wherever a test has gone.

@@ -16,6 +16,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/tbx-dev/tbx/toolbox/exit"
+	"github.com/tbx-dev/tbx/toolbox/warm"
 )
 
 // Version is tbx's version, set at link time.
@@ -23,6 +24,9 @@ var Version = "dev"
 
 // Main runs tbx with args and returns its exit code; nothing below it exits.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 1 && args[1] == warm.Command {
+		return warm.Main(args[2:]) // in a warm container, as its helper
+	}
 	s := &Streams{In: stdin, Out: stdout, Err: stderr}
 	err := run(args, s)
 	if err != nil && !exit.Silent(err) {

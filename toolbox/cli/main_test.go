@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/tbx-dev/tbx/toolbox/warm"
 )
 
 // tbxBin is a tbx binary built for tests that need a real process: signals,
@@ -13,6 +15,10 @@ import (
 var tbxBin string
 
 func TestMain(m *testing.M) {
+	// In-process runs make this test binary the warm helper.
+	if len(os.Args) > 1 && os.Args[1] == warm.Command {
+		os.Exit(warm.Main(os.Args[2:]))
+	}
 	dir, err := os.MkdirTemp("", "tbx-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

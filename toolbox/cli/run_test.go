@@ -12,11 +12,13 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/docker/docker/client"
 
 	"github.com/tbx-dev/tbx/toolbox/labels"
 	"github.com/tbx-dev/tbx/toolbox/testenv"
+	"github.com/tbx-dev/tbx/toolbox/warm"
 )
 
 // runProject writes a project whose tool "box" is plain Debian, with extra
@@ -33,6 +35,13 @@ func runProject(t *testing.T, c *client.Client, extra string) (dir, project stri
 		"img/Dockerfile": "FROM " + testenv.DebianBase + "\nRUN ln -s /bin/sh /usr/local/bin/box-sh\n",
 	})
 	mustTbx(t, "-f", filepath.Join(dir, "toolbox.toml"), "--progress", "plain", "prepare")
+	if os.Getenv("TBX_WARM") != "" {
+		t.Cleanup(func() {
+			if len(warmContainers(t, c, project)) == 0 {
+				t.Error("TBX_WARM is set, but no run was warm")
+			}
+		})
+	}
 	return dir, project
 }
 
@@ -51,11 +60,45 @@ func sh(t *testing.T, dir, script string) result {
 	return result{out.String(), errb.String(), code}
 }
 
+// noContainersLeft asserts that the runs of project left no container, and
+// that its warm containers, which stay, run no command.
 func noContainersLeft(t *testing.T, c *client.Client, project string) {
 	t.Helper()
-	if left := testenv.LeftContainers(t, c, labels.Project+"="+project); len(left) != 0 {
+	var left []string
+	for _, ct := range testenv.LeftContainers(t, c, labels.Project+"="+project) {
+		if ct.Labels[labels.Warm] == "" {
+			left = append(left, ct.ID)
+		} else if cmds := commandsIn(t, c, ct.ID); len(cmds) != 0 {
+			t.Errorf("commands still running in the warm container: %v", cmds)
+		}
+	}
+	if len(left) != 0 {
 		t.Errorf("containers left behind: %d", len(left))
 	}
+}
+
+// commandsIn lists the processes of a warm container other than its helper
+// PID 1, waiting a little for the ones that are ending.
+func commandsIn(t *testing.T, c *client.Client, id string) []string {
+	t.Helper()
+	var cmds []string
+	for i := 0; i < 50; i++ {
+		top, err := c.ContainerTop(t.Context(), id, []string{"-o", "pid,args"})
+		if err != nil {
+			return nil // it stopped
+		}
+		cmds = cmds[:0]
+		for _, p := range top.Processes {
+			if args := p[len(p)-1]; !strings.Contains(args, warm.Command+" init") {
+				cmds = append(cmds, args)
+			}
+		}
+		if len(cmds) == 0 {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return cmds
 }
 
 func TestRunExitCodes(t *testing.T) {

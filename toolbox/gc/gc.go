@@ -10,8 +10,10 @@ import (
 	"strings"
 
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/volume"
+	"github.com/docker/docker/errdefs"
 
 	"github.com/tbx-dev/tbx/toolbox/engine"
 	"github.com/tbx-dev/tbx/toolbox/labels"
@@ -57,6 +59,9 @@ func (c *Collector) Containers(ctx context.Context) ([]Removed, error) {
 	}
 	var out []Removed
 	for _, ct := range list {
+		if ct.Labels[labels.Warm] != "" {
+			continue // Warm's to remove
+		}
 		why := c.orphaned(ct)
 		if why == "" {
 			continue
@@ -65,6 +70,26 @@ func (c *Collector) Containers(ctx context.Context) ([]Removed, error) {
 		if !c.DryRun {
 			if err := c.Engine.ContainerRemove(ctx, ct.ID, container.RemoveOptions{Force: true}); err != nil {
 				return out, fmt.Errorf("removing container %s: %w", short(ct.ID), err)
+			}
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// Warm removes the warm containers of every project, with the runs in them.
+func (c *Collector) Warm(ctx context.Context) ([]Removed, error) {
+	list, err := c.Engine.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", labels.Warm))})
+	if err != nil {
+		return nil, fmt.Errorf("listing warm containers: %w", err)
+	}
+	var out []Removed
+	for _, ct := range list {
+		r := Removed{Kind: "container", ID: ct.ID, Project: ct.Labels[labels.Project], Tool: ct.Labels[labels.Tool], Why: "warm"}
+		if !c.DryRun {
+			err := c.Engine.ContainerRemove(ctx, ct.ID, container.RemoveOptions{Force: true})
+			if err != nil && !errdefs.IsNotFound(err) && !errdefs.IsConflict(err) {
+				return out, fmt.Errorf("removing warm container %s: %w", short(ct.ID), err)
 			}
 		}
 		out = append(out, r)

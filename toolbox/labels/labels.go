@@ -11,6 +11,8 @@ const (
 	Hash    = "dev.tbx.hash"    // the image's content hash
 	Recipe  = "dev.tbx.recipe"  // the recipe file that made it
 	Launch  = "dev.tbx.launch"  // the launcher's pid@host, on containers
+	Warm    = "dev.tbx.warm"    // a warm container's shape key
+	Idle    = "dev.tbx.idle"    // a warm container's idle time
 )
 
 // ForProject filters objects of one project, or of every project when name is "".

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/distribution/reference"
 )
@@ -63,10 +64,11 @@ type Run struct {
 	Network    string
 	User       string // "" (the caller), "root" or "image"
 	SSHAgent   *bool
-	Docker     *bool   // mount the Engine's socket (root on the host)
-	Memory     int64   // bytes; 0 is no limit
-	CPUs       float64 // 0 is no limit
-	Pids       int64   // 0 is no limit
+	Docker     *bool          // mount the Engine's socket (root on the host)
+	Warm       *time.Duration // keep a container for runs, stopped after this idle time; 0 is off
+	Memory     int64          // bytes; 0 is no limit
+	CPUs       float64        // 0 is no limit
+	Pids       int64          // 0 is no limit
 	ReadOnly   *bool
 	Init       *bool
 	Proxy      *bool  // pass the host's proxy variables (default true)

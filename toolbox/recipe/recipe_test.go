@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // parse parses src as if it were testdata/ctx/toolbox.toml, so that build
@@ -126,7 +127,7 @@ func TestParseMalformed(t *testing.T) {
 		{"typo in table", head + "[tool.az]\nbuild = \"img\"\n", `toolbox.toml:3:1: tool: unknown key at the top level; did you mean "tools"?`},
 		{"typo in toolbox", "[toolbox]\nnmae = \"p\"\n", `toolbox.toml:2:1: toolbox.nmae: unknown key in [toolbox]; did you mean "name"?`},
 		{"typo in defaults", head + "[defaults]\nenvs = [\"A\"]\n[tools.az]\nbuild = \"img\"\n", `toolbox.toml:4:1: defaults.envs: unknown key in [defaults]; did you mean "env"?`},
-		{"unknown key no suggestion", head + "[tools.az]\nbuild = \"img\"\nzzzzzzzzzzzz = 1\n", "toolbox.toml:5:1: tools.az.zzzzzzzzzzzz: unknown key in [tools.az]; valid keys: args, build, ca_bundle, commands, cpus, description, docker, dockerfile, entrypoint, env, image, init, memory, network, pids, proxy, read_only, secrets, ssh, ssh_agent, target, user, version, volumes, workdir"},
+		{"unknown key no suggestion", head + "[tools.az]\nbuild = \"img\"\nzzzzzzzzzzzz = 1\n", "toolbox.toml:5:1: tools.az.zzzzzzzzzzzz: unknown key in [tools.az]; valid keys: args, build, ca_bundle, commands, cpus, description, docker, dockerfile, entrypoint, env, image, init, memory, network, pids, proxy, read_only, secrets, ssh, ssh_agent, target, user, version, volumes, warm, workdir"},
 		{"unknown key inline", head + "[tools.az]\nbuild = \"img\"\nargs = { A = \"1\", B = { C = \"2\" } }\n", "toolbox.toml:5:19: tools.az.args.B: must be a string, not a table"},
 		{"dotted unknown key", head + "[tools]\naz.build = \"img\"\naz.imgae = \"x\"\n", `toolbox.toml:5:1: tools.az.imgae: unknown key in [tools.az]; did you mean "image"?`},
 		{"commands not a list", head + "[tools.az]\nbuild = \"img\"\ncommands = \"az\"\n", "toolbox.toml:5:1: tools.az.commands: must be a list of strings, not a string"},
@@ -176,6 +177,7 @@ func TestParseMalformed(t *testing.T) {
 		{"engine socket volume", head + "[tools.az]\nbuild = \"img\"\nvolumes = [\"/var/run/docker.sock:/var/run/docker.sock\"]\n", `toolbox.toml:5:1: tools.az.volumes: "/var/run/docker.sock:/var/run/docker.sock" mounts the Docker Engine's socket, which is root on the host; write docker = true instead, so that the recipe says so`},
 		{"engine socket under /run", head + "[defaults]\nvolumes = [\"/run/docker.sock:/d.sock:ro\"]\n[tools.az]\nbuild = \"img\"\n", `toolbox.toml:4:1: defaults.volumes: "/run/docker.sock:/d.sock:ro" mounts the Docker Engine's socket, which is root on the host; write docker = true instead, so that the recipe says so`},
 		{"docker not bool", head + "[tools.az]\nbuild = \"img\"\ndocker = \"yes\"\n", "toolbox.toml:5:1: tools.az.docker: must be true or false, not a string"},
+		{"bad warm", head + "[tools.az]\nbuild = \"img\"\nwarm = \"soon\"\n", `toolbox.toml:5:1: tools.az.warm: "soon" is not an idle time between 1s and 24h (such as "15m"), or "off"`},
 		{"not utf-8", head + "# caf\xe9\n[tools.az]\nbuild = \"img\"\n", "toolbox.toml:3:6: not UTF-8 text (byte 0xe9); a recipe is TOML, which is UTF-8"},
 		{"indented key after comment", head + "# tools\n  [tools.az]\n  build = \"img\"\n  imag = \"x\"\n", `toolbox.toml:6:3: tools.az.imag: unknown key in [tools.az]; did you mean "image"?`},
 	}
@@ -228,6 +230,16 @@ func TestLoadNotARecipe(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("Load(%s) = %v; want one line with %q", path, err, want)
 		}
+	}
+}
+
+func TestParseWarm(t *testing.T) {
+	r, err := parse(t, "[toolbox]\nname = \"p\"\n[defaults]\nwarm = \"15m\"\n[tools.a]\nimage = \"a:1\"\n[tools.b]\nimage = \"b:1\"\nwarm = \"off\"\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := r.Tool("a").Run.Warm, r.Tool("b").Run.Warm; a == nil || *a != 15*time.Minute || b == nil || *b != 0 {
+		t.Errorf("warm: a %v, b %v; want 15m from the defaults, and the tool's own off", a, b)
 	}
 }
 

@@ -1,9 +1,11 @@
 package recipe
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // run reads the container keys of the table at `at` ([defaults] or a tool).
@@ -28,6 +30,13 @@ func (p *parser) run(at []string) (Run, error) {
 	}
 	r.SSHAgent, r.ReadOnly = p.flag(at, "ssh_agent"), p.flag(at, "read_only")
 	r.Docker = p.flag(at, "docker")
+	if v := p.str(at, "warm"); p.has(at, "warm") {
+		d, err := ParseWarm(v)
+		if err != nil {
+			return r, p.errAt(keyPath(at, "warm"), "%v", err)
+		}
+		r.Warm = &d
+	}
 	r.Init, r.Proxy = p.flag(at, "init"), p.flag(at, "proxy")
 	if err := p.limits(at, &r); err != nil {
 		return r, err
@@ -134,6 +143,19 @@ func (p *parser) volumes(at []string) ([]string, error) {
 	return list, nil
 }
 
+// ParseWarm reads a warm idle time: a duration such as "15m", or "off"
+// (also "0").
+func ParseWarm(s string) (time.Duration, error) {
+	if s == "off" || s == "0" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < time.Second || d > 24*time.Hour {
+		return 0, fmt.Errorf("%q is not an idle time between 1s and 24h (such as \"15m\"), or \"off\"", s)
+	}
+	return d, nil
+}
+
 // IsEngineSocket reports whether the host path p is, or leads by symlinks
 // to, a Docker Engine socket.
 func IsEngineSocket(p string) bool {
@@ -195,6 +217,9 @@ func merge(d, t Run) Run {
 	pick(&m.CABundle, t.CABundle)
 	if t.Entrypoint != nil {
 		m.Entrypoint = t.Entrypoint
+	}
+	if t.Warm != nil {
+		m.Warm = t.Warm
 	}
 	for _, b := range []struct {
 		dst **bool

@@ -43,6 +43,7 @@ var runKeys = map[string]kind{
 	"user":       kString,
 	"ssh_agent":  kBool,
 	"docker":     kBool,
+	"warm":       kString,
 	"memory":     kSize,
 	"cpus":       kNumber,
 	"pids":       kInt,

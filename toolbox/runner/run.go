@@ -93,7 +93,7 @@ func (r *Runner) attachAndStart(ctx context.Context, id string, tty bool) error 
 		}
 		defer restore()
 	}
-	stopSignals := forwardSignals(ctx, r.Engine, id)
+	stopSignals := forwardSignals(killer(ctx, r.Engine, id))
 	defer stopSignals()
 
 	if err := r.Engine.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
@@ -101,17 +101,20 @@ func (r *Runner) attachAndStart(ctx context.Context, id string, tty bool) error 
 		return startError(err)
 	}
 	if tty {
-		stopResize := monitorSize(ctx, r.Engine, id, r.Streams.Out)
+		stopResize := monitorSize(r.Streams.Out, func(o container.ResizeOptions) error {
+			return r.Engine.ContainerResize(ctx, id, o)
+		})
 		defer stopResize()
 	}
-	outDone := r.pump(ctx, hijack, id, tty)
+	outDone := r.pump(hijack, tty, killer(ctx, r.Engine, id))
 	<-outDone
 	return waitStatus(statusC, errC)
 }
 
 // pump copies stdin in and stdout and stderr out; the returned channel
-// closes when all output is delivered.
-func (r *Runner) pump(ctx context.Context, h types.HijackedResponse, id string, tty bool) <-chan struct{} {
+// closes when all output is delivered. When the caller's reader goes away,
+// the command gets SIGPIPE through kill.
+func (r *Runner) pump(h types.HijackedResponse, tty bool, kill func(syscall.Signal)) <-chan struct{} {
 	go func() {
 		_, _ = io.Copy(h.Conn, r.Streams.In)
 		_ = h.CloseWrite() // EOF reaches the container's stdin
@@ -127,7 +130,7 @@ func (r *Runner) pump(ctx context.Context, h types.HijackedResponse, id string, 
 		}
 		if errors.Is(err, syscall.EPIPE) {
 			// Our reader went away: the command meets a broken pipe too.
-			_ = r.Engine.ContainerKill(context.WithoutCancel(ctx), id, "SIGPIPE")
+			kill(syscall.SIGPIPE)
 			_, _ = io.Copy(io.Discard, h.Reader)
 		}
 	}()

@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
@@ -12,8 +11,6 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/mattn/go-isatty"
 	"github.com/moby/term"
-
-	"github.com/tbx-dev/tbx/toolbox/engine"
 )
 
 // IsTerminal reports whether v is a file on a terminal.
@@ -57,14 +54,14 @@ func consoleSize(out io.Writer) [2]uint {
 	return [2]uint{h, w}
 }
 
-// monitorSize sizes the container's TTY now and on every SIGWINCH.
-func monitorSize(ctx context.Context, e engine.Engine, id string, out io.Writer) (stop func()) {
+// monitorSize sizes the command's TTY through set now and on every SIGWINCH.
+func monitorSize(out io.Writer, set func(container.ResizeOptions) error) (stop func()) {
 	resize := func() error {
 		h, w, ok := winsize(out)
 		if !ok {
 			return nil
 		}
-		return e.ContainerResize(ctx, id, container.ResizeOptions{Height: h, Width: w})
+		return set(container.ResizeOptions{Height: h, Width: w})
 	}
 	// The process may not be ready for the first resize; docker retries too.
 	for i := 0; i < 5 && resize() != nil; i++ {

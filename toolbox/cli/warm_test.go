@@ -1,0 +1,178 @@
+package cli
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/client"
+
+	"github.com/tbx-dev/tbx/toolbox/labels"
+	"github.com/tbx-dev/tbx/toolbox/testenv"
+)
+
+// warmContainers lists the project's warm containers.
+func warmContainers(t *testing.T, c *client.Client, project string) []container.Summary {
+	t.Helper()
+	list, err := c.ContainerList(context.Background(), container.ListOptions{All: true, Filters: filters.NewArgs(
+		filters.Arg("label", labels.Project+"="+project), filters.Arg("label", labels.Warm))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return list
+}
+
+func TestWarmRunsReuseOneContainer(t *testing.T) {
+	c := testenv.Engine(t)
+	dir, project := runProject(t, c, "warm = \"1m\"\n")
+	if r := sh(t, dir, "echo hi; echo err >&2; exit 3"); r.code != 3 || r.out != "hi\n" || r.err != "err\n" {
+		t.Fatalf("first warm run: exit %d, out %q, err %q", r.code, r.out, r.err)
+	}
+	first := warmContainers(t, c, project)
+	if r := sh(t, dir, "echo again"); r.code != 0 || r.out != "again\n" {
+		t.Fatalf("second warm run: exit %d, out %q, err %q", r.code, r.out, r.err)
+	}
+	second := warmContainers(t, c, project)
+	if len(first) != 1 || len(second) != 1 || first[0].ID != second[0].ID {
+		t.Errorf("warm containers: %d then %d; want the same one", len(first), len(second))
+	}
+}
+
+// TestWarmRunPath runs the run path's tests again, every run warm: what
+// holds for a throwaway container holds for an exec into a warm one.
+func TestWarmRunPath(t *testing.T) {
+	t.Setenv("TBX_WARM", "2m")
+	for _, test := range []struct {
+		name string
+		fn   func(*testing.T)
+	}{
+		{"ExitCodes", TestRunExitCodes},
+		{"BinaryStdinIsBitExact", TestRunBinaryStdinIsBitExact},
+		{"KeepsStdoutAndStderrApart", TestRunKeepsStdoutAndStderrApart},
+		{"WorkspaceAndWorkdir", TestRunWorkspaceAndWorkdir},
+		{"EnvRules", TestRunEnvRules},
+		{"Volumes", TestRunVolumes},
+		{"Limits", TestRunLimits},
+		{"ReadOnly", TestRunReadOnly},
+		{"DockerKey", TestRunDockerKey},
+		{"SignalsReachTheCommand", TestSignalsReachTheCommand},
+		{"TTYSizeAndResize", TestTTYSizeAndResize},
+		{"TTYCtrlCRestoreAndHangup", TestTTYCtrlCRestoreAndHangup},
+		{"AsNonRootCaller", TestRunAsNonRootCaller},
+		{"SSHAgentIsForwarded", TestSSHAgentIsForwarded},
+	} {
+		t.Run(test.name, test.fn)
+	}
+}
+
+// Twenty tbx processes started at once, with no warm container yet, make
+// one between them and all run in it.
+func TestWarmConcurrentRunsShareOneContainer(t *testing.T) {
+	c := testenv.Engine(t)
+	dir, project := runProject(t, c, "warm = \"1m\"\n")
+	const n = 20
+	type outcome struct {
+		i, code int
+		out     string
+	}
+	results := make(chan outcome, n)
+	for i := 0; i < n; i++ {
+		go func(i int) {
+			cmd := tbxProcess(dir, "run", "box-sh", "-c", "echo run "+strconv.Itoa(i)+"; exit "+strconv.Itoa(i))
+			out, err := cmd.Output()
+			results <- outcome{i, exitCode(err), string(out)}
+		}(i)
+	}
+	for k := 0; k < n; k++ {
+		r := <-results
+		if r.code != r.i || r.out != "run "+strconv.Itoa(r.i)+"\n" {
+			t.Errorf("run %d: exit %d, out %q", r.i, r.code, r.out)
+		}
+	}
+	if got := warmContainers(t, c, project); len(got) != 1 {
+		t.Errorf("%d warm containers; want one for all 20 runs", len(got))
+	}
+	noContainersLeft(t, c, project)
+}
+
+// Each run takes the caller's environment as it is then; ls shows the warm
+// container and its idle time; a changed recipe gets a container of its own.
+func TestWarmEnvPerRunLsAndReshape(t *testing.T) {
+	c := testenv.Engine(t)
+	dir, project := runProject(t, c, "warm = \"10m\"\nenv = [\"TBXT_VALUE\"]\n")
+	for _, v := range []string{"first", "second"} {
+		t.Setenv("TBXT_VALUE", v)
+		if r := sh(t, dir, "echo $TBXT_VALUE"); r.out != v+"\n" {
+			t.Errorf("with TBXT_VALUE=%s the run saw %q", v, r.out)
+		}
+	}
+	r := mustTbxIn(t, dir, "ls")
+	if !strings.Contains(r.out, "warm: box in tbx-warm-"+project+"-box-") || !strings.Contains(r.out, ": idle, stops in 9m") {
+		t.Errorf("ls does not show the warm container with its idle time left:\n%s", r.out)
+	}
+	appendTo(t, filepath.Join(dir, "toolbox.toml"), "cpus = 1\n")
+	mustTbxIn(t, dir, "trust")
+	sh(t, dir, "true")
+	if got := warmContainers(t, c, project); len(got) != 2 {
+		t.Errorf("after a change of cpus: %d warm containers, want the old one and a new one", len(got))
+	}
+	r = mustTbxIn(t, dir, "gc", "--warm")
+	if strings.Count(r.out, "removed container") != 2 {
+		t.Errorf("gc --warm: %q", r.out)
+	}
+	if got := warmContainers(t, c, project); len(got) != 0 {
+		t.Errorf("after gc --warm: %d warm containers", len(got))
+	}
+}
+
+// A warm container stops itself after its idle time; after a kill -9 of
+// tbx mid-run, gc leaves nothing.
+func TestWarmIdleEndAndKilledLauncher(t *testing.T) {
+	c := testenv.Engine(t)
+	dir, project := runProject(t, c, "warm = \"2s\"\n")
+	sh(t, dir, "true")
+	if len(warmContainers(t, c, project)) != 1 {
+		t.Fatal("no warm container after a warm run")
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for len(warmContainers(t, c, project)) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the warm container is still there 30s after its 2s idle time")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+
+	t.Setenv("TBX_WARM", "5m")
+	cmd := tbxProcess(dir, "run", "box-sh", "-c", "echo ready; exec sleep 300")
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitLine(t, stdout, "ready")
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	if r := tbxIn(t, dir, "gc"); r.code != 0 || !strings.Contains(r.out, "removed container") {
+		t.Errorf("gc: exit %d, out %q, err %q", r.code, r.out, r.err)
+	}
+	if left := testenv.LeftContainers(t, c, labels.Project+"="+project); len(left) != 0 {
+		t.Errorf("after gc, %d containers are left", len(left))
+	}
+}
+
+func appendTo(t *testing.T, path, text string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(text); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,315 @@
+package runner
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/mount"
+	"github.com/docker/docker/errdefs"
+	"github.com/docker/docker/pkg/stdcopy"
+
+	"github.com/tbx-dev/tbx/toolbox/engine"
+	"github.com/tbx-dev/tbx/toolbox/exit"
+	"github.com/tbx-dev/tbx/toolbox/labels"
+	"github.com/tbx-dev/tbx/toolbox/warm"
+)
+
+// errRetry says that a run met a warm container on its way out: the run
+// goes to a new one.
+var errRetry = errors.New("the warm container was stopping")
+
+// RunWarm runs inv through an exec in the tool's warm container, starting
+// one that stops itself after idle with no run in it. helper is the host
+// path of a tbx binary, mounted into the container to run the exec.
+func (r *Runner) RunWarm(ctx context.Context, inv Invocation, idle time.Duration, helper string) error {
+	cfg, host, err := Spec(inv)
+	if err != nil {
+		return err
+	}
+	if r.Debug != nil {
+		describe(r.Debug, cfg, host)
+	}
+	if err := r.volumes(ctx, inv, host); err != nil {
+		return err
+	}
+	name, wcfg, whost, err := warmShape(inv, cfg, host, idle, helper)
+	if err != nil {
+		return err
+	}
+	for attempt := 0; ; attempt++ {
+		id, err := r.ensureWarm(ctx, name, wcfg, whost)
+		if err != nil {
+			return err
+		}
+		err = r.execIn(ctx, id, inv, cfg)
+		if !errors.Is(err, errRetry) || attempt == 3 {
+			return err
+		}
+	}
+}
+
+// WarmName is the warm container's name, and the key of its shape: the
+// project, the tool and a hash of everything that shapes the container (the
+// image, the identity, mounts, network, limits, the helper and idle time).
+func warmShape(inv Invocation, cfg *container.Config, host *container.HostConfig, idle time.Duration, helper string) (string, *container.Config, *container.HostConfig, error) {
+	fi, err := os.Stat(helper)
+	if err != nil {
+		return "", nil, nil, fmt.Errorf("finding the tbx binary for a warm run: %w", err)
+	}
+	w := &container.Config{
+		Image:      cfg.Image,
+		User:       cfg.User,
+		Entrypoint: []string{warm.BinPath, warm.Command, "init", idle.String()},
+		WorkingDir: "/",
+	}
+	h := *host
+	h.AutoRemove = true
+	h.Init = boolPtr(false) // the helper is PID 1, and reaps
+	h.ConsoleSize = [2]uint{}
+	h.Mounts = append(append([]mount.Mount{}, host.Mounts...), bind(helper, warm.BinPath, true))
+	h.Tmpfs = map[string]string{warm.State: "rw,nosuid,nodev,size=1m,mode=1777"}
+	for k, v := range host.Tmpfs {
+		h.Tmpfs[k] = v
+	}
+	shape, err := json.Marshal(struct {
+		Config     *container.Config
+		Host       *container.HostConfig
+		Helper     string
+		Size, Time int64
+	}{w, &h, helper, fi.Size(), fi.ModTime().UnixNano()})
+	if err != nil {
+		return "", nil, nil, err
+	}
+	sum := sha256.Sum256(shape)
+	key := hex.EncodeToString(sum[:])[:16]
+	w.Labels = map[string]string{
+		labels.Project: inv.Project,
+		labels.Tool:    inv.Tool.Name,
+		labels.Warm:    key,
+		labels.Idle:    idle.String(),
+	}
+	return "tbx-warm-" + inv.Project + "-" + inv.Tool.Name + "-" + key, w, &h, nil
+}
+
+// ensureWarm returns the running warm container called name, starting it
+// when there is none. Two tbx that both find none make one between them:
+// the Engine gives the name to one, and the other uses it.
+func (r *Runner) ensureWarm(ctx context.Context, name string, cfg *container.Config, host *container.HostConfig) (string, error) {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		ins, err := r.Engine.ContainerInspect(ctx, name)
+		switch {
+		case err == nil && ins.State.Running && !ins.State.Restarting:
+			return ins.ID, nil
+		case err == nil && ins.State.Status == "created":
+			// Another tbx made it and is starting it; starting twice is harmless.
+			_ = r.Engine.ContainerStart(ctx, ins.ID, container.StartOptions{})
+		case err == nil:
+			// Stopped at its idle end, and being removed.
+			r.waitGone(ctx, ins.ID)
+		case errdefs.IsNotFound(err):
+			id, err := r.createWarm(ctx, name, cfg, host)
+			if err == nil || !errdefs.IsConflict(err) {
+				return id, err
+			}
+		default:
+			return "", fmt.Errorf("finding the warm container %s: %w", name, err)
+		}
+		if err := ctx.Err(); err != nil {
+			return "", err
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return "", fmt.Errorf("the warm container %s did not start in 30s; `tbx gc --warm` removes it", name)
+}
+
+func (r *Runner) createWarm(ctx context.Context, name string, cfg *container.Config, host *container.HostConfig) (string, error) {
+	created, err := r.Engine.ContainerCreate(ctx, cfg, host, nil, nil, name)
+	if err != nil {
+		if errdefs.IsConflict(err) {
+			return "", err
+		}
+		return "", fmt.Errorf("creating the warm container %s: %w", name, err)
+	}
+	if err := r.Engine.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
+		r.remove(created.ID)
+		return "", fmt.Errorf("starting the warm container %s (its helper is this tbx binary, which must run in the image; build tbx with CGO_ENABLED=0 for images without glibc): %w", name, err)
+	}
+	return created.ID, nil
+}
+
+func (r *Runner) waitGone(ctx context.Context, id string) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	statusC, errC := r.Engine.ContainerWait(ctx, id, container.WaitConditionRemoved)
+	select {
+	case <-statusC:
+	case <-errC:
+	}
+}
+
+// execIn runs the invocation's command in the warm container id through
+// the helper, with the streams, terminal, signals and exit status of a
+// throwaway run.
+func (r *Runner) execIn(ctx context.Context, id string, inv Invocation, cfg *container.Config) error {
+	token := newToken()
+	argv := cfg.Cmd
+	if len(cfg.Entrypoint) > 0 && cfg.Entrypoint[0] != "" {
+		argv = append(append([]string{}, cfg.Entrypoint...), cfg.Cmd...)
+	}
+	opts := container.ExecOptions{
+		User: cfg.User, Tty: inv.TTY, Env: cfg.Env, WorkingDir: cfg.WorkingDir,
+		AttachStdin: true, AttachStdout: true, AttachStderr: true,
+		Cmd: append([]string{warm.BinPath, warm.Command, "exec", token, "--"}, argv...),
+	}
+	if inv.TTY {
+		size := consoleSize(r.Streams.Out)
+		opts.ConsoleSize = &size
+	}
+	created, err := r.Engine.ContainerExecCreate(ctx, id, opts)
+	if errdefs.IsConflict(err) || errdefs.IsNotFound(err) {
+		return errRetry
+	}
+	if err != nil {
+		return fmt.Errorf("running in the warm container: %w", err)
+	}
+	hijack, err := r.Engine.ContainerExecAttach(ctx, created.ID, container.ExecAttachOptions{Tty: inv.TTY, ConsoleSize: opts.ConsoleSize})
+	if err != nil {
+		return fmt.Errorf("attaching to the warm run: %w", err)
+	}
+	defer hijack.Close()
+	if inv.TTY {
+		restore, err := rawTerminal(r.Streams.In)
+		if err != nil {
+			return err
+		}
+		defer restore()
+	}
+	signal := r.signaller(ctx, id, token)
+	stopSignals := forwardSignals(signal)
+	defer stopSignals()
+	if inv.TTY {
+		stopResize := monitorSize(r.Streams.Out, func(o container.ResizeOptions) error {
+			return r.Engine.ContainerExecResize(ctx, created.ID, o)
+		})
+		defer stopResize()
+	}
+	<-r.pump(hijack, inv.TTY, signal)
+	return r.execStatus(context.WithoutCancel(ctx), created.ID)
+}
+
+// execStatus waits for the exec to be over and maps its exit code.
+func (r *Runner) execStatus(ctx context.Context, execID string) error {
+	for {
+		ins, err := r.Engine.ContainerExecInspect(ctx, execID)
+		if err != nil {
+			return fmt.Errorf("reading the warm run's exit code: %w", err)
+		}
+		if !ins.Running {
+			switch ins.ExitCode {
+			case 0:
+				return nil
+			case warm.Retry:
+				return errRetry
+			}
+			return exit.Status(ins.ExitCode)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// signaller delivers a signal to the run's command with a second exec of
+// the helper: the Engine has no call to signal an exec.
+func (r *Runner) signaller(ctx context.Context, id, token string) func(syscall.Signal) {
+	ctx = context.WithoutCancel(ctx)
+	return func(sig syscall.Signal) {
+		created, err := r.Engine.ContainerExecCreate(ctx, id, container.ExecOptions{
+			User: "0", Cmd: []string{warm.BinPath, warm.Command, "signal", token, strconv.Itoa(int(sig))},
+		})
+		if err == nil {
+			_ = r.Engine.ContainerExecStart(ctx, created.ID, container.ExecStartOptions{Detach: true})
+		}
+	}
+}
+
+func newToken() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// WarmContainer is a warm container as `tbx ls` shows it.
+type WarmContainer struct {
+	Tool, Name string
+	Busy       bool          // a run is in it
+	Left       time.Duration // idle time left before it stops, when not busy
+}
+
+// ListWarm lists project's running warm containers and asks each one's
+// helper whether a run is in it, or how long it has been idle.
+func ListWarm(ctx context.Context, e engine.Engine, project string) ([]WarmContainer, error) {
+	list, err := e.ContainerList(ctx, container.ListOptions{Filters: filters.NewArgs(
+		filters.Arg("label", labels.Project+"="+project), filters.Arg("label", labels.Warm))})
+	if err != nil {
+		return nil, fmt.Errorf("listing warm containers: %w", err)
+	}
+	var out []WarmContainer
+	for _, ct := range list {
+		w := WarmContainer{Tool: ct.Labels[labels.Tool], Name: strings.TrimPrefix(firstName(ct.Names), "/")}
+		status, err := helperOutput(ctx, e, ct.ID, "status")
+		if err != nil {
+			continue // stopping
+		}
+		idle, _ := time.ParseDuration(ct.Labels[labels.Idle])
+		if since, err := strconv.ParseInt(status, 10, 64); err == nil {
+			w.Left = max(0, idle-time.Since(time.Unix(since, 0))).Truncate(time.Second)
+		} else {
+			w.Busy = true
+		}
+		out = append(out, w)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Tool < out[j].Tool })
+	return out, nil
+}
+
+// helperOutput runs the helper in mode in container id and returns what it
+// printed.
+func helperOutput(ctx context.Context, e engine.Engine, id, mode string) (string, error) {
+	created, err := e.ContainerExecCreate(ctx, id, container.ExecOptions{
+		User: "0", AttachStdout: true, AttachStderr: true, Cmd: []string{warm.BinPath, warm.Command, mode},
+	})
+	if err != nil {
+		return "", err
+	}
+	h, err := e.ContainerExecAttach(ctx, created.ID, container.ExecAttachOptions{})
+	if err != nil {
+		return "", err
+	}
+	defer h.Close()
+	var out strings.Builder
+	if _, err := stdcopy.StdCopy(&out, io.Discard, h.Reader); err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(out.String()), nil
+}
+
+func firstName(names []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	return names[0]
+}
