@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Measures tbx against plain docker on this machine and prints Markdown for
 # docs/benchmarks.md:
-#   1. `tbx run` of `true` against `docker run --rm` with the same flags,
-#      side by side in one hyperfine run;
+#   1. `tbx run` of `true`, throwaway and warm, against `docker run --rm`
+#      with the same flags and `docker exec` into a live container, side by
+#      side in one hyperfine run;
 #   2. `tbx ls` on a recipe of 50 ready tools (go test -bench).
 # Needs hyperfine (apt-get install hyperfine) and the Debian base image.
 set -euo pipefail
@@ -16,13 +17,13 @@ scripts/base-image.sh >/dev/null
 work=$(mktemp -d)
 project="bench$$"
 cleanup() {
-  docker ps -aq --filter "label=dev.tbx.project=$project" | xargs -r docker rm -f >/dev/null
+  docker ps -aq --filter "label=dev.tbx.project=$project" | xargs -r docker rm -f >/dev/null || true
   docker images -q --filter "label=dev.tbx.project=$project" | xargs -r docker rmi -f >/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-go build -o "$work/tbx" ./cmd/tbx
+CGO_ENABLED=0 go build -o "$work/tbx" ./cmd/tbx
 mkdir -p "$work/proj/img"
 printf 'FROM debian:bookworm-slim\n' >"$work/proj/img/Dockerfile"
 printf '[toolbox]\nname = "%s"\n[tools.box]\nbuild = "img"\ncommands = ["box"]\n' "$project" >"$work/proj/toolbox.toml"
@@ -41,22 +42,32 @@ else
   etc=$XDG_STATE_HOME/tbx/etc/$name
   user_flags="-v $home:/home/${name##*-} -v $etc/passwd:/etc/passwd:ro -v $etc/group:/etc/group:ro -e HOME=/home/${name##*-}"
 fi
-tbx_cmd="$work/tbx run --tool box -- true"
-docker_cmd="docker run --rm -i --init --user $uid:$gid -v $work/proj:$work/proj -w $work/proj $user_flags --label dev.tbx.project=$project $ref true"
+tbx_cmd="env TBX_WARM=off $work/tbx run --tool box -- true"
+warm_cmd="env TBX_WARM=15m $work/tbx run --tool box -- true"
+flags="-i --init --user $uid:$gid -v $work/proj:$work/proj -w $work/proj $user_flags --label dev.tbx.project=$project"
+docker_cmd="docker run --rm $flags $ref true"
+live=$(docker run -d $flags --entrypoint sleep $ref infinity)
+exec_cmd="docker exec -i --user $uid:$gid -w $work/proj $live true"
 
-echo "## tbx run vs docker run --rm ($(date -u +%F), $(nproc) cores, Engine $(docker version -f '{{.Server.Version}}'))"
+echo "## tbx run, throwaway and warm, vs docker run --rm and docker exec ($(date -u +%F), $(nproc) cores, Engine $(docker version -f '{{.Server.Version}}'))"
 echo
 echo '```'
-echo "tbx:    $tbx_cmd"
-echo "docker: $docker_cmd"
+echo "tbx:         $tbx_cmd"
+echo "tbx warm:    $warm_cmd"
+echo "docker run:  $docker_cmd"
+echo "docker exec: $exec_cmd   # into: docker run -d $flags --entrypoint sleep $ref infinity"
 echo '```'
 echo
 hyperfine -N --warmup 3 --runs "$runs" --export-markdown "$work/run.md" --export-json "$work/run.json" \
-  -n "tbx run" "$tbx_cmd" -n "docker run --rm" "$docker_cmd" </dev/null >&2
+  -n "tbx run" "$tbx_cmd" -n "tbx run, warm" "$warm_cmd" -n "docker run --rm" "$docker_cmd" -n "docker exec" "$exec_cmd" </dev/null >&2
 cat "$work/run.md"
 echo
-ratio=$(python3 -c "import json; r=json.load(open('$work/run.json'))['results']; print('%.3f' % (r[0]['median']/r[1]['median']))")
-echo "Median ratio tbx/docker: **$ratio** ($runs runs each, after 3 warm-up runs)"
+python3 - "$work/run.json" "$runs" <<'PY'
+import json, sys
+m = {r['command']: r['median'] for r in json.load(open(sys.argv[1]))['results']}
+print("Median ratios: tbx/docker run **%.3f**; warm tbx/docker run **%.3f** (goal ≤ 0.25); warm tbx/docker exec **%.3f** (goal ≤ 1.3). %s runs each, after 3 warm-up runs." % (
+    m['tbx run'] / m['docker run --rm'], m['tbx run, warm'] / m['docker run --rm'], m['tbx run, warm'] / m['docker exec'], sys.argv[2]))
+PY
 echo
 
 cd "$root"

@@ -65,7 +65,7 @@ func BenchmarkFreshEngineToReady(b *testing.B) {
 			}
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
-				_, host := testenv.SecondEngine(b, a)
+				_, host := testenv.SecondEngineOnline(b, a)
 				b.Setenv("DOCKER_HOST", host)
 				b.Setenv("TBX_REGISTRY", registry)
 				b.StartTimer()

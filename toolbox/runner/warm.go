@@ -187,11 +187,8 @@ func (r *Runner) execIn(ctx context.Context, id string, inv Invocation, cfg *con
 	if err != nil {
 		return fmt.Errorf("running in the warm container: %w", err)
 	}
-	hijack, err := r.Engine.ContainerExecAttach(ctx, created.ID, container.ExecAttachOptions{Tty: inv.TTY, ConsoleSize: opts.ConsoleSize})
-	if err != nil {
-		return fmt.Errorf("attaching to the warm run: %w", err)
-	}
-	defer hijack.Close()
+	// Attaching starts the command: the terminal and the signals must be
+	// the command's before that, as docker's start sequence has them.
 	if inv.TTY {
 		restore, err := rawTerminal(r.Streams.In)
 		if err != nil {
@@ -202,6 +199,11 @@ func (r *Runner) execIn(ctx context.Context, id string, inv Invocation, cfg *con
 	signal := r.signaller(ctx, id, token)
 	stopSignals := forwardSignals(signal)
 	defer stopSignals()
+	hijack, err := r.Engine.ContainerExecAttach(ctx, created.ID, container.ExecAttachOptions{Tty: inv.TTY, ConsoleSize: opts.ConsoleSize})
+	if err != nil {
+		return fmt.Errorf("attaching to the warm run: %w", err)
+	}
+	defer hijack.Close()
 	if inv.TTY {
 		stopResize := monitorSize(r.Streams.Out, func(o container.ResizeOptions) error {
 			return r.Engine.ContainerExecResize(ctx, created.ID, o)

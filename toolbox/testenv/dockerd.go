@@ -27,6 +27,47 @@ import (
 // ends. It returns a client and the DOCKER_HOST that reaches it.
 func SecondEngine(t testing.TB, main *client.Client) (*client.Client, string) {
 	t.Helper()
+	c, host, _ := secondEngine(t, main)
+	return c, host
+}
+
+// SecondEngineOnline is SecondEngine whose containers and builds reach the
+// network beyond the host, as the main Engine's do (to build from Debian's
+// packages): its bridge is masqueraded and forwarded by iptables rules
+// that carry the bridge's name and are deleted when the test ends.
+func SecondEngineOnline(t testing.TB, main *client.Client) (*client.Client, string) {
+	t.Helper()
+	c, host, bridge := secondEngine(t, main)
+	out, err := exec.Command("ip", "-4", "-o", "addr", "show", "dev", bridge).Output()
+	f := strings.Fields(string(out))
+	if err != nil || len(f) < 4 {
+		t.Fatalf("the second Engine's bridge %s has no IPv4 address: %v %q", bridge, err, out)
+	}
+	_, subnet, err := net.ParseCIDR(f[3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	comment := []string{"-m", "comment", "--comment", "tbx-test-" + bridge}
+	forward := "FORWARD"
+	if exec.Command("iptables", "-n", "-L", "DOCKER-USER").Run() == nil {
+		forward = "DOCKER-USER" // the main Engine's FORWARD drops what it does not know
+	}
+	rules := [][]string{
+		append([]string{"-t", "nat", "POSTROUTING", "-s", subnet.String(), "!", "-o", bridge, "-j", "MASQUERADE"}, comment...),
+		append([]string{"-t", "filter", forward, "-i", bridge, "-j", "ACCEPT"}, comment...),
+		append([]string{"-t", "filter", forward, "-o", bridge, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT"}, comment...),
+	}
+	for _, r := range rules {
+		r := r
+		args := append([]string{r[0], r[1], "-I", r[2]}, r[3:]...)
+		run(t, "iptables", args...)
+		t.Cleanup(func() { _ = exec.Command("iptables", append([]string{r[0], r[1], "-D", r[2]}, r[3:]...)...).Run() })
+	}
+	return c, host
+}
+
+func secondEngine(t testing.TB, main *client.Client) (*client.Client, string, string) {
+	t.Helper()
 	if os.Getuid() != 0 {
 		t.Skip("a second dockerd needs root")
 	}
@@ -71,7 +112,7 @@ func SecondEngine(t testing.TB, main *client.Client) (*client.Client, string) {
 	}
 	t.Cleanup(func() { c.Close() })
 	d.wait(t, c)
-	return c, host
+	return c, host, bridge
 }
 
 type daemon struct {
