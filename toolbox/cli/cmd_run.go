@@ -162,14 +162,23 @@ func warmIdle(t *recipe.Tool) (time.Duration, error) {
 	return 0, nil
 }
 
-// helperBinary is this tbx binary, which a warm container runs as its
-// helper.
+// helperBinary is what a warm container runs as its helper: tbx-warm next
+// to this binary when it is there (it starts much faster), else this tbx.
 func helperBinary() string {
 	self, err := os.Executable()
 	if err != nil {
 		return ""
 	}
-	return realPath(self)
+	self = realPath(self)
+	if small := filepath.Join(filepath.Dir(self), "tbx-warm"); isExecutable(small) {
+		return small
+	}
+	return self
+}
+
+func isExecutable(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0
 }
 
 func toolFor(r *recipe.Recipe, opts runOptions) (*recipe.Tool, error) {

@@ -27,7 +27,10 @@ func TestMain(m *testing.M) {
 	// Readable by every user, for the tests that run tbx as another one.
 	_ = os.Chmod(dir, 0o755)
 	tbxBin = filepath.Join(dir, "tbx")
-	build := exec.Command("go", "build", "-o", tbxBin, "../../cmd/tbx")
+	// tbx-warm next to it: the helper its warm runs mount (in-process runs
+	// use this test binary instead, through the dispatch above).
+	build := exec.Command("go", "build", "-o", dir+"/", "../../cmd/tbx", "../../cmd/tbx-warm")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building tbx:", err)

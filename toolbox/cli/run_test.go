@@ -36,8 +36,9 @@ func runProject(t *testing.T, c *client.Client, extra string) (dir, project stri
 	})
 	mustTbx(t, "-f", filepath.Join(dir, "toolbox.toml"), "--progress", "plain", "prepare")
 	if os.Getenv("TBX_WARM") != "" {
+		since := time.Now()
 		t.Cleanup(func() {
-			if len(warmContainers(t, c, project)) == 0 {
+			if warmStarts(t, c, project, since) == 0 {
 				t.Error("TBX_WARM is set, but no run was warm")
 			}
 		})

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/client"
 
@@ -26,6 +28,29 @@ func warmContainers(t *testing.T, c *client.Client, project string) []container.
 		t.Fatal(err)
 	}
 	return list
+}
+
+// warmStarts counts the warm containers of project that the Engine started
+// since then.
+func warmStarts(t *testing.T, c *client.Client, project string, since time.Time) int {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	msgs, errs := c.Events(ctx, events.ListOptions{Since: eventTime(since), Until: eventTime(time.Now()), Filters: filters.NewArgs(
+		filters.Arg("type", "container"), filters.Arg("event", "start"),
+		filters.Arg("label", labels.Project+"="+project), filters.Arg("label", labels.Warm))})
+	n := 0
+	for {
+		select {
+		case <-msgs:
+			n++
+		case err := <-errs:
+			if err != nil && err != io.EOF {
+				t.Fatal(err)
+			}
+			return n
+		}
+	}
 }
 
 func TestWarmRunsReuseOneContainer(t *testing.T) {
