@@ -65,7 +65,15 @@ func TestWarmRunsReuseOneContainer(t *testing.T) {
 	}
 	second := warmContainers(t, c, project)
 	if len(first) != 1 || len(second) != 1 || first[0].ID != second[0].ID {
-		t.Errorf("warm containers: %d then %d; want the same one", len(first), len(second))
+		t.Fatalf("warm containers: %d then %d; want the same one", len(first), len(second))
+	}
+	// A process the command leaves behind is the helper's to reap: once
+	// it ends, no zombie stays.
+	if r := sh(t, dir, "sleep 1 & echo left"); r.out != "left\n" {
+		t.Fatalf("run leaving a child: %q %q", r.out, r.err)
+	}
+	if cmds := commandsIn(t, c, second[0].ID); len(cmds) != 0 {
+		t.Errorf("left behind in the warm container: %v", cmds)
 	}
 }
 
