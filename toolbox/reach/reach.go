@@ -38,21 +38,32 @@ func Of(r *recipe.Recipe, registry string) []Tool {
 }
 
 func ofTool(root string, t *recipe.Tool, registry string) []Item {
+	items := ofHostPaths(root, t.Run)
+	items = append(items, ofRun(t.Run)...)
+	return append(items, ofSource(root, t, registry)...)
+}
+
+// ofHostPaths lists the host paths a tool mounts from outside the project.
+func ofHostPaths(root string, run recipe.Run) []Item {
 	var items []Item
-	add := func(kind, format string, args ...any) {
-		items = append(items, Item{kind, fmt.Sprintf(format, args...)})
-	}
-	run := t.Run
 	for _, v := range run.Volumes {
 		if what, ok := hostVolume(root, v); ok {
-			add("host path", "%s", what)
+			items = append(items, Item{"host path", what})
 		}
 	}
-	if run.CABundle != "" && escapes(root, run.CABundle) != "" {
-		add("host path", "%s at the CA bundle, read-only%s", run.CABundle, escapes(root, run.CABundle))
+	if e := escapes(root, run.CABundle); run.CABundle != "" && e != "" {
+		items = append(items, Item{"host path", run.CABundle + " at the CA bundle, read-only" + e})
 	}
+	return items
+}
+
+// ofRun lists the Engine, user, network, environment and agent a tool's
+// containers reach.
+func ofRun(run recipe.Run) []Item {
+	var items []Item
+	add := func(kind, what string) { items = append(items, Item{kind, what}) }
 	if recipe.Flag(run.Docker, false) {
-		add("engine", "the Docker Engine's socket %s: root on this host", orDefault(recipe.EngineSocketPath(), "(DOCKER_HOST)"))
+		add("engine", "the Docker Engine's socket "+orDefault(recipe.EngineSocketPath(), "(DOCKER_HOST)")+": root on this host")
 	}
 	switch run.User {
 	case "root":
@@ -60,20 +71,18 @@ func ofTool(root string, t *recipe.Tool, registry string) []Item {
 	case "image":
 		add("user", "the image's own user, not you")
 	}
-	if n := run.Network; n != "" && n != "bridge" && n != "default" {
-		what := n
-		if n == "host" {
-			what = "host: every port and service of this host"
-		}
-		add("network", "%s", what)
+	switch n := run.Network; {
+	case n == "host":
+		add("network", "host: every port and service of this host")
+	case n != "" && n != "bridge" && n != "default":
+		add("network", n)
 	}
 	if env := envRules(run.Env); env != "" {
-		add("env", "%s (your values of these)", env)
+		add("env", env+" (your values of these)")
 	}
 	if recipe.Flag(run.SSHAgent, false) {
 		add("ssh agent", "your SSH agent: it can sign with your keys")
 	}
-	items = append(items, ofSource(root, t, registry)...)
 	return items
 }
 

@@ -62,9 +62,10 @@ func (r *Runner) RunWarm(ctx context.Context, inv Invocation, idle time.Duration
 	}
 }
 
-// WarmName is the warm container's name, and the key of its shape: the
-// project, the tool and a hash of everything that shapes the container (the
-// image, the identity, mounts, network, limits, the helper and idle time).
+// warmShape is the warm container for a throwaway container's cfg and
+// host: its name, made of the project, the tool and a hash of everything
+// that shapes the container (the image, the identity, mounts, network,
+// limits, the helper and the idle time), and its configuration.
 func warmShape(inv Invocation, cfg *container.Config, host *container.HostConfig, idle time.Duration, helper string) (string, *container.Config, *container.HostConfig, error) {
 	fi, err := os.Stat(helper)
 	if err != nil {
@@ -167,19 +168,7 @@ func (r *Runner) waitGone(ctx context.Context, id string) {
 // throwaway run.
 func (r *Runner) execIn(ctx context.Context, id string, inv Invocation, cfg *container.Config) error {
 	token := newToken()
-	argv := cfg.Cmd
-	if len(cfg.Entrypoint) > 0 && cfg.Entrypoint[0] != "" {
-		argv = append(append([]string{}, cfg.Entrypoint...), cfg.Cmd...)
-	}
-	opts := container.ExecOptions{
-		User: cfg.User, Tty: inv.TTY, Env: cfg.Env, WorkingDir: cfg.WorkingDir,
-		AttachStdin: true, AttachStdout: true, AttachStderr: true,
-		Cmd: append([]string{warm.BinPath, warm.Command, "exec", token, "--"}, argv...),
-	}
-	if inv.TTY {
-		size := consoleSize(r.Streams.Out)
-		opts.ConsoleSize = &size
-	}
+	opts := r.execOptions(inv, cfg, token)
 	created, err := r.Engine.ContainerExecCreate(ctx, id, opts)
 	if errdefs.IsConflict(err) || errdefs.IsNotFound(err) {
 		return errRetry
@@ -212,6 +201,26 @@ func (r *Runner) execIn(ctx context.Context, id string, inv Invocation, cfg *con
 	}
 	<-r.pump(hijack, inv.TTY, signal)
 	return r.execStatus(context.WithoutCancel(ctx), created.ID)
+}
+
+// execOptions is the exec of one run: the command as the throwaway
+// container would run it, behind the helper, with the run's own user,
+// environment, working directory and terminal.
+func (r *Runner) execOptions(inv Invocation, cfg *container.Config, token string) container.ExecOptions {
+	argv := cfg.Cmd
+	if len(cfg.Entrypoint) > 0 && cfg.Entrypoint[0] != "" {
+		argv = append(append([]string{}, cfg.Entrypoint...), cfg.Cmd...)
+	}
+	opts := container.ExecOptions{
+		User: cfg.User, Tty: inv.TTY, Env: cfg.Env, WorkingDir: cfg.WorkingDir,
+		AttachStdin: true, AttachStdout: true, AttachStderr: true,
+		Cmd: append([]string{warm.BinPath, warm.Command, "exec", token, "--"}, argv...),
+	}
+	if inv.TTY {
+		size := consoleSize(r.Streams.Out)
+		opts.ConsoleSize = &size
+	}
+	return opts
 }
 
 // execStatus waits for the exec to be over and maps its exit code.
