@@ -17,6 +17,7 @@ import (
 
 	"github.com/tbx-dev/tbx/toolbox/labels"
 	"github.com/tbx-dev/tbx/toolbox/testenv"
+	"github.com/tbx-dev/tbx/toolbox/warm"
 )
 
 // warmContainers lists the project's warm containers.
@@ -207,5 +208,36 @@ func appendTo(t *testing.T, path, text string) {
 	defer f.Close()
 	if _, err := f.WriteString(text); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A run that reaches a warm container as it stops at its idle end goes to
+// a new one, with all of its stdin.
+func TestWarmRunArrivingAtTheIdleEnd(t *testing.T) {
+	c := testenv.Engine(t)
+	dir, project := runProject(t, c, "warm = \"1m\"\n")
+	sh(t, dir, "true")
+	old := warmContainers(t, c, project)[0].ID
+	// What PID 1 does at its idle end: mark it closing, then stop.
+	ex, err := c.ContainerExecCreate(t.Context(), old, container.ExecOptions{User: "0", Cmd: []string{"touch", warm.State + "/closing"}})
+	if err == nil {
+		err = c.ContainerExecStart(t.Context(), ex.ID, container.ExecStartOptions{})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	go func() {
+		time.Sleep(time.Second)
+		_ = c.ContainerKill(context.Background(), old, "KILL")
+	}()
+	stdin := strings.Repeat("line of stdin\n", 1000)
+	var out, errb strings.Builder
+	code := inProject(t, dir, strings.NewReader(stdin), &out, &errb, "run", "box-sh", "-c", "cat")
+	if code != 0 || out.String() != stdin {
+		t.Errorf("exit %d, %d bytes out of %d, stderr %q", code, out.Len(), len(stdin), errb.String())
+	}
+	if now := warmContainers(t, c, project); len(now) != 1 || now[0].ID == old {
+		t.Errorf("warm containers after the idle end: %v; want one new one", now)
 	}
 }

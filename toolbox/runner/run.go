@@ -106,17 +106,17 @@ func (r *Runner) attachAndStart(ctx context.Context, id string, tty bool) error 
 		})
 		defer stopResize()
 	}
-	outDone := r.pump(hijack, tty, killer(ctx, r.Engine, id))
+	outDone := r.pump(hijack, r.Streams.In, tty, killer(ctx, r.Engine, id))
 	<-outDone
 	return waitStatus(statusC, errC)
 }
 
-// pump copies stdin in and stdout and stderr out; the returned channel
-// closes when all output is delivered. When the caller's reader goes away,
-// the command gets SIGPIPE through kill.
-func (r *Runner) pump(h types.HijackedResponse, tty bool, kill func(syscall.Signal)) <-chan struct{} {
+// pump copies in to the command's stdin and its stdout and stderr out; the
+// returned channel closes when all output is delivered. When the caller's
+// reader goes away, the command gets SIGPIPE through kill.
+func (r *Runner) pump(h types.HijackedResponse, in io.Reader, tty bool, kill func(syscall.Signal)) <-chan struct{} {
 	go func() {
-		_, _ = io.Copy(h.Conn, r.Streams.In)
+		_, _ = io.Copy(h.Conn, in)
 		_ = h.CloseWrite() // EOF reaches the container's stdin
 	}()
 	done := make(chan struct{})

@@ -50,15 +50,21 @@ func (r *Runner) RunWarm(ctx context.Context, inv Invocation, idle time.Duration
 	if err != nil {
 		return err
 	}
+	stdin := newReplay(r.Streams.In)
 	for attempt := 0; ; attempt++ {
 		id, err := r.ensureWarm(ctx, name, wcfg, whost)
 		if err != nil {
 			return err
 		}
-		err = r.execIn(ctx, id, inv, cfg)
+		in, err := stdin.reader()
+		if err != nil {
+			return exit.Errorf(exit.Launcher, "%v", err)
+		}
+		err = r.execIn(ctx, id, inv, cfg, in)
 		if !errors.Is(err, errRetry) || attempt == 3 {
 			return err
 		}
+		r.waitGone(ctx, id) // it is stopping: the next attempt makes a new one
 	}
 }
 
@@ -166,7 +172,7 @@ func (r *Runner) waitGone(ctx context.Context, id string) {
 // execIn runs the invocation's command in the warm container id through
 // the helper, with the streams, terminal, signals and exit status of a
 // throwaway run.
-func (r *Runner) execIn(ctx context.Context, id string, inv Invocation, cfg *container.Config) error {
+func (r *Runner) execIn(ctx context.Context, id string, inv Invocation, cfg *container.Config, in io.Reader) error {
 	token := newToken()
 	opts := r.execOptions(inv, cfg, token)
 	created, err := r.Engine.ContainerExecCreate(ctx, id, opts)
@@ -189,6 +195,9 @@ func (r *Runner) execIn(ctx context.Context, id string, inv Invocation, cfg *con
 	stopSignals := forwardSignals(signal)
 	defer stopSignals()
 	hijack, err := r.Engine.ContainerExecAttach(ctx, created.ID, container.ExecAttachOptions{Tty: inv.TTY, ConsoleSize: opts.ConsoleSize})
+	if errdefs.IsConflict(err) || errdefs.IsNotFound(err) {
+		return errRetry // it stopped between the exec's creation and its start
+	}
 	if err != nil {
 		return fmt.Errorf("attaching to the warm run: %w", err)
 	}
@@ -199,7 +208,7 @@ func (r *Runner) execIn(ctx context.Context, id string, inv Invocation, cfg *con
 		})
 		defer stopResize()
 	}
-	<-r.pump(hijack, inv.TTY, signal)
+	<-r.pump(hijack, in, inv.TTY, signal)
 	return r.execStatus(context.WithoutCancel(ctx), created.ID)
 }
 
