@@ -11,6 +11,7 @@ import (
 	"github.com/tbx-dev/tbx/toolbox/acquire"
 	"github.com/tbx-dev/tbx/toolbox/engine"
 	"github.com/tbx-dev/tbx/toolbox/gc"
+	"github.com/tbx-dev/tbx/toolbox/recipe"
 	"github.com/tbx-dev/tbx/toolbox/runner"
 )
 
@@ -35,6 +36,13 @@ func gcCommand(s *Streams) *ucli.Command {
 }
 
 func runGC(c *ucli.Context, s *Streams, opts gcOptions) error {
+	var rec *recipe.Recipe
+	if opts.Images || opts.Volumes {
+		var err error
+		if rec, err = loadTrusted(c); err != nil { // before the Engine is touched
+			return err
+		}
+	}
 	e, err := engine.Connect(c.Context)
 	if err != nil {
 		return err
@@ -52,7 +60,7 @@ func runGC(c *ucli.Context, s *Streams, opts gcOptions) error {
 	if err != nil || !opts.Images && !opts.Volumes {
 		return err
 	}
-	p, err := openProject(c, s)
+	p, err := openRecipe(c, s, rec)
 	if err != nil {
 		return err
 	}

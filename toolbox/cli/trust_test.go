@@ -61,7 +61,7 @@ func TestUntrustedRecipeDoesNothing(t *testing.T) {
 	refused(t, "run", r.code, r.err, calls, notYet)
 	r = tbxIn(t, dir, "prepare")
 	refused(t, "prepare", r.code, r.err, calls, notYet)
-	for _, cmd := range [][]string{{"build"}, {"pull"}, {"push"}, {"lock"}, {"shell", "box"}} {
+	for _, cmd := range [][]string{{"build"}, {"pull"}, {"push"}, {"lock"}, {"shell", "box"}, {"gc", "--images"}, {"shims", "install", "--dir", t.TempDir()}} {
 		r = tbxIn(t, dir, cmd...)
 		refused(t, cmd[0], r.code, r.err, calls, notYet)
 	}
