@@ -37,14 +37,8 @@ type Runner struct {
 // Run runs inv in a throwaway container and returns its exit status as an
 // exit.Status, or an error with tbx's own exit code.
 func (r *Runner) Run(ctx context.Context, inv Invocation) error {
-	cfg, host, err := Spec(inv)
+	cfg, host, err := r.prepare(ctx, inv)
 	if err != nil {
-		return err
-	}
-	if r.Debug != nil {
-		describe(r.Debug, cfg, host)
-	}
-	if err := r.volumes(ctx, inv, host); err != nil {
 		return err
 	}
 	if inv.TTY {
@@ -55,6 +49,22 @@ func (r *Runner) Run(ctx context.Context, inv Invocation) error {
 		return fmt.Errorf("creating the container for %s: %w", inv.Tool.Name, err)
 	}
 	return r.attachAndStart(ctx, created.ID, inv.TTY)
+}
+
+// prepare is what every run does before its container: the container's
+// configuration, said under --debug, and the recipe's named volumes.
+func (r *Runner) prepare(ctx context.Context, inv Invocation) (*container.Config, *container.HostConfig, error) {
+	cfg, host, err := Spec(inv)
+	if err != nil {
+		return nil, nil, err
+	}
+	if r.Debug != nil {
+		describe(r.Debug, cfg, host)
+	}
+	if err := r.volumes(ctx, inv, host); err != nil {
+		return nil, nil, err
+	}
+	return cfg, host, nil
 }
 
 // volumes creates the recipe's named volumes with tbx's labels, so that they

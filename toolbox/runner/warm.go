@@ -36,14 +36,8 @@ var errRetry = errors.New("the warm container was stopping")
 // one that stops itself after idle with no run in it. helper is the host
 // path of a tbx binary, mounted into the container to run the exec.
 func (r *Runner) RunWarm(ctx context.Context, inv Invocation, idle time.Duration, helper string) error {
-	cfg, host, err := Spec(inv)
+	cfg, host, err := r.prepare(ctx, inv)
 	if err != nil {
-		return err
-	}
-	if r.Debug != nil {
-		describe(r.Debug, cfg, host)
-	}
-	if err := r.volumes(ctx, inv, host); err != nil {
 		return err
 	}
 	name, wcfg, whost, err := warmShape(inv, cfg, host, idle, helper)
