@@ -94,22 +94,25 @@ func runUntrust(c *ucli.Context, s *Streams) error {
 	return nil
 }
 
-// requireTrust refuses, before anything touches the Engine, a recipe its
-// user has not trusted as it is now. --trust trusts it for one command.
-func requireTrust(c *ucli.Context, r *recipe.Recipe) error {
+// trustStatus is the trust of r for this command: --trust trusts it for
+// this one.
+func trustStatus(c *ucli.Context, r *recipe.Recipe) (trust.Status, error) {
 	if c.Bool("trust") {
-		return nil
+		return trust.Trusted, nil
 	}
 	store, err := trust.Open()
 	if err != nil {
-		return err
+		return trust.Untrusted, err
 	}
-	st, err := store.Status(r)
-	if err != nil {
+	return store.Status(r)
+}
+
+// requireTrust refuses, before anything touches the Engine, a recipe its
+// user has not trusted as it is now.
+func requireTrust(c *ucli.Context, r *recipe.Recipe) error {
+	st, err := trustStatus(c, r)
+	if err != nil || st.OK() {
 		return err
-	}
-	if st == trust.Trusted || st == trust.Covered {
-		return nil
 	}
 	cmd := "tbx trust"
 	if f := c.String("file"); f != "" {
@@ -134,13 +137,12 @@ func loadTrusted(c *ucli.Context) (*recipe.Recipe, error) {
 // untrustedNote is the mark that ls and doctor, which only read, put on an
 // untrusted recipe: "" when it is trusted.
 func untrustedNote(c *ucli.Context, r *recipe.Recipe) string {
-	if requireTrust(c, r) == nil {
+	st, err := trustStatus(c, r)
+	switch {
+	case err != nil:
+		return err.Error()
+	case st.OK():
 		return ""
 	}
-	store, err := trust.Open()
-	if err != nil {
-		return err.Error()
-	}
-	st, _ := store.Status(r)
 	return fmt.Sprintf("%s is %s", r.Path, statusLine(st))
 }

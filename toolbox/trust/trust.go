@@ -28,6 +28,9 @@ const (
 	Covered                 // under a directory of TBX_TRUST
 )
 
+// OK reports whether a recipe with this status may act.
+func (s Status) OK() bool { return s == Trusted || s == Covered }
+
 // Store keeps one record per trusted recipe in Dir.
 type Store struct {
 	Dir    string
