@@ -169,7 +169,7 @@ func helperBinary() string {
 	if err != nil {
 		return ""
 	}
-	self = realPath(self)
+	self = recipe.RealPath(self)
 	if small := filepath.Join(filepath.Dir(self), "tbx-warm"); isExecutable(small) {
 		return small
 	}
@@ -218,12 +218,12 @@ func invocation(r *recipe.Recipe, t *recipe.Tool, ref string, opts runOptions, s
 	}
 	return runner.Invocation{
 		Project:    r.Name,
-		Root:       realPath(r.Dir),
+		Root:       recipe.RealPath(r.Dir),
 		Tool:       t,
 		Image:      ref,
 		Args:       opts.Args,
 		Entrypoint: opts.Entrypoint,
-		Cwd:        realPath(cwd),
+		Cwd:        recipe.RealPath(cwd),
 		HostEnv:    os.Environ(),
 		TTY:        runner.UseTTY(s.In, s.Out),
 		Identity:   id,
@@ -239,13 +239,4 @@ func engineSocket(host, tool string) (string, error) {
 		return "", exit.Errorf(exit.Launcher, "tool %s has docker = true, which mounts the Engine's unix socket, but the Engine is at %s; point DOCKER_HOST at a unix socket", tool, host)
 	}
 	return sock, nil
-}
-
-// realPath resolves symlinks so that the project root and the working
-// directory compare as the same tree.
-func realPath(p string) string {
-	if r, err := filepath.EvalSymlinks(p); err == nil {
-		return r
-	}
-	return p
 }

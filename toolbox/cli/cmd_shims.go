@@ -64,7 +64,7 @@ func runShimsInstall(c *ucli.Context, s *Streams, dir string) error {
 	if err != nil {
 		return fmt.Errorf("finding the tbx binary: %w", err)
 	}
-	self = realPath(self)
+	self = recipe.RealPath(self)
 	if strings.Contains(self, "go-build") {
 		fmt.Fprintf(s.Err, "tbx: warning: shims will call %s, a temporary `go run` binary; install tbx first (go install ./cmd/tbx)\n", self)
 	}

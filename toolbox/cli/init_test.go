@@ -69,7 +69,7 @@ func TestErrorsAreOneLineWithExitCodes(t *testing.T) {
 		}
 	}
 	empty := t.TempDir()
-	if r := tbxIn(t, empty, "ls"); r.code != 125 || !strings.Contains(r.err, "no toolbox.toml found in "+realPath(empty)) {
+	if r := tbxIn(t, empty, "ls"); r.code != 125 || !strings.Contains(r.err, "no toolbox.toml found in "+recipe.RealPath(empty)) {
 		t.Errorf("no recipe: exit %d, %q", r.code, r.err)
 	}
 }

@@ -131,14 +131,14 @@ func hostVolume(root, spec string) (string, bool) {
 
 // escapes says how path leads outside root, or "" when it stays inside.
 func escapes(root, path string) string {
-	if !within(root, path) {
+	if !recipe.Within(root, path) {
 		return " (outside the project)"
 	}
 	real, err := filepath.EvalSymlinks(path)
 	if err != nil {
 		return ""
 	}
-	if realRoot, err := filepath.EvalSymlinks(root); err == nil && !within(realRoot, real) {
+	if realRoot, err := filepath.EvalSymlinks(root); err == nil && !recipe.Within(realRoot, real) {
 		return " (a symlink leads outside the project, to " + real + ")"
 	}
 	return ""
@@ -172,11 +172,6 @@ func normalized(image string) string {
 		return ref.String()
 	}
 	return image
-}
-
-func within(dir, path string) bool {
-	rel, err := filepath.Rel(dir, path)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 func orDefault(s, def string) string {

@@ -156,7 +156,7 @@ func (p *parser) buildContext(at []string, t *Tool) error {
 		t.Dockerfile = "Dockerfile"
 	}
 	df := filepath.Join(t.Build, t.Dockerfile)
-	if !within(t.Build, df) {
+	if !Within(t.Build, df) {
 		return p.errAt(keyPath(at, "dockerfile"), "%s is outside the build context %s", t.Dockerfile, rel)
 	}
 	if _, err := os.Stat(df); err != nil {
@@ -290,11 +290,6 @@ func deriveVersion(t *Tool) string {
 		return t.Args[keys[0]]
 	}
 	return ""
-}
-
-func within(dir, path string) bool {
-	rel, err := filepath.Rel(dir, path)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // size parses a memory size: bytes as an integer, or "512m", "2g".

@@ -159,7 +159,7 @@ func ParseWarm(s string) (time.Duration, error) {
 // IsEngineSocket reports whether the host path p is, or leads by symlinks
 // to, a Docker Engine socket.
 func IsEngineSocket(p string) bool {
-	for _, q := range []string{p, realPath(p)} {
+	for _, q := range []string{p, RealPath(p)} {
 		switch {
 		case filepath.Base(q) == "docker.sock":
 			return true
@@ -180,14 +180,6 @@ func EngineSocketPath() string {
 		return ""
 	}
 	return "/var/run/docker.sock"
-}
-
-// realPath resolves symlinks in p as far as they exist.
-func realPath(p string) string {
-	if r, err := filepath.EvalSymlinks(p); err == nil {
-		return r
-	}
-	return p
 }
 
 func isHostPath(s string) bool {

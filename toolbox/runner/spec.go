@@ -109,15 +109,10 @@ func workdirFor(inv Invocation) (string, error) {
 	if inv.Tool.Run.Workdir != "" {
 		return inv.Tool.Run.Workdir, nil
 	}
-	if !within(inv.Root, inv.Cwd) {
+	if !recipe.Within(inv.Root, inv.Cwd) {
 		return "", fmt.Errorf("the working directory %s is outside the project %s, which is all the container sees; cd into the project", inv.Cwd, inv.Root)
 	}
 	return inv.Cwd, nil
-}
-
-func within(root, path string) bool {
-	rel, err := filepath.Rel(root, path)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
 }
 
 func resources(run recipe.Run) container.Resources {

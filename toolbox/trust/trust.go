@@ -53,7 +53,7 @@ func CoverDirs(list string) []string {
 	var dirs []string
 	for _, d := range filepath.SplitList(list) {
 		if filepath.IsAbs(d) {
-			dirs = append(dirs, realPath(d))
+			dirs = append(dirs, recipe.RealPath(d))
 		}
 	}
 	return dirs
@@ -61,9 +61,9 @@ func CoverDirs(list string) []string {
 
 // Status tells whether r may act.
 func (s *Store) Status(r *recipe.Recipe) (Status, error) {
-	path := realPath(r.Path)
+	path := recipe.RealPath(r.Path)
 	for _, d := range s.Covers {
-		if within(d, path) {
+		if recipe.Within(d, path) {
 			return Covered, nil
 		}
 	}
@@ -93,7 +93,7 @@ func (s *Store) Allow(r *recipe.Recipe) error {
 	if err := statedir.Mkdir(s.Dir); err != nil {
 		return fmt.Errorf("making the trust store %s: %w", s.Dir, err)
 	}
-	path := realPath(r.Path)
+	path := recipe.RealPath(r.Path)
 	tmp, err := os.CreateTemp(s.Dir, ".tmp-*")
 	if err != nil {
 		return fmt.Errorf("writing the trust store: %w", err)
@@ -112,7 +112,7 @@ func (s *Store) Allow(r *recipe.Recipe) error {
 // Revoke removes the record of the recipe at path; it reports whether there
 // was one.
 func (s *Store) Revoke(path string) (bool, error) {
-	err := os.Remove(s.record(realPath(path)))
+	err := os.Remove(s.record(recipe.RealPath(path)))
 	switch {
 	case err == nil:
 		return true, nil
@@ -160,20 +160,4 @@ func hashFile(h io.Writer, what, path string) error {
 	fmt.Fprintf(h, "%s %d\n", what, len(b))
 	h.Write(b)
 	return nil
-}
-
-// realPath resolves symlinks, so that a recipe reached by two paths is one.
-func realPath(p string) string {
-	if abs, err := filepath.Abs(p); err == nil {
-		p = abs
-	}
-	if r, err := filepath.EvalSymlinks(p); err == nil {
-		return r
-	}
-	return p
-}
-
-func within(dir, path string) bool {
-	rel, err := filepath.Rel(dir, path)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
