@@ -74,7 +74,7 @@ func warmShape(inv Invocation, cfg *container.Config, host *container.HostConfig
 	w := &container.Config{
 		Image:      cfg.Image,
 		User:       cfg.User,
-		Entrypoint: []string{warm.BinPath, warm.Command, "init", idle.String()},
+		Entrypoint: warm.Argv("init", idle.String()),
 		WorkingDir: "/",
 	}
 	h := *host
@@ -217,7 +217,7 @@ func (r *Runner) execOptions(inv Invocation, cfg *container.Config, token string
 	opts := container.ExecOptions{
 		User: cfg.User, Tty: inv.TTY, Env: cfg.Env, WorkingDir: cfg.WorkingDir,
 		AttachStdin: true, AttachStdout: true, AttachStderr: true,
-		Cmd: append([]string{warm.BinPath, warm.Command, "exec", token, "--"}, argv...),
+		Cmd: warm.Argv("exec", append([]string{token, "--"}, argv...)...),
 	}
 	if inv.TTY {
 		size := consoleSize(r.Streams.Out)
@@ -252,7 +252,7 @@ func (r *Runner) signaller(ctx context.Context, id, token string) func(syscall.S
 	ctx = context.WithoutCancel(ctx)
 	return func(sig syscall.Signal) {
 		created, err := r.Engine.ContainerExecCreate(ctx, id, container.ExecOptions{
-			User: "0", Cmd: []string{warm.BinPath, warm.Command, "signal", token, strconv.Itoa(int(sig))},
+			User: "0", Cmd: warm.Argv("signal", token, strconv.Itoa(int(sig))),
 		})
 		if err == nil {
 			_ = r.Engine.ContainerExecStart(ctx, created.ID, container.ExecStartOptions{Detach: true})
@@ -304,7 +304,7 @@ func ListWarm(ctx context.Context, e engine.Engine, project string) ([]WarmConta
 // printed.
 func helperOutput(ctx context.Context, e engine.Engine, id, mode string) (string, error) {
 	created, err := e.ContainerExecCreate(ctx, id, container.ExecOptions{
-		User: "0", AttachStdout: true, AttachStderr: true, Cmd: []string{warm.BinPath, warm.Command, mode},
+		User: "0", AttachStdout: true, AttachStderr: true, Cmd: warm.Argv(mode),
 	})
 	if err != nil {
 		return "", err

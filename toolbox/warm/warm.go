@@ -35,6 +35,12 @@ const (
 	notInit = "the warm helper is tbx's own; it is not for use by hand"
 )
 
+// Argv is the command line that runs the helper in a warm container in
+// mode ("init", "exec", "signal" or "status") with args: what Main reads.
+func Argv(mode string, args ...string) []string {
+	return append([]string{BinPath, Command, mode}, args...)
+}
+
 // Main runs the helper mode named by args[0] and returns its exit code.
 func Main(args []string) int {
 	if len(args) == 0 {
