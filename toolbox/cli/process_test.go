@@ -117,9 +117,10 @@ func signalName(s syscall.Signal) string {
 	return strconv.Itoa(int(s))
 }
 
-func TestGCRemovesWhatAKilledLauncherLeft(t *testing.T) {
-	c := testenv.Engine(t)
-	dir, project := runProject(t, c, "")
+// killedMidRun starts `tbx run` of a command that says it is ready and
+// sleeps, and kills tbx with SIGKILL once it is; it returns the dead tbx.
+func killedMidRun(t *testing.T, dir string) *exec.Cmd {
+	t.Helper()
 	cmd := tbxProcess(dir, "run", "box-sh", "-c", "echo ready; exec sleep 300")
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
@@ -128,6 +129,13 @@ func TestGCRemovesWhatAKilledLauncherLeft(t *testing.T) {
 	waitLine(t, stdout, "ready")
 	_ = cmd.Process.Kill()
 	_ = cmd.Wait()
+	return cmd
+}
+
+func TestGCRemovesWhatAKilledLauncherLeft(t *testing.T) {
+	c := testenv.Engine(t)
+	dir, project := runProject(t, c, "")
+	cmd := killedMidRun(t, dir)
 	if n := len(testenv.LeftContainers(t, c, labels.Project+"="+project)); n != 1 {
 		t.Fatalf("after SIGKILL of tbx, %d containers; want the 1 orphan", n)
 	}

@@ -183,14 +183,7 @@ func TestWarmIdleEndAndKilledLauncher(t *testing.T) {
 	}
 
 	t.Setenv("TBX_WARM", "5m")
-	cmd := tbxProcess(dir, "run", "box-sh", "-c", "echo ready; exec sleep 300")
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	waitLine(t, stdout, "ready")
-	_ = cmd.Process.Kill()
-	_ = cmd.Wait()
+	killedMidRun(t, dir)
 	if r := tbxIn(t, dir, "gc"); r.code != 0 || !strings.Contains(r.out, "removed container") {
 		t.Errorf("gc: exit %d, out %q, err %q", r.code, r.out, r.err)
 	}
