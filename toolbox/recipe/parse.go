@@ -1,6 +1,8 @@
 package recipe
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -75,6 +77,8 @@ func Parse(abs, display string, src []byte) (*Recipe, error) {
 		return nil, err
 	}
 	r.Path = abs
+	sum := sha256.Sum256(src)
+	r.Sum = hex.EncodeToString(sum[:])
 	return r, nil
 }
 

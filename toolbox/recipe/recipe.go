@@ -22,6 +22,7 @@ const FileName = "toolbox.toml"
 // Recipe is a validated toolbox.toml.
 type Recipe struct {
 	Path     string // absolute path of the recipe file
+	Sum      string // SHA-256 of the bytes that were parsed, hex
 	Dir      string // project root: the directory holding the recipe
 	Name     string // [toolbox] name: names images and labels
 	Registry string // [toolbox] registry: the team registry, host[:port][/path], or ""

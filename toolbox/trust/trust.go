@@ -135,13 +135,12 @@ func parseRecord(b []byte) (fingerprint, path string) {
 }
 
 // Fingerprint hashes the recipe's bytes and every Dockerfile it builds with:
-// the files whose change alters what the recipe may do.
+// the files whose change alters what the recipe may do. The recipe counts
+// as the bytes that were parsed, not as the file is now, so that what is
+// trusted is what acts.
 func Fingerprint(r *recipe.Recipe) (string, error) {
 	h := sha256.New()
-	io.WriteString(h, "tbx trust v1\n")
-	if err := hashFile(h, "recipe", r.Path); err != nil {
-		return "", err
-	}
+	fmt.Fprintf(h, "tbx trust v1\nrecipe %s\n", r.Sum)
 	for _, name := range r.ToolNames() {
 		if t := r.Tool(name); t.Build != "" {
 			if err := hashFile(h, "dockerfile "+name, filepath.Join(t.Build, t.Dockerfile)); err != nil {
