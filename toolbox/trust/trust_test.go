@@ -6,24 +6,16 @@ import (
 	"testing"
 
 	"github.com/tbx-dev/tbx/toolbox/recipe"
+	"github.com/tbx-dev/tbx/toolbox/testenv"
 )
 
 func project(t *testing.T) (string, *recipe.Recipe) {
 	t.Helper()
 	dir := t.TempDir()
-	files := map[string]string{
+	testenv.WriteFiles(t, dir, map[string]string{
 		"toolbox.toml":   "[toolbox]\nname = \"p\"\n[tools.a]\nbuild = \"img\"\n",
 		"img/Dockerfile": "FROM scratch\n",
-	}
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	return dir, load(t, filepath.Join(dir, "toolbox.toml"))
 }
 
