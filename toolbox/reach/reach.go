@@ -51,7 +51,10 @@ func ofHostPaths(root string, run recipe.Run) []Item {
 			items = append(items, Item{"host path", what})
 		}
 	}
-	if e := escapes(root, run.CABundle); run.CABundle != "" && e != "" {
+	if run.CABundle == "" {
+		return items
+	}
+	if e := escapes(root, run.CABundle); e != "" {
 		items = append(items, Item{"host path", run.CABundle + " at the CA bundle, read-only" + e})
 	}
 	return items
