@@ -3,7 +3,6 @@ package acquire
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/docker/docker/api/types/image"
@@ -41,7 +40,7 @@ func (m *Manager) build(ctx context.Context, st Status, force bool, mode progres
 // builder, which is said once on stderr. TBX_BUILDKIT=0 asks for it.
 func (m *Manager) buildKit(ctx context.Context) *buildkit.Client {
 	m.bkOnce.Do(func() {
-		if os.Getenv("TBX_BUILDKIT") == "0" {
+		if m.Classic {
 			m.Out.Printf("building with the classic builder (TBX_BUILDKIT=0)")
 			return
 		}
@@ -100,7 +99,7 @@ func (m *Manager) buildRequest(st Status, force bool) (buildkit.Request, error) 
 		req.Contexts[ref] = "docker-image://" + pin.Image // the locked base, whatever the name means here
 	}
 	if t.SSH {
-		req.SSHAgent = os.Getenv("SSH_AUTH_SOCK")
+		req.SSHAgent = m.SSHAgent
 		if req.SSHAgent == "" {
 			return req, fmt.Errorf("tool %s has ssh = true, but SSH_AUTH_SOCK is not set: start an agent with your keys (eval $(ssh-agent); ssh-add), then retry", t.Name)
 		}
@@ -109,12 +108,16 @@ func (m *Manager) buildRequest(st Status, force bool) (buildkit.Request, error) 
 }
 
 func (m *Manager) imageLabels(st Status) map[string]string {
-	return map[string]string{
+	l := map[string]string{
 		labels.Project: m.Recipe.Name,
 		labels.Tool:    st.Tool.Name,
 		labels.Hash:    st.Hash,
 		labels.Recipe:  m.Recipe.Path,
 	}
+	for k, v := range m.Labels {
+		l[k] = v
+	}
+	return l
 }
 
 // debugBuild says for --debug what a build is given: secret ids and where

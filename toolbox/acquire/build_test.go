@@ -43,7 +43,7 @@ func TestEngineWithoutBuildKitBuildsClassicAndSaysSoOnce(t *testing.T) {
 	r := testRecipe(t)
 	f := &classicEngine{}
 	var stderr bytes.Buffer
-	m := New(f, r, &stderr, progress.Plain, 0)
+	m := New(Config{Engine: f, Recipe: r, Stderr: &stderr, Mode: progress.Plain})
 	for i := 0; i < 2; i++ {
 		if _, err := m.build(context.Background(), Status{Tool: r.Tools[0], Ref: "tbx/p/built:x"}, false, progress.Plain); err != nil {
 			t.Fatal(err)

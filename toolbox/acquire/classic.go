@@ -22,7 +22,7 @@ func (m *Manager) buildClassic(ctx context.Context, st Status, force bool, mode 
 	if err := m.classicBases(ctx, t); err != nil {
 		return "", err
 	}
-	excludes, err := imageid.Excludes(m.inputs(t))
+	excludes, err := imageid.Excludes(Inputs(t, ""))
 	if err != nil {
 		return "", err
 	}

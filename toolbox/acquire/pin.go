@@ -3,29 +3,19 @@ package acquire
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/distribution/reference"
 
-	"github.com/tbx-dev/tbx/toolbox/imageid"
 	"github.com/tbx-dev/tbx/toolbox/lockfile"
 	"github.com/tbx-dev/tbx/toolbox/recipe"
 )
 
 // baseRefs lists the images a built tool's Dockerfile starts from.
-func baseRefs(t *recipe.Tool) ([]string, error) {
-	df, err := os.ReadFile(filepath.Join(t.Build, t.Dockerfile))
-	if err != nil {
-		return nil, fmt.Errorf("tool %s: reading Dockerfile: %w", t.Name, err)
-	}
-	refs, err := imageid.Bases(df, t.Args)
-	if err != nil {
-		return nil, fmt.Errorf("tool %s: %w", t.Name, err)
-	}
-	return refs, nil
+func (m *Manager) baseRefs(t *recipe.Tool) ([]string, error) {
+	c, err := m.content(t)
+	return c.Bases, err
 }
 
 // pinnedBases are the tool's bases that the lock pins, by the reference the
@@ -34,7 +24,7 @@ func (m *Manager) pinnedBases(t *recipe.Tool) (map[string]lockfile.Base, error) 
 	if m.Lock == nil || len(m.Lock.Bases) == 0 {
 		return nil, nil
 	}
-	refs, err := baseRefs(t)
+	refs, err := m.baseRefs(t)
 	if err != nil {
 		return nil, err
 	}
@@ -71,6 +61,13 @@ type PinOptions struct {
 // stay unless opts.Update.
 func (m *Manager) Pin(ctx context.Context, opts PinOptions) (*lockfile.Lock, error) {
 	old, next := m.Lock, lockfile.New()
+	if redirects, err := m.lockRedirects(); err != nil || len(redirects) > 0 {
+		if err != nil {
+			return nil, err
+		}
+		m.Out.Printf("toolbox.lock does not match the recipe (%s): pinning everything again", redirects[0])
+		old = nil
+	}
 	if opts.Update {
 		old = nil
 	}
@@ -105,7 +102,7 @@ func (m *Manager) Pin(ctx context.Context, opts PinOptions) (*lockfile.Lock, err
 }
 
 func (m *Manager) pinBases(ctx context.Context, cat *catalog, t *recipe.Tool, old, next *lockfile.Lock) error {
-	refs, err := baseRefs(t)
+	refs, err := m.baseRefs(t)
 	if err != nil {
 		return err
 	}
@@ -198,10 +195,11 @@ func (m *Manager) pinTool(ctx context.Context, cat *catalog, t *recipe.Tool, old
 		return m.pinImage(ctx, t)
 	}
 	m.Lock = next
-	st, err := m.status(cat, t)
+	c, err := m.content(t)
 	if err != nil {
 		return lockfile.Tool{}, err
 	}
+	st := m.status(cat, t, c)
 	pin := lockfile.Tool{Hash: st.Hash}
 	if m.Registry == "" {
 		return pin, nil
@@ -221,14 +219,18 @@ func (m *Manager) pinTool(ctx context.Context, cat *catalog, t *recipe.Tool, old
 // pinned build, when it was built from exactly the pinned bases: the same
 // inputs, so the same image.
 func (m *Manager) adoptUnpinned(ctx context.Context, cat *catalog, t *recipe.Tool, st Status, old *lockfile.Lock) bool {
-	pins := m.Lock
-	m.Lock = old
-	prev, err := m.status(cat, t)
-	m.Lock = pins
-	if err != nil || prev.State != Ready || prev.Ref == st.Ref {
+	c, err := m.content(t)
+	if err != nil {
 		return false
 	}
-	refs, err := baseRefs(t)
+	pins := m.Lock
+	m.Lock = old
+	prev := m.status(cat, t, c)
+	m.Lock = pins
+	if prev.State != Ready || prev.Ref == st.Ref {
+		return false
+	}
+	refs, err := m.baseRefs(t)
 	if err != nil {
 		return false
 	}
@@ -287,7 +289,7 @@ func (m *Manager) CheckLock(ctx context.Context) ([]string, error) {
 		if st.Tool.Build == "" {
 			continue
 		}
-		refs, err := baseRefs(st.Tool)
+		refs, err := m.baseRefs(st.Tool)
 		if err != nil {
 			return nil, err
 		}
@@ -298,11 +300,11 @@ func (m *Manager) CheckLock(ctx context.Context) ([]string, error) {
 			}
 		}
 	}
-	for name := range m.Lock.Tools {
-		if m.Recipe.Tool(name) == nil {
-			out = append(out, fmt.Sprintf("tool %s: in the lock, no longer in the recipe", name))
-		}
+	redirects, err := m.lockRedirects()
+	if err != nil {
+		return nil, err
 	}
+	out = append(out, redirects...)
 	for ref := range m.Lock.Bases {
 		if !used[ref] {
 			out = append(out, fmt.Sprintf("base image %s: pinned, but no tool starts from it any more", ref))

@@ -7,6 +7,7 @@ package acquire
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -15,7 +16,6 @@ import (
 
 	"github.com/tbx-dev/tbx/toolbox/buildkit"
 	"github.com/tbx-dev/tbx/toolbox/engine"
-	"github.com/tbx-dev/tbx/toolbox/hashcache"
 	"github.com/tbx-dev/tbx/toolbox/imageid"
 	"github.com/tbx-dev/tbx/toolbox/lockfile"
 	"github.com/tbx-dev/tbx/toolbox/progress"
@@ -30,7 +30,14 @@ const (
 	Ready   State = "ready"   // the image the recipe asks for is on the Engine
 	Stale   State = "stale"   // an older image of the tool is, not the current one
 	Missing State = "missing" // no image of the tool is
+	// Unchecked is a built tool whose context lies outside an untrusted
+	// project: it is not read until the project is trusted.
+	Unchecked State = "unchecked"
 )
+
+// ErrUnchecked is what a Content reader returns for a context it will not
+// read; Inspect then reports the tool Unchecked.
+var ErrUnchecked = errors.New("not read until the project is trusted")
 
 // LockState is how a tool stands against toolbox.lock.
 type LockState string
@@ -58,28 +65,50 @@ type Status struct {
 	Pinned lockfile.Tool // the lock's entry, when there is one
 }
 
-// Manager acquires the images of one recipe's tools.
-type Manager struct {
+// Config is what a Manager works with, set once when it is made.
+type Config struct {
 	Engine   engine.Engine
 	Recipe   *recipe.Recipe
-	Out      *progress.Writer
+	Stderr   io.Writer      // where progress goes
 	Mode     progress.Mode  // how a single build or pull is shown
 	Fd       uintptr        // the terminal's descriptor, for Live pulls
 	Debug    io.Writer      // when set, gets what each build is given (never secret values)
 	Registry string         // the team registry, or ""
 	Lock     *lockfile.Lock // toolbox.lock, or nil
 	Frozen   bool           // never build, never follow a tag: exactly the lock
+	Classic  bool           // build with the classic builder even where BuildKit is
+	SSHAgent string         // the caller's SSH agent socket, for builds with ssh = true
+	CacheDir string         // where file hashes are remembered; "" remembers nothing
+	// Labels go on every image built, beside the tool's own (who made it,
+	// for which project root).
+	Labels map[string]string
+	// Content reads what a built tool's build is given from the host; the
+	// project layer sets it to a reader that checks it against the trust
+	// record. Nil reads it unchecked.
+	Content func(t *recipe.Tool) (imageid.Content, error)
+}
+
+// Manager acquires the images of one recipe's tools.
+type Manager struct {
+	Config
+	Out *progress.Writer
 
 	bkOnce sync.Once
 	bk     *buildkit.Client // nil: the classic builder
+
+	mu       sync.Mutex
+	contents map[string]imageid.Content // by tool: read once per Manager
 }
 
 // bkStatus is BuildKit's status update.
 type bkStatus = bk.SolveStatus
 
-// New returns a Manager that reports on stderr.
-func New(e engine.Engine, r *recipe.Recipe, stderr io.Writer, mode progress.Mode, fd uintptr) *Manager {
-	return &Manager{Engine: e, Recipe: r, Out: progress.NewWriter(stderr), Mode: mode, Fd: fd}
+// New returns a Manager made of c.
+func New(c Config) *Manager {
+	if c.Stderr == nil {
+		c.Stderr = io.Discard
+	}
+	return &Manager{Config: c, Out: progress.NewWriter(c.Stderr), contents: map[string]imageid.Content{}}
 }
 
 // Close releases the Manager's BuildKit connection, if it made one.
@@ -90,29 +119,62 @@ func (m *Manager) Close() {
 }
 
 // Inspect tells the state of each tool, with one image listing for all.
+// What the builds are given is read (and checked) first, before the Engine
+// is asked anything.
 func (m *Manager) Inspect(ctx context.Context, tools []*recipe.Tool) ([]Status, error) {
+	contents := make([]imageid.Content, len(tools))
+	unchecked := make([]bool, len(tools))
+	for i, t := range tools {
+		var err error
+		contents[i], err = m.content(t)
+		if unchecked[i] = errors.Is(err, ErrUnchecked); err != nil && !unchecked[i] {
+			return nil, err
+		}
+	}
 	cat, err := readCatalog(ctx, m.Engine)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Status, 0, len(tools))
-	for _, t := range tools {
-		st, err := m.status(cat, t)
-		if err != nil {
-			return nil, err
+	for i, t := range tools {
+		if unchecked[i] {
+			out = append(out, Status{Tool: t, State: Unchecked})
+			continue
 		}
-		out = append(out, st)
+		out = append(out, m.status(cat, t, contents[i]))
 	}
 	return out, nil
 }
 
-func (m *Manager) status(cat *catalog, t *recipe.Tool) (Status, error) {
+// content is what t's build is given, read once; empty for a pulled tool.
+func (m *Manager) content(t *recipe.Tool) (imageid.Content, error) {
+	if t.Build == "" {
+		return imageid.Content{}, nil
+	}
+	m.mu.Lock()
+	c, ok := m.contents[t.Name]
+	m.mu.Unlock()
+	if ok {
+		return c, nil
+	}
+	read := m.Content
+	if read == nil {
+		read = func(t *recipe.Tool) (imageid.Content, error) { return imageid.ReadContent(Inputs(t, m.CacheDir)) }
+	}
+	c, err := read(t)
+	if err != nil {
+		return c, fmt.Errorf("tool %s: %w", t.Name, err)
+	}
+	m.mu.Lock()
+	m.contents[t.Name] = c
+	m.mu.Unlock()
+	return c, nil
+}
+
+func (m *Manager) status(cat *catalog, t *recipe.Tool, c imageid.Content) Status {
 	st := Status{Tool: t, Ref: t.Image}
 	if t.Build != "" {
-		id, err := imageid.Compute(m.inputs(t), m.baseIdentity(cat))
-		if err != nil {
-			return st, fmt.Errorf("tool %s: %w", t.Name, err)
-		}
+		id := c.Identity(m.baseIdentity(cat))
 		st.Hash, st.Missing = id.Hash, id.Missing
 		st.Ref = m.BuiltRef(t, id.Hash)
 	}
@@ -126,7 +188,7 @@ func (m *Manager) status(cat *catalog, t *recipe.Tool) (Status, error) {
 	default:
 		st.State = Missing
 	}
-	return st, nil
+	return st
 }
 
 // lockState compares a tool with its lock entry; a locked pulled tool runs
@@ -191,8 +253,10 @@ func (m *Manager) BuiltRef(t *recipe.Tool, hash string) string {
 	return fmt.Sprintf("tbx/%s/%s:%s", m.Recipe.Name, t.Name, hash[:HashLen])
 }
 
-func (m *Manager) inputs(t *recipe.Tool) imageid.Inputs {
-	in := imageid.Inputs{Context: t.Build, Dockerfile: t.Dockerfile, Args: t.Args, Target: t.Target, SSH: t.SSH, CacheDir: hashcache.Dir()}
+// Inputs are what t's build is made from, with file hashes remembered in
+// cacheDir.
+func Inputs(t *recipe.Tool, cacheDir string) imageid.Inputs {
+	in := imageid.Inputs{Context: t.Build, Dockerfile: t.Dockerfile, Args: t.Args, Target: t.Target, SSH: t.SSH, CacheDir: cacheDir}
 	for _, s := range t.Secrets {
 		in.Secrets = append(in.Secrets, s.ID)
 	}

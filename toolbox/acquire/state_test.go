@@ -65,7 +65,7 @@ func TestStates(t *testing.T) {
 	r := testRecipe(t)
 	base := image.Summary{ID: "sha256:base", RepoTags: []string{"debian:bookworm-slim"}}
 	f := &fakeEngine{}
-	m := New(f, r, io.Discard, progress.Plain, 0)
+	m := New(Config{Engine: f, Recipe: r, Mode: progress.Plain})
 
 	built, pulled := states(t, m)
 	if built.State != Missing || pulled.State != Missing || len(built.Missing) != 1 {
@@ -92,7 +92,7 @@ func TestStates(t *testing.T) {
 func TestBaseIDIsPartOfIdentity(t *testing.T) {
 	r := testRecipe(t)
 	f := &fakeEngine{images: []image.Summary{{ID: "sha256:one", RepoTags: []string{"debian:bookworm-slim"}}}}
-	m := New(f, r, io.Discard, progress.Plain, 0)
+	m := New(Config{Engine: f, Recipe: r, Mode: progress.Plain})
 	first, _ := states(t, m)
 	f.images[0].ID = "sha256:two"
 	second, _ := states(t, m)

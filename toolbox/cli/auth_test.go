@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/base64"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -93,7 +92,7 @@ func fullHash(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	e := testenv.Engine(t)
-	sts, err := acquire.New(e, r, io.Discard, progress.Plain, 0).Inspect(context.Background(), r.Tools[:1])
+	sts, err := acquire.New(acquire.Config{Engine: e, Recipe: r, Mode: progress.Plain}).Inspect(context.Background(), r.Tools[:1])
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,36 +8,36 @@ import (
 
 	"github.com/tbx-dev/tbx/toolbox/acquire"
 	"github.com/tbx-dev/tbx/toolbox/exit"
-	"github.com/tbx-dev/tbx/toolbox/recipe"
+	"github.com/tbx-dev/tbx/toolbox/project"
 )
 
 // DefaultJobs bounds how many tools prepare acquires at once.
 const DefaultJobs = 3
 
-func buildCommand(s *Streams) *ucli.Command {
+func (a *app) buildCommand() *ucli.Command {
 	return &ucli.Command{
 		Name:      "build",
 		Usage:     "build the images of the recipe's built tools (all, or those named)",
 		ArgsUsage: "[TOOL...]",
 		Flags:     []ucli.Flag{&ucli.BoolFlag{Name: "force", Usage: "build again, without cache, even when the image is up to date"}},
 		Action: func(c *ucli.Context) error {
-			return acquireAction(c, s, acquire.Options{Force: c.Bool("force"), Build: true, Jobs: 1})
+			return a.acquireAction(c, acquire.Options{Force: c.Bool("force"), Build: true, Jobs: 1})
 		},
 	}
 }
 
-func pullCommand(s *Streams) *ucli.Command {
+func (a *app) pullCommand() *ucli.Command {
 	return &ucli.Command{
 		Name:      "pull",
 		Usage:     "pull the images of the recipe's pulled tools (all, or those named)",
 		ArgsUsage: "[TOOL...]",
 		Action: func(c *ucli.Context) error {
-			return acquireAction(c, s, acquire.Options{Force: true, Pull: true, Jobs: DefaultJobs})
+			return a.acquireAction(c, acquire.Options{Force: true, Pull: true, Jobs: DefaultJobs})
 		},
 	}
 }
 
-func prepareCommand(s *Streams) *ucli.Command {
+func (a *app) prepareCommand() *ucli.Command {
 	return &ucli.Command{
 		Name:      "prepare",
 		Usage:     "make every tool ready, building or pulling what is missing or stale, in parallel",
@@ -48,54 +48,54 @@ func prepareCommand(s *Streams) *ucli.Command {
 			&ucli.BoolFlag{Name: "push", Usage: "then push the built tools to the team registry: the publishing CI job"},
 		},
 		Action: func(c *ucli.Context) error {
-			opts := acquire.Options{Jobs: c.Int("jobs"), Frozen: frozen(c.Bool("frozen")), Push: c.Bool("push")}
+			opts := acquire.Options{Jobs: c.Int("jobs"), Frozen: c.Bool("frozen") || envTrue("TBX_FROZEN"), Push: c.Bool("push")}
 			if opts.Frozen && opts.Push {
 				return exit.Errorf(exit.Launcher, "--frozen and --push do not go together: a frozen prepare publishes nothing")
 			}
-			return acquireAction(c, s, opts)
+			return a.acquireAction(c, opts)
 		},
 	}
 }
 
-func pushCommand(s *Streams) *ucli.Command {
+func (a *app) pushCommand() *ucli.Command {
 	return &ucli.Command{
 		Name:      "push",
 		Usage:     "push the built tools' images to the team registry as REGISTRY/PROJECT/TOOL:HASH",
 		ArgsUsage: "[TOOL...]",
 		Action: func(c *ucli.Context) error {
-			p, err := openProject(c, s)
+			p, err := a.open(c, false)
 			if err != nil {
 				return err
 			}
-			defer p.close()
-			tools, err := pickTools(p.recipe, c.Args().Slice())
-			if err != nil {
-				return err
-			}
-			return runPush(c.Context, p, tools, s)
+			defer p.Close()
+			return runPush(c.Context, p, c.Args().Slice(), a.streams)
 		},
 	}
 }
 
-func runPush(ctx context.Context, p *project, tools []*recipe.Tool, s *Streams) error {
-	pushed, err := p.manager.Push(ctx, tools)
+func runPush(ctx context.Context, p *project.Project, names []string, s *Streams) error {
+	tools, err := p.Tools(names)
+	if err != nil {
+		return err
+	}
+	pushed, err := p.Manager.Push(ctx, tools)
 	for _, x := range pushed {
 		fmt.Fprintf(s.Out, "%s@%s\n", x.Ref, x.Digest)
 	}
 	return err
 }
 
-func acquireAction(c *ucli.Context, s *Streams, opts acquire.Options) error {
-	p, err := openProject(c, s)
+func (a *app) acquireAction(c *ucli.Context, opts acquire.Options) error {
+	p, err := a.open(c, opts.Frozen)
 	if err != nil {
 		return err
 	}
-	defer p.close()
+	defer p.Close()
 	return runAcquire(c.Context, p, c.Args().Slice(), opts)
 }
 
-func runAcquire(ctx context.Context, p *project, names []string, opts acquire.Options) error {
-	tools, err := pickTools(p.recipe, names)
+func runAcquire(ctx context.Context, p *project.Project, names []string, opts acquire.Options) error {
+	tools, err := p.Tools(names)
 	if err != nil {
 		return err
 	}
@@ -105,13 +105,12 @@ func runAcquire(ctx context.Context, p *project, names []string, opts acquire.Op
 		case opts.Build && t.Image != "":
 			return exit.Errorf(exit.Launcher, "tool %s is pulled (image = %q), not built; use `tbx pull %s`", t.Name, t.Image, t.Name)
 		case opts.Pull && t.Build != "":
-			return exit.Errorf(exit.Launcher, "tool %s is built (build = %q), not pulled; use `tbx build %s`", t.Name, relTo(p.recipe.Dir, t.Build), t.Name)
+			return exit.Errorf(exit.Launcher, "tool %s is built, not pulled; use `tbx build %s`", t.Name, t.Name)
 		}
 	}
-	p.manager.Frozen = opts.Frozen
-	if err := p.manager.Prepare(ctx, tools, opts); err != nil || !opts.Push {
+	if err := p.Manager.Prepare(ctx, tools, opts); err != nil || !opts.Push {
 		return err
 	}
-	_, err = p.manager.Push(ctx, tools)
+	_, err = p.Manager.Push(ctx, tools)
 	return err
 }

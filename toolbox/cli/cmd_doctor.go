@@ -11,18 +11,22 @@ import (
 	"github.com/tbx-dev/tbx/toolbox/acquire"
 	"github.com/tbx-dev/tbx/toolbox/engine"
 	"github.com/tbx-dev/tbx/toolbox/exit"
-	"github.com/tbx-dev/tbx/toolbox/recipe"
+	"github.com/tbx-dev/tbx/toolbox/project"
 )
 
 // lowDisk is the free space under which doctor warns.
 const lowDisk = 5 << 30
 
-func doctorCommand(s *Streams) *ucli.Command {
+func (a *app) doctorCommand() *ucli.Command {
 	return &ucli.Command{
 		Name:  "doctor",
 		Usage: "check the Engine, the recipe and every tool, and say what to do about each problem",
 		Action: func(c *ucli.Context) error {
-			return runDoctor(c, s)
+			s, err := a.settings(c)
+			if err != nil {
+				return err
+			}
+			return runDoctor(c.Context, s, a.streams)
 		},
 	}
 }
@@ -42,15 +46,15 @@ func (r *report) fail(what, todo string) {
 	fmt.Fprintf(r.out, "FAIL  %s\n      → %s\n", what, todo)
 }
 
-func runDoctor(c *ucli.Context, s *Streams) error {
-	r := &report{out: s.Out}
-	e := checkEngine(c.Context, r)
-	rec := checkRecipe(c, r)
-	if e != nil && rec != nil {
-		checkTools(c.Context, r, acquire.New(e, rec, io.Discard, 0, 0), rec)
+func runDoctor(ctx context.Context, s project.Settings, streams *Streams) error {
+	r := &report{out: streams.Out}
+	e := checkEngine(ctx, r)
+	v := checkRecipe(s, r)
+	if e != nil && v != nil {
+		checkTools(ctx, r, v, e)
 	}
 	if e != nil {
-		checkDisk(c.Context, r, e)
+		checkDisk(ctx, r, e)
 		e.Close()
 	}
 	if r.problems > 0 {
@@ -79,23 +83,24 @@ func checkEngine(ctx context.Context, r *report) closingEngine {
 	return e
 }
 
-func checkRecipe(c *ucli.Context, r *report) *recipe.Recipe {
-	rec, err := loadRecipe(c)
+func checkRecipe(s project.Settings, r *report) *project.View {
+	v, err := project.Inspect(s)
 	if err != nil {
 		r.fail(err.Error(), "fix the recipe; docs/recipe.md lists every key")
 		return nil
 	}
+	rec := v.Recipe
 	r.ok("recipe %s: project %q, %d tools", rec.Path, rec.Name, len(rec.Tools))
-	if note := untrustedNote(c, rec); note != "" {
-		r.fail(note, "review what it may reach with `tbx trust --show`, then run `tbx trust`")
+	if !v.Verdict.Status.OK() {
+		r.fail(rec.Path+" is "+statusLine(v.Verdict), "review what it may reach with `tbx trust --show`, then run `tbx trust`")
 	} else {
 		r.ok("recipe trusted")
 	}
-	return rec
+	return v
 }
 
-func checkTools(ctx context.Context, r *report, m *acquire.Manager, rec *recipe.Recipe) {
-	sts, err := m.Inspect(ctx, rec.Tools)
+func checkTools(ctx context.Context, r *report, v *project.View, e engine.Engine) {
+	sts, err := v.Statuses(ctx, e)
 	if err != nil {
 		r.fail(err.Error(), "fix the tool's build context")
 		return
@@ -104,6 +109,8 @@ func checkTools(ctx context.Context, r *report, m *acquire.Manager, rec *recipe.
 		switch {
 		case len(st.Missing) > 0:
 			r.fail(fmt.Sprintf("tool %s: base image %v is not on the Engine", st.Tool.Name, st.Missing), "run `tbx prepare` to pull it, or load it (docker load / docker import)")
+		case st.State == acquire.Unchecked:
+			r.fail(fmt.Sprintf("tool %s: its build context lies outside the project and is not read until you trust it", st.Tool.Name), "review it with `tbx trust --show`, then run `tbx trust`")
 		case st.State == acquire.Ready:
 			r.ok("tool %s: ready (%s)", st.Tool.Name, st.Ref)
 		default:

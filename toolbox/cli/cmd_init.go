@@ -5,15 +5,17 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
+	"syscall"
 
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/tbx-dev/tbx/images"
 	"github.com/tbx-dev/tbx/recipes"
 	"github.com/tbx-dev/tbx/toolbox/exit"
+	"github.com/tbx-dev/tbx/toolbox/project"
 	"github.com/tbx-dev/tbx/toolbox/recipe"
-	"github.com/tbx-dev/tbx/toolbox/trust"
 )
 
 type initOptions struct {
@@ -22,35 +24,36 @@ type initOptions struct {
 	Force  bool
 }
 
-func initCommand(s *Streams) *ucli.Command {
+func (a *app) initCommand() *ucli.Command {
 	return &ucli.Command{
 		Name:  "init",
 		Usage: "start a toolbox.toml here from an example recipe (" + strings.Join(recipes.Names(), ", ") + ")",
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "recipe", Aliases: []string{"r"}, Value: "platform", Usage: "the example to start from: " + strings.Join(recipes.Names(), ", ")},
 			&ucli.StringFlag{Name: "name", Usage: "the project's name (default: this directory's)"},
-			&ucli.BoolFlag{Name: "force", Usage: "overwrite an existing toolbox.toml"},
+			&ucli.BoolFlag{Name: "force", Usage: "overwrite an existing toolbox.toml (never anything else)"},
 		},
 		Action: func(c *ucli.Context) error {
-			return runInit(s, initOptions{Recipe: c.String("recipe"), Name: c.String("name"), Force: c.Bool("force")})
+			s, err := a.settings(c)
+			if err != nil {
+				return err
+			}
+			return a.runInit(s, initOptions{Recipe: c.String("recipe"), Name: c.String("name"), Force: c.Bool("force")})
 		},
 	}
 }
 
 var nameLine = regexp.MustCompile(`(?m)^name = ".*"$`)
 
-func runInit(s *Streams, opts initOptions) error {
+func (a *app) runInit(st project.Settings, opts initOptions) error {
 	src, ok := recipes.Get(opts.Recipe)
 	if !ok {
 		return exit.Errorf(exit.Launcher, "no example recipe %q; choose one of: %s", opts.Recipe, strings.Join(recipes.Names(), ", "))
 	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return err
-	}
+	wd := st.Cwd
 	target := filepath.Join(wd, recipe.FileName)
-	if _, err := os.Stat(target); err == nil && !opts.Force {
-		return exit.Errorf(exit.Launcher, "%s already exists; pass --force to overwrite it", target)
+	if err := checkTarget(target, opts.Force); err != nil {
+		return err
 	}
 	name := opts.Name
 	if name == "" {
@@ -58,39 +61,49 @@ func runInit(s *Streams, opts initOptions) error {
 	}
 	src = nameLine.ReplaceAll(src, []byte(fmt.Sprintf("name = %q", name)))
 	// Check the result before writing anything: init leaves no half-done state.
-	contexts, err := contextsOf(wd, src)
+	contexts, err := contextsOf(src)
 	if err != nil {
 		return err
 	}
-	if err := writeContexts(s, wd, contexts); err != nil {
+	kept, err := writeContexts(wd, contexts)
+	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(target, src, 0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", target, err)
-	}
-	fmt.Fprintf(s.Out, "%s\n", target)
-	if err := trustWritten(target); err != nil {
+	if err := writeNew(target, src, opts.Force); err != nil {
 		return err
 	}
-	fmt.Fprintf(s.Err, "tbx: wrote %s from the %q example, and trusted it; next: tbx prepare\n", recipe.FileName, opts.Recipe)
+	fmt.Fprintf(a.streams.Out, "%s\n", target)
+	if len(kept) > 0 {
+		fmt.Fprintf(a.streams.Err, "tbx: wrote %s from the %q example; kept the existing %s, which tbx did not write, so it is not trusted: review it with `tbx trust --show`, then run `tbx trust`\n", recipe.FileName, opts.Recipe, strings.Join(kept, ", "))
+		return nil
+	}
+	st.File = target
+	if _, err := project.Trust(st); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.streams.Err, "tbx: wrote %s from the %q example, and trusted it; next: tbx prepare\n", recipe.FileName, opts.Recipe)
 	return nil
 }
 
-// trustWritten trusts the recipe init just wrote: its user chose it.
-func trustWritten(path string) error {
-	r, err := recipe.Load(path)
-	if err != nil {
-		return err
+// checkTarget refuses to write the recipe through a symlink, or over an
+// existing one without --force.
+func checkTarget(target string, force bool) error {
+	fi, err := os.Lstat(target)
+	switch {
+	case err != nil:
+		return nil
+	case fi.Mode()&os.ModeSymlink != 0:
+		return exit.Errorf(exit.Launcher, "%s is a symbolic link; tbx init does not write through one: remove it first", target)
+	case !fi.Mode().IsRegular():
+		return exit.Errorf(exit.Launcher, "%s exists and is not a regular file", target)
+	case !force:
+		return exit.Errorf(exit.Launcher, "%s already exists; pass --force to overwrite it", target)
 	}
-	store, err := trust.Open()
-	if err != nil {
-		return err
-	}
-	return store.Allow(r)
+	return nil
 }
 
-// contextsOf lists the build contexts a recipe names, relative to dir.
-func contextsOf(dir string, src []byte) ([]string, error) {
+// contextsOf lists the build contexts a recipe names, relative to it.
+func contextsOf(src []byte) ([]string, error) {
 	var out []string
 	for _, line := range strings.Split(string(src), "\n") {
 		if v, ok := strings.CutPrefix(line, "build = "); ok {
@@ -105,25 +118,83 @@ func contextsOf(dir string, src []byte) ([]string, error) {
 	return out, nil
 }
 
-// writeContexts writes each image's files unless the project has them.
-func writeContexts(s *Streams, dir string, contexts []string) error {
+// writeContexts writes each image's files that the project lacks, and
+// lists those it kept because they were there.
+func writeContexts(dir string, contexts []string) (kept []string, err error) {
 	for _, ctx := range contexts {
 		files, _ := images.Context(filepath.Base(ctx))
-		for rel, content := range files {
+		for _, rel := range sortedFiles(files) {
 			p := filepath.Join(dir, ctx, rel)
-			if _, err := os.Stat(p); err == nil {
-				fmt.Fprintf(s.Err, "tbx: keeping the existing %s\n", p)
+			if err := noLinkBelow(dir, filepath.Dir(p)); err != nil {
+				return kept, err
+			}
+			if _, err := os.Lstat(p); err == nil {
+				kept = append(kept, relTo(dir, p))
 				continue
 			}
 			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-				return err
+				return kept, err
 			}
-			if err := os.WriteFile(p, content, 0o644); err != nil {
-				return fmt.Errorf("writing %s: %w", p, err)
+			if err := writeNew(p, files[rel], false); err != nil {
+				return kept, err
 			}
 		}
 	}
+	return kept, nil
+}
+
+// noLinkBelow refuses a path below dir that passes through a symbolic
+// link: init writes inside the project, nowhere else.
+func noLinkBelow(dir, path string) error {
+	rel, err := filepath.Rel(dir, path)
+	if err != nil {
+		return err
+	}
+	cur := dir
+	for _, part := range strings.Split(rel, string(filepath.Separator)) {
+		if part == "." {
+			continue
+		}
+		cur = filepath.Join(cur, part)
+		if fi, err := os.Lstat(cur); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+			return exit.Errorf(exit.Launcher, "%s is a symbolic link; tbx init does not write through one", cur)
+		}
+	}
 	return nil
+}
+
+// writeNew writes a file that must not exist yet, never following a
+// symbolic link; with replace, it replaces a regular file that does.
+func writeNew(path string, content []byte, replace bool) error {
+	if replace {
+		if err := checkTarget(path, true); err != nil {
+			return err
+		}
+		tmp := path + ".tbx-new"
+		_ = os.Remove(tmp)
+		if err := writeNew(tmp, content, false); err != nil {
+			return err
+		}
+		return os.Rename(tmp, path)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o644)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if _, err := f.Write(content); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+func sortedFiles(files map[string][]byte) []string {
+	out := make([]string, 0, len(files))
+	for k := range files {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // projectName turns a directory name into a valid project name.

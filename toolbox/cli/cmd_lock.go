@@ -9,13 +9,14 @@ import (
 	"github.com/tbx-dev/tbx/toolbox/acquire"
 	"github.com/tbx-dev/tbx/toolbox/exit"
 	"github.com/tbx-dev/tbx/toolbox/lockfile"
+	"github.com/tbx-dev/tbx/toolbox/project"
 )
 
 type lockOptions struct {
 	Check, Update bool
 }
 
-func lockCommand(s *Streams) *ucli.Command {
+func (a *app) lockCommand() *ucli.Command {
 	return &ucli.Command{
 		Name:  "lock",
 		Usage: "pin every tool and base image by digest in toolbox.lock, publishing what the team registry lacks",
@@ -24,34 +25,34 @@ func lockCommand(s *Streams) *ucli.Command {
 			&ucli.BoolFlag{Name: "update", Usage: "resolve tags and pin base images again, even those the lock pins"},
 		},
 		Action: func(c *ucli.Context) error {
-			p, err := openProject(c, s)
+			s, err := a.settings(c)
 			if err != nil {
 				return err
 			}
-			defer p.close()
-			return runLock(c.Context, p, lockOptions{Check: c.Bool("check"), Update: c.Bool("update")}, s)
+			return a.runLock(c.Context, s, lockOptions{Check: c.Bool("check"), Update: c.Bool("update")})
 		},
 	}
 }
 
-func runLock(ctx context.Context, p *project, opts lockOptions, s *Streams) error {
-	path := lockfile.Path(p.recipe.Path)
-	if opts.Check {
-		return checkLock(ctx, p, path, s)
-	}
-	l, err := p.manager.Pin(ctx, acquire.PinOptions{Update: opts.Update})
-	if l == nil {
+func (a *app) runLock(ctx context.Context, s project.Settings, opts lockOptions) error {
+	s.LockAsIs = true // the lock is what this command checks or rewrites
+	p, err := a.openWith(s)
+	if err != nil {
 		return err
 	}
-	if werr := lockfile.Write(path, l); werr != nil {
-		return werr
+	defer p.Close()
+	if opts.Check {
+		return checkLock(ctx, p, a.streams)
 	}
-	fmt.Fprintln(s.Out, path)
+	path, err := p.WriteLock(ctx, acquire.PinOptions{Update: opts.Update})
+	if path != "" {
+		fmt.Fprintln(a.streams.Out, path)
+	}
 	return err
 }
 
-func checkLock(ctx context.Context, p *project, path string, s *Streams) error {
-	problems, err := p.manager.CheckLock(ctx)
+func checkLock(ctx context.Context, p *project.Project, s *Streams) error {
+	problems, err := p.Manager.CheckLock(ctx)
 	if err != nil {
 		return err
 	}
@@ -59,7 +60,7 @@ func checkLock(ctx context.Context, p *project, path string, s *Streams) error {
 		fmt.Fprintln(s.Out, line)
 	}
 	if len(problems) > 0 {
-		return exit.Errorf(1, "%s does not match the recipe (%d difference(s) above); run `tbx lock`", path, len(problems))
+		return exit.Errorf(1, "%s does not match the recipe (%d difference(s) above); run `tbx lock`", lockfile.Path(p.Recipe.Path), len(problems))
 	}
 	return nil
 }

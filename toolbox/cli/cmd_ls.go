@@ -11,6 +11,8 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/tbx-dev/tbx/toolbox/acquire"
+	"github.com/tbx-dev/tbx/toolbox/engine"
+	"github.com/tbx-dev/tbx/toolbox/project"
 	"github.com/tbx-dev/tbx/toolbox/runner"
 )
 
@@ -18,25 +20,29 @@ type lsOptions struct {
 	JSON bool
 }
 
-func lsCommand(s *Streams) *ucli.Command {
+func (a *app) lsCommand() *ucli.Command {
 	return &ucli.Command{
 		Name:  "ls",
 		Usage: "list the recipe's tools: commands, source, version and state",
 		Flags: []ucli.Flag{&ucli.BoolFlag{Name: "json", Usage: "print JSON"}},
 		Action: func(c *ucli.Context) error {
-			r, err := loadRecipe(c)
+			s, err := a.settings(c)
 			if err != nil {
 				return err
 			}
-			if note := untrustedNote(c, r); note != "" {
-				fmt.Fprintf(s.Err, "tbx: %s\n", note)
-			}
-			p, err := openRecipe(c, s, r)
+			v, err := project.Inspect(s)
 			if err != nil {
 				return err
 			}
-			defer p.close()
-			return runLs(c.Context, p, lsOptions{JSON: c.Bool("json")}, s)
+			if !v.Verdict.Status.OK() {
+				fmt.Fprintf(a.streams.Err, "tbx: %s is %s\n", v.Recipe.Path, statusLine(v.Verdict))
+			}
+			e, err := a.deps.engine()
+			if err != nil {
+				return err
+			}
+			defer closeEngine(e)
+			return runLs(c.Context, v, e, lsOptions{JSON: c.Bool("json")}, a.streams)
 		},
 	}
 }
@@ -61,18 +67,18 @@ type lsWarm struct {
 	StopsIn   int    `json:"stops_in_seconds"` // when idle
 }
 
-func runLs(ctx context.Context, p *project, opts lsOptions, s *Streams) error {
-	sts, err := p.manager.Inspect(ctx, p.recipe.Tools)
+func runLs(ctx context.Context, v *project.View, e engine.Engine, opts lsOptions, s *Streams) error {
+	sts, err := v.Statuses(ctx, e)
 	if err != nil {
 		return err
 	}
-	warms, err := runner.ListWarm(ctx, p.engine, p.recipe.Name)
+	warms, err := v.Warm(ctx, e)
 	if err != nil {
 		return err
 	}
 	entries := make([]lsEntry, len(sts))
 	for i, st := range sts {
-		entries[i] = entryOf(p, st)
+		entries[i] = entryOf(v, st)
 		for _, w := range warms {
 			if w.Tool == st.Tool.Name {
 				entries[i].Warm = append(entries[i].Warm, lsWarm{Container: w.Name, Busy: w.Busy, StopsIn: int(w.Left.Seconds())})
@@ -85,7 +91,7 @@ func runLs(ctx context.Context, p *project, opts lsOptions, s *Streams) error {
 		return enc.Encode(entries)
 	}
 	tw := tabwriter.NewWriter(s.Out, 0, 0, 2, ' ', 0)
-	locked := p.manager.Lock != nil
+	locked := v.Lock != nil
 	fmt.Fprint(tw, "TOOL\tCOMMANDS\tSOURCE\tVERSION\tSTATE")
 	if locked {
 		fmt.Fprint(tw, "\tLOCK")
@@ -116,7 +122,7 @@ func printWarm(s *Streams, warms []runner.WarmContainer) {
 	}
 }
 
-func entryOf(p *project, st acquire.Status) lsEntry {
+func entryOf(v *project.View, st acquire.Status) lsEntry {
 	t := st.Tool
 	e := lsEntry{Tool: t.Name, Commands: t.Commands, Version: t.Version, Image: st.Ref, State: string(st.State), Lock: string(st.Lock)}
 	if e.Commands == nil {
@@ -125,9 +131,9 @@ func entryOf(p *project, st acquire.Status) lsEntry {
 	if t.Image != "" {
 		e.Source, e.From = "image", t.Image
 	} else {
-		e.Source, e.From = "build", relTo(p.recipe.Dir, t.Build)
+		e.Source, e.From = "build", relTo(v.Recipe.Dir, t.Build)
 	}
-	if e.Version == "" {
+	if e.Version == "" && st.Ref != "" {
 		e.Version = st.Ref[strings.LastIndex(st.Ref, ":")+1:]
 	}
 	return e

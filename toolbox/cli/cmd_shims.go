@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -11,11 +12,13 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/tbx-dev/tbx/toolbox/exit"
+	"github.com/tbx-dev/tbx/toolbox/project"
 	"github.com/tbx-dev/tbx/toolbox/recipe"
 	"github.com/tbx-dev/tbx/toolbox/shims"
 )
 
-func shimsCommand(s *Streams) *ucli.Command {
+func (a *app) shimsCommand() *ucli.Command {
+	s := a.streams
 	dirFlag := &ucli.StringFlag{Name: "dir", Usage: "where the shims go (default ~/.local/bin)"}
 	return &ucli.Command{
 		Name:  "shims",
@@ -26,7 +29,7 @@ func shimsCommand(s *Streams) *ucli.Command {
 				Usage: "write one shim per recipe command",
 				Flags: []ucli.Flag{dirFlag},
 				Action: func(c *ucli.Context) error {
-					return runShimsInstall(c, s, c.String("dir"))
+					return a.runShimsInstall(c, c.String("dir"))
 				},
 			},
 			{
@@ -52,11 +55,13 @@ func shimDir(dir string) (string, error) {
 	return filepath.Join(home, ".local", "bin"), nil
 }
 
-func runShimsInstall(c *ucli.Context, s *Streams, dir string) error {
-	r, err := loadTrusted(c)
+func (a *app) runShimsInstall(c *ucli.Context, dir string) error {
+	s := a.streams
+	p, err := a.open(c, false)
 	if err != nil {
 		return err
 	}
+	defer p.Close()
 	if dir, err = shimDir(dir); err != nil {
 		return err
 	}
@@ -68,7 +73,7 @@ func runShimsInstall(c *ucli.Context, s *Streams, dir string) error {
 	if strings.Contains(self, "go-build") {
 		fmt.Fprintf(s.Err, "tbx: warning: shims will call %s, a temporary `go run` binary; install tbx first (go install ./cmd/tbx)\n", self)
 	}
-	written, err := shims.Install(dir, self, allCommands(r))
+	written, err := shims.Install(dir, self, p.Commands())
 	for _, p := range written {
 		fmt.Fprintln(s.Out, p)
 	}
@@ -95,7 +100,7 @@ func runShimsRemove(s *Streams, dir string) error {
 
 // shimCommand is what a shim calls: run COMMAND through the nearest recipe
 // that has it, else the next real COMMAND on PATH.
-func shimCommand(s *Streams) *ucli.Command {
+func (a *app) shimCommand() *ucli.Command {
 	return &ucli.Command{
 		Name:            "shim",
 		Hidden:          true,
@@ -105,29 +110,30 @@ func shimCommand(s *Streams) *ucli.Command {
 			if len(args) == 0 {
 				return exit.Errorf(exit.Launcher, "tbx shim needs a COMMAND")
 			}
-			return runShim(c, s, args)
+			st, err := a.settings(c)
+			if err != nil {
+				return err
+			}
+			return a.runShim(c.Context, st, args)
 		},
 	}
 }
 
-func runShim(c *ucli.Context, s *Streams, args []string) error {
-	wd, err := os.Getwd()
-	if err != nil {
-		return fmt.Errorf("finding the working directory: %w", err)
-	}
-	path, err := recipe.Find(wd)
+func (a *app) runShim(ctx context.Context, s project.Settings, args []string) error {
+	s.File = "" // a shim finds its recipe from where it runs
+	path, err := recipe.Find(s.Cwd)
 	if err == nil {
 		r, err := recipe.Load(path)
 		if err != nil {
 			return err
 		}
 		if r.Command(args[0]) != nil {
-			return runRun(c, s, r, runOptions{Args: args})
+			return a.runRun(ctx, s, runOptions{RunRequest: project.RunRequest{Args: args}})
 		}
 	} else if !errors.Is(err, recipe.ErrNotFound) {
 		return err
 	}
-	return execNext(args, wd)
+	return execNext(args, s.Cwd)
 }
 
 // execNext replaces tbx with the next real binary of that name on PATH.

@@ -8,7 +8,8 @@ import (
 	ucli "github.com/urfave/cli/v2"
 )
 
-func versionCommand(s *Streams) *ucli.Command {
+func (a *app) versionCommand() *ucli.Command {
+	s := a.streams
 	return &ucli.Command{
 		Name:  "version",
 		Usage: "print tbx's version",

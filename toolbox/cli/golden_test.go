@@ -13,11 +13,10 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/image"
 
-	"github.com/tbx-dev/tbx/toolbox/acquire"
 	"github.com/tbx-dev/tbx/toolbox/engine"
 	"github.com/tbx-dev/tbx/toolbox/labels"
 	"github.com/tbx-dev/tbx/toolbox/lockfile"
-	"github.com/tbx-dev/tbx/toolbox/progress"
+	"github.com/tbx-dev/tbx/toolbox/project"
 	"github.com/tbx-dev/tbx/toolbox/recipe"
 )
 
@@ -76,33 +75,39 @@ commands = ["ansible", "ansible-playbook"]
 [tools.jq]
 image = "registry.example.com/tools/jq:1.7"
 `
-	r, err := recipe.Parse(filepath.Join(dir, recipe.FileName), recipe.FileName, []byte(src))
+	writeFiles(t, dir, map[string]string{recipe.FileName: src})
+	st := project.Settings{File: filepath.Join(dir, recipe.FileName), Cwd: dir, StateDir: t.TempDir(), UID: 1000}
+	v, err := project.Inspect(st)
 	if err != nil {
 		t.Fatal(err)
 	}
 	fake := &listingEngine{images: []image.Summary{{ID: "sha256:base", RepoTags: []string{"debian:bookworm-slim"}}}}
-	m := acquire.New(fake, r, io.Discard, progress.Plain, 0)
-	sts, err := m.Inspect(context.Background(), r.Tools)
+	sts, err := v.Statuses(context.Background(), fake)
 	if err != nil {
 		t.Fatal(err)
 	}
 	fake.images = append(fake.images,
 		image.Summary{ID: "sha256:az", RepoTags: []string{sts[0].Ref}},
 		image.Summary{ID: "sha256:old", Labels: map[string]string{labels.Project: "platform", labels.Tool: "ansible"}})
-	p := &project{recipe: r, engine: fake, manager: m}
 	for name, opts := range map[string]lsOptions{"ls.golden": {}, "ls-json.golden": {JSON: true}} {
 		var out bytes.Buffer
-		if err := runLs(context.Background(), p, opts, &Streams{Out: &out, Err: io.Discard}); err != nil {
+		if err := runLs(context.Background(), v, fake, opts, &Streams{Out: &out, Err: io.Discard}); err != nil {
 			t.Fatal(err)
 		}
 		golden(t, name, strings.ReplaceAll(out.String(), dir, "DIR"))
 	}
 	// With a lock: az as locked, ansible pinned at other inputs, jq not in it.
-	m.Lock = lockfile.New()
-	m.Lock.Tools["az"] = lockfile.Tool{Hash: sts[0].Hash, Digest: "sha256:" + strings.Repeat("a", 64)}
-	m.Lock.Tools["ansible"] = lockfile.Tool{Hash: strings.Repeat("0", 64)}
+	l := lockfile.New()
+	l.Tools["az"] = lockfile.Tool{Hash: sts[0].Hash, Digest: "sha256:" + strings.Repeat("a", 64)}
+	l.Tools["ansible"] = lockfile.Tool{Hash: strings.Repeat("0", 64)}
+	if err := lockfile.Write(filepath.Join(dir, lockfile.FileName), l); err != nil {
+		t.Fatal(err)
+	}
+	if v, err = project.Inspect(st); err != nil {
+		t.Fatal(err)
+	}
 	var out bytes.Buffer
-	if err := runLs(context.Background(), p, lsOptions{}, &Streams{Out: &out, Err: io.Discard}); err != nil {
+	if err := runLs(context.Background(), v, fake, lsOptions{}, &Streams{Out: &out, Err: io.Discard}); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "ls-locked.golden", out.String())

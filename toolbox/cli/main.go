@@ -28,7 +28,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return warm.Main(args[2:]) // in a warm container, as its helper
 	}
 	s := &Streams{In: stdin, Out: stdout, Err: stderr}
-	err := run(args, s)
+	err := run(args, &app{streams: s, deps: realDeps()})
 	if err != nil && !exit.Silent(err) {
 		// One line, whatever the Engine's message looked like.
 		msg := strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(err.Error())
@@ -37,7 +37,13 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return exit.Code(err)
 }
 
-func run(args []string, s *Streams) (err error) {
+// app is one run of tbx: its streams and what it reaches outside.
+type app struct {
+	streams *Streams
+	deps    deps
+}
+
+func run(args []string, a *app) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("internal error: %v; please report it", r)
@@ -45,7 +51,7 @@ func run(args []string, s *Streams) (err error) {
 	}()
 	ctx, interrupted, stop := interruptible()
 	defer stop()
-	err = newApp(s).RunContext(ctx, args)
+	err = a.cli().RunContext(ctx, args)
 	if sig := interrupted(); sig != 0 && err != nil && !exit.Silent(err) {
 		// Stopped while building or pulling: exit as if killed by the signal.
 		return exit.Errorf(128+int(sig), "interrupted by %s", sig)
@@ -72,7 +78,8 @@ func interruptible() (context.Context, func() syscall.Signal, func()) {
 	return ctx, func() syscall.Signal { return syscall.Signal(got.Load()) }, func() { signal.Stop(ch); cancel() }
 }
 
-func newApp(s *Streams) *ucli.App {
+func (a *app) cli() *ucli.App {
+	s := a.streams
 	app := &ucli.App{
 		Name:            "tbx",
 		Usage:           "run a team's pinned DevOps tools in throwaway containers",
@@ -81,7 +88,7 @@ func newApp(s *Streams) *ucli.App {
 		ErrWriter:       s.Err,
 		HideHelpCommand: true,
 		Flags:           globalFlags(),
-		Commands:        commands(s),
+		Commands:        a.commands(),
 		ExitErrHandler:  func(*ucli.Context, error) {},
 		OnUsageError:    usageError,
 		Action:          unknownCommand,
@@ -101,24 +108,24 @@ func globalFlags() []ucli.Flag {
 	}
 }
 
-func commands(s *Streams) []*ucli.Command {
+func (a *app) commands() []*ucli.Command {
 	return []*ucli.Command{
-		runCommand(s),
-		shellCommand(s),
-		initCommand(s),
-		shimsCommand(s),
-		shimCommand(s),
-		lsCommand(s),
-		buildCommand(s),
-		pullCommand(s),
-		prepareCommand(s),
-		pushCommand(s),
-		lockCommand(s),
-		trustCommand(s),
-		untrustCommand(s),
-		gcCommand(s),
-		doctorCommand(s),
-		versionCommand(s),
+		a.runCommand(),
+		a.shellCommand(),
+		a.initCommand(),
+		a.shimsCommand(),
+		a.shimCommand(),
+		a.lsCommand(),
+		a.buildCommand(),
+		a.pullCommand(),
+		a.prepareCommand(),
+		a.pushCommand(),
+		a.lockCommand(),
+		a.trustCommand(),
+		a.untrustCommand(),
+		a.gcCommand(),
+		a.doctorCommand(),
+		a.versionCommand(),
 	}
 }
 

@@ -63,12 +63,23 @@ type Engine interface {
 
 var _ Engine = (*client.Client)(nil)
 
-// Connect opens a client for the Engine named by DOCKER_HOST (or the default
-// socket) and checks that it answers, negotiating the API version.
-func Connect(ctx context.Context) (*client.Client, error) {
+// New makes a client for the Engine named by DOCKER_HOST (or the default
+// socket). It makes no call: the first one negotiates the API version, so
+// that nothing reaches the Engine before a command has passed its checks.
+func New() (*client.Client, error) {
 	c, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
 	if err != nil {
 		return nil, fmt.Errorf("configuring the Docker Engine client: %w", err)
+	}
+	return c, nil
+}
+
+// Connect opens a client for the Engine named by DOCKER_HOST (or the default
+// socket) and checks that it answers, negotiating the API version.
+func Connect(ctx context.Context) (*client.Client, error) {
+	c, err := New()
+	if err != nil {
+		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()

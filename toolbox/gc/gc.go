@@ -1,10 +1,14 @@
 // Package gc removes what tbx left on the Engine: containers whose launcher
 // died without cleaning up, and images and volumes no current recipe uses.
+// It acts only on the objects its filter selects: by default those of one
+// project, made by one user.
 package gc
 
 import (
 	"context"
+
 	"fmt"
+	cerrdefs "github.com/containerd/errdefs"
 	"os"
 	"strconv"
 	"strings"
@@ -13,7 +17,6 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/volume"
-	"github.com/docker/docker/errdefs"
 
 	"github.com/tbx-dev/tbx/toolbox/engine"
 	"github.com/tbx-dev/tbx/toolbox/labels"
@@ -39,8 +42,12 @@ func short(id string) string {
 // Collector removes tbx's leftovers.
 type Collector struct {
 	Engine engine.Engine
+	Owned  filters.Args   // which objects are ours: labels.Owned
 	Host   string         // this machine's hostname, to judge launchers
 	Alive  func(int) bool // whether a local pid is running
+	// Busy reports whether a warm container has a run in it; one that has
+	// is kept.
+	Busy   func(ctx context.Context, id string) bool
 	DryRun bool
 }
 
@@ -53,7 +60,7 @@ func ProcessAlive(pid int) bool {
 // Containers removes tbx containers of every project whose launcher on this
 // host is gone, and any that never started or already stopped.
 func (c *Collector) Containers(ctx context.Context) ([]Removed, error) {
-	list, err := c.Engine.ContainerList(ctx, container.ListOptions{All: true, Filters: labels.ForProject("")})
+	list, err := c.Engine.ContainerList(ctx, container.ListOptions{All: true, Filters: c.Owned})
 	if err != nil {
 		return nil, fmt.Errorf("listing containers: %w", err)
 	}
@@ -77,24 +84,31 @@ func (c *Collector) Containers(ctx context.Context) ([]Removed, error) {
 	return out, nil
 }
 
-// Warm removes the warm containers of every project, with the runs in them.
-func (c *Collector) Warm(ctx context.Context) ([]Removed, error) {
-	list, err := c.Engine.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", labels.Warm))})
+// Warm removes the warm containers the filter selects, except those with a
+// run in them: those are listed as kept.
+func (c *Collector) Warm(ctx context.Context) (removed, kept []Removed, err error) {
+	f := c.Owned.Clone()
+	f.Add("label", labels.Warm)
+	list, err := c.Engine.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
 	if err != nil {
-		return nil, fmt.Errorf("listing warm containers: %w", err)
+		return nil, nil, fmt.Errorf("listing warm containers: %w", err)
 	}
-	var out []Removed
 	for _, ct := range list {
 		r := Removed{Kind: "container", ID: ct.ID, Project: ct.Labels[labels.Project], Tool: ct.Labels[labels.Tool], Why: "warm"}
+		if ct.State == "running" && c.Busy != nil && c.Busy(ctx, ct.ID) {
+			r.Why = "warm, with a run in it: kept (it stops itself when idle)"
+			kept = append(kept, r)
+			continue
+		}
 		if !c.DryRun {
 			err := c.Engine.ContainerRemove(ctx, ct.ID, container.RemoveOptions{Force: true})
-			if err != nil && !errdefs.IsNotFound(err) && !errdefs.IsConflict(err) {
-				return out, fmt.Errorf("removing warm container %s: %w", short(ct.ID), err)
+			if err != nil && !cerrdefs.IsNotFound(err) && !cerrdefs.IsConflict(err) {
+				return removed, kept, fmt.Errorf("removing warm container %s: %w", short(ct.ID), err)
 			}
 		}
-		out = append(out, r)
+		removed = append(removed, r)
 	}
-	return out, nil
+	return removed, kept, nil
 }
 
 func (c *Collector) orphaned(ct container.Summary) string {
@@ -114,7 +128,7 @@ func (c *Collector) orphaned(ct container.Summary) string {
 
 // Images removes project's images whose hash no current tool has.
 func (c *Collector) Images(ctx context.Context, project string, keep map[string]bool) ([]Removed, error) {
-	list, err := c.Engine.ImageList(ctx, image.ListOptions{Filters: labels.ForProject(project)})
+	list, err := c.Engine.ImageList(ctx, image.ListOptions{Filters: c.Owned})
 	if err != nil {
 		return nil, fmt.Errorf("listing images: %w", err)
 	}
@@ -136,7 +150,7 @@ func (c *Collector) Images(ctx context.Context, project string, keep map[string]
 
 // Volumes removes project's volumes that no current tool mounts.
 func (c *Collector) Volumes(ctx context.Context, project string, keep map[string]bool) ([]Removed, error) {
-	list, err := c.Engine.VolumeList(ctx, volume.ListOptions{Filters: labels.ForProject(project)})
+	list, err := c.Engine.VolumeList(ctx, volume.ListOptions{Filters: c.Owned})
 	if err != nil {
 		return nil, fmt.Errorf("listing volumes: %w", err)
 	}

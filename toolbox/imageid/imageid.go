@@ -4,8 +4,10 @@
 package imageid
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -13,15 +15,17 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
 
 	"github.com/tbx-dev/tbx/toolbox/hashcache"
+	"github.com/tbx-dev/tbx/toolbox/safefile"
 )
 
 // scheme is mixed into every hash; bump it when what is hashed changes.
-const scheme = "tbx-image-v1"
+const scheme = "tbx-image-v2"
 
 // Inputs are what a build is made from.
 type Inputs struct {
@@ -37,6 +41,15 @@ type Inputs struct {
 // Resolver gives the ID of the image ref names on the Engine, if it is there.
 type Resolver func(ref string) (id string, ok bool)
 
+// Content is what a build is given from the host, hashed without the Engine:
+// the Dockerfile, every context file that the ignore file keeps (path, mode,
+// content), the build args, target, secret ids and SSH agent. It is what
+// trust fingerprints, and half of a tool's identity.
+type Content struct {
+	Sum   string   // hex sha256
+	Bases []string // the images the build starts from
+}
+
 // Identity is the result of hashing a build's inputs.
 type Identity struct {
 	Hash    string   // hex sha256
@@ -44,23 +57,46 @@ type Identity struct {
 	Missing []string // bases the Engine does not have; the hash is provisional
 }
 
-// Compute hashes the Dockerfile, every context file that .dockerignore keeps
-// (path, mode, content), the build args and target, and the IDs of the base
-// images as resolve finds them.
-func Compute(in Inputs, resolve Resolver) (Identity, error) {
-	var id Identity
-	df, err := os.ReadFile(filepath.Join(in.Context, in.Dockerfile))
+// MaxDockerfile is the largest Dockerfile (or ignore file) tbx reads.
+const MaxDockerfile = safefile.MaxSize
+
+// ReadDockerfile returns the Dockerfile's bytes: a regular file inside the
+// context once its links are followed, at most MaxDockerfile bytes.
+func ReadDockerfile(in Inputs) ([]byte, error) {
+	df, err := safefile.ReadWithin(in.Context, filepath.Join(in.Context, in.Dockerfile), MaxDockerfile)
 	if err != nil {
-		return id, fmt.Errorf("reading Dockerfile: %w", err)
+		return nil, fmt.Errorf("reading the Dockerfile %s: %w", filepath.Join(in.Context, in.Dockerfile), unwrapPath(err))
 	}
-	if id.Bases, err = Bases(df, in.Args); err != nil {
-		return id, err
+	return df, nil
+}
+
+// ReadContent hashes the inputs that come from the host.
+func ReadContent(in Inputs) (Content, error) {
+	var c Content
+	df, err := ReadDockerfile(in)
+	if err != nil {
+		return c, err
+	}
+	if c.Bases, err = Bases(df, in.Args); err != nil {
+		return c, err
 	}
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\ndockerfile %q\ntarget %q\n", scheme, filepath.ToSlash(in.Dockerfile), in.Target)
 	hashArgs(h, in.Args)
 	hashBuildMounts(h, in)
-	for _, ref := range id.Bases {
+	if err := hashContext(h, in); err != nil {
+		return c, err
+	}
+	c.Sum = hex.EncodeToString(h.Sum(nil))
+	return c, nil
+}
+
+// Identity adds the base images, as resolve finds them, to the content.
+func (c Content) Identity(resolve Resolver) Identity {
+	id := Identity{Bases: c.Bases}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\ncontent %s\n", scheme, c.Sum)
+	for _, ref := range c.Bases {
 		imageID, ok := resolve(ref)
 		if !ok {
 			id.Missing = append(id.Missing, ref)
@@ -68,11 +104,26 @@ func Compute(in Inputs, resolve Resolver) (Identity, error) {
 		}
 		fmt.Fprintf(h, "from %q %s\n", ref, imageID)
 	}
-	if err := hashContext(h, in); err != nil {
-		return id, err
-	}
 	id.Hash = hex.EncodeToString(h.Sum(nil))
-	return id, nil
+	return id
+}
+
+// Compute is ReadContent and Identity in one.
+func Compute(in Inputs, resolve Resolver) (Identity, error) {
+	c, err := ReadContent(in)
+	if err != nil {
+		return Identity{}, err
+	}
+	return c.Identity(resolve), nil
+}
+
+// unwrapPath drops the operation and path an *os.PathError repeats.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 func hashArgs(h hash.Hash, args map[string]string) {
@@ -99,20 +150,32 @@ func hashBuildMounts(h hash.Hash, in Inputs) {
 	}
 }
 
-// Excludes returns the context's .dockerignore patterns, with the Dockerfile
-// and .dockerignore kept as docker keeps them: the builder needs both.
+// IgnoreFile is the ignore file the build uses: <Dockerfile>.dockerignore
+// next to the Dockerfile before the context's .dockerignore, as BuildKit
+// chooses; "" when there is none.
+func IgnoreFile(in Inputs) string {
+	for _, p := range []string{filepath.Join(in.Context, in.Dockerfile) + ".dockerignore", filepath.Join(in.Context, ".dockerignore")} {
+		if _, err := os.Lstat(p); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// Excludes returns the build's ignore patterns, with the Dockerfile and
+// .dockerignore kept as docker keeps them: the builder needs both.
 func Excludes(in Inputs) ([]string, error) {
-	f, err := os.Open(filepath.Join(in.Context, ".dockerignore"))
-	if os.IsNotExist(err) {
+	path := IgnoreFile(in)
+	if path == "" {
 		return nil, nil
 	}
+	src, err := safefile.ReadWithin(in.Context, path, MaxDockerfile)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("reading %s: %w", path, unwrapPath(err))
 	}
-	defer f.Close()
-	patterns, err := ignorefile.ReadAll(f)
+	patterns, err := ignorefile.ReadAll(bytes.NewReader(src))
 	if err != nil {
-		return nil, fmt.Errorf("reading .dockerignore: %w", err)
+		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
 	if len(patterns) == 0 {
 		return nil, nil
@@ -199,11 +262,14 @@ func hashEntry(h hash.Hash, cache *hashcache.Cache, path, rel string, d os.DirEn
 }
 
 func fileSum(path string) (string, error) {
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0) // a FIFO swapped in does not block
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("%s is no longer a regular file", path)
+	}
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
 		return "", err

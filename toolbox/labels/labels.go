@@ -13,7 +13,21 @@ const (
 	Launch  = "dev.tbx.launch"  // the launcher's pid@host, on containers
 	Warm    = "dev.tbx.warm"    // a warm container's shape key
 	Idle    = "dev.tbx.idle"    // a warm container's idle time
+	Owner   = "dev.tbx.owner"   // the uid of the user whose tbx made it
+	Root    = "dev.tbx.root"    // the project's identity: a digest of its real root directory
 )
+
+// Owned filters the objects of one user, of one project (by its identity)
+// or, when root is "", of every project.
+func Owned(uid, root string) filters.Args {
+	f := filters.NewArgs(filters.Arg("label", Owner+"="+uid))
+	if root != "" {
+		f.Add("label", Root+"="+root)
+	} else {
+		f.Add("label", Root)
+	}
+	return f
+}
 
 // ForProject filters objects of one project, or of every project when name is "".
 func ForProject(name string) filters.Args {

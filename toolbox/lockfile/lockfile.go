@@ -16,6 +16,8 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/tbx-dev/tbx/toolbox/safefile"
 )
 
 // FileName is the lock's name, next to the recipe.
@@ -54,7 +56,7 @@ func Path(recipePath string) string {
 
 // Read reads the lock at path; a missing file is a nil Lock.
 func Read(path string) (*Lock, error) {
-	src, err := os.ReadFile(path)
+	src, err := safefile.Read(path, safefile.MaxSize)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}

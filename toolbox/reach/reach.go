@@ -210,3 +210,33 @@ func Count(tools []Tool) int {
 	}
 	return n
 }
+
+// HostPaths lists every host path r names, absolute and as written after
+// ~ and the project directory are applied: host volumes, CA bundles, secret
+// files, build contexts and Dockerfiles. Trust records where each leads.
+func HostPaths(r *recipe.Recipe) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(p string) {
+		if p != "" && !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	for _, t := range r.Tools {
+		for _, v := range t.Run.Volumes {
+			if src, _, _ := strings.Cut(v, ":"); filepath.IsAbs(src) {
+				add(src)
+			}
+		}
+		add(t.Run.CABundle)
+		for _, s := range t.Secrets {
+			add(s.Src)
+		}
+		if t.Build != "" {
+			add(t.Build)
+			add(filepath.Join(t.Build, t.Dockerfile))
+		}
+	}
+	return out
+}

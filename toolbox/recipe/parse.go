@@ -3,6 +3,7 @@ package recipe
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -79,7 +80,23 @@ func Parse(abs, display string, src []byte) (*Recipe, error) {
 	r.Path = abs
 	sum := sha256.Sum256(src)
 	r.Sum = hex.EncodeToString(sum[:])
+	r.Keys = map[string]string{}
+	flatten(r.Keys, nil, p.doc)
 	return r, nil
+}
+
+// flatten records a digest of the value of every key below path that is not
+// a table.
+func flatten(out map[string]string, path []string, v any) {
+	if m, ok := v.(map[string]any); ok {
+		for k, sub := range m {
+			flatten(out, append(path[:len(path):len(path)], k), sub)
+		}
+		return
+	}
+	b, _ := json.Marshal(v)
+	sum := sha256.Sum256(b)
+	out[strings.Join(path, ".")] = hex.EncodeToString(sum[:8])
 }
 
 // checkText rejects what is not a recipe before the TOML decoder sees it:

@@ -2,14 +2,12 @@ package recipe
 
 import (
 	"path/filepath"
-	"strings"
+
+	"github.com/tbx-dev/tbx/toolbox/safefile"
 )
 
 // Within reports whether path is dir or lies below it, by their names.
-func Within(dir, path string) bool {
-	rel, err := filepath.Rel(dir, path)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
-}
+func Within(dir, path string) bool { return safefile.IsWithin(dir, path) }
 
 // RealPath resolves the symlinks in p, so that two names of one file
 // compare equal; p stays as it is when it cannot be resolved.

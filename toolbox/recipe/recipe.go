@@ -6,7 +6,6 @@ package recipe
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	"github.com/distribution/reference"
+
+	"github.com/tbx-dev/tbx/toolbox/safefile"
 )
 
 // FileName is the recipe's name in a project root.
@@ -21,12 +22,13 @@ const FileName = "toolbox.toml"
 
 // Recipe is a validated toolbox.toml.
 type Recipe struct {
-	Path     string // absolute path of the recipe file
-	Sum      string // SHA-256 of the bytes that were parsed, hex
-	Dir      string // project root: the directory holding the recipe
-	Name     string // [toolbox] name: names images and labels
-	Registry string // [toolbox] registry: the team registry, host[:port][/path], or ""
-	Defaults Run    // [defaults]
+	Path     string            // absolute path of the recipe file
+	Sum      string            // SHA-256 of the bytes that were parsed, hex
+	Keys     map[string]string // every key that has a value → a digest of the value, to say what changed
+	Dir      string            // project root: the directory holding the recipe
+	Name     string            // [toolbox] name: names images and labels
+	Registry string            // [toolbox] registry: the team registry, host[:port][/path], or ""
+	Defaults Run               // [defaults]
 	Tools    []*Tool
 }
 
@@ -151,7 +153,7 @@ func Find(dir string) (string, error) {
 
 // MaxSize is the largest recipe tbx reads: far beyond any real one, small
 // enough that a wrong --file (a log, a disk image) fails at once.
-const MaxSize = 1 << 20
+const MaxSize = safefile.MaxSize
 
 // Load reads, decodes and validates the recipe at path.
 func Load(path string) (*Recipe, error) {
@@ -167,30 +169,31 @@ func Load(path string) (*Recipe, error) {
 }
 
 // read returns the recipe file's bytes, or an error that names the file and
-// says what is wrong with it.
+// says what is wrong with it. A FIFO, a device or a huge file is refused at
+// once, without blocking or reading it.
 func read(abs string) ([]byte, error) {
 	name := displayName(abs)
-	f, err := os.Open(abs)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read the recipe %s: %w", name, errors.Unwrap(err))
-	}
-	defer f.Close()
-	fi, err := f.Stat()
+	src, err := safefile.Read(abs, MaxSize)
 	switch {
-	case err != nil:
-		return nil, fmt.Errorf("cannot read the recipe %s: %w", name, err)
-	case fi.IsDir():
-		return nil, fmt.Errorf("the recipe %s is a directory; pass the file: --file %s", name, filepath.Join(name, FileName))
-	case !fi.Mode().IsRegular():
-		return nil, fmt.Errorf("the recipe %s is not a regular file", name)
-	case fi.Size() > MaxSize:
-		return nil, fmt.Errorf("the recipe %s is %d bytes; a recipe is at most %d (is it the right file?)", name, fi.Size(), MaxSize)
+	case err == nil:
+		return src, nil
+	case errors.Is(err, safefile.ErrTooBig):
+		var size int64
+		if fi, serr := os.Stat(abs); serr == nil {
+			size = fi.Size()
+		}
+		return nil, fmt.Errorf("the recipe %s is %d bytes; a recipe is at most %d (is it the right file?)", name, size, MaxSize)
+	case errors.Is(err, safefile.ErrNotRegular):
+		if fi, serr := os.Stat(abs); serr == nil && fi.IsDir() {
+			return nil, fmt.Errorf("the recipe %s is a directory; pass the file: --file %s", name, filepath.Join(name, FileName))
+		}
+		return nil, fmt.Errorf("the recipe %s is %v", name, err)
 	}
-	src, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("cannot read the recipe %s: %w", name, errors.Unwrap(err))
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
 	}
-	return src, nil
+	return nil, fmt.Errorf("cannot read the recipe %s: %w", name, err)
 }
 
 // displayName is how errors name the file: relative to the working directory

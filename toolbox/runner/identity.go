@@ -55,14 +55,20 @@ func nameFor(uid int) string {
 	return fmt.Sprintf("u%d", uid)
 }
 
-// Prepare makes the host side of id: the persistent HOME for project and
-// tool, and passwd and group files that name the caller.
-func (id *Identity) Prepare(state, project, tool string) error {
-	id.HostHome = filepath.Join(state, "home", project, tool)
+// HomeDir is where the HOME of tool is kept for the project whose key
+// (name and identity) is key.
+func HomeDir(state, key, tool string) string {
+	return filepath.Join(state, "home", key, tool)
+}
+
+// Prepare makes the host side of id: the persistent HOME for the project
+// (by its key) and tool, and passwd and group files that name the caller.
+func (id *Identity) Prepare(state, key, tool string) error {
+	id.HostHome = HomeDir(state, key, tool)
 	if err := statedir.Mkdir(id.HostHome); err != nil {
 		return fmt.Errorf("making the tool's HOME %s: %w", id.HostHome, err)
 	}
-	id.PasswdDir = filepath.Join(state, "etc", fmt.Sprintf("%d-%d-%s", id.UID, id.GID, id.Name))
+	id.PasswdDir = filepath.Join(state, "etc", fmt.Sprintf("%s-%d-%d-%s", key, id.UID, id.GID, id.Name))
 	if err := statedir.Mkdir(id.PasswdDir); err != nil {
 		return fmt.Errorf("making %s: %w", id.PasswdDir, err)
 	}

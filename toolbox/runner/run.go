@@ -17,7 +17,6 @@ import (
 
 	"github.com/tbx-dev/tbx/toolbox/engine"
 	"github.com/tbx-dev/tbx/toolbox/exit"
-	"github.com/tbx-dev/tbx/toolbox/labels"
 )
 
 // Streams are the caller's standard streams; a TTY is used when In and Out
@@ -74,9 +73,7 @@ func (r *Runner) volumes(ctx context.Context, inv Invocation, host *container.Ho
 		if m.Type != mount.TypeVolume {
 			continue
 		}
-		_, err := r.Engine.VolumeCreate(ctx, volume.CreateOptions{Name: m.Source, Labels: map[string]string{
-			labels.Project: inv.Project, labels.Tool: inv.Tool.Name,
-		}})
+		_, err := r.Engine.VolumeCreate(ctx, volume.CreateOptions{Name: m.Source, Labels: inv.labels(nil)})
 		if err != nil {
 			return fmt.Errorf("creating volume %s: %w", m.Source, err)
 		}

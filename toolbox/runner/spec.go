@@ -28,8 +28,10 @@ const (
 
 // Invocation is one command to run in a tool's image.
 type Invocation struct {
-	Project    string
-	Root       string // project root: mounted at the same path
+	Project    string            // the recipe's name, for labels
+	Key        string            // the project's name and identity, for the names of its containers and volumes
+	Labels     map[string]string // more labels for its containers and volumes: owner, project identity
+	Root       string            // project root: mounted at the same path
 	Tool       *recipe.Tool
 	Image      string   // the image to run
 	Args       []string // the command and its arguments
@@ -63,11 +65,7 @@ func Spec(inv Invocation) (*container.Config, *container.HostConfig, error) {
 		AttachStdin:  true,
 		AttachStdout: true,
 		AttachStderr: true,
-		Labels: map[string]string{
-			labels.Project: inv.Project,
-			labels.Tool:    inv.Tool.Name,
-			labels.Launch:  inv.Launcher,
-		},
+		Labels:       inv.labels(map[string]string{labels.Launch: inv.Launcher}),
 	}
 	if ep := entrypoint(inv); ep != nil {
 		cfg.Entrypoint = ep
@@ -94,6 +92,18 @@ func Spec(inv Invocation) (*container.Config, *container.HostConfig, error) {
 		return nil, nil, err
 	}
 	return cfg, host, nil
+}
+
+// labels are the labels of the invocation's objects, with more added.
+func (inv Invocation) labels(more map[string]string) map[string]string {
+	l := map[string]string{labels.Project: inv.Project, labels.Tool: inv.Tool.Name}
+	for k, v := range inv.Labels {
+		l[k] = v
+	}
+	for k, v := range more {
+		l[k] = v
+	}
+	return l
 }
 
 func entrypoint(inv Invocation) []string {
@@ -150,7 +160,7 @@ func applyUser(inv Invocation, cfg *container.Config, host *container.HostConfig
 func applyExtras(inv Invocation, cfg *container.Config, host *container.HostConfig) error {
 	run := inv.Tool.Run
 	for _, v := range run.Volumes {
-		m, err := volumeMount(inv.Project, v)
+		m, err := volumeMount(inv.Key, v)
 		if err != nil {
 			return err
 		}
@@ -192,16 +202,17 @@ func mountEngine(inv Invocation, cfg *container.Config, host *container.HostConf
 	return nil
 }
 
-// VolumeName is the Engine volume behind a recipe's named volume.
-func VolumeName(project, name string) string {
-	return "tbx_" + project + "_" + name
+// VolumeName is the Engine volume behind a recipe's named volume, for the
+// project whose key (name and identity) is key.
+func VolumeName(key, name string) string {
+	return "tbx_" + key + "_" + name
 }
 
-func volumeMount(project, spec string) (mount.Mount, error) {
+func volumeMount(key, spec string) (mount.Mount, error) {
 	parts := strings.Split(spec, ":")
 	ro := len(parts) == 3 && parts[2] == "ro"
 	if !filepath.IsAbs(parts[0]) {
-		return mount.Mount{Type: mount.TypeVolume, Source: VolumeName(project, parts[0]), Target: parts[1], ReadOnly: ro}, nil
+		return mount.Mount{Type: mount.TypeVolume, Source: VolumeName(key, parts[0]), Target: parts[1], ReadOnly: ro}, nil
 	}
 	if _, err := os.Stat(parts[0]); err != nil {
 		return mount.Mount{}, fmt.Errorf("volume %s: the host path %s does not exist; create it or fix the recipe", spec, parts[0])

@@ -12,7 +12,7 @@ import (
 
 func invocation(run recipe.Run) Invocation {
 	return Invocation{
-		Project: "p", Root: "/work/my proj", Cwd: "/work/my proj/sub",
+		Project: "p", Key: "p-0123", Root: "/work/my proj", Cwd: "/work/my proj/sub",
 		Tool:  &recipe.Tool{Name: "az", Run: run},
 		Image: "tbx/p/az:abc", Args: []string{"az", "version"},
 		HostEnv:  []string{"HOME=/home/me", "HTTPS_PROXY=http://proxy", "AZURE_A=1", "SECRET=x", "SSH_AUTH_SOCK=/"},
@@ -75,7 +75,7 @@ func TestSpecKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m, _ := mountAt(host.Mounts, "/cache"); m.Type != mount.TypeVolume || m.Source != "tbx_p_cache" {
+	if m, _ := mountAt(host.Mounts, "/cache"); m.Type != mount.TypeVolume || m.Source != "tbx_p-0123_cache" {
 		t.Errorf("named volume: %+v", m)
 	}
 	if m, _ := mountAt(host.Mounts, "/host-etc"); !m.ReadOnly || m.Source != "/etc" {

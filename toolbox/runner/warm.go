@@ -16,10 +16,10 @@ import (
 	"syscall"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/mount"
-	"github.com/docker/docker/errdefs"
 	"github.com/docker/docker/pkg/stdcopy"
 
 	"github.com/tbx-dev/tbx/toolbox/engine"
@@ -97,13 +97,8 @@ func warmShape(inv Invocation, cfg *container.Config, host *container.HostConfig
 	}
 	sum := sha256.Sum256(shape)
 	key := hex.EncodeToString(sum[:])[:16]
-	w.Labels = map[string]string{
-		labels.Project: inv.Project,
-		labels.Tool:    inv.Tool.Name,
-		labels.Warm:    key,
-		labels.Idle:    idle.String(),
-	}
-	return "tbx-warm-" + inv.Project + "-" + inv.Tool.Name + "-" + key, w, &h, nil
+	w.Labels = inv.labels(map[string]string{labels.Warm: key, labels.Idle: idle.String()})
+	return "tbx-warm-" + inv.Key + "-" + inv.Tool.Name + "-" + key, w, &h, nil
 }
 
 // ensureWarm returns the running warm container called name, starting it
@@ -122,9 +117,9 @@ func (r *Runner) ensureWarm(ctx context.Context, name string, cfg *container.Con
 		case err == nil:
 			// Stopped at its idle end, and being removed.
 			r.waitGone(ctx, ins.ID)
-		case errdefs.IsNotFound(err):
+		case cerrdefs.IsNotFound(err):
 			id, err := r.createWarm(ctx, name, cfg, host)
-			if err == nil || !errdefs.IsConflict(err) {
+			if err == nil || !cerrdefs.IsConflict(err) {
 				return id, err
 			}
 		default:
@@ -141,7 +136,7 @@ func (r *Runner) ensureWarm(ctx context.Context, name string, cfg *container.Con
 func (r *Runner) createWarm(ctx context.Context, name string, cfg *container.Config, host *container.HostConfig) (string, error) {
 	created, err := r.Engine.ContainerCreate(ctx, cfg, host, nil, nil, name)
 	if err != nil {
-		if errdefs.IsConflict(err) {
+		if cerrdefs.IsConflict(err) {
 			return "", err
 		}
 		return "", fmt.Errorf("creating the warm container %s: %w", name, err)
@@ -170,7 +165,7 @@ func (r *Runner) execIn(ctx context.Context, id string, inv Invocation, cfg *con
 	token := newToken()
 	opts := r.execOptions(inv, cfg, token)
 	created, err := r.Engine.ContainerExecCreate(ctx, id, opts)
-	if errdefs.IsConflict(err) || errdefs.IsNotFound(err) {
+	if cerrdefs.IsConflict(err) || cerrdefs.IsNotFound(err) {
 		return errRetry
 	}
 	if err != nil {
@@ -189,7 +184,7 @@ func (r *Runner) execIn(ctx context.Context, id string, inv Invocation, cfg *con
 	stopSignals := forwardSignals(signal)
 	defer stopSignals()
 	hijack, err := r.Engine.ContainerExecAttach(ctx, created.ID, container.ExecAttachOptions{Tty: inv.TTY, ConsoleSize: opts.ConsoleSize})
-	if errdefs.IsConflict(err) || errdefs.IsNotFound(err) {
+	if cerrdefs.IsConflict(err) || cerrdefs.IsNotFound(err) {
 		return errRetry // it stopped between the exec's creation and its start
 	}
 	if err != nil {
@@ -268,22 +263,23 @@ func newToken() string {
 
 // WarmContainer is a warm container as `tbx ls` shows it.
 type WarmContainer struct {
-	Tool, Name string
-	Busy       bool          // a run is in it
-	Left       time.Duration // idle time left before it stops, when not busy
+	ID, Project, Tool, Name string
+	Busy                    bool          // a run is in it
+	Left                    time.Duration // idle time left before it stops, when not busy
 }
 
-// ListWarm lists project's running warm containers and asks each one's
-// helper whether a run is in it, or how long it has been idle.
-func ListWarm(ctx context.Context, e engine.Engine, project string) ([]WarmContainer, error) {
-	list, err := e.ContainerList(ctx, container.ListOptions{Filters: filters.NewArgs(
-		filters.Arg("label", labels.Project+"="+project), filters.Arg("label", labels.Warm))})
+// ListWarm lists the running warm containers that match f and asks each
+// one's helper whether a run is in it, or how long it has been idle.
+func ListWarm(ctx context.Context, e engine.Engine, f filters.Args) ([]WarmContainer, error) {
+	f = f.Clone()
+	f.Add("label", labels.Warm)
+	list, err := e.ContainerList(ctx, container.ListOptions{Filters: f})
 	if err != nil {
 		return nil, fmt.Errorf("listing warm containers: %w", err)
 	}
 	var out []WarmContainer
 	for _, ct := range list {
-		w := WarmContainer{Tool: ct.Labels[labels.Tool], Name: strings.TrimPrefix(firstName(ct.Names), "/")}
+		w := WarmContainer{ID: ct.ID, Project: ct.Labels[labels.Project], Tool: ct.Labels[labels.Tool], Name: strings.TrimPrefix(firstName(ct.Names), "/")}
 		status, err := helperOutput(ctx, e, ct.ID, "status")
 		if err != nil {
 			continue // stopping
@@ -326,4 +322,15 @@ func firstName(names []string) string {
 		return ""
 	}
 	return names[0]
+}
+
+// WarmBusy reports whether the warm container id has a run in it, as its
+// helper says; a container whose helper does not answer is not busy.
+func WarmBusy(ctx context.Context, e engine.Engine, id string) bool {
+	status, err := helperOutput(ctx, e, id, "status")
+	if err != nil {
+		return false
+	}
+	_, idle := strconv.ParseInt(status, 10, 64)
+	return idle != nil
 }

@@ -1,118 +1,212 @@
-// Package trust remembers which recipes their user has allowed to act. A
-// recipe is trusted by its real path together with a fingerprint of its bytes
-// and of the Dockerfiles it builds, so that any change makes it untrusted
-// again, as `direnv allow` does for an .envrc.
+// Package trust remembers which projects their user has allowed to act. A
+// project is trusted by its recipe's real path together with a snapshot of
+// everything that decides what it does on this host: the recipe's bytes, the
+// lock's, what each build is given, and where each host path it names really
+// leads. Any change makes it untrusted again, as `direnv allow` does for an
+// .envrc, and the store says what changed.
 package trust
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"strings"
+	"sort"
 
-	"github.com/tbx-dev/tbx/toolbox/recipe"
+	"github.com/tbx-dev/tbx/toolbox/safefile"
 	"github.com/tbx-dev/tbx/toolbox/statedir"
 )
 
-// Status is what the store knows of a recipe.
+// Status is what the store knows of a project.
 type Status int
 
 const (
-	Untrusted Status = iota // never trusted, or untrusted since
-	Changed                 // trusted once, but it has changed since
-	Trusted                 // trusted as it is now
-	Covered                 // under a directory of TBX_TRUST
+	Untrusted  Status = iota // never trusted, or untrusted since
+	Changed                  // trusted once, but it has changed since
+	Redirected               // as trusted, but a host path now leads elsewhere
+	Trusted                  // trusted as it is now
+	Covered                  // under a directory of TBX_TRUST, or --trust
 )
 
-// OK reports whether a recipe with this status may act.
+// OK reports whether a project with this status may act.
 func (s Status) OK() bool { return s == Trusted || s == Covered }
 
-// Store keeps one record per trusted recipe in Dir.
+// Snapshot is what trust fingerprints of a project, as it is now.
+type Snapshot struct {
+	Recipe    string            `json:"recipe"`     // the recipe's real path
+	RecipeSum string            `json:"recipe_sum"` // sha256 of the bytes parsed
+	Keys      map[string]string `json:"keys"`       // recipe key → digest of its value, to say what changed
+	LockSum   string            `json:"lock_sum"`   // sha256 of toolbox.lock, "" without one
+	Contexts  map[string]string `json:"contexts"`   // built tool → content sum of what its build is given
+	Paths     map[string]string `json:"paths"`      // host path as the recipe names it → where it leads ("" if nowhere)
+}
+
+// Verdict is a project's status with what differs from its record.
+type Verdict struct {
+	Status  Status
+	Changes []string // one line each, when Changed or Redirected
+}
+
+// Store keeps one record per trusted project in Dir.
 type Store struct {
 	Dir    string
-	Covers []string // directories under which every recipe is trusted
+	Covers []string // real directories under which every project is trusted
 }
 
-// Open returns the user's store under the state directory, covering the
-// directories of TBX_TRUST.
-func Open() (*Store, error) {
-	state, err := statedir.Dir()
-	if err != nil {
-		return nil, err
-	}
-	return &Store{Dir: filepath.Join(state, "trust"), Covers: CoverDirs(os.Getenv("TBX_TRUST"))}, nil
+// recordVersion is the record format; records of another are not trusted.
+const recordVersion = 2
+
+type record struct {
+	Version int `json:"version"`
+	Snapshot
 }
 
-// CoverDirs splits a TBX_TRUST value, PATH[:PATH...], into real absolute
-// directories; empty and relative entries are ignored.
-func CoverDirs(list string) []string {
-	var dirs []string
-	for _, d := range filepath.SplitList(list) {
-		if filepath.IsAbs(d) {
-			dirs = append(dirs, recipe.RealPath(d))
-		}
-	}
-	return dirs
-}
-
-// Status tells whether r may act.
-func (s *Store) Status(r *recipe.Recipe) (Status, error) {
-	path := recipe.RealPath(r.Path)
+// Covered reports whether the recipe at real path lies under a directory
+// of TBX_TRUST.
+func (s *Store) Covered(path string) bool {
 	for _, d := range s.Covers {
-		if recipe.Within(d, path) {
-			return Covered, nil
+		if safefile.IsWithin(d, path) {
+			return true
 		}
 	}
-	rec, err := os.ReadFile(s.record(path))
-	if errors.Is(err, os.ErrNotExist) {
-		return Untrusted, nil
-	}
-	if err != nil {
-		return Untrusted, fmt.Errorf("reading the trust store: %w", err)
-	}
-	fp, err := Fingerprint(r)
-	if err != nil {
-		return Untrusted, err
-	}
-	if recorded, _ := parseRecord(rec); recorded != fp {
-		return Changed, nil
-	}
-	return Trusted, nil
+	return false
 }
 
-// Allow records r, as it is now, as trusted.
-func (s *Store) Allow(r *recipe.Recipe) error {
-	fp, err := Fingerprint(r)
-	if err != nil {
-		return err
+// Record returns the snapshot trusted for the recipe at real path, or nil.
+func (s *Store) Record(path string) (*Snapshot, error) {
+	b, err := safefile.Read(s.file(path), 16<<20)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
 	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the trust store: %w", err)
+	}
+	var rec record
+	if json.Unmarshal(b, &rec) != nil || rec.Version != recordVersion || rec.Recipe != path {
+		return nil, nil // a record of an older tbx: trust again
+	}
+	return &rec.Snapshot, nil
+}
+
+// Check compares now with the record of its recipe. Contexts are compared
+// only for the tools now has read.
+func (s *Store) Check(now Snapshot) (Verdict, error) {
+	if s.Covered(now.Recipe) {
+		return Verdict{Status: Covered}, nil
+	}
+	rec, err := s.Record(now.Recipe)
+	if err != nil || rec == nil {
+		return Verdict{Status: Untrusted}, err
+	}
+	return Compare(*rec, now), nil
+}
+
+// Compare says how now differs from the trusted snapshot was.
+func Compare(was, now Snapshot) Verdict {
+	if changes := Changes(was, now); len(changes) > 0 {
+		return Verdict{Status: Changed, Changes: changes}
+	}
+	if moved := Moved(was, now); len(moved) > 0 {
+		return Verdict{Status: Redirected, Changes: moved}
+	}
+	return Verdict{Status: Trusted}
+}
+
+// Changes lists what differs in the recipe, the lock and the contexts.
+func Changes(was, now Snapshot) []string {
+	var out []string
+	if was.RecipeSum != now.RecipeSum {
+		out = append(out, keyChanges(was.Keys, now.Keys)...)
+		if len(out) == 0 {
+			out = append(out, "the recipe's text (comments or layout)")
+		}
+	}
+	switch {
+	case was.LockSum == now.LockSum:
+	case now.LockSum == "":
+		out = append(out, "toolbox.lock was removed")
+	case was.LockSum == "":
+		out = append(out, "toolbox.lock was added")
+	default:
+		out = append(out, "toolbox.lock")
+	}
+	for _, tool := range sortedKeys(now.Contexts) {
+		if old, ok := was.Contexts[tool]; ok && old != now.Contexts[tool] {
+			out = append(out, "the files the build of tool "+tool+" is given")
+		}
+	}
+	return out
+}
+
+// Moved lists the host paths that lead elsewhere than when trusted.
+func Moved(was, now Snapshot) []string {
+	var out []string
+	for _, p := range sortedKeys(now.Paths) {
+		old, ok := was.Paths[p]
+		if !ok || old == now.Paths[p] {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s now leads to %s, not to %s as when you trusted it", p, orNothing(now.Paths[p]), orNothing(old)))
+	}
+	return out
+}
+
+func orNothing(p string) string {
+	if p == "" {
+		return "nothing"
+	}
+	return p
+}
+
+func keyChanges(was, now map[string]string) []string {
+	var out []string
+	for _, k := range sortedKeys(now) {
+		switch old, ok := was[k]; {
+		case !ok:
+			out = append(out, "key "+k+" was added")
+		case old != now[k]:
+			out = append(out, "key "+k+" changed")
+		}
+	}
+	for _, k := range sortedKeys(was) {
+		if _, ok := now[k]; !ok {
+			out = append(out, "key "+k+" was removed")
+		}
+	}
+	return out
+}
+
+// Allow records now as trusted.
+func (s *Store) Allow(now Snapshot) error {
 	if err := statedir.Mkdir(s.Dir); err != nil {
 		return fmt.Errorf("making the trust store %s: %w", s.Dir, err)
 	}
-	path := recipe.RealPath(r.Path)
+	b, err := json.MarshalIndent(record{Version: recordVersion, Snapshot: now}, "", "  ")
+	if err != nil {
+		return err
+	}
 	tmp, err := os.CreateTemp(s.Dir, ".tmp-*")
 	if err != nil {
 		return fmt.Errorf("writing the trust store: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := fmt.Fprintf(tmp, "%s\n%s\n", fp, path); err != nil {
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
 		tmp.Close()
 		return fmt.Errorf("writing the trust store: %w", err)
 	}
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("writing the trust store: %w", err)
 	}
-	return os.Rename(tmp.Name(), s.record(path)) // CreateTemp made it 0600
+	return os.Rename(tmp.Name(), s.file(now.Recipe)) // CreateTemp made it 0600
 }
 
-// Revoke removes the record of the recipe at path; it reports whether there
-// was one.
+// Revoke removes the record of the recipe at real path; it reports whether
+// there was one.
 func (s *Store) Revoke(path string) (bool, error) {
-	err := os.Remove(s.record(recipe.RealPath(path)))
+	err := os.Remove(s.file(path))
 	switch {
 	case err == nil:
 		return true, nil
@@ -122,41 +216,33 @@ func (s *Store) Revoke(path string) (bool, error) {
 	return false, fmt.Errorf("removing the trust record: %w", err)
 }
 
-// record is the file that holds the trust of the recipe at real path.
-func (s *Store) record(path string) string {
+// file is the file that holds the trust of the recipe at real path.
+func (s *Store) file(path string) string {
 	sum := sha256.Sum256([]byte(path))
 	return filepath.Join(s.Dir, hex.EncodeToString(sum[:16]))
 }
 
-// parseRecord reads "FINGERPRINT\nPATH\n".
-func parseRecord(b []byte) (fingerprint, path string) {
-	fingerprint, rest, _ := strings.Cut(string(b), "\n")
-	return fingerprint, strings.TrimSuffix(rest, "\n")
-}
-
-// Fingerprint hashes the recipe's bytes and every Dockerfile it builds with:
-// the files whose change alters what the recipe may do. The recipe counts
-// as the bytes that were parsed, not as the file is now, so that what is
-// trusted is what acts.
-func Fingerprint(r *recipe.Recipe) (string, error) {
-	h := sha256.New()
-	fmt.Fprintf(h, "tbx trust v1\nrecipe %s\n", r.Sum)
-	for _, name := range r.ToolNames() {
-		if t := r.Tool(name); t.Build != "" {
-			if err := hashFile(h, "dockerfile "+name, filepath.Join(t.Build, t.Dockerfile)); err != nil {
-				return "", err
-			}
+// CoverDirs splits a TBX_TRUST value, PATH[:PATH...], into real absolute
+// directories; empty and relative entries are ignored.
+func CoverDirs(list string) []string {
+	var dirs []string
+	for _, d := range filepath.SplitList(list) {
+		if !filepath.IsAbs(d) {
+			continue
 		}
+		if real, err := filepath.EvalSymlinks(d); err == nil {
+			d = real
+		}
+		dirs = append(dirs, d)
 	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+	return dirs
 }
 
-func hashFile(h io.Writer, what, path string) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("reading %s to check its trust: %w", path, err)
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
 	}
-	fmt.Fprintf(h, "%s %d\n", what, len(b))
-	h.Write(b)
-	return nil
+	sort.Strings(keys)
+	return keys
 }

@@ -3,51 +3,39 @@ package trust
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
-
-	"github.com/tbx-dev/tbx/toolbox/recipe"
-	"github.com/tbx-dev/tbx/toolbox/testenv"
 )
 
-func project(t *testing.T) (string, *recipe.Recipe) {
-	t.Helper()
-	dir := t.TempDir()
-	testenv.WriteFiles(t, dir, map[string]string{
-		"toolbox.toml":   "[toolbox]\nname = \"p\"\n[tools.a]\nbuild = \"img\"\n",
-		"img/Dockerfile": "FROM scratch\n",
-	})
-	return dir, load(t, filepath.Join(dir, "toolbox.toml"))
+func snap() Snapshot {
+	return Snapshot{
+		Recipe: "/p/toolbox.toml", RecipeSum: "r1",
+		Keys:     map[string]string{"toolbox.name": "a", "tools.box.build": "b", "tools.box.volumes": "c"},
+		LockSum:  "l1",
+		Contexts: map[string]string{"box": "c1"},
+		Paths:    map[string]string{"/p/data": "/p/data", "/p/img": "/p/img"},
+	}
 }
 
-func load(t *testing.T, path string) *recipe.Recipe {
+func check(t *testing.T, s *Store, now Snapshot) Verdict {
 	t.Helper()
-	r, err := recipe.Load(path)
+	v, err := s.Check(now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return r
-}
-
-func status(t *testing.T, s *Store, r *recipe.Recipe) Status {
-	t.Helper()
-	st, err := s.Status(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st
+	return v
 }
 
 func TestAllowChangeRevoke(t *testing.T) {
-	dir, r := project(t)
 	s := &Store{Dir: filepath.Join(t.TempDir(), "state", "trust")}
-	if st := status(t, s, r); st != Untrusted {
-		t.Fatalf("a new recipe is %v", st)
+	if v := check(t, s, snap()); v.Status != Untrusted {
+		t.Fatalf("a new project is %v", v.Status)
 	}
-	if err := s.Allow(r); err != nil {
+	if err := s.Allow(snap()); err != nil {
 		t.Fatal(err)
 	}
-	if st := status(t, s, r); st != Trusted {
-		t.Fatalf("after Allow: %v", st)
+	if v := check(t, s, snap()); v.Status != Trusted {
+		t.Fatalf("after Allow: %v", v)
 	}
 	fi, err := os.Stat(s.Dir)
 	if err != nil || fi.Mode().Perm() != 0o700 {
@@ -60,45 +48,65 @@ func TestAllowChangeRevoke(t *testing.T) {
 	if info, _ := records[0].Info(); info.Mode().Perm() != 0o600 {
 		t.Errorf("a record has mode %o, want 0600", info.Mode().Perm())
 	}
-
-	// The same recipe through a symlinked directory is the same recipe.
-	link := filepath.Join(t.TempDir(), "link")
-	if err := os.Symlink(dir, link); err != nil {
-		t.Fatal(err)
-	}
-	if st := status(t, s, load(t, filepath.Join(link, "toolbox.toml"))); st != Trusted {
-		t.Errorf("through a symlink: %v", st)
-	}
-
-	// A change to the Dockerfile it builds is a change.
-	if err := os.WriteFile(filepath.Join(dir, "img", "Dockerfile"), []byte("FROM scratch\nCOPY / /\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if st := status(t, s, r); st != Changed {
-		t.Errorf("after a Dockerfile edit: %v, want Changed", st)
-	}
-	if had, err := s.Revoke(r.Path); !had || err != nil {
+	if had, err := s.Revoke(snap().Recipe); !had || err != nil {
 		t.Errorf("Revoke = %v, %v", had, err)
 	}
-	if st := status(t, s, r); st != Untrusted {
-		t.Errorf("after Revoke: %v", st)
+	if v := check(t, s, snap()); v.Status != Untrusted {
+		t.Errorf("after Revoke: %v", v.Status)
 	}
-	if had, err := s.Revoke(r.Path); had || err != nil {
+	if had, err := s.Revoke(snap().Recipe); had || err != nil {
 		t.Errorf("second Revoke = %v, %v", had, err)
 	}
 }
 
+// Each kind of change is named, so that a re-trust is an informed one.
+func TestChangesAreNamed(t *testing.T) {
+	was := snap()
+	cases := map[string]struct {
+		edit func(*Snapshot)
+		want Status
+		line string
+	}{
+		"a key":          {func(s *Snapshot) { s.RecipeSum = "r2"; s.Keys["tools.box.volumes"] = "x" }, Changed, "key tools.box.volumes changed"},
+		"a new key":      {func(s *Snapshot) { s.RecipeSum = "r2"; s.Keys["tools.box.docker"] = "x" }, Changed, "key tools.box.docker was added"},
+		"a comment":      {func(s *Snapshot) { s.RecipeSum = "r2" }, Changed, "the recipe's text"},
+		"the lock":       {func(s *Snapshot) { s.LockSum = "l2" }, Changed, "toolbox.lock"},
+		"a context":      {func(s *Snapshot) { s.Contexts["box"] = "c2" }, Changed, "the files the build of tool box is given"},
+		"a symlink swap": {func(s *Snapshot) { s.Paths["/p/data"] = "/" }, Redirected, "/p/data now leads to /, not to /p/data"},
+		"a removed dir":  {func(s *Snapshot) { s.Paths["/p/data"] = "" }, Redirected, "/p/data now leads to nothing"},
+	}
+	for name, c := range cases {
+		now := snap()
+		now.Keys = map[string]string{}
+		for k, v := range was.Keys {
+			now.Keys[k] = v
+		}
+		now.Contexts = map[string]string{"box": "c1"}
+		now.Paths = map[string]string{"/p/data": "/p/data", "/p/img": "/p/img"}
+		c.edit(&now)
+		v := Compare(was, now)
+		if v.Status != c.want || len(v.Changes) == 0 || !strings.Contains(v.Changes[0], c.line) {
+			t.Errorf("%s: %v %q; want %v and %q", name, v.Status, v.Changes, c.want, c.line)
+		}
+	}
+	// A context that was not read now is not a change.
+	now := snap()
+	now.Contexts = map[string]string{}
+	if v := Compare(was, now); v.Status != Trusted {
+		t.Errorf("with contexts unread: %v %v", v.Status, v.Changes)
+	}
+}
+
 func TestCovers(t *testing.T) {
-	dir, r := project(t)
 	if got := CoverDirs("relative:" + string(filepath.ListSeparator) + "/nonexistent"); len(got) != 1 || got[0] != "/nonexistent" {
 		t.Errorf("CoverDirs kept %v", got)
 	}
-	s := &Store{Dir: t.TempDir(), Covers: CoverDirs(filepath.Dir(dir))}
-	if st := status(t, s, r); st != Covered {
-		t.Errorf("under a covered directory: %v", st)
+	s := &Store{Dir: t.TempDir(), Covers: CoverDirs("/")}
+	if v := check(t, s, snap()); v.Status != Covered {
+		t.Errorf("under a covered directory: %v", v.Status)
 	}
-	s.Covers = CoverDirs(dir + "-sibling")
-	if st := status(t, s, r); st != Untrusted {
-		t.Errorf("next to a covered directory: %v", st)
+	s.Covers = CoverDirs("/p-sibling")
+	if v := check(t, s, snap()); v.Status != Untrusted {
+		t.Errorf("next to a covered directory: %v", v.Status)
 	}
 }

@@ -1,0 +1,130 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/tbx-dev/tbx/toolbox/engine"
+	"github.com/tbx-dev/tbx/toolbox/exit"
+	"github.com/tbx-dev/tbx/toolbox/hashcache"
+	"github.com/tbx-dev/tbx/toolbox/project"
+	"github.com/tbx-dev/tbx/toolbox/recipe"
+	"github.com/tbx-dev/tbx/toolbox/statedir"
+	"github.com/tbx-dev/tbx/toolbox/trust"
+)
+
+// deps are what tbx takes from outside its flags: how it reaches the
+// Engine. Tests give a fake one.
+type deps struct {
+	engine func() (engine.Engine, error) // makes no call to the Engine
+}
+
+func realDeps() deps {
+	return deps{engine: func() (engine.Engine, error) {
+		c, err := engine.New()
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
+	}}
+}
+
+// settings reads the global flags and the TBX_* variables, once, for the
+// project layer.
+func (a *app) settings(c *ucli.Context) (project.Settings, error) {
+	cwd, err := os.Getwd()
+	if err != nil {
+		return project.Settings{}, err
+	}
+	state, err := statedir.Dir()
+	if err != nil {
+		return project.Settings{}, err
+	}
+	s := project.Settings{
+		File:      c.String("file"),
+		Cwd:       cwd,
+		Environ:   os.Environ(),
+		StateDir:  state,
+		CacheDir:  hashcache.Dir(),
+		TrustDirs: trust.CoverDirs(os.Getenv("TBX_TRUST")),
+		TrustOnce: c.Bool("trust"),
+		Registry:  os.Getenv("TBX_REGISTRY"),
+		Frozen:    envTrue("TBX_FROZEN"),
+		Classic:   os.Getenv("TBX_BUILDKIT") == "0",
+		SSHAgent:  os.Getenv("SSH_AUTH_SOCK"),
+		Helper:    helperBinary(),
+		UID:       os.Getuid(),
+		Stderr:    a.streams.Err,
+		Progress:  a.streams.progressMode(c.String("progress")),
+	}
+	if s.File != "" && !filepath.IsAbs(s.File) {
+		s.File = filepath.Join(cwd, s.File)
+	}
+	s.Fd, _ = fd(a.streams.Err)
+	if c.Bool("debug") {
+		s.Debug = a.streams.Err
+	}
+	if v := os.Getenv("TBX_WARM"); v != "" {
+		d, err := recipe.ParseWarm(v)
+		if err != nil {
+			return s, exit.Errorf(exit.Launcher, "TBX_WARM: %v", err)
+		}
+		s.Warm = &d
+	}
+	return s, nil
+}
+
+func envTrue(name string) bool {
+	v := os.Getenv(name)
+	return v == "1" || v == "true"
+}
+
+// open opens the trusted project for a command that acts.
+func (a *app) open(c *ucli.Context, frozen bool) (*project.Project, error) {
+	s, err := a.settings(c)
+	if err != nil {
+		return nil, err
+	}
+	s.Frozen = s.Frozen || frozen
+	return a.openWith(s)
+}
+
+func (a *app) openWith(s project.Settings) (*project.Project, error) {
+	e, err := a.deps.engine()
+	if err != nil {
+		return nil, err
+	}
+	p, err := project.Open(s, e)
+	if err != nil {
+		closeEngine(e)
+		return nil, err
+	}
+	return p, nil
+}
+
+func closeEngine(e engine.Engine) {
+	if c, ok := e.(interface{ Close() error }); ok {
+		_ = c.Close()
+	}
+}
+
+// helperBinary is what a warm container runs as its helper: tbx-warm next
+// to this binary when it is there (it starts much faster), else this tbx.
+func helperBinary() string {
+	self, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	self = recipe.RealPath(self)
+	if small := filepath.Join(filepath.Dir(self), "tbx-warm"); isExecutable(small) {
+		return small
+	}
+	return self
+}
+
+func isExecutable(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0
+}

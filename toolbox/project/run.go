@@ -1,0 +1,148 @@
+package project
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/tbx-dev/tbx/toolbox/exit"
+	"github.com/tbx-dev/tbx/toolbox/recipe"
+	"github.com/tbx-dev/tbx/toolbox/runner"
+)
+
+// RunRequest is one command to run.
+type RunRequest struct {
+	Tool       string   // run in this tool's image; "" finds the tool by Args[0]
+	Args       []string // the command and its arguments
+	Entrypoint []string // overrides the recipe's entrypoint (tbx shell)
+}
+
+// Run makes the tool's image ready and runs the command in it, in a warm
+// container or a throwaway one, and returns its exit status.
+func (p *Project) Run(ctx context.Context, req RunRequest, streams runner.Streams) error {
+	tool, err := p.toolFor(req)
+	if err != nil {
+		return err
+	}
+	st, err := p.Manager.Ensure(ctx, tool, false)
+	if err != nil {
+		return err
+	}
+	inv, err := p.invocation(tool, st.Ref, req, runner.UseTTY(streams.In, streams.Out))
+	if err != nil {
+		return err
+	}
+	idle, err := p.warmIdle(tool)
+	if err != nil {
+		return err
+	}
+	if recipe.Flag(tool.Run.SSHAgent, false) && p.settings.SSHAgent == "" {
+		fmt.Fprintf(p.settings.Stderr, "tbx: warning: tool %s forwards the SSH agent, but SSH_AUTH_SOCK is not set: ssh in it will find no keys (eval $(ssh-agent); ssh-add)\n", tool.Name)
+	}
+	rn := &runner.Runner{Engine: p.Engine, Streams: streams, Debug: p.settings.Debug}
+	// Signals now belong to the command: they are forwarded, not obeyed.
+	ctx = context.WithoutCancel(ctx)
+	if idle > 0 {
+		return rn.RunWarm(ctx, inv, idle, p.settings.Helper)
+	}
+	return rn.Run(ctx, inv)
+}
+
+func (p *Project) toolFor(req RunRequest) (*recipe.Tool, error) {
+	if req.Tool != "" {
+		tools, err := p.Tools([]string{req.Tool})
+		if err != nil {
+			return nil, err
+		}
+		return tools[0], nil
+	}
+	if t := p.Recipe.Command(req.Args[0]); t != nil {
+		return t, nil
+	}
+	return nil, exit.Errorf(exit.NotFound, "%s: no such command in %s; commands: %s", req.Args[0], p.Recipe.Path, strings.Join(p.Commands(), ", "))
+}
+
+// Commands lists every command of the recipe.
+func (v *View) Commands() []string {
+	var out []string
+	for _, t := range v.Recipe.Tools {
+		out = append(out, t.Commands...)
+	}
+	return out
+}
+
+// warmIdle is how long the tool's warm container waits for the next run:
+// TBX_WARM over the recipe's warm; 0 runs a throwaway container.
+func (p *Project) warmIdle(t *recipe.Tool) (time.Duration, error) {
+	if w := p.settings.Warm; w != nil {
+		return *w, nil
+	}
+	if t.Run.Warm != nil {
+		return *t.Run.Warm, nil
+	}
+	return 0, nil
+}
+
+func (p *Project) invocation(t *recipe.Tool, ref string, req RunRequest, tty bool) (runner.Invocation, error) {
+	id := runner.Caller()
+	p.adoptHome(t.Name)
+	if err := id.Prepare(p.settings.StateDir, p.Key(), t.Name); err != nil {
+		return runner.Invocation{}, err
+	}
+	inv := runner.Invocation{
+		Project:    p.Recipe.Name,
+		Key:        p.Key(),
+		Labels:     p.Owned(),
+		Root:       p.Root,
+		Tool:       t,
+		Image:      ref,
+		Args:       req.Args,
+		Entrypoint: req.Entrypoint,
+		Cwd:        realPath(p.settings.Cwd),
+		HostEnv:    p.settings.Environ,
+		TTY:        tty,
+		Identity:   id,
+		Launcher:   runner.Launcher(),
+	}
+	if recipe.Flag(t.Run.Docker, false) {
+		sock, err := engineSocket(p.Engine.DaemonHost(), t.Name)
+		if err != nil {
+			return inv, err
+		}
+		inv.EngineSocket = sock
+	}
+	return inv, nil
+}
+
+// adoptHome moves a tool's HOME from where an older tbx kept it, under the
+// project's name alone, to where it is kept now, under the project's key:
+// once, with a note. A second checkout of the same name starts afresh.
+func (p *Project) adoptHome(tool string) {
+	old := filepath.Join(p.settings.StateDir, "home", p.Recipe.Name, tool)
+	now := runner.HomeDir(p.settings.StateDir, p.Key(), tool)
+	if _, err := os.Lstat(old); err != nil {
+		return
+	}
+	if _, err := os.Lstat(now); err == nil {
+		return
+	}
+	if err := os.MkdirAll(filepath.Dir(now), 0o700); err != nil {
+		return
+	}
+	if os.Rename(old, now) == nil {
+		fmt.Fprintf(p.settings.Stderr, "tbx: moved the HOME of tool %s from %s to %s: HOMEs are now kept per checkout\n", tool, old, now)
+	}
+}
+
+// engineSocket is the host path of the Engine's socket, for a tool with
+// docker = true.
+func engineSocket(host, tool string) (string, error) {
+	sock, ok := strings.CutPrefix(host, "unix://")
+	if !ok {
+		return "", exit.Errorf(exit.Launcher, "tool %s has docker = true, which mounts the Engine's unix socket, but the Engine is at %s; point DOCKER_HOST at a unix socket", tool, host)
+	}
+	return sock, nil
+}
