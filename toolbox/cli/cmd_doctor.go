@@ -31,23 +31,23 @@ func (a *app) doctorCommand() *ucli.Command {
 	}
 }
 
-// report prints one check a line: ok, or the problem and what to do.
-type report struct {
+// checkReport prints one check a line: ok, or the problem and what to do.
+type checkReport struct {
 	out      io.Writer
 	problems int
 }
 
-func (r *report) ok(format string, args ...any) {
+func (r *checkReport) ok(format string, args ...any) {
 	fmt.Fprintf(r.out, "ok    "+format+"\n", args...)
 }
 
-func (r *report) fail(what, todo string) {
+func (r *checkReport) fail(what, todo string) {
 	r.problems++
 	fmt.Fprintf(r.out, "FAIL  %s\n      → %s\n", what, todo)
 }
 
 func runDoctor(ctx context.Context, s project.Settings, streams *Streams) error {
-	r := &report{out: streams.Out}
+	r := &checkReport{out: streams.Out}
 	e := checkEngine(ctx, r)
 	v := checkRecipe(s, r)
 	if e != nil && v != nil {
@@ -68,7 +68,7 @@ type closingEngine interface {
 	Close() error
 }
 
-func checkEngine(ctx context.Context, r *report) closingEngine {
+func checkEngine(ctx context.Context, r *checkReport) closingEngine {
 	e, err := engine.Connect(ctx)
 	if err != nil {
 		r.fail(err.Error(), "start the Docker Engine, or point DOCKER_HOST at one")
@@ -83,7 +83,7 @@ func checkEngine(ctx context.Context, r *report) closingEngine {
 	return e
 }
 
-func checkRecipe(s project.Settings, r *report) *project.View {
+func checkRecipe(s project.Settings, r *checkReport) *project.View {
 	v, err := project.Inspect(s)
 	if err != nil {
 		r.fail(err.Error(), "fix the recipe; docs/recipe.md lists every key")
@@ -99,7 +99,7 @@ func checkRecipe(s project.Settings, r *report) *project.View {
 	return v
 }
 
-func checkTools(ctx context.Context, r *report, v *project.View, e engine.Engine) {
+func checkTools(ctx context.Context, r *checkReport, v *project.View, e engine.Engine) {
 	sts, err := v.Statuses(ctx, e)
 	if err != nil {
 		r.fail(err.Error(), "fix the tool's build context")
@@ -119,7 +119,7 @@ func checkTools(ctx context.Context, r *report, v *project.View, e engine.Engine
 	}
 }
 
-func checkDisk(ctx context.Context, r *report, e engine.Engine) {
+func checkDisk(ctx context.Context, r *checkReport, e engine.Engine) {
 	info, err := e.Info(ctx)
 	if err != nil {
 		r.fail("reading the Engine's info: "+err.Error(), "check the Engine's logs")

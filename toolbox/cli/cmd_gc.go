@@ -25,7 +25,7 @@ func (a *app) gcCommand() *ucli.Command {
 				return err
 			}
 			opts := project.GCOptions{Images: c.Bool("images"), Volumes: c.Bool("volumes"), Warm: c.Bool("warm"), All: c.Bool("all"), DryRun: c.Bool("dry-run")}
-			e, err := a.deps.engine()
+			e, err := a.engine()
 			if err != nil {
 				return err
 			}

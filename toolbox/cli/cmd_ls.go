@@ -37,7 +37,7 @@ func (a *app) lsCommand() *ucli.Command {
 			if !v.Verdict.Status.OK() {
 				fmt.Fprintf(a.streams.Err, "tbx: %s is %s\n", v.Recipe.Path, statusLine(v.Verdict))
 			}
-			e, err := a.deps.engine()
+			e, err := a.engine()
 			if err != nil {
 				return err
 			}

@@ -15,6 +15,7 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
+	"github.com/tbx-dev/tbx/toolbox/engine"
 	"github.com/tbx-dev/tbx/toolbox/exit"
 	"github.com/tbx-dev/tbx/toolbox/warm"
 )
@@ -28,9 +29,13 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return warm.Main(args[2:]) // in a warm container, as its helper
 	}
 	s := &Streams{In: stdin, Out: stdout, Err: stderr}
-	err := run(args, &app{streams: s, deps: realDeps()})
+	return report(run(args, &app{streams: s, deps: realDeps()}), stderr)
+}
+
+// report says err on stderr, in one line whatever the Engine's message
+// looked like, and returns its exit code: the one place errors become codes.
+func report(err error, stderr io.Writer) int {
 	if err != nil && !exit.Silent(err) {
-		// One line, whatever the Engine's message looked like.
 		msg := strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(err.Error())
 		fmt.Fprintf(stderr, "tbx: %s\n", strings.TrimSpace(msg))
 	}
@@ -39,8 +44,9 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 // app is one run of tbx: its streams and what it reaches outside.
 type app struct {
-	streams *Streams
-	deps    deps
+	streams    *Streams
+	deps       deps
+	engineHost string // where the Engine client points, once made
 }
 
 func run(args []string, a *app) (err error) {
@@ -51,7 +57,7 @@ func run(args []string, a *app) (err error) {
 	}()
 	ctx, interrupted, stop := interruptible()
 	defer stop()
-	err = a.cli().RunContext(ctx, args)
+	err = engine.Explain(a.cli().RunContext(ctx, args), a.engineHost)
 	if sig := interrupted(); sig != 0 && err != nil && !exit.Silent(err) {
 		// Stopped while building or pulling: exit as if killed by the signal.
 		return exit.Errorf(128+int(sig), "interrupted by %s", sig)

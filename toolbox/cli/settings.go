@@ -31,6 +31,16 @@ func realDeps() deps {
 	}}
 }
 
+// engine makes the Engine client, remembering where it points so that a
+// failure to reach it can say so.
+func (a *app) engine() (engine.Engine, error) {
+	e, err := a.deps.engine()
+	if err == nil {
+		a.engineHost = e.DaemonHost()
+	}
+	return e, err
+}
+
 // settings reads the global flags and the TBX_* variables, once, for the
 // project layer.
 func (a *app) settings(c *ucli.Context) (project.Settings, error) {
@@ -92,7 +102,7 @@ func (a *app) open(c *ucli.Context, frozen bool) (*project.Project, error) {
 }
 
 func (a *app) openWith(s project.Settings) (*project.Project, error) {
-	e, err := a.deps.engine()
+	e, err := a.engine()
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/docker/docker/api/types"
@@ -99,4 +100,16 @@ func rootCause(err error) error {
 		}
 		err = u.Unwrap()
 	}
+}
+
+// Explain rewrites a failure to reach the Engine at host as one line that
+// says what to do; other errors pass as they are.
+func Explain(err error, host string) error {
+	if err == nil || host == "" {
+		return err
+	}
+	if client.IsErrConnectionFailed(err) || strings.Contains(err.Error(), "Cannot connect to the Docker daemon") {
+		return fmt.Errorf("cannot reach the Docker Engine at %s: %v; start dockerd (or Docker Desktop) or set DOCKER_HOST", host, rootCause(err))
+	}
+	return err
 }

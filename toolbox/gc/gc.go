@@ -45,9 +45,10 @@ type Collector struct {
 	Owned  filters.Args   // which objects are ours: labels.Owned
 	Host   string         // this machine's hostname, to judge launchers
 	Alive  func(int) bool // whether a local pid is running
-	// Busy reports whether a warm container has a run in it; one that has
-	// is kept.
-	Busy   func(ctx context.Context, id string) bool
+	// Runs reports whether a warm container has runs in it, and the
+	// launchers (pid@host) of those runs; one with a run whose launcher is
+	// alive is kept.
+	Runs   func(ctx context.Context, id string) (busy bool, launchers []string)
 	DryRun bool
 }
 
@@ -95,10 +96,15 @@ func (c *Collector) Warm(ctx context.Context) (removed, kept []Removed, err erro
 	}
 	for _, ct := range list {
 		r := Removed{Kind: "container", ID: ct.ID, Project: ct.Labels[labels.Project], Tool: ct.Labels[labels.Tool], Why: "warm"}
-		if ct.State == "running" && c.Busy != nil && c.Busy(ctx, ct.ID) {
-			r.Why = "warm, with a run in it: kept (it stops itself when idle)"
-			kept = append(kept, r)
-			continue
+		if ct.State == "running" && c.Runs != nil {
+			if busy, launchers := c.Runs(ctx, ct.ID); busy {
+				if c.anyAlive(launchers) {
+					r.Why = "warm, with a run in it: kept (it stops itself when idle)"
+					kept = append(kept, r)
+					continue
+				}
+				r.Why = "warm, with runs whose launchers are gone"
+			}
 		}
 		if !c.DryRun {
 			err := c.Engine.ContainerRemove(ctx, ct.ID, container.RemoveOptions{Force: true})
@@ -109,6 +115,23 @@ func (c *Collector) Warm(ctx context.Context) (removed, kept []Removed, err erro
 		removed = append(removed, r)
 	}
 	return removed, kept, nil
+}
+
+// anyAlive reports whether one of launchers (pid@host) may still be at
+// work: alive on this host, or on another, which is not ours to judge. A
+// run of an older helper names no launcher, and is taken as alive.
+func (c *Collector) anyAlive(launchers []string) bool {
+	if len(launchers) == 0 {
+		return true
+	}
+	for _, l := range launchers {
+		pid, host, _ := strings.Cut(l, "@")
+		n, err := strconv.Atoi(pid)
+		if err != nil || host != c.Host || c.Alive(n) {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *Collector) orphaned(ct container.Summary) string {

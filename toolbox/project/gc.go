@@ -53,7 +53,7 @@ func Collect(ctx context.Context, s Settings, e engine.Engine, opts GCOptions) (
 	}
 	host, _ := os.Hostname()
 	col := &gc.Collector{Engine: e, Owned: labels.Owned(strconv.Itoa(s.UID), root), Host: host, Alive: gc.ProcessAlive, DryRun: opts.DryRun,
-		Busy: func(ctx context.Context, id string) bool { return runner.WarmBusy(ctx, e, id) }}
+		Runs: func(ctx context.Context, id string) (bool, []string) { return runner.WarmRuns(ctx, e, id) }}
 	removed, kept, err := col.Warm(ctx)
 	rep.Removed, rep.Kept = removed, kept
 	if err != nil || opts.Warm {

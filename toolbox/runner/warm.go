@@ -212,7 +212,7 @@ func (r *Runner) execOptions(inv Invocation, cfg *container.Config, token string
 	opts := container.ExecOptions{
 		User: cfg.User, Tty: inv.TTY, Env: cfg.Env, WorkingDir: cfg.WorkingDir,
 		AttachStdin: true, AttachStdout: true, AttachStderr: true,
-		Cmd: warm.Argv("exec", append([]string{token, "--"}, argv...)...),
+		Cmd: warm.Argv("exec", append([]string{token, inv.Launcher, "--"}, argv...)...),
 	}
 	if inv.TTY {
 		size := consoleSize(r.Streams.Out)
@@ -324,13 +324,17 @@ func firstName(names []string) string {
 	return names[0]
 }
 
-// WarmBusy reports whether the warm container id has a run in it, as its
-// helper says; a container whose helper does not answer is not busy.
-func WarmBusy(ctx context.Context, e engine.Engine, id string) bool {
+// WarmRuns says whether the warm container id has runs in it, as its
+// helper says, and the launchers (pid@host) of those runs; a container
+// whose helper does not answer has none.
+func WarmRuns(ctx context.Context, e engine.Engine, id string) (busy bool, launchers []string) {
 	status, err := helperOutput(ctx, e, id, "status")
 	if err != nil {
-		return false
+		return false, nil
 	}
-	_, idle := strconv.ParseInt(status, 10, 64)
-	return idle != nil
+	fields := strings.Fields(status)
+	if len(fields) == 0 || fields[0] != "busy" {
+		return false, nil
+	}
+	return true, fields[1:]
 }

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/container"
@@ -73,7 +74,7 @@ func RemoveProject(t testing.TB, c *client.Client, name string) {
 	}
 	ims, _ := c.ImageList(ctx, image.ListOptions{All: true, Filters: f})
 	for _, im := range ims {
-		if _, err := c.ImageRemove(ctx, im.ID, image.RemoveOptions{Force: true, PruneChildren: true}); err != nil && !client.IsErrNotFound(err) {
+		if _, err := c.ImageRemove(ctx, im.ID, image.RemoveOptions{Force: true, PruneChildren: true}); err != nil && !cerrdefs.IsNotFound(err) {
 			t.Logf("removing image %s: %v", im.ID, err)
 		}
 	}
@@ -190,4 +191,10 @@ func PruneBuildCache(t testing.TB, c *client.Client, marker string) {
 			}
 		}
 	})
+}
+
+// RemoveContainer removes container id, with its anonymous volumes,
+// ignoring a missing one.
+func RemoveContainer(c *client.Client, id string) {
+	_ = c.ContainerRemove(context.Background(), id, container.RemoveOptions{Force: true, RemoveVolumes: true})
 }

@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -121,13 +122,14 @@ func reap() {
 	}
 }
 
-// execMain runs one command: `exec TOKEN -- ARGV...`.
+// execMain runs one command: `exec TOKEN LAUNCHER -- ARGV...`, where
+// LAUNCHER is the pid@host of the tbx that started it.
 func execMain(args []string) int {
-	if len(args) < 3 || args[1] != "--" {
+	if len(args) < 4 || args[2] != "--" || strings.ContainsAny(args[0]+args[1], "/\n") {
 		fmt.Fprintln(os.Stderr, "tbx:", notInit)
 		return 125
 	}
-	token, argv := args[0], args[2:]
+	token, launcher, argv := args[0], args[1], args[3:]
 	f, err := os.OpenFile(lock, os.O_RDONLY, 0)
 	if err != nil {
 		return Retry // the container is not ready, or gone
@@ -139,6 +141,9 @@ func execMain(args []string) int {
 	if _, err := os.Stat(closing); err == nil {
 		return Retry
 	}
+	launcherFile := filepath.Join(State, "launcher-"+token)
+	_ = os.WriteFile(launcherFile, []byte(launcher), 0o666)
+	defer os.Remove(launcherFile)
 	return run(token, argv)
 }
 
@@ -226,8 +231,8 @@ func signalMain(args []string) int {
 	return 0
 }
 
-// statusMain prints "busy", or since when the container has been idle
-// (unix seconds).
+// statusMain prints "busy" and the launchers (pid@host) of the runs in
+// the container, or since when it has been idle (unix seconds).
 func statusMain() int {
 	f, err := os.OpenFile(lock, os.O_RDONLY, 0)
 	if err != nil {
@@ -235,13 +240,25 @@ func statusMain() int {
 	}
 	defer f.Close()
 	if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
-		fmt.Println("busy")
+		fmt.Println(strings.Join(append([]string{"busy"}, launchers()...), " "))
 		return 0
 	}
 	_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 	b, _ := os.ReadFile(since)
 	fmt.Println(string(b))
 	return 0
+}
+
+// launchers lists the pid@host of the tbx behind each run in flight.
+func launchers() []string {
+	files, _ := filepath.Glob(filepath.Join(State, "launcher-*"))
+	var out []string
+	for _, f := range files {
+		if b, err := os.ReadFile(f); err == nil {
+			out = append(out, string(b))
+		}
+	}
+	return out
 }
 
 func isTerminal(f *os.File) bool {

@@ -1,0 +1,96 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/client"
+
+	"github.com/tbx-dev/tbx/toolbox/engine"
+)
+
+// gateEngine is a fake Engine that records every call it gets and answers
+// each as if the Engine were empty; calls it does not know fail.
+type gateEngine struct {
+	calls []string
+}
+
+var _ engine.Engine = (*gateEngine)(nil)
+
+var errFake = errors.New("the fake Engine does not do that")
+
+func (g *gateEngine) DaemonHost() string { return "unix:///fake.sock" }
+
+func (g *gateEngine) ImageList(context.Context, image.ListOptions) ([]image.Summary, error) {
+	g.calls = append(g.calls, "ImageList")
+	return nil, nil
+}
+
+func (g *gateEngine) ContainerList(context.Context, container.ListOptions) ([]container.Summary, error) {
+	g.calls = append(g.calls, "ContainerList")
+	return nil, nil
+}
+
+func (g *gateEngine) ImageInspect(context.Context, string, ...client.ImageInspectOption) (image.InspectResponse, error) {
+	g.calls = append(g.calls, "ImageInspect")
+	return image.InspectResponse{}, errFake
+}
+
+// withFake runs tbx in-process in dir against the fake Engine.
+func withFake(t *testing.T, g *gateEngine, dir string, args ...string) result {
+	t.Helper()
+	t.Chdir(dir)
+	var out, errb bytes.Buffer
+	a := &app{streams: &Streams{In: strings.NewReader(""), Out: &out, Err: &errb}, deps: deps{engine: func() (engine.Engine, error) { return g, nil }}}
+	code := report(run(append([]string{"tbx"}, args...), a), &errb)
+	return result{out.String(), errb.String(), code}
+}
+
+// Every command that acts passes the trust gate in project.Open before it
+// can ask the Engine anything; once trusted, the same command reaches it.
+func TestEveryActingCommandPassesTheTrustGate(t *testing.T) {
+	t.Setenv("TBX_TRUST", "")
+	t.Setenv("TBX_WARM", "")
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"toolbox.toml":   "[toolbox]\nname = \"gate\"\nregistry = \"127.0.0.1:1/team\"\n[tools.box]\nbuild = \"img\"\ncommands = [\"sh\"]\nvolumes = [\"cache:/c\"]\n[tools.jq]\nimage = \"127.0.0.1:5000/jq:1\"\n",
+		"img/Dockerfile": "FROM debian:bookworm-slim\n",
+	})
+	acting := [][]string{
+		{"run", "sh"}, {"run", "--tool", "box", "--", "true"}, {"shell", "box"}, {"prepare"}, {"build"}, {"pull"},
+		{"push"}, {"lock"}, {"lock", "--check"}, {"gc", "--images"}, {"gc", "--volumes"}, {"shim", "sh"},
+	}
+	for _, args := range acting {
+		g := &gateEngine{}
+		r := withFake(t, g, dir, args...)
+		if r.code != 125 || !strings.Contains(r.err, "is not trusted yet") || len(g.calls) != 0 {
+			t.Errorf("untrusted tbx %v: exit %d, stderr %q, Engine calls %v", args, r.code, r.err, g.calls)
+		}
+	}
+	g := &gateEngine{}
+	if r := withFake(t, g, dir, "shims", "install", "--dir", t.TempDir()); r.code != 125 || len(g.calls) != 0 {
+		t.Errorf("untrusted shims install: exit %d, %q", r.code, r.err)
+	}
+	if r := withFake(t, &gateEngine{}, dir, "trust"); r.code != 0 {
+		t.Fatalf("trust: exit %d, %q", r.code, r.err)
+	}
+	for _, args := range acting {
+		g := &gateEngine{}
+		r := withFake(t, g, dir, args...)
+		noLock := args[0] == "lock" && len(args) > 1 // no toolbox.lock: nothing to ask the Engine
+		if strings.Contains(r.err, "trust") || len(g.calls) == 0 && !noLock {
+			t.Errorf("trusted tbx %v did not reach the Engine: exit %d, stderr %q", args, r.code, r.err)
+		}
+	}
+	shims := t.TempDir()
+	if r := withFake(t, &gateEngine{}, dir, "shims", "install", "--dir", shims); r.code != 0 || !strings.Contains(r.out, filepath.Join(shims, "sh")) {
+		t.Errorf("trusted shims install: exit %d, out %q, err %q", r.code, r.out, r.err)
+	}
+}
