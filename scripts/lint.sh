@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Formatting and vet; the layering of toolbox/ is checked by its own test.
+# Formatting, vet and staticcheck; the layering of toolbox/ is checked by its
+# own test. staticcheck is installed from the Go module proxy when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 unformatted=$(gofmt -l $(git ls-files '*.go'))
@@ -8,4 +9,11 @@ if [ -n "$unformatted" ]; then
   exit 1
 fi
 go vet ./...
+staticcheck=$(go env GOPATH)/bin/staticcheck
+if ! command -v staticcheck >/dev/null 2>&1 && [ ! -x "$staticcheck" ]; then
+  printf 'lint: installing staticcheck\n' >&2
+  go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+fi
+command -v staticcheck >/dev/null 2>&1 && staticcheck=staticcheck
+"$staticcheck" ./...
 go test -count=1 -run TestPackagesDependDownwards ./toolbox/

@@ -15,7 +15,8 @@ import (
 // VerifyLock checks that toolbox.lock can only pin what the recipe names:
 // a pulled tool at the recipe's repository, a built tool in the team
 // registry's repository for it, a base at the repository the Dockerfile
-// names (or its copy published under the team registry), and no tool the
+// names (or its copy that `tbx lock` published under the team registry:
+// the recipe's, or TBX_REGISTRY), and no tool the
 // recipe lacks. A lock edited to run or build from another image fails
 // here, whatever trust says. It reads the Dockerfiles, not the Engine.
 func (m *Manager) VerifyLock() error {
@@ -90,8 +91,8 @@ func (m *Manager) baseRedirect(ref string, pin lockfile.Base) string {
 		return fmt.Sprintf("base image %s is not a reference", ref)
 	}
 	repos := []string{named.Name()}
-	if m.Registry != "" {
-		if team, err := reference.ParseNormalizedNamed(m.Registry + "/base/" + baseName(named)); err == nil {
+	for _, reg := range []string{m.Registry, m.Recipe.Registry} {
+		if team, err := reference.ParseNormalizedNamed(reg + "/base/" + baseName(named)); reg != "" && err == nil {
 			repos = append(repos, team.Name())
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
@@ -140,7 +141,7 @@ func TestForceRebuildReplacesImage(t *testing.T) {
 	if after.ID == before.ID {
 		t.Fatal("--force reproduced the same image: the cache was used")
 	}
-	if _, err := c.ImageInspect(context.Background(), before.ID); !client.IsErrNotFound(err) {
+	if _, err := c.ImageInspect(context.Background(), before.ID); !cerrdefs.IsNotFound(err) {
 		t.Errorf("the superseded image %s is still there: %v", before.ID, err)
 	}
 }

@@ -253,7 +253,7 @@ func TestGCActsOnWhatItOwns(t *testing.T) {
 	other := testenv.Project(t, c)
 	strangers := []map[string]string{
 		{labels.Project: other, labels.Tool: "box", labels.Owner: strconv.Itoa(os.Getuid()), labels.Root: "0123456789ab", labels.Launch: "1@elsewhere"},
-		{labels.Project: project, labels.Tool: "box", labels.Owner: "4242", labels.Root: "0123456789ab"},
+		{labels.Project: project, labels.Tool: "box", labels.Owner: "4343", labels.Root: "0123456789ab"},
 	}
 	var ids []string
 	for _, l := range strangers {
@@ -266,17 +266,23 @@ func TestGCActsOnWhatItOwns(t *testing.T) {
 	}
 	elsewhere := t.TempDir()
 	writeFiles(t, elsewhere, map[string]string{"toolbox.toml": "[toolbox]\nname = \"" + other + "\"\n[tools.x]\nimage = \"x:1\"\n"})
-	for _, args := range [][]string{{"gc"}, {"gc", "--warm"}, {"gc", "--all"}} {
+	for _, args := range [][]string{{"gc"}, {"gc", "--warm"}} {
 		r := tbxIn(t, elsewhere, args...)
 		if r.code != 0 || strings.Contains(r.out, "removed") {
 			t.Errorf("tbx %v in another project: exit %d, out %q, err %q", args, r.code, r.out, r.err)
 		}
 	}
-	r := tbxIn(t, dir, "gc", "--all")
-	if r.code != 0 || strings.Contains(r.out, "removed") || !strings.Contains(r.err, "kept container") {
-		t.Errorf("gc --all with a warm run in flight: exit %d, out %q, err %q", r.code, r.out, r.err)
+	// --all: every project of this user; the other project's container is
+	// ours to remove, the busy warm container is kept.
+	r := tbxIn(t, dir, "gc", "--all", "--dry-run")
+	if r.code != 0 || !strings.Contains(r.out, "would remove container "+ids[0][:12]) || strings.Contains(r.out, ids[1][:12]) ||
+		strings.Contains(r.out, "warm") || !strings.Contains(r.err, "kept container") {
+		t.Errorf("gc --all -n with a warm run in flight: exit %d, out %q, err %q", r.code, r.out, r.err)
 	}
-	// Another user, in this very project: nothing of ours is theirs.
+	if r := tbxIn(t, dir, "gc", "--warm"); r.code != 0 || strings.Contains(r.out, "removed") || !strings.Contains(r.err, "a run in it: kept") {
+		t.Errorf("gc --warm with a warm run in flight: exit %d, out %q, err %q", r.code, r.out, r.err)
+	}
+	// Another user: nothing of ours, nor of a third user's, is theirs.
 	other2 := exec.Command(tbxBin, "gc", "--all")
 	other2.Dir = "/"
 	home := t.TempDir()
@@ -305,9 +311,9 @@ func TestReadingHostileFilesIsSafe(t *testing.T) {
 	dir, _ := hostileClone(t, "[tools.box]\nbuild = \"img\"\ncommands = [\"sh\"]\n", nil)
 	swapForLink(t, filepath.Join(dir, "img", "Dockerfile"), "/dev/zero")
 	for _, args := range [][]string{{"ls"}, {"trust"}, {"doctor"}, {"--trust", "prepare"}} {
-		code, stderr := timedTbx(t, dir, args...)
-		if code == 0 || code == -1 || !strings.Contains(stderr, "Dockerfile") || strings.Contains(stderr, "goroutine") {
-			t.Errorf("tbx %v with a Dockerfile leading to /dev/zero: exit %d, stderr %q", args, code, stderr)
+		code, output := timedTbx(t, dir, args...)
+		if code == 0 || code == -1 || !strings.Contains(output, "Dockerfile") || strings.Contains(output, "goroutine") {
+			t.Errorf("tbx %v with a Dockerfile leading to /dev/zero: exit %d, output %q", args, code, output)
 		}
 	}
 	_ = os.Remove(filepath.Join(dir, "img", "Dockerfile"))
@@ -344,7 +350,9 @@ func TestOutsideContextIsReadOnlyOnceTrusted(t *testing.T) {
 	}
 }
 
-// timedTbx runs tbx as a process in dir and kills it after 10 s (exit -1).
+// timedTbx runs tbx as a process in dir and kills it after 10 s (exit -1);
+// it returns the exit code and stderr, and with doctor, stdout (where doctor
+// reports).
 func timedTbx(t *testing.T, dir string, args ...string) (int, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -353,6 +361,9 @@ func timedTbx(t *testing.T, dir string, args ...string) (int, string) {
 	cmd.Dir = dir
 	var errb bytes.Buffer
 	cmd.Stderr = &errb
+	if args[0] == "doctor" {
+		cmd.Stdout = &errb
+	}
 	err := cmd.Run()
 	if ctx.Err() != nil {
 		return -1, errb.String()

@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 
+	"github.com/tbx-dev/tbx/toolbox/engine"
+	"github.com/tbx-dev/tbx/toolbox/testenv"
 	"github.com/tbx-dev/tbx/toolbox/warm"
 )
 
@@ -40,7 +43,29 @@ func TestMain(m *testing.M) {
 	// directory, or are the repository's own. The trust tests clear this.
 	repo, _ := filepath.Abs("../..")
 	os.Setenv("TBX_TRUST", os.TempDir()+string(filepath.ListSeparator)+repo)
-	code := m.Run()
+	code := withStrangers(m.Run)
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// withStrangers runs the suite next to other projects' and another user's
+// containers, and fails it if it removed any of them.
+func withStrangers(run func() int) int {
+	c, err := engine.Connect(context.Background())
+	if err != nil {
+		return run() // the tests that need an Engine say so themselves
+	}
+	defer c.Close()
+	s, err := testenv.MakeStrangers(c)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer s.Remove()
+	code := run()
+	if gone := s.Missing(); len(gone) > 0 {
+		fmt.Fprintf(os.Stderr, "the suite removed %d containers of other projects or users: %v\n", len(gone), gone)
+		return 1
+	}
+	return code
 }

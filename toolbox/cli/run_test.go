@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
 
 	"github.com/tbx-dev/tbx/toolbox/labels"
@@ -244,9 +245,14 @@ func TestRunVolumes(t *testing.T) {
 	if r := sh(t, dir, "cat /cache/y"); r.out != "kept\n" {
 		t.Errorf("the named volume did not persist: %q %q", r.out, r.err)
 	}
-	v, err := c.VolumeInspect(t.Context(), "tbx_"+project+"_cache")
-	if err != nil || v.Labels[labels.Project] != project || v.Labels[labels.Tool] != "box" {
-		t.Errorf("volume labels: %v %v", v.Labels, err)
+	vols, err := c.VolumeList(t.Context(), volume.ListOptions{Filters: labels.ForProject(project)})
+	if err != nil || len(vols.Volumes) != 1 {
+		t.Fatalf("the project's volumes: %v %v", vols.Volumes, err)
+	}
+	v := vols.Volumes[0]
+	if !strings.HasPrefix(v.Name, "tbx_"+project+"-") || !strings.HasSuffix(v.Name, "_cache") || v.Labels[labels.Tool] != "box" ||
+		v.Labels[labels.Owner] != strconv.Itoa(os.Getuid()) || v.Labels[labels.Root] == "" {
+		t.Errorf("volume %s, labels %v", v.Name, v.Labels)
 	}
 	r := tbxIn(t, dir, "gc", "--volumes")
 	if r.code != 0 || strings.Contains(r.out, "volume") {

@@ -69,9 +69,6 @@ func (a *app) settings(c *ucli.Context) (project.Settings, error) {
 		Stderr:    a.streams.Err,
 		Progress:  a.streams.progressMode(c.String("progress")),
 	}
-	if s.File != "" && !filepath.IsAbs(s.File) {
-		s.File = filepath.Join(cwd, s.File)
-	}
 	s.Fd, _ = fd(a.streams.Err)
 	if c.Bool("debug") {
 		s.Debug = a.streams.Err

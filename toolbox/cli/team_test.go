@@ -34,7 +34,7 @@ func newTeamProject(t *testing.T, a *client.Client) *teamProject {
 	p.jqDigest = push(t, a, testenv.DebianBase, jq)
 	testenv.RemoveImage(a, jq)
 	writeFiles(t, p.dir, map[string]string{
-		"toolbox.toml": "[toolbox]\nname = \"" + p.project + "\"\n[tools.hello]\nbuild = \"img\"\n" +
+		"toolbox.toml": "[toolbox]\nname = \"" + p.project + "\"\nregistry = \"" + p.registry + "\"\n[tools.hello]\nbuild = \"img\"\n" +
 			"[tools.jq]\nimage = \"" + jq + "\"\n",
 		"img/Dockerfile": "FROM " + testenv.DebianBase + "\n" +
 			"RUN printf '#!/bin/sh\\necho hello from %s\\n' " + p.project + " > /usr/local/bin/hello && chmod +x /usr/local/bin/hello\n",
@@ -202,7 +202,7 @@ func TestLockedBasesGiveOneHashOnTwoEngines(t *testing.T) {
 	project := testenv.Project(t, a)
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{
-		"toolbox.toml":   "[toolbox]\nname = \"" + project + "\"\n[tools.copy]\nbuild = \"img\"\n",
+		"toolbox.toml":   "[toolbox]\nname = \"" + project + "\"\nregistry = \"" + addr + "\"\n[tools.copy]\nbuild = \"img\"\n",
 		"img/Dockerfile": "FROM " + base + "\nCOPY . /ctx\n",
 		"img/data.txt":   "same on both\n",
 	})
@@ -218,15 +218,14 @@ func TestLockedBasesGiveOneHashOnTwoEngines(t *testing.T) {
 	}
 
 	mustTbx(t, "-f", recipe, "--progress", "plain", "prepare")
-	t.Setenv("TBX_REGISTRY", addr)
 	mustTbx(t, "-f", recipe, "--progress", "plain", "lock")
-	t.Setenv("TBX_REGISTRY", "") // the team registry is not needed to agree
-	onA := lsJSON(t, recipe)[0]
+	onA := lsJSON(t, recipe)[0] // the team registry is not asked: the lock is enough to agree
 	if b := onB(); onA.Image != b.Image || onA.State != "ready" || b.State != "missing" {
 		t.Fatalf("with the base pinned: A %+v, B %+v", onA, b)
 	}
 	t.Setenv("DOCKER_HOST", bHost)
-	r := mustTbx(t, "-f", recipe, "--progress", "plain", "prepare")
+	// --force: a build, not the tool that lock published to the registry.
+	r := mustTbx(t, "-f", recipe, "--progress", "plain", "build", "--force")
 	t.Setenv("DOCKER_HOST", "")
 	if !strings.Contains(r.err, "as toolbox.lock pins it") || !strings.Contains(r.err, "copy: ready, built") {
 		t.Errorf("B builds from the pinned base:\n%s", r.err)

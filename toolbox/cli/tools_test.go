@@ -262,7 +262,11 @@ func (p *toolsProject) azConfigAsUser(t *testing.T) {
 	if out := run("config", "get", "core.output", "--output", "json"); json.Unmarshal([]byte(out), &got) != nil || got.Value != "table" {
 		t.Errorf("az config get core.output in a second run: %+v", got)
 	}
-	cfg := filepath.Join(home, ".local", "state", "tbx", "home", p.project, "az", ".azure", "config")
+	homes, _ := filepath.Glob(filepath.Join(home, ".local", "state", "tbx", "home", p.project+"-*", "az"))
+	if len(homes) != 1 {
+		t.Fatalf("az's HOMEs on the host: %v", homes)
+	}
+	cfg := filepath.Join(homes[0], ".azure", "config")
 	fi, err := os.Stat(cfg)
 	if err != nil {
 		t.Fatalf("az wrote no config on the host: %v", err)

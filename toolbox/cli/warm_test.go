@@ -147,7 +147,7 @@ func TestWarmEnvPerRunLsAndReshape(t *testing.T) {
 		}
 	}
 	r := mustTbxIn(t, dir, "ls")
-	if !strings.Contains(r.out, "warm: box in tbx-warm-"+project+"-box-") || !strings.Contains(r.out, ": idle, stops in 9m") {
+	if !strings.Contains(r.out, "warm: box in tbx-warm-"+project+"-") || !strings.Contains(r.out, ": idle, stops in 9m") {
 		t.Errorf("ls does not show the warm container with its idle time left:\n%s", r.out)
 	}
 	appendTo(t, filepath.Join(dir, "toolbox.toml"), "cpus = 1\n")

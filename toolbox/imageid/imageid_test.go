@@ -46,7 +46,7 @@ func TestSameInputsSameHash(t *testing.T) {
 	if ha, hb := hashOf(t, a, resolveAll), hashOf(t, b, resolveAll); ha != hb || len(ha) != 64 {
 		t.Fatalf("two checkouts hash differently: %s %s", ha, hb)
 	}
-	if hashOf(t, a, resolveAll) != hashOf(t, a, resolveAll) {
+	if first, second := hashOf(t, a, resolveAll), hashOf(t, a, resolveAll); first != second {
 		t.Fatal("two runs hash differently")
 	}
 }

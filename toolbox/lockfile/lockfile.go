@@ -80,7 +80,7 @@ func Read(path string) (*Lock, error) {
 	}
 	l := &Lock{Version: raw.Version, Bases: map[string]Base{}, Tools: raw.Tools}
 	for k, b := range raw.Bases {
-		l.Bases[k] = Base{Digest: b.Digest, Image: b.Image}
+		l.Bases[k] = Base(b)
 	}
 	if l.Tools == nil {
 		l.Tools = map[string]Tool{}
