@@ -34,7 +34,7 @@ ref=$("$work/tbx" ls --json | sed -n 's/.*"image": "\(.*\)".*/\1/p')
 "$work/tbx" run --tool box -- true # makes the state directory and passwd files
 
 uid=$(id -u); gid=$(id -g)
-home=$XDG_STATE_HOME/tbx/home/$project/box
+home=$(echo "$XDG_STATE_HOME"/tbx/home/"$project"-*/box)
 if [ "$uid" = 0 ]; then
   user_flags="-v $home:/root -e HOME=/root -e USER=root -e LOGNAME=root"
 else

@@ -33,10 +33,11 @@ var allowed = map[string][]string{
 	"reach":     {"recipe"},
 	"acquire":   {"buildkit", "engine", "hashcache", "imageid", "labels", "lockfile", "progress", "recipe"},
 	"project":   {"acquire", "engine", "exit", "gc", "imageid", "labels", "lockfile", "progress", "reach", "recipe", "runner", "safefile", "trust"},
-	"runner":    {"engine", "exit", "labels", "recipe", "statedir", "warm"},
+	"signals":   {},
+	"runner":    {"engine", "exit", "labels", "recipe", "signals", "statedir", "warm"},
 	"gc":        {"engine", "labels"},
 	"testenv":   {"engine", "labels"},
-	"cli":       {"acquire", "engine", "exit", "hashcache", "lockfile", "progress", "project", "reach", "recipe", "runner", "shims", "statedir", "trust", "warm", "images", "recipes"},
+	"cli":       {"acquire", "engine", "exit", "hashcache", "lockfile", "progress", "project", "reach", "recipe", "runner", "shims", "signals", "statedir", "trust", "warm", "images", "recipes"},
 }
 
 func TestPackagesDependDownwards(t *testing.T) {

@@ -3,39 +3,42 @@ package acquire
 import (
 	"context"
 	"fmt"
+	"sync"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/distribution/reference"
+	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 
 	"github.com/tbx-dev/tbx/toolbox/engine"
 	"github.com/tbx-dev/tbx/toolbox/labels"
 )
 
-// catalog is what images the Engine has, read in one call.
+// catalog is what the Engine has of the images tbx asks about: each looked
+// up by its exact reference, once, so that what a command costs does not
+// grow with the number of images on the Engine.
 type catalog struct {
-	byRef   map[string]string   // normalized tag or digest reference → image ID
-	byTool  map[string]bool     // project/tool pairs that have some tbx image
+	ctx     context.Context
+	e       engine.Engine
+	project string
+
+	mu      sync.Mutex
+	byRef   map[string]string   // normalized reference → image ID ("" when the Engine has none)
 	digests map[string][]string // image ID → its repository@digest references
+	byTool  map[string]bool     // tools of the project with some tbx image; nil until listed
+	err     error               // the first lookup that failed other than "not found"
 }
 
-func readCatalog(ctx context.Context, e engine.Engine) (*catalog, error) {
-	list, err := e.ImageList(ctx, image.ListOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("listing images: %w", err)
-	}
-	c := &catalog{byRef: map[string]string{}, byTool: map[string]bool{}, digests: map[string][]string{}}
-	for _, im := range list {
-		for _, ref := range append(append([]string{}, im.RepoTags...), im.RepoDigests...) {
-			if n, ok := normalize(ref); ok {
-				c.byRef[n] = im.ID
-			}
-		}
-		c.digests[im.ID] = im.RepoDigests
-		if p, ok := im.Labels[labels.Project]; ok {
-			c.byTool[p+"/"+im.Labels[labels.Tool]] = true
-		}
-	}
-	return c, nil
+func newCatalog(ctx context.Context, e engine.Engine, project string) *catalog {
+	return &catalog{ctx: ctx, e: e, project: project, byRef: map[string]string{}, digests: map[string][]string{}}
+}
+
+// failed is the first lookup that failed for another reason than a
+// missing image.
+func (c *catalog) failed() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
 }
 
 // resolve gives the ID of the image ref names, if the Engine has it.
@@ -44,8 +47,53 @@ func (c *catalog) resolve(ref string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	id, ok := c.byRef[n]
-	return id, ok
+	c.mu.Lock()
+	id, seen := c.byRef[n]
+	c.mu.Unlock()
+	if seen {
+		return id, id != ""
+	}
+	im, err := c.e.ImageInspect(c.ctx, ref)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case err == nil:
+		c.byRef[n], c.digests[im.ID] = im.ID, im.RepoDigests
+	case cerrdefs.IsNotFound(err):
+		c.byRef[n] = ""
+	case c.err == nil:
+		c.err = fmt.Errorf("looking up image %s: %w", ref, err)
+	}
+	return c.byRef[n], c.byRef[n] != ""
+}
+
+// remember records that ref names image id, known under digested.
+func (c *catalog) remember(ref, id, digested string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n, ok := normalize(ref); ok {
+		c.byRef[n] = id
+	}
+	c.digests[id] = append(c.digests[id], digested)
+}
+
+// hasTool reports whether the project's tool has some tbx image on the
+// Engine: one listing filtered by the project's label, whatever else the
+// Engine holds.
+func (c *catalog) hasTool(tool string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byTool == nil {
+		c.byTool = map[string]bool{}
+		list, err := c.e.ImageList(c.ctx, image.ListOptions{Filters: filters.NewArgs(filters.Arg("label", labels.Project+"="+c.project))})
+		if err != nil && c.err == nil {
+			c.err = fmt.Errorf("listing the project's images: %w", err)
+		}
+		for _, im := range list {
+			c.byTool[im.Labels[labels.Tool]] = true
+		}
+	}
+	return c.byTool[tool]
 }
 
 // repoDigest is the registry digest image id has in ref's repository: what
@@ -55,7 +103,7 @@ func (c *catalog) repoDigest(id, ref string) string {
 	if err != nil {
 		return ""
 	}
-	for _, rd := range c.digests[id] {
+	for _, rd := range c.repoDigests(id) {
 		if d, err := reference.ParseNormalizedNamed(rd); err == nil && d.Name() == named.Name() {
 			if dg, ok := d.(reference.Digested); ok {
 				return dg.Digest().String()
@@ -67,7 +115,7 @@ func (c *catalog) repoDigest(id, ref string) string {
 
 // hasDigest reports whether image id is known under digest in any repository.
 func (c *catalog) hasDigest(id, digest string) bool {
-	for _, rd := range c.digests[id] {
+	for _, rd := range c.repoDigests(id) {
 		if d, err := reference.ParseNormalizedNamed(rd); err == nil {
 			if dg, ok := d.(reference.Digested); ok && dg.Digest().String() == digest {
 				return true
@@ -75,6 +123,12 @@ func (c *catalog) hasDigest(id, digest string) bool {
 		}
 	}
 	return false
+}
+
+func (c *catalog) repoDigests(id string) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.digests[id]
 }
 
 // normalize spells a reference fully: registry, path and tag (latest when

@@ -44,8 +44,7 @@ func (m *Manager) pinnedOnEngine(ctx context.Context, t *recipe.Tool) (map[strin
 	if err != nil || len(pins) == 0 {
 		return nil, nil, err
 	}
-	cat, err := readCatalog(ctx, m.Engine)
-	return pins, cat, err
+	return pins, newCatalog(ctx, m.Engine, m.Recipe.Name), nil
 }
 
 // PinOptions say how `tbx lock` pins.
@@ -71,10 +70,7 @@ func (m *Manager) Pin(ctx context.Context, opts PinOptions) (*lockfile.Lock, err
 	if opts.Update {
 		old = nil
 	}
-	cat, err := readCatalog(ctx, m.Engine)
-	if err != nil {
-		return nil, err
-	}
+	cat := newCatalog(ctx, m.Engine, m.Recipe.Name)
 	for _, t := range m.Recipe.Tools {
 		if t.Build != "" {
 			if err := m.pinBases(ctx, cat, t, old, next); err != nil {
@@ -151,10 +147,7 @@ func (m *Manager) pinBase(ctx context.Context, cat *catalog, t *recipe.Tool, ref
 	if tn, err := reference.ParseNormalizedNamed(target); err == nil {
 		pinned = tn.Name() + "@" + d
 	}
-	cat.digests[id] = append(cat.digests[id], pinned)
-	if n, ok := normalize(pinned); ok {
-		cat.byRef[n] = id
-	}
+	cat.remember(pinned, id, pinned)
 	return lockfile.Base{Digest: d, Image: pinned}, nil
 }
 

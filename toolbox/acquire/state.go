@@ -131,10 +131,7 @@ func (m *Manager) Inspect(ctx context.Context, tools []*recipe.Tool) ([]Status, 
 			return nil, err
 		}
 	}
-	cat, err := readCatalog(ctx, m.Engine)
-	if err != nil {
-		return nil, err
-	}
+	cat := newCatalog(ctx, m.Engine, m.Recipe.Name)
 	out := make([]Status, 0, len(tools))
 	for i, t := range tools {
 		if unchecked[i] {
@@ -143,7 +140,7 @@ func (m *Manager) Inspect(ctx context.Context, tools []*recipe.Tool) ([]Status, 
 		}
 		out = append(out, m.status(cat, t, contents[i]))
 	}
-	return out, nil
+	return out, cat.failed()
 }
 
 // content is what t's build is given, read once; empty for a pulled tool.
@@ -183,7 +180,7 @@ func (m *Manager) status(cat *catalog, t *recipe.Tool, c imageid.Content) Status
 	switch {
 	case st.ImageID != "" && len(st.Missing) == 0 && m.isPinned(cat, st):
 		st.State = Ready
-	case cat.byTool[m.Recipe.Name+"/"+t.Name] || st.ImageID != "":
+	case st.ImageID != "" || cat.hasTool(t.Name):
 		st.State = Stale
 	default:
 		st.State = Missing

@@ -14,21 +14,22 @@ import (
 	"github.com/tbx-dev/tbx/toolbox/labels"
 	"github.com/tbx-dev/tbx/toolbox/progress"
 	"github.com/tbx-dev/tbx/toolbox/recipe"
+	"github.com/tbx-dev/tbx/toolbox/testenv"
 )
 
-// fakeEngine answers the image listing from a fixed list and counts builds;
+// fakeEngine answers image lookups from a fixed list and counts builds;
 // every other call panics, as this logic must not make it.
 type fakeEngine struct {
-	engine.Engine
-	images []image.Summary
+	unexpected
+	testenv.Images
 	builds int
 }
 
-var _ engine.Engine = (*fakeEngine)(nil)
+// unexpected is every Engine call a fake does not answer: a nil interface,
+// so that a call panics. Embedded one level down, it loses to the fake's own.
+type unexpected struct{ engine.Engine }
 
-func (f *fakeEngine) ImageList(context.Context, image.ListOptions) ([]image.Summary, error) {
-	return f.images, nil
-}
+var _ engine.Engine = (*fakeEngine)(nil)
 
 func (f *fakeEngine) ImageBuild(context.Context, io.Reader, build.ImageBuildOptions) (build.ImageBuildResponse, error) {
 	f.builds++
@@ -72,12 +73,12 @@ func TestStates(t *testing.T) {
 		t.Fatalf("empty Engine: %+v %+v", built, pulled)
 	}
 
-	f.images = []image.Summary{base, {ID: "sha256:old", Labels: map[string]string{labels.Project: "p", labels.Tool: "built"}}}
+	f.List = []image.Summary{base, {ID: "sha256:old", Labels: map[string]string{labels.Project: "p", labels.Tool: "built"}}}
 	if built, _ = states(t, m); built.State != Stale || len(built.Missing) != 0 {
 		t.Fatalf("an older image: %+v", built)
 	}
 
-	f.images = append(f.images,
+	f.List = append(f.List,
 		image.Summary{ID: "sha256:new", RepoTags: []string{built.Ref}},
 		image.Summary{ID: "sha256:jq", RepoTags: []string{"127.0.0.1:5000/jq:1.7"}})
 	built, pulled = states(t, m)
@@ -91,10 +92,10 @@ func TestStates(t *testing.T) {
 
 func TestBaseIDIsPartOfIdentity(t *testing.T) {
 	r := testRecipe(t)
-	f := &fakeEngine{images: []image.Summary{{ID: "sha256:one", RepoTags: []string{"debian:bookworm-slim"}}}}
+	f := &fakeEngine{Images: testenv.Images{List: []image.Summary{{ID: "sha256:one", RepoTags: []string{"debian:bookworm-slim"}}}}}
 	m := New(Config{Engine: f, Recipe: r, Mode: progress.Plain})
 	first, _ := states(t, m)
-	f.images[0].ID = "sha256:two"
+	f.List[0].ID = "sha256:two"
 	second, _ := states(t, m)
 	if first.Ref == second.Ref {
 		t.Error("a new base image ID kept the tag")

@@ -10,32 +10,26 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/image"
 
-	"github.com/tbx-dev/tbx/toolbox/engine"
 	"github.com/tbx-dev/tbx/toolbox/labels"
 	"github.com/tbx-dev/tbx/toolbox/lockfile"
 	"github.com/tbx-dev/tbx/toolbox/project"
 	"github.com/tbx-dev/tbx/toolbox/recipe"
+	"github.com/tbx-dev/tbx/toolbox/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-// listingEngine answers only the listings `tbx ls` asks for: images, and
-// containers (no warm ones).
+// listingEngine answers the image lookups `tbx ls` makes from a list, and
+// lists no containers (no warm ones).
 type listingEngine struct {
-	engine.Engine
-	images []image.Summary
+	others
+	testenv.Images
 }
 
-func (f *listingEngine) ImageList(context.Context, image.ListOptions) ([]image.Summary, error) {
-	return f.images, nil
-}
-
-func (f *listingEngine) ContainerList(context.Context, container.ListOptions) ([]container.Summary, error) {
-	return nil, nil
-}
+// others are the calls listingEngine leaves to gateEngine, one level down.
+type others struct{ gateEngine }
 
 // testdata is the package's testdata directory, wherever a test has gone.
 var testdata, _ = filepath.Abs("testdata")
@@ -81,12 +75,12 @@ image = "registry.example.com/tools/jq:1.7"
 	if err != nil {
 		t.Fatal(err)
 	}
-	fake := &listingEngine{images: []image.Summary{{ID: "sha256:base", RepoTags: []string{"debian:bookworm-slim"}}}}
+	fake := &listingEngine{Images: testenv.Images{List: []image.Summary{{ID: "sha256:base", RepoTags: []string{"debian:bookworm-slim"}}}}}
 	sts, err := v.Statuses(context.Background(), fake)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fake.images = append(fake.images,
+	fake.List = append(fake.List,
 		image.Summary{ID: "sha256:az", RepoTags: []string{sts[0].Ref}},
 		image.Summary{ID: "sha256:old", Labels: map[string]string{labels.Project: "platform", labels.Tool: "ansible"}})
 	for name, opts := range map[string]lsOptions{"ls.golden": {}, "ls-json.golden": {JSON: true}} {

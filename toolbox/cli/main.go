@@ -6,17 +6,14 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"sort"
 	"strings"
-	"sync/atomic"
-	"syscall"
 
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/tbx-dev/tbx/toolbox/engine"
 	"github.com/tbx-dev/tbx/toolbox/exit"
+	"github.com/tbx-dev/tbx/toolbox/signals"
 	"github.com/tbx-dev/tbx/toolbox/warm"
 )
 
@@ -47,6 +44,7 @@ type app struct {
 	streams    *Streams
 	deps       deps
 	engineHost string // where the Engine client points, once made
+	signals    *signals.Router
 }
 
 func run(args []string, a *app) (err error) {
@@ -55,33 +53,15 @@ func run(args []string, a *app) (err error) {
 			err = fmt.Errorf("internal error: %v; please report it", r)
 		}
 	}()
-	ctx, interrupted, stop := interruptible()
-	defer stop()
+	router, ctx := signals.Start(context.Background())
+	defer router.Stop()
+	a.signals = router
 	err = engine.Explain(a.cli().RunContext(ctx, args), a.engineHost)
-	if sig := interrupted(); sig != 0 && err != nil && !exit.Silent(err) {
-		// Stopped while building or pulling: exit as if killed by the signal.
+	if sig := router.Interrupted(); sig != 0 && err != nil && !exit.Silent(err) {
+		// Stopped before its command ran: exit as if killed by the signal.
 		return exit.Errorf(128+int(sig), "interrupted by %s", sig)
 	}
 	return err
-}
-
-// interruptible returns a context that SIGINT or SIGTERM cancels, and which
-// signal did. While a command runs in a container, the runner forwards the
-// signals instead and the cancellation is not seen.
-func interruptible() (context.Context, func() syscall.Signal, func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-	var got atomic.Int32
-	go func() {
-		select {
-		case s := <-ch:
-			got.Store(int32(s.(syscall.Signal)))
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	return ctx, func() syscall.Signal { return syscall.Signal(got.Load()) }, func() { signal.Stop(ch); cancel() }
 }
 
 func (a *app) cli() *ucli.App {

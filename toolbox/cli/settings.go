@@ -67,6 +67,7 @@ func (a *app) settings(c *ucli.Context) (project.Settings, error) {
 		Helper:    helperBinary(),
 		UID:       os.Getuid(),
 		Stderr:    a.streams.Err,
+		Signals:   a.signals,
 		Progress:  a.streams.progressMode(c.String("progress")),
 	}
 	s.Fd, _ = fd(a.streams.Err)

@@ -234,3 +234,20 @@ func TestWarmRunArrivingAtTheIdleEnd(t *testing.T) {
 		t.Errorf("warm containers after the idle end: %v; want one new one", now)
 	}
 }
+
+// A warm run's exit code is its command's own, 222 included (the code the
+// helper refuses a late run with): the refusal travels apart, and no
+// command runs twice.
+func TestWarmExitCodesAreExact(t *testing.T) {
+	c := testenv.Engine(t)
+	dir, _ := runProject(t, c, "warm = \"1m\"\n")
+	for _, code := range []int{0, 1, 2, 42, 125, 126, 127, 128, 130, 137, 143, 221, 222, 223, 254, 255} {
+		r := sh(t, dir, "echo ran >> runs-"+strconv.Itoa(code)+"; echo once; exit "+strconv.Itoa(code))
+		if r.code != code || r.out != "once\n" {
+			t.Errorf("exit %d in a warm run: tbx exited %d, stdout %q, stderr %q", code, r.code, r.out, r.err)
+		}
+		if runs, _ := os.ReadFile(filepath.Join(dir, "runs-"+strconv.Itoa(code))); string(runs) != "ran\n" {
+			t.Errorf("exit %d in a warm run: the command ran %d times", code, strings.Count(string(runs), "ran"))
+		}
+	}
+}

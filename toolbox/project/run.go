@@ -42,7 +42,7 @@ func (p *Project) Run(ctx context.Context, req RunRequest, streams runner.Stream
 	if recipe.Flag(tool.Run.SSHAgent, false) && p.settings.SSHAgent == "" {
 		fmt.Fprintf(p.settings.Stderr, "tbx: warning: tool %s forwards the SSH agent, but SSH_AUTH_SOCK is not set: ssh in it will find no keys (eval $(ssh-agent); ssh-add)\n", tool.Name)
 	}
-	rn := &runner.Runner{Engine: p.Engine, Streams: streams, Debug: p.settings.Debug}
+	rn := &runner.Runner{Engine: p.Engine, Streams: streams, Debug: p.settings.Debug, Signals: p.settings.Signals}
 	// Signals now belong to the command: they are forwarded, not obeyed.
 	ctx = context.WithoutCancel(ctx)
 	if idle > 0 {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tbx-dev/tbx/toolbox/progress"
+	"github.com/tbx-dev/tbx/toolbox/runner"
 )
 
 // Settings are what a command was asked for and what it takes from its
@@ -35,5 +36,6 @@ type Settings struct {
 	Stderr    io.Writer
 	Debug     io.Writer // --debug: what containers and builds are made of; nil for none
 	Progress  progress.Mode
-	Fd        uintptr // the terminal behind Stderr, for live progress
+	Fd        uintptr             // the terminal behind Stderr, for live progress
+	Signals   runner.SignalRouter // hands the process's signals to a command once it may start
 }

@@ -30,7 +30,8 @@ type Streams struct {
 type Runner struct {
 	Engine  engine.Engine
 	Streams Streams
-	Debug   io.Writer // when set, gets what the container is made of (never env values)
+	Debug   io.Writer    // when set, gets what the container is made of (never env values)
+	Signals SignalRouter // the process's signals; nil routes them itself
 }
 
 // Run runs inv in a throwaway container and returns its exit status as an
@@ -92,6 +93,12 @@ func (r *Runner) attachAndStart(ctx context.Context, id string, tty bool) error 
 	defer hijack.Close()
 	statusC, errC := r.Engine.ContainerWait(ctx, id, container.WaitConditionRemoved)
 
+	release, err := r.holdSignals()
+	if err != nil {
+		r.remove(id) // a signal came before the start: the command never runs
+		return err
+	}
+	defer release()
 	if tty {
 		restore, err := rawTerminal(r.Streams.In)
 		if err != nil {
@@ -100,13 +107,11 @@ func (r *Runner) attachAndStart(ctx context.Context, id string, tty bool) error 
 		}
 		defer restore()
 	}
-	stopSignals := forwardSignals(killer(ctx, r.Engine, id))
-	defer stopSignals()
-
 	if err := r.Engine.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
 		r.remove(id)
 		return startError(err)
 	}
+	r.Signals.Deliver(killer(ctx, r.Engine, id))
 	if tty {
 		stopResize := monitorSize(r.Streams.Out, func(o container.ResizeOptions) error {
 			return r.Engine.ContainerResize(ctx, id, o)

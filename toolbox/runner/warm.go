@@ -173,6 +173,11 @@ func (r *Runner) execIn(ctx context.Context, id string, inv Invocation, cfg *con
 	}
 	// Attaching starts the command: the terminal and the signals must be
 	// the command's before that, as docker's start sequence has them.
+	release, err := r.holdSignals()
+	if err != nil {
+		return err // a signal came before the start: the command never runs
+	}
+	defer release()
 	if inv.TTY {
 		restore, err := rawTerminal(r.Streams.In)
 		if err != nil {
@@ -181,8 +186,6 @@ func (r *Runner) execIn(ctx context.Context, id string, inv Invocation, cfg *con
 		defer restore()
 	}
 	signal := r.signaller(ctx, id, token)
-	stopSignals := forwardSignals(signal)
-	defer stopSignals()
 	hijack, err := r.Engine.ContainerExecAttach(ctx, created.ID, container.ExecAttachOptions{Tty: inv.TTY, ConsoleSize: opts.ConsoleSize})
 	if cerrdefs.IsConflict(err) || cerrdefs.IsNotFound(err) {
 		return errRetry // it stopped between the exec's creation and its start
@@ -191,6 +194,7 @@ func (r *Runner) execIn(ctx context.Context, id string, inv Invocation, cfg *con
 		return fmt.Errorf("attaching to the warm run: %w", err)
 	}
 	defer hijack.Close()
+	r.Signals.Deliver(signal)
 	if inv.TTY {
 		stopResize := monitorSize(r.Streams.Out, func(o container.ResizeOptions) error {
 			return r.Engine.ContainerExecResize(ctx, created.ID, o)
@@ -198,7 +202,7 @@ func (r *Runner) execIn(ctx context.Context, id string, inv Invocation, cfg *con
 		defer stopResize()
 	}
 	<-r.pump(hijack, in, inv.TTY, signal)
-	return r.execStatus(context.WithoutCancel(ctx), created.ID)
+	return r.execStatus(context.WithoutCancel(ctx), id, created.ID, token)
 }
 
 // execOptions is the exec of one run: the command as the throwaway
@@ -221,8 +225,11 @@ func (r *Runner) execOptions(inv Invocation, cfg *container.Config, token string
 	return opts
 }
 
-// execStatus waits for the exec to be over and maps its exit code.
-func (r *Runner) execStatus(ctx context.Context, execID string) error {
+// execStatus waits for the exec to be over and maps its exit code. The
+// helper refuses a run that comes too late with warm.Retry; a command may
+// exit with that code too, so for it alone the helper is asked, out of
+// band, whether it took the run: a command is never run twice.
+func (r *Runner) execStatus(ctx context.Context, id, execID, token string) error {
 	for {
 		ins, err := r.Engine.ContainerExecInspect(ctx, execID)
 		if err != nil {
@@ -233,7 +240,9 @@ func (r *Runner) execStatus(ctx context.Context, execID string) error {
 			case 0:
 				return nil
 			case warm.Retry:
-				return errRetry
+				if ran, err := helperOutput(ctx, r.Engine, id, "ran", token); err != nil || ran != "yes" {
+					return errRetry // refused, and the container is stopping or gone
+				}
 			}
 			return exit.Status(ins.ExitCode)
 		}
@@ -296,11 +305,11 @@ func ListWarm(ctx context.Context, e engine.Engine, f filters.Args) ([]WarmConta
 	return out, nil
 }
 
-// helperOutput runs the helper in mode in container id and returns what it
-// printed.
-func helperOutput(ctx context.Context, e engine.Engine, id, mode string) (string, error) {
+// helperOutput runs the helper in mode, with args, in container id and
+// returns what it printed.
+func helperOutput(ctx context.Context, e engine.Engine, id, mode string, args ...string) (string, error) {
 	created, err := e.ContainerExecCreate(ctx, id, container.ExecOptions{
-		User: "0", AttachStdout: true, AttachStderr: true, Cmd: warm.Argv(mode),
+		User: "0", AttachStdout: true, AttachStderr: true, Cmd: warm.Argv(mode, args...),
 	})
 	if err != nil {
 		return "", err

@@ -198,7 +198,11 @@ var apiVersion = regexp.MustCompile(`^/v[0-9.]+`)
 func (c *Calls) add(r *http.Request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.calls = append(c.calls, r.Method+" "+apiVersion.ReplaceAllString(r.URL.Path, ""))
+	call := r.Method + " " + apiVersion.ReplaceAllString(r.URL.Path, "")
+	if r.URL.RawQuery != "" {
+		call += "?" + r.URL.RawQuery
+	}
+	c.calls = append(c.calls, call)
 }
 
 // Matching lists the calls whose "METHOD /path" contains part.

@@ -30,14 +30,15 @@ const (
 	lock    = State + "/lock"        // shared by runs, exclusive to stop
 	closing = State + "/closing"     // PID 1 is stopping: runs must go elsewhere
 	since   = State + "/idle-since"  // when the last run ended, unix seconds
-	Retry   = 222                    // an exec that came too late: run it again elsewhere
+	Retry   = 222                    // an exec that came too late, or a command that exited 222: `ran` tells which
 	poll    = 200 * time.Millisecond // how often PID 1 looks for runs
 	grace   = time.Second            // between closing and stopping
 	notInit = "the warm helper is tbx's own; it is not for use by hand"
 )
 
 // Argv is the command line that runs the helper in a warm container in
-// mode ("init", "exec", "signal" or "status") with args: what Main reads.
+// mode ("init", "exec", "signal", "status" or "ran") with args: what Main
+// reads.
 func Argv(mode string, args ...string) []string {
 	return append([]string{BinPath, Command, mode}, args...)
 }
@@ -57,6 +58,8 @@ func Main(args []string) int {
 		return signalMain(args[1:])
 	case "status":
 		return statusMain()
+	case "ran":
+		return ranMain(args[1:])
 	}
 	fmt.Fprintln(os.Stderr, "tbx:", notInit)
 	return 125
@@ -144,7 +147,31 @@ func execMain(args []string) int {
 	launcherFile := filepath.Join(State, "launcher-"+token)
 	_ = os.WriteFile(launcherFile, []byte(launcher), 0o666)
 	defer os.Remove(launcherFile)
-	return run(token, argv)
+	// The command is taken: say so out of band, for a command that exits
+	// with the code a refusal exits with.
+	ranFile := filepath.Join(State, "ran-"+token)
+	_ = os.WriteFile(ranFile, nil, 0o666)
+	code := run(token, argv)
+	if code != Retry {
+		_ = os.Remove(ranFile)
+	}
+	return code
+}
+
+// ranMain answers `ran TOKEN`: "yes" when the run TOKEN was taken (and its
+// command exited 222), "no" when it was refused.
+func ranMain(args []string) int {
+	if len(args) != 1 || strings.ContainsAny(args[0], "/\\") {
+		return 125
+	}
+	f := filepath.Join(State, "ran-"+args[0])
+	if _, err := os.Stat(f); err != nil {
+		fmt.Println("no")
+		return 0
+	}
+	_ = os.Remove(f)
+	fmt.Println("yes")
+	return 0
 }
 
 // run starts argv as a throwaway container's command would start, and
