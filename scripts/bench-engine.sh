@@ -32,7 +32,7 @@ trap cleanup EXIT
 CGO_ENABLED=0 go build -o "$work/" ./cmd/tbx ./cmd/tbx-warm
 mkdir -p "$work/proj/img" "$work/bin"
 printf 'FROM debian:bookworm-slim\n' >"$work/proj/img/Dockerfile"
-printf '[toolbox]\nname = "%s"\n[tools.box]\nbuild = "img"\ncommands = ["box"]\n' "$project" >"$work/proj/toolbox.toml"
+printf '[toolbox]\nname = "%s"\n[tools.box]\nbuild = "img"\ncommands = ["true"]\n' "$project" >"$work/proj/toolbox.toml"
 cd "$work/proj"
 export XDG_STATE_HOME="$work/state" TBX_TRUST="$work"
 "$work/tbx" prepare >/dev/null 2>&1
@@ -62,12 +62,12 @@ hf --export-json "$work/small.json" -n "tbx ls" "$work/tbx ls" -n "tbx prepare" 
 
 echo "bench: importing $images images" >&2
 seq 1 "$images" | xargs -P 4 -I{} sh -c \
-  "printf 'image {}\n' > $work/f{} && tar -C $work -cf - f{} | docker import -q -c 'LABEL $label' - tbx-bench/unrelated-{}:$$ >/dev/null && rm $work/f{}"
+  "printf 'image {}\n' > $work/f{} && tar -C $work -cf - f{} | docker import -c 'LABEL $label' - tbx-bench/unrelated-{}:$$ >/dev/null && rm $work/f{}"
 after=$(docker images -q | wc -l)
 
 tbx_cmd="env TBX_WARM=off $work/tbx run --tool box -- true"
 warm_cmd="env TBX_WARM=15m $work/tbx run --tool box -- true"
-shim_cmd="env TBX_WARM=off $work/bin/box true"
+shim_cmd="env TBX_WARM=off $work/bin/true"
 docker_cmd="docker run --rm $flags $ref true"
 exec_cmd="docker exec -i --user $uid:$gid -w $work/proj $warm true"
 echo "Images on the Engine: $before, then $after."
