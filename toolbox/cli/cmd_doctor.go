@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"syscall"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -125,12 +124,11 @@ func checkDisk(ctx context.Context, r *checkReport, e engine.Engine) {
 		r.fail("reading the Engine's info: "+err.Error(), "check the Engine's logs")
 		return
 	}
-	var fs syscall.Statfs_t
-	if err := syscall.Statfs(info.DockerRootDir, &fs); err != nil {
+	free, ok := freeDisk(info.DockerRootDir)
+	if !ok {
 		r.ok("free disk: unknown (%s is not on this machine)", info.DockerRootDir)
 		return
 	}
-	free := fs.Bavail * uint64(fs.Bsize)
 	if free < lowDisk {
 		r.fail(fmt.Sprintf("only %.1f GiB free under %s", float64(free)/(1<<30), info.DockerRootDir), "free some space: `tbx gc`, `docker system prune`")
 		return

@@ -1,3 +1,7 @@
+// The command tests drive tbx against a Linux Engine from a Unix host.
+
+//go:build !windows
+
 package cli
 
 import (

@@ -17,7 +17,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -35,22 +34,6 @@ type Stat struct {
 	ModNs, CtNs int64
 	Ino, Dev    uint64
 	Mode        uint32
-}
-
-// StatOf reads the Stat of fi, which must come from lstat or stat.
-func StatOf(fi fs.FileInfo) (Stat, bool) {
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return Stat{}, false
-	}
-	return Stat{
-		Size:  fi.Size(),
-		ModNs: fi.ModTime().UnixNano(),
-		CtNs:  st.Ctim.Sec*1e9 + st.Ctim.Nsec,
-		Ino:   st.Ino,
-		Dev:   uint64(st.Dev),
-		Mode:  uint32(fi.Mode()),
-	}, true
 }
 
 type entry struct {

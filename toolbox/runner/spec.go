@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/mount"
@@ -196,8 +195,8 @@ func mountEngine(inv Invocation, cfg *container.Config, host *container.HostConf
 	}
 	host.Mounts = append(host.Mounts, bind(inv.EngineSocket, enginePath, false))
 	cfg.Env = append(cfg.Env, "DOCKER_HOST=unix://"+enginePath)
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok && cfg.User != "" {
-		host.GroupAdd = append(host.GroupAdd, strconv.Itoa(int(st.Gid)))
+	if gid, ok := fileGroup(fi); ok && cfg.User != "" {
+		host.GroupAdd = append(host.GroupAdd, strconv.Itoa(gid))
 	}
 	return nil
 }

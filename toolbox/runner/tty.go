@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
@@ -67,18 +65,5 @@ func monitorSize(out io.Writer, set func(container.ResizeOptions) error) (stop f
 	for i := 0; i < 5 && resize() != nil; i++ {
 		time.Sleep(time.Duration(i+1) * 10 * time.Millisecond)
 	}
-	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, syscall.SIGWINCH)
-	done := make(chan struct{})
-	go func() {
-		for {
-			select {
-			case <-ch:
-				_ = resize()
-			case <-done:
-				return
-			}
-		}
-	}()
-	return func() { signal.Stop(ch); close(done) }
+	return watchResize(func() { _ = resize() })
 }

@@ -1,0 +1,10 @@
+package signals
+
+import "syscall"
+
+// Forwarded reports whether sig goes to the command. Windows delivers
+// Ctrl-C as SIGINT (and closing the console as SIGTERM); the command in
+// its Linux container gets them as such.
+func Forwarded(sig syscall.Signal) bool {
+	return sig != syscall.SIGPIPE
+}

@@ -1,0 +1,243 @@
+package warm
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/mattn/go-isatty"
+)
+
+// initMain is PID 1: it reaps every orphan and exits, stopping the
+// container, once no run has held the lock for the idle time.
+func initMain(args []string) int {
+	idle, err := time.ParseDuration(first(args))
+	if err != nil || idle <= 0 {
+		fmt.Fprintln(os.Stderr, "tbx: warm init needs an idle time")
+		return 125
+	}
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGCHLD) // wake for reaping
+	f, err := os.OpenFile(lock, os.O_CREATE|os.O_RDWR, 0o666)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "tbx: warm init:", err)
+		return 125
+	}
+	_ = os.Chmod(lock, 0o666)
+	last := time.Now()
+	markIdle(last)
+	tick := time.NewTicker(poll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return 0
+		case <-tick.C:
+		}
+		reap()
+		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+			last = time.Now() // a run holds the lock
+			markIdle(last)
+			continue
+		}
+		if time.Since(last) >= idle {
+			// Marked while holding the lock, so that no run is inside; a
+			// run arriving in the grace time sees it and goes elsewhere.
+			_ = os.WriteFile(closing, nil, 0o666)
+			_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+			time.Sleep(grace)
+			return 0
+		}
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	}
+}
+
+func markIdle(t time.Time) {
+	_ = os.WriteFile(since, []byte(strconv.FormatInt(t.Unix(), 10)), 0o666)
+}
+
+// reap collects every child that has exited: as PID 1, every orphan.
+func reap() {
+	for {
+		var ws syscall.WaitStatus
+		pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
+		if pid <= 0 || err != nil {
+			return
+		}
+	}
+}
+
+// execMain runs one command: `exec TOKEN LAUNCHER -- ARGV...`, where
+// LAUNCHER is the pid@host of the tbx that started it.
+func execMain(args []string) int {
+	if len(args) < 4 || args[2] != "--" || strings.ContainsAny(args[0]+args[1], "/\n") {
+		fmt.Fprintln(os.Stderr, "tbx:", notInit)
+		return 125
+	}
+	token, launcher, argv := args[0], args[1], args[3:]
+	f, err := os.OpenFile(lock, os.O_RDONLY, 0)
+	if err != nil {
+		return Retry // the container is not ready, or gone
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH); err != nil {
+		return Retry
+	}
+	if _, err := os.Stat(closing); err == nil {
+		return Retry
+	}
+	launcherFile := filepath.Join(State, "launcher-"+token)
+	_ = os.WriteFile(launcherFile, []byte(launcher), 0o666)
+	defer os.Remove(launcherFile)
+	// The command is taken: say so out of band, for a command that exits
+	// with the code a refusal exits with.
+	ranFile := filepath.Join(State, "ran-"+token)
+	_ = os.WriteFile(ranFile, nil, 0o666)
+	code := run(token, argv)
+	if code != Retry {
+		_ = os.Remove(ranFile)
+	}
+	return code
+}
+
+// ranMain answers `ran TOKEN`: "yes" when the run TOKEN was taken (and its
+// command exited 222), "no" when it was refused.
+func ranMain(args []string) int {
+	if len(args) != 1 || strings.ContainsAny(args[0], "/\\") {
+		return 125
+	}
+	f := filepath.Join(State, "ran-"+args[0])
+	if _, err := os.Stat(f); err != nil {
+		fmt.Println("no")
+		return 0
+	}
+	_ = os.Remove(f)
+	fmt.Println("yes")
+	return 0
+}
+
+// run starts argv as a throwaway container's command would start, and
+// returns its exit code: 127 and 126 when it cannot start, 128+n when a
+// signal killed it.
+func run(token string, argv []string) int {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if isTerminal(os.Stdin) {
+		// The command owns the terminal: Ctrl-C reaches it, not the helper.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Foreground: true, Ctty: 0}
+	}
+	signal.Ignore(syscall.SIGTTOU, syscall.SIGTTIN)
+	if err := cmd.Start(); err != nil {
+		return startFailure(argv[0], err)
+	}
+	pidFile := filepath.Join(State, "run-"+token)
+	_ = os.WriteFile(pidFile, []byte(strconv.Itoa(cmd.Process.Pid)), 0o666)
+	defer os.Remove(pidFile)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return 128 + int(ws.Signal())
+		}
+		return ee.ExitCode()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "tbx:", err)
+		return 125
+	}
+	return 0
+}
+
+// startFailure says why the command did not start, in the words and with
+// the exit codes of a throwaway run.
+func startFailure(name string, err error) int {
+	switch {
+	case errors.Is(err, exec.ErrNotFound), errors.Is(err, os.ErrNotExist):
+		fmt.Fprintf(os.Stderr, "tbx: command not found in the image: exec: %q: %v\n", name, unwrapped(err))
+		return 127
+	case errors.Is(err, os.ErrPermission), errors.Is(err, syscall.EISDIR):
+		fmt.Fprintf(os.Stderr, "tbx: command cannot be invoked: exec: %q: %v\n", name, unwrapped(err))
+		return 126
+	}
+	fmt.Fprintf(os.Stderr, "tbx: starting %s: %v\n", name, err)
+	return 126
+}
+
+func unwrapped(err error) error {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return err
+		}
+		err = u
+	}
+}
+
+// signalMain delivers signal N to the command of run TOKEN: `signal TOKEN N`.
+func signalMain(args []string) int {
+	if len(args) != 2 {
+		return 125
+	}
+	n, err := strconv.Atoi(args[1])
+	if err != nil {
+		return 125
+	}
+	// A signal may come before the command has started: wait a little.
+	var b []byte
+	for i := 0; i < 100; i++ {
+		if b, err = os.ReadFile(filepath.Join(State, "run-"+args[0])); err == nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err != nil {
+		return 1 // never started, or already done
+	}
+	pid, err := strconv.Atoi(string(b))
+	if err != nil || syscall.Kill(pid, syscall.Signal(n)) != nil {
+		return 1
+	}
+	return 0
+}
+
+// statusMain prints "busy" and the launchers (pid@host) of the runs in
+// the container, or since when it has been idle (unix seconds).
+func statusMain() int {
+	f, err := os.OpenFile(lock, os.O_RDONLY, 0)
+	if err != nil {
+		return 1
+	}
+	defer f.Close()
+	if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+		fmt.Println(strings.Join(append([]string{"busy"}, launchers()...), " "))
+		return 0
+	}
+	_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	b, _ := os.ReadFile(since)
+	fmt.Println(string(b))
+	return 0
+}
+
+// launchers lists the pid@host of the tbx behind each run in flight.
+func launchers() []string {
+	files, _ := filepath.Glob(filepath.Join(State, "launcher-*"))
+	var out []string
+	for _, f := range files {
+		if b, err := os.ReadFile(f); err == nil {
+			out = append(out, string(b))
+		}
+	}
+	return out
+}
+
+func isTerminal(f *os.File) bool {
+	return isatty.IsTerminal(f.Fd())
+}
