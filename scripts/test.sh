@@ -18,6 +18,16 @@ need_pkg() { # command package
 }
 need_pkg docker-registry docker-registry
 need_pkg ssh-agent openssh-client
+# sshd for the DOCKER_HOST=ssh:// tests, which start one of their own: the
+# package's own service is kept from starting (policy-rc.d says no).
+if [ ! -x /usr/sbin/sshd ]; then
+  say "installing openssh-server"
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+  $sudo chmod +x /usr/sbin/policy-rc.d
+  $sudo apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq openssh-server >/dev/null || true
+  $sudo rm -f /usr/sbin/policy-rc.d
+fi
 
 docker info >/dev/null 2>&1 || { say "no Docker Engine answers; start one (.ci/run does)"; exit 1; }
 

@@ -25,7 +25,7 @@ func (a *app) doctorCommand() *ucli.Command {
 			if err != nil {
 				return err
 			}
-			return runDoctor(c.Context, s, a.streams)
+			return runDoctor(c.Context, s, a.where, a.streams)
 		},
 	}
 }
@@ -45,9 +45,9 @@ func (r *checkReport) fail(what, todo string) {
 	fmt.Fprintf(r.out, "FAIL  %s\n      → %s\n", what, todo)
 }
 
-func runDoctor(ctx context.Context, s project.Settings, streams *Streams) error {
+func runDoctor(ctx context.Context, s project.Settings, w engine.Where, streams *Streams) error {
 	r := &checkReport{out: streams.Out}
-	e := checkEngine(ctx, r)
+	e := checkEngine(ctx, r, w)
 	v := checkRecipe(s, r)
 	if e != nil && v != nil {
 		checkTools(ctx, r, v, e)
@@ -67,18 +67,24 @@ type closingEngine interface {
 	Close() error
 }
 
-func checkEngine(ctx context.Context, r *checkReport) closingEngine {
-	e, err := engine.Connect(ctx)
+func checkEngine(ctx context.Context, r *checkReport, w engine.Where) closingEngine {
+	ep, err := engine.Locate(w)
 	if err != nil {
-		r.fail(err.Error(), "start the Docker Engine, or point DOCKER_HOST at one")
+		r.fail(err.Error(), "fix DOCKER_HOST or the docker context (`docker context ls`)")
+		return nil
+	}
+	e, err := ep.Client()
+	if err != nil {
+		r.fail(err.Error(), "fix DOCKER_HOST or the docker context (`docker context ls`)")
 		return nil
 	}
 	v, err := e.ServerVersion(ctx)
 	if err != nil {
-		r.fail("the Engine answers but not its version: "+err.Error(), "check the Engine's logs")
-		return e
+		e.Close()
+		r.fail(engine.Explain(err, ep.Host).Error(), "start the Docker Engine, or point DOCKER_HOST or the docker context at one")
+		return nil
 	}
-	r.ok("Engine %s at %s (API %s, tbx speaks %s)", v.Version, e.DaemonHost(), v.APIVersion, e.ClientVersion())
+	r.ok("Engine %s at %s, context %s (API %s, tbx speaks %s)", v.Version, e.DaemonHost(), ep.Context, v.APIVersion, e.ClientVersion())
 	return e
 }
 

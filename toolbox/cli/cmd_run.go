@@ -19,9 +19,19 @@ type runOptions struct {
 
 func (a *app) runCommand() *ucli.Command {
 	return &ucli.Command{
-		Name:            "run",
-		Usage:           "run a recipe command in its tool's container, as if installed locally",
-		ArgsUsage:       "[--frozen] COMMAND [ARGS...] | [--frozen] --tool TOOL -- CMD [ARGS...]",
+		Name:      "run",
+		Usage:     "run a recipe command in its tool's container, as if installed locally",
+		ArgsUsage: "[--frozen] COMMAND [ARGS...] | [--frozen] --tool TOOL -- CMD [ARGS...]",
+		Description: "Runs COMMAND, one of the recipe's commands, in its tool's container, as a locally installed\n" +
+			"binary would run: the project mounted at its own path, your working directory, your uid, the\n" +
+			"terminal or byte-exact pipes, every signal forwarded, and the command's own exit code.\n\n" +
+			"tbx reads its own flags (below) only before COMMAND: every word after COMMAND, flags\n" +
+			"included, is COMMAND's, untouched (tbx run az --help shows az's help). With --tool, CMD\n" +
+			"is anything in the tool's image; put -- before it when it starts with a dash.",
+		Flags: []ucli.Flag{ // parsed by parseRunArgs, listed here for the help
+			&ucli.BoolFlag{Name: "frozen", Usage: "exactly what toolbox.lock pins: never build, never follow a tag (also TBX_FROZEN=1)"},
+			&ucli.StringFlag{Name: "tool", Aliases: []string{"t"}, Usage: "run CMD in this tool's image, whatever the recipe's commands"},
+		},
 		SkipFlagParsing: true, // everything after COMMAND belongs to it
 		Action: func(c *ucli.Context) error {
 			opts, err := parseRunArgs(c.Args().Slice())
@@ -29,7 +39,7 @@ func (a *app) runCommand() *ucli.Command {
 				return err
 			}
 			if opts == nil {
-				return ucli.ShowCommandHelp(c, "run")
+				return showHelp(c, c.NArg() > 0)
 			}
 			s, err := a.settings(c)
 			if err != nil {
@@ -61,8 +71,19 @@ func (a *app) shellCommand() *ucli.Command {
 	}
 }
 
+// showHelp prints the command's help: on stdout when it was asked for,
+// else on stderr with exit 125 (a command that needs arguments got none).
+func showHelp(c *ucli.Context, asked bool) error {
+	if asked {
+		ucli.HelpPrinter(c.App.Writer, ucli.CommandHelpTemplate, c.Command)
+		return nil
+	}
+	ucli.HelpPrinter(c.App.ErrWriter, ucli.CommandHelpTemplate, c.Command)
+	return exit.Errorf(exit.Launcher, "tbx %s needs a COMMAND", c.Command.Name)
+}
+
 // parseRunArgs reads `COMMAND ARGS...` or `--tool TOOL [--] CMD ARGS...`;
-// nil means help was asked for.
+// nil means help was asked for, or nothing was given.
 func parseRunArgs(args []string) (*runOptions, error) {
 	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" {
 		return nil, nil

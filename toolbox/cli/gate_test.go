@@ -49,7 +49,7 @@ func withFake(t *testing.T, g *gateEngine, dir string, args ...string) result {
 	t.Helper()
 	t.Chdir(dir)
 	var out, errb bytes.Buffer
-	a := &app{streams: &Streams{In: strings.NewReader(""), Out: &out, Err: &errb}, deps: deps{engine: func() (engine.Engine, error) { return g, nil }}}
+	a := &app{streams: &Streams{In: strings.NewReader(""), Out: &out, Err: &errb}, deps: deps{engine: func(engine.Where) (engine.Engine, string, error) { return g, g.DaemonHost(), nil }}}
 	code := report(run(append([]string{"tbx"}, args...), a), &errb)
 	return result{out.String(), errb.String(), code}
 }

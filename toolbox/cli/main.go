@@ -25,8 +25,20 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 1 && args[1] == warm.Command {
 		return warm.Main(args[2:]) // in a warm container, as its helper
 	}
+	args = completionArgs(args)
 	s := &Streams{In: stdin, Out: stdout, Err: stderr}
 	return report(run(args, &app{streams: s, deps: realDeps()}), stderr)
+}
+
+// completionArgs keeps a completion request from running its command: a
+// "--" typed before <Tab> would end flag parsing, and the command would
+// run instead of being completed. "-" asks for the flags just as well.
+func completionArgs(args []string) []string {
+	n := len(args)
+	if n >= 2 && args[n-1] == "--generate-bash-completion" && args[n-2] == "--" {
+		args = append(append([]string{}, args[:n-2]...), "-", args[n-1])
+	}
+	return args
 }
 
 // report says err on stderr, in one line whatever the Engine's message
@@ -43,7 +55,8 @@ func report(err error, stderr io.Writer) int {
 type app struct {
 	streams    *Streams
 	deps       deps
-	engineHost string // where the Engine client points, once made
+	engineHost string       // where the Engine client points, once made
+	where      engine.Where // where the flags and variables say the Engine is
 	signals    *signals.Router
 }
 
@@ -67,17 +80,17 @@ func run(args []string, a *app) (err error) {
 func (a *app) cli() *ucli.App {
 	s := a.streams
 	app := &ucli.App{
-		Name:            "tbx",
-		Usage:           "run a team's pinned DevOps tools in throwaway containers",
-		Version:         Version,
-		Writer:          s.Out,
-		ErrWriter:       s.Err,
-		HideHelpCommand: true,
-		Flags:           globalFlags(),
-		Commands:        a.commands(),
-		ExitErrHandler:  func(*ucli.Context, error) {},
-		OnUsageError:    usageError,
-		Action:          unknownCommand,
+		Name:                 "tbx",
+		Usage:                "run a team's pinned DevOps tools in throwaway containers",
+		Version:              Version,
+		Writer:               s.Out,
+		ErrWriter:            s.Err,
+		EnableBashCompletion: true,
+		Flags:                globalFlags(),
+		Commands:             a.commands(),
+		ExitErrHandler:       func(*ucli.Context, error) {},
+		OnUsageError:         usageError,
+		Action:               unknownCommand,
 	}
 	for _, c := range app.Commands {
 		c.OnUsageError = usageError
@@ -91,10 +104,25 @@ func globalFlags() []ucli.Flag {
 		&ucli.BoolFlag{Name: "debug", EnvVars: []string{"TBX_DEBUG"}, Usage: "say on stderr what each container is made of (variable names, never values)"},
 		&ucli.BoolFlag{Name: "trust", Usage: "trust the recipe for this one command (for a script whose recipe was reviewed)"},
 		&ucli.StringFlag{Name: "progress", EnvVars: []string{"TBX_PROGRESS"}, Value: "auto", Usage: "progress output: auto, tty or plain"},
+		&ucli.StringFlag{Name: "host", Aliases: []string{"H"}, Usage: "the Engine to use, as for docker --host (default: DOCKER_HOST, else the context)"},
+		&ucli.StringFlag{Name: "context", Usage: "the docker context to use, as for docker --context (default: DOCKER_CONTEXT, else the current context)"},
 	}
 }
 
 func (a *app) commands() []*ucli.Command {
+	cmds := a.commandList()
+	for _, c := range cmds {
+		switch c.Name {
+		case "run":
+			c.BashComplete = completeCommands
+		case "shell", "build", "pull", "prepare", "push":
+			c.BashComplete = toolsOrFlags(c)
+		}
+	}
+	return cmds
+}
+
+func (a *app) commandList() []*ucli.Command {
 	return []*ucli.Command{
 		a.runCommand(),
 		a.shellCommand(),
@@ -112,12 +140,13 @@ func (a *app) commands() []*ucli.Command {
 		a.gcCommand(),
 		a.doctorCommand(),
 		a.versionCommand(),
+		a.completionCommand(),
 	}
 }
 
 func usageError(c *ucli.Context, err error, _ bool) error {
 	name := "tbx"
-	if c.Command != nil && c.Command.Name != "" {
+	if c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name {
 		name += " " + c.Command.Name
 	}
 	return exit.Errorf(exit.Launcher, "%v; see `%s --help`", err, name)

@@ -18,27 +18,40 @@ import (
 // deps are what tbx takes from outside its flags: how it reaches the
 // Engine. Tests give a fake one.
 type deps struct {
-	engine func() (engine.Engine, error) // makes no call to the Engine
+	// engine makes a client for the Engine and says where it points; it
+	// makes no call to the Engine.
+	engine func(engine.Where) (engine.Engine, string, error)
 }
 
 func realDeps() deps {
-	return deps{engine: func() (engine.Engine, error) {
-		c, err := engine.New()
+	return deps{engine: func(w engine.Where) (engine.Engine, string, error) {
+		ep, err := engine.Locate(w)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
-		return c, nil
+		c, err := ep.Client()
+		if err != nil {
+			return nil, "", err
+		}
+		return c, ep.Host, nil
 	}}
 }
 
-// engine makes the Engine client, remembering where it points so that a
-// failure to reach it can say so.
+// engine makes the Engine client for where the flags and variables say,
+// remembering where it points so that a failure to reach it can say so.
 func (a *app) engine() (engine.Engine, error) {
-	e, err := a.deps.engine()
-	if err == nil {
-		a.engineHost = e.DaemonHost()
-	}
+	e, host, err := a.deps.engine(a.where)
+	a.engineHost = host
 	return e, err
+}
+
+// whereFrom reads where the Engine is, as the docker CLI is told.
+func whereFrom(c *ucli.Context) engine.Where {
+	return engine.Where{
+		Host: c.String("host"), EnvHost: os.Getenv("DOCKER_HOST"),
+		Context: c.String("context"), EnvContext: os.Getenv("DOCKER_CONTEXT"),
+		ConfigDir: engine.ConfigDir(os.Getenv("DOCKER_CONFIG")),
+	}
 }
 
 // settings reads the global flags and the TBX_* variables, once, for the
@@ -52,6 +65,7 @@ func (a *app) settings(c *ucli.Context) (project.Settings, error) {
 	if err != nil {
 		return project.Settings{}, err
 	}
+	a.where = whereFrom(c)
 	s := project.Settings{
 		File:      c.String("file"),
 		Cwd:       cwd,
