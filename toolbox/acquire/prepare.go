@@ -43,6 +43,7 @@ func (m *Manager) ensure(ctx context.Context, t *recipe.Tool, force bool, mode p
 		return st, nil
 	}
 	start := time.Now()
+	m.acquired.Add(1)
 	how, err := m.acquire(ctx, st, force, mode)
 	if err != nil {
 		return st, err
@@ -212,7 +213,17 @@ func (m *Manager) Prepare(ctx context.Context, tools []*recipe.Tool, opts Option
 		}()
 	}
 	wg.Wait()
+	if len(errs) == 0 && m.acquired.Load() == 0 {
+		m.Out.Printf("%s ready; nothing to do", countTools(len(tools)))
+	}
 	return m.summarize(failed, errs, len(tools))
+}
+
+func countTools(n int) string {
+	if n == 1 {
+		return "1 tool"
+	}
+	return fmt.Sprintf("all %d tools", n)
 }
 
 func (m *Manager) selectTools(tools []*recipe.Tool, opts Options) []*recipe.Tool {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	bk "github.com/moby/buildkit/client"
 
@@ -98,6 +99,7 @@ type Manager struct {
 
 	mu       sync.Mutex
 	contents map[string]imageid.Content // by tool: read once per Manager
+	acquired atomic.Int32               // how many tools this Manager built or pulled
 }
 
 // bkStatus is BuildKit's status update.

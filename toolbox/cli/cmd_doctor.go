@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/tbx-dev/tbx/toolbox/engine"
 	"github.com/tbx-dev/tbx/toolbox/exit"
 	"github.com/tbx-dev/tbx/toolbox/project"
+	"github.com/tbx-dev/tbx/toolbox/recipe"
 )
 
 // lowDisk is the free space under which doctor warns.
@@ -90,7 +92,11 @@ func checkEngine(ctx context.Context, r *checkReport, w engine.Where) closingEng
 
 func checkRecipe(s project.Settings, r *checkReport) *project.View {
 	v, err := project.Inspect(s)
-	if err != nil {
+	switch {
+	case errors.Is(err, recipe.ErrNotFound):
+		r.fail(err.Error(), "start a project here with `tbx init` (see `tbx init --help` for the example recipes)")
+		return nil
+	case err != nil:
 		r.fail(err.Error(), "fix the recipe; docs/recipe.md lists every key")
 		return nil
 	}

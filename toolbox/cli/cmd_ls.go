@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"unicode/utf8"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -90,25 +92,85 @@ func runLs(ctx context.Context, v *project.View, e engine.Engine, opts lsOptions
 		enc.SetIndent("", "  ")
 		return enc.Encode(entries)
 	}
-	tw := tabwriter.NewWriter(s.Out, 0, 0, 2, ' ', 0)
-	locked := v.Lock != nil
-	fmt.Fprint(tw, "TOOL\tCOMMANDS\tSOURCE\tVERSION\tSTATE")
-	if locked {
-		fmt.Fprint(tw, "\tLOCK")
-	}
-	fmt.Fprintln(tw)
-	for _, e := range entries {
-		fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\t%s", e.Tool, strings.Join(e.Commands, ","), e.Source, e.From, orDash(e.Version), e.State)
-		if locked {
-			fmt.Fprintf(tw, "\t%s", e.Lock)
-		}
-		fmt.Fprintln(tw)
-	}
-	if err := tw.Flush(); err != nil {
+	if err := writeTable(s.Out, entries, v.Lock != nil); err != nil {
 		return err
 	}
 	printWarm(s, warms)
 	return nil
+}
+
+// maxColumns is how wide ls's table may be; ls --json has everything whole.
+const maxColumns = 100
+
+// writeTable prints the tools as a table within maxColumns: when it would
+// be wider, the widest of the tool, commands, source and version columns
+// is narrowed, a column at a time, and its cells cut.
+func writeTable(w io.Writer, entries []lsEntry, locked bool) error {
+	limits := []int{-1, -1, -1, -1, -1, -1} // no cut
+	rows := tableRows(entries, locked, limits)
+	widths := columnWidths(rows)
+	floors := []int{10, 10, 16, 8}
+	for total(widths) > maxColumns {
+		col := -1
+		for i, f := range floors {
+			if widths[i] > f && (col < 0 || widths[i]-floors[i] > widths[col]-floors[col]) {
+				col = i
+			}
+		}
+		if col < 0 {
+			break // as narrow as it goes
+		}
+		widths[col]--
+		limits[col] = widths[col]
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, r := range tableRows(entries, locked, limits) {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	return tw.Flush()
+}
+
+// tableRows are the table's cells, each cut to its column's limit (-1:
+// whole).
+func tableRows(entries []lsEntry, locked bool, limits []int) [][]string {
+	head := []string{"TOOL", "COMMANDS", "SOURCE", "VERSION", "STATE"}
+	if locked {
+		head = append(head, "LOCK")
+	}
+	rows := [][]string{head}
+	for _, e := range entries {
+		r := []string{
+			fitStart(e.Tool, limits[0]),
+			fitList(e.Commands, limits[1]),
+			e.Source + " " + fitEnd(e.From, limits[2]-len(e.Source)-1),
+			fitStart(orDash(e.Version), limits[3]),
+			e.State,
+		}
+		if locked {
+			r = append(r, e.Lock)
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+func columnWidths(rows [][]string) []int {
+	widths := make([]int, len(rows[0]))
+	for _, r := range rows {
+		for i, cell := range r {
+			widths[i] = max(widths[i], utf8.RuneCountInString(cell))
+		}
+	}
+	return widths
+}
+
+// total is how wide columns of widths are once tabwriter aligns them.
+func total(widths []int) int {
+	sum := 0
+	for _, w := range widths {
+		sum += w + 2
+	}
+	return sum - 2
 }
 
 // printWarm lists the warm containers under the table, when there are any.
@@ -137,6 +199,47 @@ func entryOf(v *project.View, st acquire.Status) lsEntry {
 		e.Version = st.Ref[strings.LastIndex(st.Ref, ":")+1:]
 	}
 	return e
+}
+
+// fitList joins list with commas in at most width columns (-1: all of
+// it): what does not fit is counted, "az,ansible,+5".
+func fitList(list []string, width int) string {
+	if width < 0 {
+		return strings.Join(list, ",")
+	}
+	out := ""
+	for i, item := range list {
+		next := out + "," + item
+		if i == 0 {
+			next = item
+		}
+		rest := len(list) - i - 1
+		if len(next) > width || rest > 0 && len(next)+len(fmt.Sprintf(",+%d", rest)) > width {
+			if out == "" {
+				return fmt.Sprintf("+%d", len(list))
+			}
+			return fmt.Sprintf("%s,+%d", out, len(list)-i)
+		}
+		out = next
+	}
+	return out
+}
+
+// fitEnd cuts s to width columns, keeping its end (a tag, a folder).
+func fitEnd(s string, width int) string {
+	if width < 0 || utf8.RuneCountInString(s) <= width {
+		return s
+	}
+	r := []rune(s)
+	return "…" + string(r[len(r)-width+1:])
+}
+
+// fitStart cuts s to width columns, keeping its start (a name, a hash).
+func fitStart(s string, width int) string {
+	if width < 0 || utf8.RuneCountInString(s) <= width {
+		return s
+	}
+	return string([]rune(s)[:width-1]) + "…"
 }
 
 func relTo(dir, path string) string {

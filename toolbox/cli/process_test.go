@@ -256,8 +256,18 @@ func TestSSHAgentIsForwarded(t *testing.T) {
 	t.Setenv("SSH_AUTH_SOCK", "")
 	// Without an agent the tool still runs (ansible --version needs none),
 	// with a warning; ssh-add says it has no agent and exits 2.
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
 	if r := tbxIn(t, dir, "run", "ssh-add", "-l"); r.code != 2 || !strings.Contains(r.err, "SSH_AUTH_SOCK is not set") {
 		t.Errorf("without an agent: exit %d, %q", r.code, r.err)
+	}
+	// Said once per shell; TBX_QUIET=ssh-agent silences it.
+	if r := tbxIn(t, dir, "run", "ssh-add", "-l"); r.code != 2 || strings.Contains(r.err, "SSH_AUTH_SOCK is not set") {
+		t.Errorf("a second run in the same shell warned again: exit %d, %q", r.code, r.err)
+	}
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	t.Setenv("TBX_QUIET", "ssh-agent")
+	if r := tbxIn(t, dir, "run", "ssh-add", "-l"); r.code != 2 || strings.Contains(r.err, "SSH_AUTH_SOCK is not set") {
+		t.Errorf("TBX_QUIET=ssh-agent: exit %d, %q", r.code, r.err)
 	}
 }
 

@@ -3,6 +3,7 @@ package cli
 import (
 	"os"
 	"path/filepath"
+	"strings"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -79,6 +80,7 @@ func (a *app) settings(c *ucli.Context) (project.Settings, error) {
 		Classic:   os.Getenv("TBX_BUILDKIT") == "0",
 		SSHAgent:  os.Getenv("SSH_AUTH_SOCK"),
 		Helper:    helperBinary(),
+		Quiet:     strings.FieldsFunc(os.Getenv("TBX_QUIET"), func(r rune) bool { return r == ',' || r == ' ' }),
 		UID:       os.Getuid(),
 		Stderr:    a.streams.Err,
 		Signals:   a.signals,

@@ -108,7 +108,10 @@ func Explain(err error, host string) error {
 	if err == nil || host == "" {
 		return err
 	}
-	if client.IsErrConnectionFailed(err) || strings.Contains(err.Error(), "Cannot connect to the Docker daemon") {
+	switch msg := err.Error(); {
+	case strings.Contains(msg, "permission denied") && strings.Contains(msg, "docker.sock"):
+		return fmt.Errorf("cannot reach the Docker Engine at %s: permission denied; join the socket's group (sudo usermod -aG docker $USER, then log in again), or use rootless Docker or Podman", host)
+	case client.IsErrConnectionFailed(err) || strings.Contains(msg, "Cannot connect to the Docker daemon"):
 		return fmt.Errorf("cannot reach the Docker Engine at %s: %v; start dockerd (or Docker Desktop) or set DOCKER_HOST", host, rootCause(err))
 	}
 	return err

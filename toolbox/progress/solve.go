@@ -5,6 +5,8 @@ import (
 	"context"
 	"io"
 	"strings"
+	"sync"
+	"time"
 
 	bk "github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/util/progress/progressui"
@@ -24,7 +26,9 @@ func Solve(ctx context.Context, ch chan *bk.SolveStatus, w *Writer, mode Mode, n
 	case Quiet:
 		out = &lineWriter{emit: tail.add}
 	default:
-		out = &lineWriter{emit: func(l string) { w.Printf("%s: %s", name, l) }}
+		hb := startHeartbeat(w, name, Silence)
+		defer hb.stop()
+		out = &lineWriter{emit: func(l string) { hb.beat(); w.Printf("%s: %s", name, l) }}
 	}
 	d, err := progressui.NewDisplay(out, uiMode)
 	if err != nil {
@@ -71,3 +75,48 @@ func (l *lineWriter) send(line string) {
 		l.emit(line)
 	}
 }
+
+// Silence is how long a plain build may say nothing before tbx says how
+// long it has been going, so that a CI log shows it is not stuck.
+const Silence = 15 * time.Second
+
+// heartbeat prints the elapsed time when no line has come for a while.
+type heartbeat struct {
+	mu    sync.Mutex
+	last  time.Time
+	start time.Time
+	done  chan struct{}
+}
+
+func startHeartbeat(w *Writer, name string, silence time.Duration) *heartbeat {
+	h := &heartbeat{start: time.Now(), last: time.Now(), done: make(chan struct{})}
+	go func() {
+		tick := time.NewTicker(silence / 15)
+		defer tick.Stop()
+		for {
+			select {
+			case <-h.done:
+				return
+			case now := <-tick.C:
+				h.mu.Lock()
+				quiet := now.Sub(h.last) >= silence
+				if quiet {
+					h.last = now
+				}
+				h.mu.Unlock()
+				if quiet {
+					w.Printf("%s: still working, %s elapsed", name, now.Sub(h.start).Round(time.Second))
+				}
+			}
+		}
+	}()
+	return h
+}
+
+func (h *heartbeat) beat() {
+	h.mu.Lock()
+	h.last = time.Now()
+	h.mu.Unlock()
+}
+
+func (h *heartbeat) stop() { close(h.done) }

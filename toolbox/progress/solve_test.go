@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -51,4 +52,36 @@ func TestSolveQuietKeepsTheFailingLog(t *testing.T) {
 	if !strings.Contains(strings.Join(tail, "\n"), "linker failed") {
 		t.Errorf("tail %q lacks the failing step's log", tail)
 	}
+}
+
+// A plain build that says nothing for a while gets a line with the time it
+// has taken, so that a CI log shows it is not stuck; a line resets it.
+func TestHeartbeatSaysElapsedTimeWhenSilent(t *testing.T) {
+	var mu safeBuffer
+	h := startHeartbeat(NewWriter(&mu), "az", 150*time.Millisecond)
+	defer h.stop()
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(mu.String(), "tbx: az: still working, ") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no heartbeat after a silent build: %q", mu.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+type safeBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *safeBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *safeBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -120,9 +120,9 @@ func (v *View) Tools(names []string) ([]*recipe.Tool, error) {
 		t := r.Tool(n)
 		if t == nil {
 			if o := r.Command(n); o != nil {
-				return nil, fmt.Errorf("%q is a command of tool %q, not a tool; tools: %v", n, o.Name, r.ToolNames())
+				return nil, fmt.Errorf("%q is a command of tool %q, not a tool; tools: %s", n, o.Name, strings.Join(r.ToolNames(), ", "))
 			}
-			return nil, fmt.Errorf("no tool %q in %s; tools: %v", n, r.Path, r.ToolNames())
+			return nil, fmt.Errorf("no tool %q in %s; tools: %s", n, r.Path, strings.Join(r.ToolNames(), ", "))
 		}
 		out = append(out, t)
 	}

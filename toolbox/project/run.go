@@ -39,8 +39,8 @@ func (p *Project) Run(ctx context.Context, req RunRequest, streams runner.Stream
 	if err != nil {
 		return err
 	}
-	if recipe.Flag(tool.Run.SSHAgent, false) && p.settings.SSHAgent == "" {
-		fmt.Fprintf(p.settings.Stderr, "tbx: warning: tool %s forwards the SSH agent, but SSH_AUTH_SOCK is not set: ssh in it will find no keys (eval $(ssh-agent); ssh-add)\n", tool.Name)
+	if recipe.Flag(tool.Run.SSHAgent, false) && p.settings.SSHAgent == "" && p.firstInShell("ssh-agent-"+tool.Name) {
+		fmt.Fprintf(p.settings.Stderr, "tbx: warning: tool %s forwards the SSH agent, but SSH_AUTH_SOCK is not set: ssh in it will find no keys (eval $(ssh-agent); ssh-add); said once per shell, TBX_QUIET=ssh-agent silences it\n", tool.Name)
 	}
 	rn := &runner.Runner{Engine: p.Engine, Streams: streams, Debug: p.settings.Debug, Signals: p.settings.Signals}
 	// Signals now belong to the command: they are forwarded, not obeyed.
@@ -49,6 +49,26 @@ func (p *Project) Run(ctx context.Context, req RunRequest, streams runner.Stream
 		return rn.RunWarm(ctx, inv, idle, p.settings.Helper)
 	}
 	return rn.Run(ctx, inv)
+}
+
+// firstInShell reports whether this is the first time the warning what is
+// due in the shell that started tbx (its parent), and remembers that it
+// was said; a warning the settings silence is never due.
+func (p *Project) firstInShell(what string) bool {
+	for _, q := range p.settings.Quiet {
+		if strings.HasPrefix(what, q) {
+			return false
+		}
+	}
+	dir := filepath.Join(p.settings.StateDir, "said")
+	mark := filepath.Join(dir, fmt.Sprintf("%s-%d", what, os.Getppid()))
+	if fi, err := os.Stat(mark); err == nil && time.Since(fi.ModTime()) < 24*time.Hour {
+		return false
+	}
+	if os.MkdirAll(dir, 0o700) == nil {
+		_ = os.WriteFile(mark, nil, 0o600)
+	}
+	return true
 }
 
 func (p *Project) toolFor(req RunRequest) (*recipe.Tool, error) {

@@ -32,6 +32,7 @@ type Settings struct {
 	Classic   bool           // TBX_BUILDKIT=0: the classic builder
 	SSHAgent  string         // SSH_AUTH_SOCK
 	Helper    string         // the warm helper binary on the host
+	Quiet     []string       // TBX_QUIET: the warnings not to say (ssh-agent)
 	UID       int            // the caller's uid, which owns what tbx makes
 	Stderr    io.Writer
 	Debug     io.Writer // --debug: what containers and builds are made of; nil for none
