@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -142,6 +141,5 @@ func execNext(args []string, wd string) error {
 	if !ok {
 		return exit.Errorf(exit.NotFound, "%s: not found: no toolbox.toml with that command above %s, and no other %s on PATH", args[0], wd, args[0])
 	}
-	err := syscall.Exec(bin, args, os.Environ())
-	return exit.Errorf(exit.CannotInvoke, "%s: cannot run %s: %v", args[0], bin, err)
+	return replaceWith(bin, args)
 }

@@ -43,6 +43,13 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "building tbx:", err)
 		os.Exit(1)
 	}
+	// In-process runs are this test binary, which may be dynamically linked:
+	// give it the static tbx-warm next to it, as an install has.
+	if self, err := os.Executable(); err == nil {
+		if b, err := os.ReadFile(filepath.Join(dir, "tbx-warm")); err == nil {
+			_ = os.WriteFile(filepath.Join(filepath.Dir(self), "tbx-warm"), b, 0o755)
+		}
+	}
 	// The recipes tests write are theirs to run: they live under the temporary
 	// directory, or are the repository's own. The trust tests clear this.
 	repo, _ := filepath.Abs("../..")

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 
 	ucli "github.com/urfave/cli/v2"
@@ -79,7 +78,7 @@ func (a *app) settings(c *ucli.Context) (project.Settings, error) {
 		Frozen:    envTrue("TBX_FROZEN"),
 		Classic:   os.Getenv("TBX_BUILDKIT") == "0",
 		SSHAgent:  os.Getenv("SSH_AUTH_SOCK"),
-		Helper:    helperBinary(),
+		Helper:    warmHelper(),
 		Quiet:     strings.FieldsFunc(os.Getenv("TBX_QUIET"), func(r rune) bool { return r == ',' || r == ' ' }),
 		UID:       os.Getuid(),
 		Stderr:    a.streams.Err,
@@ -132,23 +131,4 @@ func closeEngine(e engine.Engine) {
 	if c, ok := e.(interface{ Close() error }); ok {
 		_ = c.Close()
 	}
-}
-
-// helperBinary is what a warm container runs as its helper: tbx-warm next
-// to this binary when it is there (it starts much faster), else this tbx.
-func helperBinary() string {
-	self, err := os.Executable()
-	if err != nil {
-		return ""
-	}
-	self = recipe.RealPath(self)
-	if small := filepath.Join(filepath.Dir(self), "tbx-warm"); isExecutable(small) {
-		return small
-	}
-	return self
-}
-
-func isExecutable(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0
 }

@@ -46,7 +46,14 @@ func (p *Project) Run(ctx context.Context, req RunRequest, streams runner.Stream
 	// Signals now belong to the command: they are forwarded, not obeyed.
 	ctx = context.WithoutCancel(ctx)
 	if idle > 0 {
-		return rn.RunWarm(ctx, inv, idle, p.settings.Helper)
+		h := p.settings.Helper
+		if p.settings.Debug != nil {
+			fmt.Fprintf(p.settings.Debug, "tbx: debug: warm helper %s (%s)\n", orNone(h.Path), h.Why)
+		}
+		if h.Path == "" {
+			return exit.Errorf(exit.Launcher, "tool %s is warm, but there is no helper for its container: %s", tool.Name, h.Why)
+		}
+		return rn.RunWarm(ctx, inv, idle, h.Path)
 	}
 	return rn.Run(ctx, inv)
 }
@@ -165,4 +172,11 @@ func engineSocket(host, tool string) (string, error) {
 		return "", exit.Errorf(exit.Launcher, "tool %s has docker = true, which mounts the Engine's unix socket, but the Engine is at %s; point DOCKER_HOST at a unix socket", tool, host)
 	}
 	return sock, nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }

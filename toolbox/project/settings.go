@@ -31,7 +31,7 @@ type Settings struct {
 	Warm      *time.Duration // TBX_WARM, over the recipe's warm; nil for the recipe's
 	Classic   bool           // TBX_BUILDKIT=0: the classic builder
 	SSHAgent  string         // SSH_AUTH_SOCK
-	Helper    string         // the warm helper binary on the host
+	Helper    Helper         // the warm helper binary on the host
 	Quiet     []string       // TBX_QUIET: the warnings not to say (ssh-agent)
 	UID       int            // the caller's uid, which owns what tbx makes
 	Stderr    io.Writer
@@ -39,4 +39,10 @@ type Settings struct {
 	Progress  progress.Mode
 	Fd        uintptr             // the terminal behind Stderr, for live progress
 	Signals   runner.SignalRouter // hands the process's signals to a command once it may start
+}
+
+// Helper is the binary warm containers run as their helper, and why it was
+// chosen (or why there is none: Path is then "").
+type Helper struct {
+	Path, Why string
 }

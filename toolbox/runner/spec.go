@@ -81,7 +81,7 @@ func Spec(inv Invocation) (*container.Config, *container.HostConfig, error) {
 		NetworkMode:    container.NetworkMode(run.Network),
 		ReadonlyRootfs: recipe.Flag(run.ReadOnly, false),
 		Resources:      resources(run),
-		Mounts:         []mount.Mount{bind(inv.Root, inv.Root, false)},
+		Mounts:         []mount.Mount{bind(inv.Root, inContainer(inv.Root), false)},
 	}
 	if host.ReadonlyRootfs {
 		host.Tmpfs = map[string]string{"/tmp": "rw,exec,nosuid,size=512m"}
@@ -121,7 +121,7 @@ func workdirFor(inv Invocation) (string, error) {
 	if !recipe.Within(inv.Root, inv.Cwd) {
 		return "", fmt.Errorf("the working directory %s is outside the project %s, which is all the container sees; cd into the project", inv.Cwd, inv.Root)
 	}
-	return inv.Cwd, nil
+	return inContainer(inv.Cwd), nil
 }
 
 func resources(run recipe.Run) container.Resources {

@@ -143,7 +143,7 @@ func (r *Runner) createWarm(ctx context.Context, name string, cfg *container.Con
 	}
 	if err := r.Engine.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
 		r.remove(created.ID)
-		return "", fmt.Errorf("starting the warm container %s (its helper is this tbx binary, which must run in the image; build tbx with CGO_ENABLED=0 for images without glibc): %w", name, err)
+		return "", fmt.Errorf("starting the warm container %s (its helper, %s, must run in the image): %w", name, host.Mounts[len(host.Mounts)-1].Source, err)
 	}
 	return created.ID, nil
 }

@@ -9,17 +9,34 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 )
 
-// Marker is on the second line of every shim: it is how tbx tells its own
-// shims from anything else in a directory.
-const Marker = "# tbx shim: written by `tbx shims install`, removed by `tbx shims remove`"
+// Marker is on the second line of every shim, behind the script's comment
+// sign: it is how tbx tells its own shims from anything else in a directory.
+const Marker = "tbx shim: written by `tbx shims install`, removed by `tbx shims remove`"
 
-// Script is the shim for command, calling the tbx binary at tbx.
-func Script(tbx, command string) string {
-	return fmt.Sprintf("#!/bin/sh\n%s\nexec %s shim %s \"$@\"\n", Marker, shellQuote(tbx), shellQuote(command))
+// Script is the shim for command on this system, calling the tbx binary at
+// tbx.
+func Script(tbx, command string) string { return ScriptFor(runtime.GOOS, tbx, command) }
+
+// ScriptFor is the shim for command on the system goos: a shell script,
+// or on Windows a .cmd file that passes on every argument and the exit code.
+func ScriptFor(goos, tbx, command string) string {
+	if goos == "windows" {
+		return fmt.Sprintf("@echo off\r\nrem %s\r\n\"%s\" shim %s %%*\r\nexit /b %%ERRORLEVEL%%\r\n", Marker, tbx, command)
+	}
+	return fmt.Sprintf("#!/bin/sh\n# %s\nexec %s shim %s \"$@\"\n", Marker, shellQuote(tbx), shellQuote(command))
+}
+
+// FileName is the shim file's name for command on the system goos.
+func FileName(goos, command string) string {
+	if goos == "windows" {
+		return command + ".cmd"
+	}
+	return command
 }
 
 func shellQuote(s string) string {
@@ -46,14 +63,14 @@ func Install(dir, tbx string, commands []string) ([]string, error) {
 	}
 	sort.Strings(commands)
 	for _, c := range commands {
-		p := filepath.Join(dir, c)
+		p := filepath.Join(dir, FileName(runtime.GOOS, c))
 		if _, err := os.Lstat(p); err == nil && !IsShim(p) {
 			return nil, fmt.Errorf("%s exists and is not a tbx shim; remove it or choose another --dir", p)
 		}
 	}
 	var written []string
 	for _, c := range commands {
-		p := filepath.Join(dir, c)
+		p := filepath.Join(dir, FileName(runtime.GOOS, c))
 		if err := writeExecutable(p, Script(tbx, c)); err != nil {
 			return written, err
 		}

@@ -64,3 +64,28 @@ func TestNextBinarySkipsShims(t *testing.T) {
 		t.Error("OnPath")
 	}
 }
+
+func TestScriptForEverySystem(t *testing.T) {
+	for _, c := range []struct {
+		goos, tbx, name string
+		file            string
+		has             []string
+	}{
+		{"linux", "/home/me/bin/tbx", "az", "az", []string{"#!/bin/sh\n", "exec '/home/me/bin/tbx' shim 'az' \"$@\"\n"}},
+		{"darwin", "/Users/me/go/bin/tbx", "kubectl", "kubectl", []string{"exec '/Users/me/go/bin/tbx' shim 'kubectl' \"$@\"\n"}},
+		{"windows", `C:\Users\me\go\bin\tbx.exe`, "az", "az.cmd", []string{"@echo off\r\n", `"C:\Users\me\go\bin\tbx.exe" shim az %*` + "\r\n", "exit /b %ERRORLEVEL%\r\n"}},
+	} {
+		script := ScriptFor(c.goos, c.tbx, c.name)
+		if FileName(c.goos, c.name) != c.file {
+			t.Errorf("%s: shim file %q, want %q", c.goos, FileName(c.goos, c.name), c.file)
+		}
+		if lines := strings.SplitN(script, "\n", 3); len(lines) < 3 || !strings.Contains(lines[1], Marker) {
+			t.Errorf("%s: the marker is not on the second line:\n%s", c.goos, script)
+		}
+		for _, h := range c.has {
+			if !strings.Contains(script, h) {
+				t.Errorf("%s: no %q in\n%s", c.goos, h, script)
+			}
+		}
+	}
+}
