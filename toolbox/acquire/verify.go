@@ -2,7 +2,8 @@ package acquire
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
@@ -35,7 +36,7 @@ func (m *Manager) lockRedirects() ([]string, error) {
 		return nil, nil
 	}
 	var out []string
-	for _, name := range sortedNames(l.Tools) {
+	for _, name := range slices.Sorted(maps.Keys(l.Tools)) {
 		if p := m.toolRedirect(name, l.Tools[name]); p != "" {
 			out = append(out, p)
 		}
@@ -44,7 +45,7 @@ func (m *Manager) lockRedirects() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, ref := range sortedNames(l.Bases) {
+	for _, ref := range slices.Sorted(maps.Keys(l.Bases)) {
 		if !named[ref] {
 			continue // unused: it redirects nothing (lock --check says it is stale)
 		}
@@ -148,13 +149,4 @@ func (m *Manager) namedBases() (map[string]bool, error) {
 		}
 	}
 	return out, nil
-}
-
-func sortedNames[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -2,10 +2,11 @@ package cli
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
 	ucli "github.com/urfave/cli/v2"
@@ -122,7 +123,7 @@ func contextsOf(src []byte) ([]string, error) {
 func writeContexts(dir string, contexts []string) (kept []string, err error) {
 	for _, ctx := range contexts {
 		files, _ := images.Context(filepath.Base(ctx))
-		for _, rel := range sortedFiles(files) {
+		for _, rel := range slices.Sorted(maps.Keys(files)) {
 			p := filepath.Join(dir, ctx, rel)
 			if err := noLinkBelow(dir, filepath.Dir(p)); err != nil {
 				return kept, err
@@ -187,15 +188,6 @@ func writeNew(path string, content []byte, replace bool) error {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return f.Close()
-}
-
-func sortedFiles(files map[string][]byte) []string {
-	out := make([]string, 0, len(files))
-	for k := range files {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // projectName turns a directory name into a valid project name.

@@ -1,22 +1,5 @@
 package hashcache
 
-import (
-	"io/fs"
-	"syscall"
-)
+import "syscall"
 
-// StatOf reads the Stat of fi, which must come from lstat or stat.
-func StatOf(fi fs.FileInfo) (Stat, bool) {
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return Stat{}, false
-	}
-	return Stat{
-		Size:  fi.Size(),
-		ModNs: fi.ModTime().UnixNano(),
-		CtNs:  st.Ctim.Sec*1e9 + st.Ctim.Nsec,
-		Ino:   st.Ino,
-		Dev:   uint64(st.Dev),
-		Mode:  uint32(fi.Mode()),
-	}, true
-}
+func changeTime(st *syscall.Stat_t) int64 { return st.Ctim.Sec*1e9 + st.Ctim.Nsec }

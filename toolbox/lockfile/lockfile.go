@@ -10,9 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -126,11 +127,11 @@ func Encode(w io.Writer, l *Lock) error {
 	b.WriteString("# toolbox.lock: written by `tbx lock`. Commit it; do not edit it.\n")
 	b.WriteString("# It pins what the team tested: `tbx prepare --frozen` runs exactly this.\n")
 	fmt.Fprintf(&b, "version = %d\n", Version)
-	for _, name := range sortedKeys(l.Bases) {
+	for _, name := range slices.Sorted(maps.Keys(l.Bases)) {
 		base := l.Bases[name]
 		fmt.Fprintf(&b, "\n[bases.%q]\ndigest = %q\nimage = %q\n", name, base.Digest, base.Image)
 	}
-	for _, name := range sortedKeys(l.Tools) {
+	for _, name := range slices.Sorted(maps.Keys(l.Tools)) {
 		t := l.Tools[name]
 		fmt.Fprintf(&b, "\n[tools.%s]\n", name)
 		for _, kv := range [][2]string{{"hash", t.Hash}, {"ref", t.Ref}, {"digest", t.Digest}, {"image", t.Image}} {
@@ -141,13 +142,4 @@ func Encode(w io.Writer, l *Lock) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -3,7 +3,6 @@ package project
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/tbx-dev/tbx/toolbox/acquire"
@@ -98,15 +97,6 @@ func (v *View) resolvePaths() {
 			t.Build = real(t.Build)
 		}
 	}
-}
-
-func sortedPaths(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // Tools returns the named tools, or all of them when names is empty.

@@ -5,7 +5,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	"github.com/tbx-dev/tbx/toolbox/acquire"
@@ -192,7 +194,7 @@ func (v *View) Refusal() error {
 // --trust), that no host path the recipe writes inside the project leads
 // outside it.
 func (v *View) escapes() error {
-	for _, p := range sortedPaths(v.Now.Paths) {
+	for _, p := range slices.Sorted(maps.Keys(v.Now.Paths)) {
 		real := v.Now.Paths[p]
 		if real != "" && safefile.IsWithin(v.Recipe.Dir, p) && !safefile.IsWithin(v.Root, real) {
 			return exit.Errorf(exit.Launcher, "refusing to act: %s leads outside the project, to %s", p, real)

@@ -12,9 +12,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 
 	"github.com/tbx-dev/tbx/toolbox/safefile"
 	"github.com/tbx-dev/tbx/toolbox/statedir"
@@ -133,7 +134,7 @@ func Changes(was, now Snapshot) []string {
 	default:
 		out = append(out, "toolbox.lock")
 	}
-	for _, tool := range sortedKeys(now.Contexts) {
+	for _, tool := range slices.Sorted(maps.Keys(now.Contexts)) {
 		if old, ok := was.Contexts[tool]; ok && old != now.Contexts[tool] {
 			out = append(out, "the files the build of tool "+tool+" is given")
 		}
@@ -144,7 +145,7 @@ func Changes(was, now Snapshot) []string {
 // Moved lists the host paths that lead elsewhere than when trusted.
 func Moved(was, now Snapshot) []string {
 	var out []string
-	for _, p := range sortedKeys(now.Paths) {
+	for _, p := range slices.Sorted(maps.Keys(now.Paths)) {
 		old, ok := was.Paths[p]
 		if !ok || old == now.Paths[p] {
 			continue
@@ -163,7 +164,7 @@ func orNothing(p string) string {
 
 func keyChanges(was, now map[string]string) []string {
 	var out []string
-	for _, k := range sortedKeys(now) {
+	for _, k := range slices.Sorted(maps.Keys(now)) {
 		switch old, ok := was[k]; {
 		case !ok:
 			out = append(out, "key "+k+" was added")
@@ -171,7 +172,7 @@ func keyChanges(was, now map[string]string) []string {
 			out = append(out, "key "+k+" changed")
 		}
 	}
-	for _, k := range sortedKeys(was) {
+	for _, k := range slices.Sorted(maps.Keys(was)) {
 		if _, ok := now[k]; !ok {
 			out = append(out, "key "+k+" was removed")
 		}
@@ -236,13 +237,4 @@ func CoverDirs(list string) []string {
 		dirs = append(dirs, d)
 	}
 	return dirs
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
