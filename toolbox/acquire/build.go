@@ -8,6 +8,7 @@ import (
 	"github.com/docker/docker/api/types/image"
 
 	"github.com/tbx-dev/tbx/toolbox/buildkit"
+	"github.com/tbx-dev/tbx/toolbox/imageid"
 	"github.com/tbx-dev/tbx/toolbox/labels"
 	"github.com/tbx-dev/tbx/toolbox/progress"
 	"github.com/tbx-dev/tbx/toolbox/recipe"
@@ -69,6 +70,9 @@ func (m *Manager) buildWithBuildKit(ctx context.Context, c *buildkit.Client, st 
 		if mode == progress.Quiet {
 			m.showTail(t.Name, tail)
 		}
+		if sx := req.Syntax; sx.Ref != "" && !sx.Carried && strings.Contains(err.Error(), "frontend") {
+			return "", fmt.Errorf("building tool %s: its Dockerfile's `# syntax=%s` asks for a frontend image that tbx does not carry (it carries docker/dockerfile %s), and fetching it failed: %s; drop the line to build with the carried frontend, or make %s reachable", t.Name, sx.Ref, buildkit.CarriedVersion, oneLine(err.Error()), sx.Ref)
+		}
 		return "", fmt.Errorf("building tool %s: %s", t.Name, oneLine(err.Error()))
 	}
 	return id, nil
@@ -76,7 +80,12 @@ func (m *Manager) buildWithBuildKit(ctx context.Context, c *buildkit.Client, st 
 
 func (m *Manager) buildRequest(st Status, force bool) (buildkit.Request, error) {
 	t := st.Tool
+	df, err := imageid.ReadDockerfile(Inputs(t, ""))
+	if err != nil {
+		return buildkit.Request{}, fmt.Errorf("tool %s: %w", t.Name, err)
+	}
 	req := buildkit.Request{
+		Syntax:     buildkit.SyntaxOf(df),
 		Context:    t.Build,
 		Dockerfile: t.Dockerfile,
 		Args:       t.Args,
@@ -136,6 +145,14 @@ func (m *Manager) debugBuild(t *recipe.Tool) {
 	}
 	fmt.Fprintf(m.Debug, "tbx: debug: build %s: context %s, dockerfile %s, secrets [%s], ssh agent %v\n",
 		t.Name, t.Build, t.Dockerfile, strings.Join(from, ", "), t.SSH)
+	if df, err := imageid.ReadDockerfile(Inputs(t, "")); err == nil {
+		switch sx := buildkit.SyntaxOf(df); {
+		case sx.Carried:
+			fmt.Fprintf(m.Debug, "tbx: debug: build %s: # syntax=%s runs on the Dockerfile frontend tbx carries (docker/dockerfile %s), offline\n", t.Name, sx.Ref, buildkit.CarriedVersion)
+		case sx.Ref != "":
+			fmt.Fprintf(m.Debug, "tbx: debug: build %s: # syntax=%s is newer than or other than the frontend tbx carries: BuildKit fetches it\n", t.Name, sx.Ref)
+		}
+	}
 }
 
 // dropSuperseded removes the image a forced rebuild replaced under the same

@@ -85,6 +85,7 @@ type Request struct {
 	Secrets    []Secret
 	SSHAgent   string            // the agent's socket for RUN --mount=type=ssh, or ""
 	Contexts   map[string]string // named contexts: a base name → docker-image://REF
+	Syntax     Syntax            // the Dockerfile's # syntax= directive
 }
 
 // Build runs req and returns the new image's ID. Status updates go to
@@ -126,6 +127,11 @@ func solveOpt(req Request) (bk.SolveOpt, error) {
 
 func frontendAttrs(req Request) map[string]string {
 	attrs := map[string]string{"filename": req.Dockerfile}
+	if req.Syntax.Carried {
+		// The frontend runs here: a cmdline tells it not to hand the build
+		// to the directive's image.
+		attrs["cmdline"] = req.Syntax.Ref
+	}
 	if req.Target != "" {
 		attrs["target"] = req.Target
 	}

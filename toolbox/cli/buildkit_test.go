@@ -190,3 +190,30 @@ func TestClassicBuilder(t *testing.T) {
 		t.Errorf("ssh with the classic builder: exit %d, %q", r.code, r.err)
 	}
 }
+
+// `# syntax=docker/dockerfile:1` (and its variants) builds offline on the
+// frontend tbx carries; a syntax it does not carry, which cannot be
+// fetched here, fails in one line that names the directive and the fix.
+func TestSyntaxDirectiveBuildsOffline(t *testing.T) {
+	c := testenv.Engine(t)
+	for _, directive := range []string{"# syntax=docker/dockerfile:1", "#syntax = docker/dockerfile:1.4", "# syntax=docker.io/docker/dockerfile:1.2"} {
+		dir, _ := bkProject(t, c, "RUN <<EOF\necho heredoc > /made\nEOF\n", "", nil)
+		df := filepath.Join(dir, "img/Dockerfile")
+		writeFiles(t, dir, map[string]string{"img/Dockerfile": directive + "\n" + readFile(t, df)})
+		r := tbxIn(t, dir, "--debug", "--progress", "plain", "prepare")
+		if r.code != 0 || !strings.Contains(r.err, "runs on the Dockerfile frontend tbx carries") {
+			t.Fatalf("%s: exit %d, %s", directive, r.code, lastLine(r.err))
+		}
+		if got := catIn(t, dir, "/made"); got != "heredoc\n" {
+			t.Errorf("%s: /made is %q", directive, got)
+		}
+	}
+	dir, _ := bkProject(t, c, "RUN true\n", "", nil)
+	df := filepath.Join(dir, "img/Dockerfile")
+	writeFiles(t, dir, map[string]string{"img/Dockerfile": "# syntax=docker/dockerfile:99\n" + readFile(t, df)})
+	r := tbxIn(t, dir, "--progress", "plain", "prepare")
+	last := lastLine(r.err)
+	if r.code != 125 || !strings.Contains(last, "`# syntax=docker/dockerfile:99`") || !strings.Contains(last, "drop the line") {
+		t.Errorf("an uncarried syntax, offline: exit %d, %q", r.code, last)
+	}
+}

@@ -24,7 +24,7 @@ func Bases(dockerfile []byte, args map[string]string) ([]string, error) {
 		return nil, fmt.Errorf("parsing Dockerfile: %w", err)
 	}
 	lex := shell.NewLex(res.EscapeToken)
-	env := shell.EnvsFromSlice(metaEnv(metaArgs, args))
+	env := metaEnv(lex, metaArgs, args)
 	b := &baseList{stages: map[string]bool{}, seen: map[string]bool{}}
 	for i, st := range stages {
 		from, _, err := lex.ProcessWord(st.BaseName, env)
@@ -65,18 +65,27 @@ func (b *baseList) copiesFrom(st instructions.Stage, lex *shell.Lex, env shell.E
 	}
 }
 
-// metaEnv is the environment FROM lines expand in: the ARGs declared before
-// the first FROM, with their defaults overridden by the build args.
-func metaEnv(metaArgs []instructions.ArgCommand, args map[string]string) []string {
+// metaEnv is the environment FROM lines expand in, as BuildKit makes it:
+// the ARGs declared before the first FROM, each default expanded by the
+// shell lexer (quotes, ${VAR:-default}, earlier ARGs) in the environment so
+// far, and overridden by the build args, which are taken as they are.
+func metaEnv(lex *shell.Lex, metaArgs []instructions.ArgCommand, args map[string]string) shell.EnvGetter {
 	var env []string
 	for _, a := range metaArgs {
 		for _, kv := range a.Args {
 			if v, ok := args[kv.Key]; ok {
 				env = append(env, kv.Key+"="+v)
-			} else if kv.Value != nil {
-				env = append(env, kv.Key+"="+*kv.Value)
+				continue
 			}
+			if kv.Value == nil {
+				continue
+			}
+			v, _, err := lex.ProcessWord(*kv.Value, shell.EnvsFromSlice(env))
+			if err != nil {
+				v = *kv.Value
+			}
+			env = append(env, kv.Key+"="+v)
 		}
 	}
-	return env
+	return shell.EnvsFromSlice(env)
 }

@@ -152,6 +152,27 @@ FROM registry.example.com/golang:1.22
 	}
 }
 
+// Meta ARGs resolve as BuildKit resolves them: quoted defaults, ARGs made
+// of earlier ARGs, and build args taken as they are.
+func TestBasesMetaArgsAsBuildKit(t *testing.T) {
+	for _, c := range []struct {
+		df   string
+		args map[string]string
+		want string
+	}{
+		{"ARG PYTHON_VERSION=\"3.10\"\nFROM python:${PYTHON_VERSION}-alpine\n", nil, "python:3.10-alpine"},
+		{"ARG PYTHON_VERSION='3.11'\nFROM python:${PYTHON_VERSION}-slim\n", nil, "python:3.11-slim"},
+		{"ARG REPO=tbxprobe/python\nARG TAG=1\nARG BASE=$REPO:$TAG\nFROM $BASE\n", nil, "tbxprobe/python:1"},
+		{"ARG REPO=tbxprobe/python\nARG BASE=$REPO:2\nFROM $BASE\n", map[string]string{"REPO": "other/py"}, "other/py:2"},
+		{"ARG V\nFROM debian:${V:-bookworm}-slim\n", nil, "debian:bookworm-slim"},
+	} {
+		got, err := Bases([]byte(c.df), c.args)
+		if err != nil || strings.Join(got, " ") != c.want {
+			t.Errorf("Bases(%q, %v) = %v, %v; want %s", c.df, c.args, got, err, c.want)
+		}
+	}
+}
+
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
