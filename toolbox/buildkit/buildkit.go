@@ -84,6 +84,7 @@ type Request struct {
 	NoCache    bool
 	Secrets    []Secret
 	SSHAgent   string            // the agent's socket for RUN --mount=type=ssh, or ""
+	SSHIDs     []string          // the ids the Dockerfile's ssh mounts ask for; the agent serves each
 	Contexts   map[string]string // named contexts: a base name → docker-image://REF
 	Syntax     Syntax            // the Dockerfile's # syntax= directive
 }
@@ -162,7 +163,13 @@ func attachables(req Request) ([]session.Attachable, error) {
 		out = append(out, p)
 	}
 	if req.SSHAgent != "" {
-		p, err := sshprovider.NewSSHAgentProvider([]sshprovider.AgentConfig{{ID: "default", Paths: []string{req.SSHAgent}}})
+		configs := []sshprovider.AgentConfig{{ID: "default", Paths: []string{req.SSHAgent}}}
+		for _, id := range req.SSHIDs {
+			if id != "default" {
+				configs = append(configs, sshprovider.AgentConfig{ID: id, Paths: []string{req.SSHAgent}})
+			}
+		}
+		p, err := sshprovider.NewSSHAgentProvider(configs)
 		if err != nil {
 			return nil, fmt.Errorf("forwarding the SSH agent %s to the build: %w", req.SSHAgent, err)
 		}

@@ -152,13 +152,15 @@ func TestBuildKitHeredoc(t *testing.T) {
 	}
 }
 
-// ssh = true hands the caller's agent to RUN --mount=type=ssh.
+// ssh = true hands the caller's agent to RUN --mount=type=ssh, whatever
+// id the mount names.
 func TestBuildKitSSHMount(t *testing.T) {
 	c := testenv.Engine(t)
 	dir, _ := bkProject(t, c,
 		// The same first step as TestSSHAgentIsForwarded, so BuildKit reuses it.
 		"RUN apt-get update && apt-get install -y --no-install-recommends openssh-client && rm -rf /var/lib/apt/lists/*\n"+
-			"RUN --mount=type=ssh ssh-add -l > /agent-keys\n",
+			"RUN --mount=type=ssh ssh-add -l > /agent-keys\n"+
+			"RUN --mount=type=ssh,id=github ssh-add -l > /github-keys\n",
 		"ssh = true\n", nil)
 	recipe := filepath.Join(dir, "toolbox.toml")
 	t.Setenv("SSH_AUTH_SOCK", "")
@@ -169,6 +171,10 @@ func TestBuildKitSSHMount(t *testing.T) {
 	mustTbx(t, "-f", recipe, "--progress", "plain", "build")
 	if got := catIn(t, dir, "/agent-keys"); !strings.Contains(got, "tbx-test-key") {
 		t.Errorf("ssh-add -l in the build listed %q", got)
+	}
+	// ssh = true serves every id the Dockerfile asks for, not only default.
+	if got := catIn(t, dir, "/github-keys"); !strings.Contains(got, "tbx-test-key") {
+		t.Errorf("ssh-add -l under id=github listed %q", got)
 	}
 }
 
