@@ -203,6 +203,10 @@ func (m *Manager) pinTool(ctx context.Context, cat *catalog, t *recipe.Tool, old
 	if st.State != Ready && !m.adoptUnpinned(ctx, cat, t, st, old) {
 		return pin, m.findPublished(ctx, st, &pin)
 	}
+	if d := cat.repoDigest(st.ImageID, m.teamRef(t, st.Hash)); d != "" {
+		pin.Digest = d // pushed already (prepare --push) or pulled from there: each image is pushed once
+		return pin, nil
+	}
 	p, err := m.pushTool(ctx, st)
 	pin.Digest = p.Digest
 	return pin, err

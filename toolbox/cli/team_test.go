@@ -222,6 +222,14 @@ func TestLockedBasesGiveOneHashOnTwoEngines(t *testing.T) {
 	mustTbx(t, "-f", recipe, "--progress", "plain", "prepare")
 	mustTbx(t, "-f", recipe, "--progress", "plain", "lock")
 	onA := lsJSON(t, recipe)[0] // the team registry is not asked: the lock is enough to agree
+	// The image built before the lock is now the locked tool's, under its
+	// old hash label: gc keeps it, and doctor agrees with ls.
+	if r := mustTbx(t, "-f", recipe, "gc", "--images", "-n"); strings.Contains(r.out, "would remove image") {
+		t.Errorf("after lock, gc --images would remove the image the tool uses:\n%s", r.out)
+	}
+	if r := tbx(t, "-f", recipe, "doctor"); !strings.Contains(r.out, "tool copy: ready") {
+		t.Errorf("after lock, doctor disagrees with ls (%s):\n%s", onA.State, r.out)
+	}
 	if b := onB(); onA.Image != b.Image || onA.State != "ready" || b.State != "missing" {
 		t.Fatalf("with the base pinned: A %+v, B %+v", onA, b)
 	}

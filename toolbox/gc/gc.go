@@ -149,7 +149,9 @@ func (c *Collector) orphaned(ct container.Summary) string {
 	return "its launcher (pid " + pid + ") is gone"
 }
 
-// Images removes project's images whose hash no current tool has.
+// Images removes project's images that no current tool uses: keep holds
+// the current tools' content hashes and image IDs (an image tagged as a
+// tool's current one keeps its older hash label after `tbx lock`).
 func (c *Collector) Images(ctx context.Context, project string, keep map[string]bool) ([]Removed, error) {
 	list, err := c.Engine.ImageList(ctx, image.ListOptions{Filters: c.Owned})
 	if err != nil {
@@ -157,7 +159,7 @@ func (c *Collector) Images(ctx context.Context, project string, keep map[string]
 	}
 	var out []Removed
 	for _, im := range list {
-		if keep[im.Labels[labels.Hash]] {
+		if keep[im.Labels[labels.Hash]] || keep[im.ID] {
 			continue
 		}
 		r := Removed{Kind: "image", ID: im.ID, Project: project, Tool: im.Labels[labels.Tool], Why: "no current recipe version uses it"}

@@ -109,6 +109,9 @@ func (p *Project) currentHashes(ctx context.Context) (map[string]bool, error) {
 	keep := map[string]bool{}
 	for _, st := range sts {
 		keep[st.Hash] = true
+		if st.ImageID != "" {
+			keep[st.ImageID] = true
+		}
 	}
 	return keep, nil
 }
