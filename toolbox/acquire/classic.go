@@ -17,6 +17,9 @@ import (
 func (m *Manager) buildClassic(ctx context.Context, st Status, force bool, mode progress.Mode) (string, error) {
 	t := st.Tool
 	if len(t.Secrets) > 0 || t.SSH {
+		if m.Classic {
+			return "", fmt.Errorf("tool %s uses build secrets or ssh, which need BuildKit, and TBX_BUILDKIT=0 asks for the classic builder; unset TBX_BUILDKIT", t.Name)
+		}
 		return "", fmt.Errorf("tool %s uses build secrets or ssh, which need BuildKit; this Engine has only the classic builder", t.Name)
 	}
 	if err := m.classicBases(ctx, t); err != nil {

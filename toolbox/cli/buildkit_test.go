@@ -192,7 +192,7 @@ func TestClassicBuilder(t *testing.T) {
 		t.Errorf("after a classic build: %+v", e)
 	}
 	dir, _ := bkProject(t, c, "RUN true\n", "ssh = true\n", nil)
-	if r := tbx(t, "-f", filepath.Join(dir, "toolbox.toml"), "build"); r.code != 125 || !strings.Contains(r.err, "need BuildKit") {
+	if r := tbx(t, "-f", filepath.Join(dir, "toolbox.toml"), "build"); r.code != 125 || !strings.Contains(r.err, "need BuildKit, and TBX_BUILDKIT=0 asks for the classic builder") {
 		t.Errorf("ssh with the classic builder: exit %d, %q", r.code, r.err)
 	}
 }
