@@ -26,6 +26,9 @@ func (v *View) lookContent(t *recipe.Tool) (imageid.Content, error) {
 	if !v.Verdict.Status.OK() && !v.inside(t.Build) {
 		return imageid.Content{}, acquire.ErrUnchecked
 	}
+	if c, ok := v.contents[t.Name]; ok {
+		return c, nil // read once, by Inspect
+	}
 	return imageid.ReadContent(acquire.Inputs(t, v.settings.CacheDir))
 }
 

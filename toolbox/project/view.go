@@ -35,7 +35,8 @@ type View struct {
 
 	settings Settings
 	store    *trust.Store
-	record   *trust.Snapshot // what was trusted, or nil
+	record   *trust.Snapshot            // what was trusted, or nil
+	contents map[string]imageid.Content // what hashContexts read, by tool
 }
 
 // Key names the project's containers, volumes and state: its name, for
@@ -89,7 +90,7 @@ func read(s Settings) (*View, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &View{Recipe: r, settings: s, Root: realPath(r.Dir)}
+	v := &View{Recipe: r, settings: s, Root: realPath(r.Dir), contents: map[string]imageid.Content{}}
 	v.ID = Identity(v.Root)
 	if v.Registry, err = registry(s, r); err != nil {
 		return nil, err
@@ -161,6 +162,7 @@ func (v *View) hashContexts(all bool) {
 		}
 		if c, err := imageid.ReadContent(acquire.Inputs(t, v.settings.CacheDir)); err == nil {
 			v.Now.Contexts[t.Name] = c.Sum
+			v.contents[t.Name] = c
 		}
 	}
 	if v.record != nil && v.Verdict.Status != trust.Covered {
