@@ -108,7 +108,16 @@ func (m *Manager) buildRequest(st Status, force bool) (buildkit.Request, error) 
 		}
 		req.Contexts[ref] = "docker-image://" + pin.Image // the locked base, whatever the name means here
 	}
-	if t.SSH {
+	for _, k := range t.SSHKeys {
+		path := k.Key
+		if path == "" {
+			if path = m.SSHAgent; path == "" {
+				return req, fmt.Errorf("tool %s: ssh id %s is served by your agent, but SSH_AUTH_SOCK is not set: start an agent with your keys (eval $(ssh-agent); ssh-add), then retry", t.Name, k.ID)
+			}
+		}
+		req.SSHSources = append(req.SSHSources, buildkit.SSHSource{ID: k.ID, Path: path})
+	}
+	if t.SSH && len(t.SSHKeys) == 0 {
 		req.SSHAgent = m.SSHAgent
 		if req.SSHAgent == "" {
 			return req, fmt.Errorf("tool %s has ssh = true, but SSH_AUTH_SOCK is not set: start an agent with your keys (eval $(ssh-agent); ssh-add), then retry", t.Name)

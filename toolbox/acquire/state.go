@@ -259,5 +259,8 @@ func Inputs(t *recipe.Tool, cacheDir string) imageid.Inputs {
 	for _, s := range t.Secrets {
 		in.Secrets = append(in.Secrets, s.ID)
 	}
+	for _, k := range t.SSHKeys {
+		in.SSHIDs = append(in.SSHIDs, k.ID)
+	}
 	return in
 }

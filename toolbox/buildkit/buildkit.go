@@ -73,6 +73,12 @@ type Secret struct {
 	Src string // the file holding the value, or ""
 }
 
+// SSHSource serves one ssh id of the build: an agent's socket or a
+// private key file, as docker build --ssh ID=PATH.
+type SSHSource struct {
+	ID, Path string
+}
+
 // Request is one image to build.
 type Request struct {
 	Context    string            // the build context directory
@@ -85,6 +91,7 @@ type Request struct {
 	Secrets    []Secret
 	SSHAgent   string            // the agent's socket for RUN --mount=type=ssh, or ""
 	SSHIDs     []string          // the ids the Dockerfile's ssh mounts ask for; the agent serves each
+	SSHSources []SSHSource       // ssh = [...]: exactly these ids, each from an agent or a key file
 	Contexts   map[string]string // named contexts: a base name → docker-image://REF
 	Syntax     Syntax            // the Dockerfile's # syntax= directive
 }
@@ -162,20 +169,34 @@ func attachables(req Request) ([]session.Attachable, error) {
 		}
 		out = append(out, p)
 	}
-	if req.SSHAgent != "" {
-		configs := []sshprovider.AgentConfig{{ID: "default", Paths: []string{req.SSHAgent}}}
-		for _, id := range req.SSHIDs {
-			if id != "default" {
-				configs = append(configs, sshprovider.AgentConfig{ID: id, Paths: []string{req.SSHAgent}})
-			}
-		}
+	if configs := sshConfigs(req); len(configs) > 0 {
 		p, err := sshprovider.NewSSHAgentProvider(configs)
 		if err != nil {
-			return nil, fmt.Errorf("forwarding the SSH agent %s to the build: %w", req.SSHAgent, err)
+			return nil, fmt.Errorf("giving the build SSH: %w", err)
 		}
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+// sshConfigs are the ssh ids the build is served: exactly SSHSources when
+// the recipe lists them, else the agent under default and every id the
+// Dockerfile names.
+func sshConfigs(req Request) []sshprovider.AgentConfig {
+	var configs []sshprovider.AgentConfig
+	for _, s := range req.SSHSources {
+		configs = append(configs, sshprovider.AgentConfig{ID: s.ID, Paths: []string{s.Path}})
+	}
+	if len(configs) > 0 || req.SSHAgent == "" {
+		return configs
+	}
+	configs = append(configs, sshprovider.AgentConfig{ID: "default", Paths: []string{req.SSHAgent}})
+	for _, id := range req.SSHIDs {
+		if id != "default" {
+			configs = append(configs, sshprovider.AgentConfig{ID: id, Paths: []string{req.SSHAgent}})
+		}
+	}
+	return configs
 }
 
 // secretProvider checks that every secret's source is there before the

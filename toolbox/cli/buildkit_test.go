@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -221,5 +222,38 @@ func TestSyntaxDirectiveBuildsOffline(t *testing.T) {
 	last := lastLine(r.err)
 	if r.code != 125 || !strings.Contains(last, "`# syntax=docker/dockerfile:99`") || !strings.Contains(last, "drop the line") {
 		t.Errorf("an uncarried syntax, offline: exit %d, %q", r.code, last)
+	}
+}
+
+// ssh = ["ID=KEYFILE"] serves a key file under an id, as docker build --ssh
+// does, with no agent at all; the key file is a host path trust records.
+func TestBuildKitSSHKeyFile(t *testing.T) {
+	c := testenv.Engine(t)
+	dir, project := bkProject(t, c,
+		// The same first step as TestSSHAgentIsForwarded, so BuildKit reuses it.
+		"RUN apt-get update && apt-get install -y --no-install-recommends openssh-client && rm -rf /var/lib/apt/lists/*\n"+
+			"RUN --mount=type=ssh,id=deploy ssh-add -l > /deploy-keys # PROJECT: a step of this run's own\n",
+		"ssh = [\"deploy=./deploy_key\"]\n", nil)
+	df := filepath.Join(dir, "img/Dockerfile")
+	writeFiles(t, dir, map[string]string{"img/Dockerfile": strings.Replace(readFile(t, df), "PROJECT", project, 1)})
+	testenv.PruneBuildCache(t, c, project)
+	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "tbx-deploy-key", "-f", filepath.Join(dir, "deploy_key")).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen: %v: %s", err, out)
+	}
+	t.Setenv("SSH_AUTH_SOCK", "")
+	recipe := filepath.Join(dir, "toolbox.toml")
+	t.Setenv("TBX_TRUST", "")
+	if r := mustTbx(t, "-f", recipe, "trust", "--show"); !strings.Contains(r.out, "id deploy: your key file "+filepath.Join(dir, "deploy_key")) {
+		t.Errorf("trust --show does not list the key file:\n%s", r.out)
+	}
+	mustTbx(t, "-f", recipe, "trust")
+	mustTbx(t, "-f", recipe, "--progress", "plain", "build")
+	fp, err := exec.Command("ssh-keygen", "-l", "-f", filepath.Join(dir, "deploy_key.pub")).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := strings.Fields(string(fp))[1] // 256 SHA256:… COMMENT (ED25519)
+	if got := catIn(t, dir, "/deploy-keys"); !strings.Contains(got, sum) {
+		t.Errorf("ssh-add -l under id=deploy listed %q, not the key %s", got, sum)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -35,6 +36,7 @@ type Inputs struct {
 	Target     string            // build stage, or ""
 	Secrets    []string          // the ids of the build's secrets (never their values)
 	SSH        bool              // whether the build gets the SSH agent
+	SSHIDs     []string          // with ssh = [...], the ids it names
 	CacheDir   string            // where file hashes are remembered by stat; "" remembers nothing
 }
 
@@ -147,6 +149,9 @@ func hashBuildMounts(h hash.Hash, in Inputs) {
 	}
 	if in.SSH {
 		fmt.Fprintf(h, "ssh\n")
+	}
+	for _, id := range slices.Sorted(slices.Values(in.SSHIDs)) {
+		fmt.Fprintf(h, "ssh id %q\n", id)
 	}
 }
 

@@ -93,6 +93,9 @@ func (v *View) resolvePaths() {
 		for i := range t.Secrets {
 			t.Secrets[i].Src = real(t.Secrets[i].Src)
 		}
+		for i := range t.SSHKeys {
+			t.SSHKeys[i].Key = real(t.SSHKeys[i].Key)
+		}
 		if t.Build != "" {
 			t.Build = real(t.Build)
 		}

@@ -108,8 +108,15 @@ func ofSource(root string, t *recipe.Tool, registry string) []Item {
 		}
 		items = append(items, Item{"build secret", s.ID + " from " + from})
 	}
-	if t.SSH {
+	if t.SSH && len(t.SSHKeys) == 0 {
 		items = append(items, Item{"build ssh", "your SSH agent, during the build"})
+	}
+	for _, k := range t.SSHKeys {
+		what := "id " + k.ID + ": your SSH agent, during the build"
+		if k.Key != "" {
+			what = "id " + k.ID + ": your key file " + k.Key + ", during the build"
+		}
+		items = append(items, Item{"build ssh", what})
 	}
 	return items
 }
@@ -213,7 +220,8 @@ func Count(tools []Tool) int {
 
 // HostPaths lists every host path r names, absolute and as written after
 // ~ and the project directory are applied: host volumes, CA bundles, secret
-// files, build contexts and Dockerfiles. Trust records where each leads.
+// files, SSH key files, build contexts and Dockerfiles. Trust records where
+// each leads.
 func HostPaths(r *recipe.Recipe) []string {
 	seen := map[string]bool{}
 	var out []string
@@ -232,6 +240,9 @@ func HostPaths(r *recipe.Recipe) []string {
 		add(t.Run.CABundle)
 		for _, s := range t.Secrets {
 			add(s.Src)
+		}
+		for _, k := range t.SSHKeys {
+			add(k.Key)
 		}
 		if t.Build != "" {
 			add(t.Build)

@@ -171,11 +171,46 @@ func (p *parser) buildContext(at []string, t *Tool) error {
 		}
 		t.Args[k] = v.(string)
 	}
-	t.SSH = Flag(p.flag(at, "ssh"), false)
+	if err := p.ssh(at, t); err != nil {
+		return err
+	}
 	return p.secrets(at, t)
 }
 
 var secretID = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+
+// ssh reads ssh = true, or ssh = ["default", "github=~/.ssh/github_key"]:
+// ids served by the caller's agent, or by a key file, as docker build --ssh.
+func (p *parser) ssh(at []string, t *Tool) error {
+	key := keyPath(at, "ssh")
+	switch v := lookup(p.doc, key).(type) {
+	case bool:
+		t.SSH = v
+		return nil
+	case nil:
+		return nil
+	}
+	seen := map[string]bool{}
+	for _, spec := range p.strings(at, "ssh") {
+		id, file, hasFile := strings.Cut(spec, "=")
+		switch {
+		case !secretID.MatchString(id):
+			return p.errAt(key, "%q: write ID (served by your agent) or ID=KEYFILE, ID of letters, digits, . _ -", spec)
+		case hasFile && file == "":
+			return p.errAt(key, "%q: the key file is empty; write ID=KEYFILE", spec)
+		case seen[id]:
+			return p.errAt(key, "ssh id %q is listed twice", id)
+		}
+		seen[id] = true
+		k := SSHKey{ID: id}
+		if hasFile {
+			k.Key = p.hostPath(file)
+		}
+		t.SSHKeys = append(t.SSHKeys, k)
+	}
+	t.SSH = len(t.SSHKeys) > 0
+	return nil
+}
 
 // secrets reads `id=ID,env=NAME` and `id=ID,src=PATH` entries.
 func (p *parser) secrets(at []string, t *Tool) error {

@@ -42,7 +42,8 @@ type Tool struct {
 	Target      string            // build stage
 	Args        map[string]string // build args
 	Secrets     []Secret          // build secrets for RUN --mount=type=secret
-	SSH         bool              // forward the caller's SSH agent to RUN --mount=type=ssh
+	SSH         bool              // the build gets SSH for RUN --mount=type=ssh
+	SSHKeys     []SSHKey          // ssh = [...]: what each id gets; none: the agent under every id
 	Version     string            // what `tbx ls` shows as its version
 	Commands    []string          // commands the tool provides
 	Run         Run               // how its containers run
@@ -55,6 +56,14 @@ type Secret struct {
 	ID  string
 	Env string // variable name, or ""
 	Src string // absolute file path, or ""
+}
+
+// SSHKey is one entry of ssh = ["ID", "ID=KEYFILE"]: the id a RUN
+// --mount=type=ssh names, and the private key file it gets, or the
+// caller's agent when Key is "".
+type SSHKey struct {
+	ID  string
+	Key string // absolute path, or ""
 }
 
 // Run holds the keys that shape a tool's containers; [defaults] and each tool

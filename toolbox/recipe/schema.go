@@ -19,6 +19,7 @@ const (
 	kSize
 	kTable
 	kStringTable
+	kBoolOrStrings
 )
 
 var kindNames = map[kind]string{
@@ -31,6 +32,7 @@ var kindNames = map[kind]string{
 	kSize:            `a size such as "512m" or "2g"`,
 	kTable:           "a table",
 	kStringTable:     "a table of strings",
+	kBoolOrStrings:   "true, false or a list of strings",
 }
 
 // runKeys are shared by [defaults] and every [tools.NAME].
@@ -61,7 +63,7 @@ var toolOnlyKeys = map[string]kind{
 	"target":      kString,
 	"args":        kStringTable,
 	"secrets":     kStrings,
-	"ssh":         kBool,
+	"ssh":         kBoolOrStrings,
 	"version":     kString,
 	"commands":    kStrings,
 }
@@ -138,6 +140,9 @@ func fits(k kind, v any) bool {
 	case kBool:
 		_, ok := v.(bool)
 		return ok
+	case kBoolOrStrings:
+		_, ok := v.(bool)
+		return ok || allStrings(v)
 	case kInt:
 		_, ok := v.(int64)
 		return ok
