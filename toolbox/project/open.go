@@ -69,7 +69,7 @@ func (p *Project) content(t *recipe.Tool) (imageid.Content, error) {
 		return c, err
 	}
 	if was, ok := p.record.Contexts[t.Name]; !ok || was != c.Sum {
-		return c, exit.Errorf(exit.Launcher, "refusing to build: the files in %s %v; review them with `tbx trust --show`, then run `tbx trust`", t.Build, errUntrustedContext)
+		return c, exit.Errorf(exit.Launcher, "refusing to build: the files in %s changed since you trusted the project; review them with `tbx trust --show`, then run `tbx trust`", t.Build)
 	}
 	return c, nil
 }

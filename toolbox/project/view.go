@@ -3,7 +3,6 @@ package project
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"maps"
 	"path/filepath"
@@ -100,9 +99,7 @@ func read(s Settings) (*View, error) {
 	}
 	v.Reach = reach.Of(r, v.Registry)
 	v.store = &trust.Store{Dir: filepath.Join(s.StateDir, "trust"), Covers: s.TrustDirs}
-	if err := v.snapshot(); err != nil {
-		return nil, err
-	}
+	v.snapshot()
 	return v, v.judge()
 }
 
@@ -118,7 +115,7 @@ func registry(s Settings, r *recipe.Recipe) (string, error) {
 }
 
 // snapshot fingerprints the recipe, the lock and where each host path leads.
-func (v *View) snapshot() error {
+func (v *View) snapshot() {
 	v.Now = trust.Snapshot{
 		Recipe:    realPath(v.Recipe.Path),
 		RecipeSum: v.Recipe.Sum,
@@ -134,22 +131,17 @@ func (v *View) snapshot() error {
 	for _, p := range reach.HostPaths(v.Recipe) {
 		v.Now.Paths[p] = leadsTo(p)
 	}
-	return nil
 }
 
 // judge compares the snapshot with the trust record.
 func (v *View) judge() error {
-	if v.settings.TrustOnce || v.store.Covered(v.Now.Recipe) {
+	if v.settings.TrustOnce {
 		v.Verdict = trust.Verdict{Status: trust.Covered}
 		return nil
 	}
 	var err error
-	if v.record, err = v.store.Record(v.Now.Recipe); err != nil || v.record == nil {
-		v.Verdict = trust.Verdict{Status: trust.Untrusted}
-		return err
-	}
-	v.Verdict = trust.Compare(*v.record, v.Now)
-	return nil
+	v.Verdict, v.record, err = v.store.Check(v.Now)
+	return err
 }
 
 // hashContexts adds what each build is given to the snapshot: the contexts
@@ -255,7 +247,3 @@ func Untrust(s Settings) (string, bool, error) {
 	had, err := store.Revoke(realPath(path))
 	return path, had, err
 }
-
-// errUntrustedContext is how a build whose files changed since trust is
-// refused.
-var errUntrustedContext = errors.New("changed since you trusted the project")

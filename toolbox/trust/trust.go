@@ -92,17 +92,18 @@ func (s *Store) Record(path string) (*Snapshot, error) {
 	return &rec.Snapshot, nil
 }
 
-// Check compares now with the record of its recipe. Contexts are compared
-// only for the tools now has read.
-func (s *Store) Check(now Snapshot) (Verdict, error) {
+// Check compares now with the record of its recipe, and returns that
+// record (nil when there is none, or when a covering directory makes it
+// unneeded). Contexts are compared only for the tools now has read.
+func (s *Store) Check(now Snapshot) (Verdict, *Snapshot, error) {
 	if s.Covered(now.Recipe) {
-		return Verdict{Status: Covered}, nil
+		return Verdict{Status: Covered}, nil, nil
 	}
 	rec, err := s.Record(now.Recipe)
 	if err != nil || rec == nil {
-		return Verdict{Status: Untrusted}, err
+		return Verdict{Status: Untrusted}, nil, err
 	}
-	return Compare(*rec, now), nil
+	return Compare(*rec, now), rec, nil
 }
 
 // Compare says how now differs from the trusted snapshot was.

@@ -19,7 +19,7 @@ func snap() Snapshot {
 
 func check(t *testing.T, s *Store, now Snapshot) Verdict {
 	t.Helper()
-	v, err := s.Check(now)
+	v, _, err := s.Check(now)
 	if err != nil {
 		t.Fatal(err)
 	}
