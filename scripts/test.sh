@@ -18,16 +18,24 @@ need_pkg() { # command package
 }
 need_pkg docker-registry docker-registry
 need_pkg ssh-agent openssh-client
-# sshd for the DOCKER_HOST=ssh:// tests, which start one of their own: the
-# package's own service is kept from starting (policy-rc.d says no).
-if [ ! -x /usr/sbin/sshd ]; then
-  say "installing openssh-server"
+# Packages whose services the tests start on their own: sshd for the
+# DOCKER_HOST=ssh:// tests, Podman (with catatonit for init and uidmap for
+# rootless) for the Podman tests. The packages' own services are kept from
+# starting (policy-rc.d says no).
+need_service_pkgs() { # check-path package...
+  [ -e "$1" ] && return 0
+  shift
+  say "installing $*"
   printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
   $sudo chmod +x /usr/sbin/policy-rc.d
   $sudo apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq openssh-server >/dev/null || true
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null || true
   $sudo rm -f /usr/sbin/policy-rc.d
-fi
+}
+need_service_pkgs /usr/sbin/sshd openssh-server
+need_service_pkgs /usr/bin/podman podman catatonit uidmap
+need_service_pkgs /usr/bin/catatonit catatonit
+need_service_pkgs /usr/bin/newuidmap uidmap
 
 docker info >/dev/null 2>&1 || { say "no Docker Engine answers; start one (.ci/run does)"; exit 1; }
 

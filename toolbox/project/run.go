@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tbx-dev/tbx/toolbox/engine"
 	"github.com/tbx-dev/tbx/toolbox/exit"
 	"github.com/tbx-dev/tbx/toolbox/recipe"
 	"github.com/tbx-dev/tbx/toolbox/runner"
@@ -31,7 +32,7 @@ func (p *Project) Run(ctx context.Context, req RunRequest, streams runner.Stream
 	if err != nil {
 		return err
 	}
-	inv, err := p.invocation(tool, st.Ref, req, runner.UseTTY(streams.In, streams.Out))
+	inv, err := p.invocation(ctx, tool, st.Ref, req, runner.UseTTY(streams.In, streams.Out))
 	if err != nil {
 		return err
 	}
@@ -113,7 +114,7 @@ func (p *Project) warmIdle(t *recipe.Tool) (time.Duration, error) {
 	return 0, nil
 }
 
-func (p *Project) invocation(t *recipe.Tool, ref string, req RunRequest, tty bool) (runner.Invocation, error) {
+func (p *Project) invocation(ctx context.Context, t *recipe.Tool, ref string, req RunRequest, tty bool) (runner.Invocation, error) {
 	id := runner.Caller()
 	p.adoptHome(t.Name)
 	if err := id.Prepare(p.settings.StateDir, p.Key(), t.Name); err != nil {
@@ -141,7 +142,21 @@ func (p *Project) invocation(t *recipe.Tool, ref string, req RunRequest, tty boo
 		}
 		inv.EngineSocket = sock
 	}
-	return inv, nil
+	return inv, p.keepID(ctx, &inv)
+}
+
+// keepID keeps the caller the owner of what a tool writes when the Engine
+// is a rootless Podman of the caller's, and says so under --debug.
+func (p *Project) keepID(ctx context.Context, inv *runner.Invocation) error {
+	rl, err := engine.FindRootless(ctx, p.Engine)
+	if err != nil || rl == nil {
+		return err
+	}
+	inv.KeepID = true
+	if p.settings.Debug != nil {
+		fmt.Fprintf(p.settings.Debug, "tbx: debug: the Engine is a rootless Podman %s of yours: the caller's uid is kept on the host (keep-id)\n", rl.Podman)
+	}
+	return nil
 }
 
 // adoptHome moves a tool's HOME from where an older tbx kept it, under the

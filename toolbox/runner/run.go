@@ -46,9 +46,18 @@ func (r *Runner) Run(ctx context.Context, inv Invocation) error {
 	}
 	created, err := r.Engine.ContainerCreate(ctx, cfg, host, nil, nil, "")
 	if err != nil {
-		return fmt.Errorf("creating the container for %s: %w", inv.Tool.Name, err)
+		return createError(inv.Tool.Name, err)
 	}
 	return r.attachAndStart(ctx, created.ID, inv.TTY)
+}
+
+// createError says what to do when the Engine cannot make the container:
+// Podman without catatonit cannot give it an init process.
+func createError(tool string, err error) error {
+	if msg := err.Error(); strings.Contains(msg, "container-init binary not found") || strings.Contains(msg, "lookup init binary") {
+		return fmt.Errorf("tool %s runs with an init process, and the Engine has none (Podman needs catatonit on its host): install catatonit there, or set init = false for the tool in the recipe", tool)
+	}
+	return fmt.Errorf("creating the container for %s: %w", tool, err)
 }
 
 // prepare is what every run does before its container: the container's
@@ -91,7 +100,7 @@ func (r *Runner) attachAndStart(ctx context.Context, id string, tty bool) error 
 		return fmt.Errorf("attaching to the container: %w", err)
 	}
 	defer hijack.Close()
-	statusC, errC := r.Engine.ContainerWait(ctx, id, container.WaitConditionRemoved)
+	exited := r.waitExit(ctx, id)
 
 	release, err := r.holdSignals()
 	if err != nil {
@@ -120,7 +129,24 @@ func (r *Runner) attachAndStart(ctx context.Context, id string, tty bool) error 
 	}
 	outDone := r.pump(hijack, r.Streams.In, tty, killer(ctx, r.Engine, id))
 	<-outDone
-	return waitStatus(statusC, errC)
+	return exited()
+}
+
+// waitExit waits, from before the start, for the command's exit and then
+// for the container's removal, so that tbx returns with nothing left. The
+// status is the exit's: Podman before 4.6 answers the wait for the removal
+// of an auto-removed container with 0, whatever the command returned.
+func (r *Runner) waitExit(ctx context.Context, id string) func() error {
+	exitC, exitErrC := r.Engine.ContainerWait(ctx, id, container.WaitConditionNextExit)
+	goneC, goneErrC := r.Engine.ContainerWait(ctx, id, container.WaitConditionRemoved)
+	return func() error {
+		status := waitStatus(exitC, exitErrC)
+		select {
+		case <-goneC:
+		case <-goneErrC:
+		}
+		return status
+	}
 }
 
 // pump copies in to the command's stdin and its stdout and stderr out; the
@@ -199,6 +225,9 @@ func Launcher() string {
 // since values may be secrets.
 func describe(w io.Writer, cfg *container.Config, host *container.HostConfig) {
 	fmt.Fprintf(w, "tbx: debug: image %s, user %q, workdir %s, tty %v, init %v\n", cfg.Image, cfg.User, cfg.WorkingDir, cfg.Tty, *host.Init)
+	if host.UsernsMode != "" {
+		fmt.Fprintf(w, "tbx: debug: user namespace %s\n", host.UsernsMode)
+	}
 	fmt.Fprintf(w, "tbx: debug: command %q, entrypoint %q\n", cfg.Cmd, cfg.Entrypoint)
 	fmt.Fprintf(w, "tbx: debug: env names %s\n", strings.Join(EnvNames(cfg.Env), " "))
 	for _, m := range host.Mounts {

@@ -5,9 +5,11 @@
 package runner
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -43,6 +45,10 @@ type Invocation struct {
 	// EngineSocket is the host path of the Engine's socket, mounted for a
 	// tool with docker = true; "" otherwise.
 	EngineSocket string
+	// KeepID keeps the caller's uid on the host through the Engine's
+	// keep-id user namespace: rootless Podman maps uid 0 to the caller, and
+	// the caller's own uid to another.
+	KeepID bool
 }
 
 // Spec maps an invocation to the container's configuration.
@@ -149,10 +155,34 @@ func applyUser(inv Invocation, cfg *container.Config, host *container.HostConfig
 	cfg.Env = append(cfg.Env, "HOME="+id.Home, "USER="+id.Name, "LOGNAME="+id.Name)
 	host.Mounts = append(host.Mounts, bind(id.HostHome, id.Home, false))
 	if id.UID != 0 {
+		if inv.KeepID {
+			host.UsernsMode = "keep-id"
+		}
 		host.Mounts = append(host.Mounts,
 			bind(filepath.Join(id.PasswdDir, "passwd"), "/etc/passwd", true),
 			bind(filepath.Join(id.PasswdDir, "group"), "/etc/group", true))
 	}
+}
+
+// DesktopAgent is where Docker Desktop for Mac and OrbStack serve the Mac's
+// SSH agent inside their VM: a socket on the Mac cannot be mounted there.
+const DesktopAgent = "/run/host-services/ssh-auth.sock"
+
+// AgentSource is the bind source that gives a container the SSH agent at
+// sock (SSH_AUTH_SOCK) for a tbx on the system goos: the socket itself on
+// Linux, Docker Desktop's forwarded agent on macOS; Windows' agent is a
+// named pipe, which no Engine forwards.
+func AgentSource(goos, sock string) (string, error) {
+	switch goos {
+	case "darwin":
+		return DesktopAgent, nil
+	case "windows":
+		return "", errors.New("the SSH agent of Windows cannot be forwarded to a container; run tbx in WSL, or use a key file")
+	}
+	if _, err := os.Stat(sock); err != nil {
+		return "", fmt.Errorf("SSH_AUTH_SOCK=%s does not exist; restart your agent (eval $(ssh-agent); ssh-add)", sock)
+	}
+	return sock, nil
 }
 
 // applyExtras adds the recipe's volumes, the SSH agent and the CA bundle.
@@ -166,10 +196,11 @@ func applyExtras(inv Invocation, cfg *container.Config, host *container.HostConf
 		host.Mounts = append(host.Mounts, m)
 	}
 	if sock := lookupEnv(inv.HostEnv, "SSH_AUTH_SOCK"); recipe.Flag(run.SSHAgent, false) && sock != "" {
-		if _, err := os.Stat(sock); err != nil {
-			return fmt.Errorf("tool %s has ssh_agent = true but SSH_AUTH_SOCK=%s does not exist; restart your agent (eval $(ssh-agent); ssh-add)", inv.Tool.Name, sock)
+		src, err := AgentSource(runtime.GOOS, sock)
+		if err != nil {
+			return fmt.Errorf("tool %s has ssh_agent = true, but %w", inv.Tool.Name, err)
 		}
-		host.Mounts = append(host.Mounts, bind(sock, sshAgentPath, false))
+		host.Mounts = append(host.Mounts, bind(src, sshAgentPath, false))
 		cfg.Env = append(cfg.Env, "SSH_AUTH_SOCK="+sshAgentPath)
 	}
 	if inv.EngineSocket != "" {

@@ -126,16 +126,53 @@ func OnPath(dir, path string) bool {
 // NextBinary finds command on PATH, passing over tbx shims: what a shim runs
 // outside any toolbox project.
 func NextBinary(command, path string) (string, bool) {
+	return NextBinaryFor(runtime.GOOS, command, path, os.Getenv("PATHEXT"))
+}
+
+// NextBinaryFor is NextBinary on the system goos. On Windows, as cmd.exe
+// looks, each directory is tried with each extension of pathext (PATHEXT;
+// .COM;.EXE;.BAT;.CMD when it is empty), and files need no executable bit.
+func NextBinaryFor(goos, command, path, pathext string) (string, bool) {
+	names := []string{command}
+	if goos == "windows" {
+		names = windowsNames(command, pathext)
+	}
 	for _, d := range filepath.SplitList(path) {
 		if d == "" {
 			continue
 		}
-		p := filepath.Join(d, command)
-		fi, err := os.Stat(p)
-		if err != nil || fi.IsDir() || fi.Mode().Perm()&0o111 == 0 || IsShim(p) {
-			continue
+		for _, name := range names {
+			p := filepath.Join(d, name)
+			fi, err := os.Stat(p)
+			if err != nil || fi.IsDir() || goos != "windows" && fi.Mode().Perm()&0o111 == 0 || IsShim(p) {
+				continue
+			}
+			return p, true
 		}
-		return p, true
 	}
 	return "", false
+}
+
+// windowsNames are the file names command may have on Windows: itself when
+// it has one of pathext's extensions, else itself with each of them.
+func windowsNames(command, pathext string) []string {
+	if pathext == "" {
+		pathext = ".COM;.EXE;.BAT;.CMD"
+	}
+	var exts []string
+	for _, e := range strings.Split(pathext, ";") {
+		if e = strings.ToLower(strings.TrimSpace(e)); strings.HasPrefix(e, ".") {
+			exts = append(exts, e)
+		}
+	}
+	for _, e := range exts {
+		if strings.HasSuffix(strings.ToLower(command), e) {
+			return []string{command}
+		}
+	}
+	names := make([]string, len(exts))
+	for i, e := range exts {
+		names[i] = command + e
+	}
+	return names
 }

@@ -89,3 +89,37 @@ func TestScriptForEverySystem(t *testing.T) {
 		}
 	}
 }
+
+func TestNextBinaryOnWindowsTriesPATHEXT(t *testing.T) {
+	shimDir, realDir := t.TempDir(), t.TempDir()
+	// A tbx shim on Windows is az.cmd; the real Azure CLI is az.cmd too,
+	// and git is git.exe, with no executable bit.
+	if err := os.WriteFile(filepath.Join(shimDir, "az.cmd"), []byte(ScriptFor("windows", `C:\tbx.exe`, "az")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"az.cmd", "git.exe", "notes.txt"} {
+		if err := os.WriteFile(filepath.Join(realDir, f), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := strings.Join([]string{shimDir, realDir}, string(os.PathListSeparator))
+	for _, c := range []struct {
+		command, pathext, want string
+	}{
+		{"az", "", filepath.Join(realDir, "az.cmd")},
+		{"git", ".COM;.EXE;.BAT;.CMD", filepath.Join(realDir, "git.exe")},
+		{"git.exe", "", filepath.Join(realDir, "git.exe")},
+		{"git", ".CMD", ""}, // not an extension PATHEXT names
+		{"notes", "", ""},   // .txt is no program
+		{"az.cmd", ".cmd", filepath.Join(realDir, "az.cmd")},
+	} {
+		got, ok := NextBinaryFor("windows", c.command, path, c.pathext)
+		if got != c.want || ok != (c.want != "") {
+			t.Errorf("NextBinaryFor(windows, %q, PATHEXT=%q) = %q, %v; want %q", c.command, c.pathext, got, ok, c.want)
+		}
+	}
+	// Elsewhere a file without the executable bit is not a program.
+	if got, ok := NextBinaryFor("linux", "git.exe", path, ""); ok {
+		t.Errorf("on Linux a file without the executable bit was taken: %s", got)
+	}
+}

@@ -1,0 +1,186 @@
+//go:build linux
+
+package compat
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/tbx-dev/tbx/toolbox/labels"
+	"github.com/tbx-dev/tbx/toolbox/testenv"
+)
+
+// podmanProject writes a project with a tool "box" built from the Debian
+// base and a tool "deb" that is the base under a short name, as Podman
+// stores it (localhost/bars/deb:1), plus extra TOML for box.
+func podmanProject(t *testing.T, dir, extra string) {
+	t.Helper()
+	testenv.WriteFiles(t, dir, map[string]string{
+		"toolbox.toml": "[toolbox]\nname = \"" + testenv.Name("t") + "\"\n" +
+			"[tools.box]\nbuild = \"img\"\ncommands = [\"box-sh\"]\n" + extra +
+			"[tools.deb]\nimage = \"bars/deb:1\"\ncommands = [\"head\"]\n",
+		"img/Dockerfile": "FROM " + testenv.DebianBase + "\nRUN ln -s /bin/sh /usr/local/bin/box-sh\n",
+	})
+}
+
+// onPodman starts a Podman with the Debian base, under its own name and the
+// short name bars/deb:1, and returns a caller whose tbx reaches it.
+func onPodman(t *testing.T, opts testenv.PodmanOptions) (*testenv.Podman, caller) {
+	t.Helper()
+	c := testenv.Engine(t)
+	base := testenv.Debian(t, c)
+	p := testenv.StartPodman(t, opts)
+	p.Load(t, c, base)
+	if err := p.Client.ImageTag(context.Background(), base, "bars/deb:1"); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"PATH=" + os.Getenv("PATH"), "DOCKER_HOST=" + p.Host, "TBX_PROGRESS=plain"}
+	return p, caller{env: env}
+}
+
+func TestPodmanRunsExactly(t *testing.T) {
+	p, who := onPodman(t, testenv.PodmanOptions{})
+	dir := t.TempDir()
+	podmanProject(t, dir, "")
+	who = who.with("HOME="+t.TempDir(), "XDG_STATE_HOME="+t.TempDir(), "TBX_TRUST="+dir)
+	who.must(t, dir, "prepare")
+
+	t.Run("exit codes", func(t *testing.T) {
+		for _, code := range []int{0, 1, 2, 42, 125, 126, 127, 128, 129, 130, 137, 143, 200, 222, 254, 255} {
+			if r := who.tbx(t, dir, nil, "run", "box-sh", "-c", fmt.Sprintf("exit %d", code)); r.code != code {
+				t.Errorf("exit %d came back as %d: %s", code, r.code, r.err)
+			}
+		}
+		if r := who.tbx(t, dir, nil, "run", "box-sh", "-c", "kill -TERM $$"); r.code != 143 {
+			t.Errorf("a command killed by SIGTERM exited %d, want 143: %s", r.code, r.err)
+		}
+	})
+	t.Run("streams", func(t *testing.T) { streamsExact(t, who, dir) })
+	t.Run("short name", func(t *testing.T) {
+		if r := who.tbx(t, dir, nil, "run", "head", "-c", "3", "/etc/debian_version"); r.code != 0 || r.out != "12." {
+			t.Errorf("the short name bars/deb:1: exit %d, stdout %q, stderr %s", r.code, r.out, r.err)
+		}
+	})
+	for _, c := range p.Containers(t) {
+		t.Errorf("container %s (%s) is left after its run", c.ID[:12], c.Status)
+	}
+
+	warm := who.with("TBX_WARM=2m")
+	t.Run("warm exit codes", func(t *testing.T) {
+		for code := 0; code < 256; code++ {
+			if r := warm.tbx(t, dir, nil, "run", "box-sh", "-c", fmt.Sprintf("exit %d", code)); r.code != code {
+				t.Errorf("warm: exit %d came back as %d: %s", code, r.code, r.err)
+			}
+		}
+	})
+	t.Run("warm streams", func(t *testing.T) { streamsExact(t, warm, dir) })
+	if n := warmContainers(t, p); n != 1 {
+		t.Errorf("%d warm containers after the warm runs, want 1", n)
+	}
+}
+
+// streamsExact checks that stdin reaches the command byte for byte and that
+// stdout and stderr stay apart.
+func streamsExact(t *testing.T, who caller, dir string) {
+	in := make([]byte, 1<<20)
+	_, _ = rand.Read(in)
+	r := who.tbx(t, dir, bytes.NewReader(in), "run", "box-sh", "-c", "cat")
+	if r.code != 0 || r.out != string(in) {
+		t.Errorf("stdin through cat: exit %d, %d bytes back of %d, equal %v: %s", r.code, len(r.out), len(in), r.out == string(in), r.err)
+	}
+	r = who.tbx(t, dir, nil, "run", "box-sh", "-c", "echo out; echo err >&2; exit 3")
+	if r.code != 3 || r.out != "out\n" || !strings.HasSuffix(r.err, "err\n") {
+		t.Errorf("separate streams: exit %d, stdout %q, stderr %q", r.code, r.out, r.err)
+	}
+}
+
+func warmContainers(t *testing.T, p *testenv.Podman) int {
+	n := 0
+	for _, c := range p.Containers(t) {
+		if c.Labels[labels.Warm] != "" {
+			n++
+		}
+	}
+	return n
+}
+
+func TestPodmanWithoutCatatonitSaysSo(t *testing.T) {
+	_, who := onPodman(t, testenv.PodmanOptions{NoInit: true})
+	dir := t.TempDir()
+	podmanProject(t, dir, "")
+	who = who.with("HOME="+t.TempDir(), "XDG_STATE_HOME="+t.TempDir(), "TBX_TRUST="+dir)
+	r := who.tbx(t, dir, nil, "run", "head", "-c", "3", "/etc/debian_version")
+	lines := strings.Split(strings.TrimSpace(r.err), "\n")
+	if r.code != 125 || len(lines) != 1 || !strings.Contains(r.err, "install catatonit") || !strings.Contains(r.err, "init = false") {
+		t.Errorf("init without catatonit: exit %d, stderr %q; want 125 and one line saying to install catatonit or set init = false", r.code, r.err)
+	}
+	// The warm helper is its own init: warm runs need no catatonit.
+	if r := who.with("TBX_WARM=1m").tbx(t, dir, nil, "run", "head", "-c", "3", "/etc/debian_version"); r.code != 0 || r.out != "12." {
+		t.Errorf("a warm run without catatonit: exit %d, stdout %q, stderr %s", r.code, r.out, r.err)
+	}
+}
+
+func TestRootlessPodmanKeepsTheCallerTheOwner(t *testing.T) {
+	u := testenv.RootlessUser(t)
+	p, who := onPodman(t, testenv.PodmanOptions{User: u})
+	who = who.with("HOME="+u.Home, "USER="+u.Name)
+	who.cred = &syscall.Credential{Uid: uint32(u.UID), Gid: uint32(u.GID)}
+	dir := filepath.Join(u.Home, "proj")
+	extra := ""
+	if fi, err := os.Stat("/dev/net/tun"); err != nil || fi.Mode().Perm()&0o006 != 0o006 {
+		// Rootless networks need /dev/net/tun; this sandbox keeps it from
+		// other users. The user namespace is what is under test.
+		t.Log("/dev/net/tun is not open to other users here: the tool uses network = \"host\"")
+		extra = "network = \"host\"\n"
+	}
+	podmanProject(t, dir, extra)
+	chown(t, dir, u)
+	who.must(t, dir, "trust")
+	who.must(t, dir, "prepare")
+
+	r := who.tbx(t, dir, nil, "--debug", "run", "box-sh", "-c", "id -u; touch made; exit 3")
+	if r.code != 3 || r.out != strconv.Itoa(u.UID)+"\n" || !strings.Contains(r.err, "(keep-id)") {
+		t.Fatalf("rootless run: exit %d, stdout %q (want %d), stderr %s", r.code, r.out, u.UID, r.err)
+	}
+	ownedBy(t, filepath.Join(dir, "made"), u)
+	r = who.with("TBX_WARM=1m").tbx(t, dir, nil, "run", "box-sh", "-c", "touch made-warm; exit 4")
+	if r.code != 4 {
+		t.Fatalf("rootless warm run: exit %d, stderr %s", r.code, r.err)
+	}
+	ownedBy(t, filepath.Join(dir, "made-warm"), u)
+	if n := warmContainers(t, p); n != 1 {
+		t.Errorf("%d warm containers after the warm run, want 1", n)
+	}
+}
+
+func chown(t *testing.T, dir string, u *testenv.User) {
+	t.Helper()
+	err := filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, u.UID, u.GID)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func ownedBy(t *testing.T, path string, u *testenv.User) {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := fi.Sys().(*syscall.Stat_t); int(st.Uid) != u.UID || int(st.Gid) != u.GID {
+		t.Errorf("%s belongs to %d:%d, want the caller %d:%d", filepath.Base(path), st.Uid, st.Gid, u.UID, u.GID)
+	}
+}
