@@ -149,6 +149,9 @@ func TestGCRemovesWhatAKilledLauncherLeft(t *testing.T) {
 }
 
 func TestTTYSizeAndResize(t *testing.T) {
+	if podmanRun {
+		t.Skip("Podman 4 ignores the size given at create: the first size reaches the command a moment after it starts")
+	}
 	c := testenv.Engine(t)
 	dir, project := runProject(t, c, "")
 	script := "test -t 0 && test -t 1 && echo tty; stty size; trap 'stty size; exit 0' WINCH; echo ready; while :; do sleep 0.1; done"
@@ -201,6 +204,9 @@ func chownTree(t *testing.T, dir string, uid, gid int) {
 
 func TestRunAsNonRootCaller(t *testing.T) {
 	const uid, gid = 1234567, 7654321 // as large as corporate directories hand out
+	if podmanRun {
+		t.Skip("the test's Podman serves root alone; TestRootlessPodmanKeepsTheCallerTheOwner runs tbx as a user on a Podman of the user's")
+	}
 	c := testenv.Engine(t)
 	dir, _ := runProject(t, c, "")
 	home := filepath.Join(t.TempDir(), "home")
@@ -238,6 +244,9 @@ func TestRunAsNonRootCaller(t *testing.T) {
 }
 
 func TestSSHAgentIsForwarded(t *testing.T) {
+	if podmanRun {
+		t.Skip("the test's Podman has no network to install openssh-client from")
+	}
 	c := testenv.Engine(t)
 	testenv.Debian(t, c)
 	t.Setenv("XDG_STATE_HOME", t.TempDir())

@@ -37,6 +37,9 @@ func warmContainers(t *testing.T, c *client.Client, project string) []container.
 // since then.
 func warmStarts(t *testing.T, c *client.Client, project string, since time.Time) int {
 	t.Helper()
+	if podmanRun {
+		return podmanWarmStarts(t, project)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	msgs, errs := c.Events(ctx, events.ListOptions{Since: eventTime(since), Until: eventTime(time.Now()), Filters: filters.NewArgs(

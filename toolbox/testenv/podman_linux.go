@@ -74,7 +74,8 @@ func StartPodman(t testing.TB, opts PodmanOptions) *Podman {
 // writeConf writes the containers.conf of this Podman: in containerised
 // sandboxes runc cannot apply Podman's default ulimits.
 func (p *Podman) writeConf(t testing.TB) {
-	conf := "[containers]\ndefault_ulimits = []\n"
+	conf := "[containers]\ndefault_ulimits = []\n[engine]\nevents_logger = \"file\"\n" +
+		fmt.Sprintf("events_logfile_path = %q\n", p.Events())
 	writeFile(t, filepath.Join(p.dir, "containers.conf"), conf, 0o644)
 	if p.user != nil {
 		writeFile(t, filepath.Join(p.dir, "xdg", ".keep"), "", 0o600)
@@ -146,6 +147,10 @@ func (p *Podman) Load(t testing.TB, c *client.Client, ref string) {
 	}
 	resp.Body.Close()
 }
+
+// Events is the file where this Podman logs its events, one JSON object a
+// line: Podman 4's events API leaves out most of them.
+func (p *Podman) Events() string { return filepath.Join(p.dir, "events.log") }
 
 // Containers lists every container of this Podman, running or not.
 func (p *Podman) Containers(t testing.TB) []container.Summary {

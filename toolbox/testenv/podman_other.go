@@ -43,5 +43,8 @@ func RootlessUser(t testing.TB) *User {
 // Load is Linux's.
 func (p *Podman) Load(testing.TB, *client.Client, string) {}
 
+// Events is Linux's.
+func (p *Podman) Events() string { return "" }
+
 // Containers is Linux's.
 func (p *Podman) Containers(testing.TB) []container.Summary { return nil }

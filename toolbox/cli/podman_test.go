@@ -1,0 +1,85 @@
+//go:build !windows
+
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/tbx-dev/tbx/toolbox/labels"
+	"github.com/tbx-dev/tbx/toolbox/testenv"
+)
+
+// podmanRun is set while the shared run-path tests run against Podman,
+// and podmanEvents is where that Podman logs its events.
+var (
+	podmanRun    bool
+	podmanEvents string
+)
+
+// podmanWarmStarts counts the warm containers of project that the test's
+// Podman started, from its events log: its events API leaves most out.
+func podmanWarmStarts(t *testing.T, project string) int {
+	t.Helper()
+	b, err := os.ReadFile(podmanEvents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		var ev struct {
+			Status, Type string
+			Attributes   map[string]string
+		}
+		if json.Unmarshal([]byte(line), &ev) == nil && ev.Type == "container" && ev.Status == "start" &&
+			ev.Attributes[labels.Project] == project && ev.Attributes[labels.Warm] != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// onPodman reports whether r is a run on Podman whose init (catatonit)
+// could not start the command: it exits 1, where docker's init gives 127
+// or 126.
+func onPodman(r result) bool {
+	return podmanRun && r.code == 1 && strings.Contains(r.err, "catatonit")
+}
+
+// TestPodmanRunPath runs the run path's tests against a rootful Podman of
+// the test's own, throwaway and warm: Podman is an Engine like Docker.
+func TestPodmanRunPath(t *testing.T) {
+	main := testenv.Engine(t)
+	p := testenv.StartPodman(t, testenv.PodmanOptions{})
+	p.Load(t, main, testenv.Debian(t, main))
+	t.Setenv("DOCKER_HOST", p.Host)
+	podmanRun, podmanEvents = true, p.Events()
+	defer func() { podmanRun, podmanEvents = false, "" }()
+	tests := []struct {
+		name string
+		fn   func(*testing.T)
+	}{
+		{"ExitCodes", TestRunExitCodes},
+		{"BinaryStdinIsBitExact", TestRunBinaryStdinIsBitExact},
+		{"KeepsStdoutAndStderrApart", TestRunKeepsStdoutAndStderrApart},
+		{"WorkspaceAndWorkdir", TestRunWorkspaceAndWorkdir},
+		{"EnvRules", TestRunEnvRules},
+		{"Volumes", TestRunVolumes},
+		{"Limits", TestRunLimits},
+		{"ReadOnly", TestRunReadOnly},
+		{"DockerKey", TestRunDockerKey},
+		{"SignalsReachTheCommand", TestSignalsReachTheCommand},
+		{"TTYSizeAndResize", TestTTYSizeAndResize},
+		{"TTYCtrlCRestoreAndHangup", TestTTYCtrlCRestoreAndHangup},
+		{"AsNonRootCaller", TestRunAsNonRootCaller},
+		{"SSHAgentIsForwarded", TestSSHAgentIsForwarded},
+	}
+	for _, warm := range []string{"", "2m"} {
+		t.Setenv("TBX_WARM", warm)
+		for _, test := range tests {
+			t.Run(test.name+map[string]string{"": "", "2m": "Warm"}[warm], test.fn)
+		}
+	}
+}
