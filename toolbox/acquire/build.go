@@ -86,6 +86,7 @@ func (m *Manager) buildRequest(st Status, force bool) (buildkit.Request, error) 
 	}
 	req := buildkit.Request{
 		Syntax:     buildkit.SyntaxOf(df),
+		Features:   buildkit.FeaturesOf(df),
 		SSHIDs:     buildkit.SSHIDs(df),
 		Context:    t.Build,
 		Dockerfile: t.Dockerfile,

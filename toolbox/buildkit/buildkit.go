@@ -16,6 +16,7 @@ import (
 
 	bk "github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/frontend/dockerfile/builder"
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
 	"github.com/moby/buildkit/session/sshforward/sshprovider"
@@ -94,6 +95,7 @@ type Request struct {
 	SSHSources []SSHSource       // ssh = [...]: exactly these ids, each from an agent or a key file
 	Contexts   map[string]string // named contexts: a base name → docker-image://REF
 	Syntax     Syntax            // the Dockerfile's # syntax= directive
+	Features   []Feature         // what the Dockerfile needs of the Engine's BuildKit
 }
 
 // Build runs req and returns the new image's ID. Status updates go to
@@ -104,7 +106,17 @@ func (c *Client) Build(ctx context.Context, req Request, status chan *bk.SolveSt
 		close(status)
 		return "", err
 	}
-	resp, err := c.c.Build(ctx, opt, "tbx", builder.Build, status)
+	var refused error
+	frontend := func(ctx context.Context, gc gateway.Client) (*gateway.Result, error) {
+		if refused = c.refuseUnsupported(ctx, req.Features, gc.BuildOpts().LLBCaps); refused != nil {
+			return nil, refused
+		}
+		return builder.Build(ctx, gc)
+	}
+	resp, err := c.c.Build(ctx, opt, "tbx", frontend, status)
+	if refused != nil {
+		return "", refused // as said, not as it comes back through the session
+	}
 	if err != nil {
 		return "", err
 	}

@@ -8,11 +8,9 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 )
 
-// SSHIDs lists the ids that the Dockerfile's `RUN --mount=type=ssh` steps
-// ask the build for ("default" when a mount names none), sorted, so that
-// `ssh = true` serves the agent under each of them, as `docker build --ssh`
-// must be told to.
-func SSHIDs(dockerfile []byte) []string {
+// commands lists every instruction of every stage of dockerfile, as the
+// frontend parses them; nil when it does not parse (the build says why).
+func commands(dockerfile []byte) []instructions.Command {
 	res, err := parser.Parse(bytes.NewReader(dockerfile))
 	if err != nil {
 		return nil
@@ -21,25 +19,42 @@ func SSHIDs(dockerfile []byte) []string {
 	if err != nil {
 		return nil
 	}
-	seen := map[string]bool{}
+	var out []instructions.Command
 	for _, st := range stages {
-		for _, cmd := range st.Commands {
-			run, ok := cmd.(*instructions.RunCommand)
-			// Parsing leaves a mount's fields unread until they are
-			// expanded: taken as written, as an id is.
-			if !ok || run.Expand(func(word string) (string, error) { return word, nil }) != nil {
+		out = append(out, st.Commands...)
+	}
+	return out
+}
+
+// mountsOf are a RUN's --mount flags. Parsing leaves a mount's fields
+// unread until they are expanded: they are taken as written, as an id is.
+func mountsOf(run *instructions.RunCommand) []*instructions.Mount {
+	if run.Expand(func(word string) (string, error) { return word, nil }) != nil {
+		return nil
+	}
+	return instructions.GetMounts(run)
+}
+
+// SSHIDs lists the ids that the Dockerfile's `RUN --mount=type=ssh` steps
+// ask the build for ("default" when a mount names none), sorted, so that
+// `ssh = true` serves the agent under each of them, as `docker build --ssh`
+// must be told to.
+func SSHIDs(dockerfile []byte) []string {
+	seen := map[string]bool{}
+	for _, cmd := range commands(dockerfile) {
+		run, ok := cmd.(*instructions.RunCommand)
+		if !ok {
+			continue
+		}
+		for _, m := range mountsOf(run) {
+			if m.Type != instructions.MountTypeSSH {
 				continue
 			}
-			for _, m := range instructions.GetMounts(run) {
-				if m.Type != instructions.MountTypeSSH {
-					continue
-				}
-				id := m.CacheID
-				if id == "" {
-					id = "default"
-				}
-				seen[id] = true
+			id := m.CacheID
+			if id == "" {
+				id = "default"
 			}
+			seen[id] = true
 		}
 	}
 	ids := make([]string, 0, len(seen))

@@ -257,3 +257,30 @@ func TestBuildKitSSHKeyFile(t *testing.T) {
 		t.Errorf("ssh-add -l under id=deploy listed %q, not the key %s", got, sum)
 	}
 }
+
+// COPY --exclude and a secret as a variable are honoured where the Engine's
+// BuildKit can, and refused in one line naming the line where it cannot:
+// never silently ignored (an old BuildKit drops the exclusion).
+func TestBuildKitFeaturesAreHonouredOrRefused(t *testing.T) {
+	c := testenv.Engine(t)
+	dir, _ := bkProject(t, c, "COPY --exclude=*.log . /data/\n", "", map[string]string{"img/kept": "k", "img/drop.log": "l"})
+	r := tbxIn(t, dir, "--progress", "plain", "prepare")
+	if r.code == 0 {
+		if got := tbxIn(t, dir, "run", "--tool", "b", "--", "ls", "/data"); got.out != "Dockerfile\nkept\n" {
+			t.Errorf("COPY --exclude=*.log built, and /data holds %q", got.out)
+		}
+	} else if last := lastLine(r.err); r.code != 125 || !strings.Contains(last, "Dockerfile line 2: COPY --exclude needs a BuildKit with file.copy.includeexcludepatterns, and the Engine's is") {
+		t.Errorf("COPY --exclude on this Engine: exit %d, %q", r.code, last)
+	}
+	t.Setenv("TBX_TEST_SECRET", "s3cret")
+	dir, _ = bkProject(t, c, "RUN --mount=type=secret,id=tok,env=TOK test \"$TOK\" = s3cret && echo ok > /made\n",
+		"secrets = [\"id=tok,env=TBX_TEST_SECRET\"]\n", nil)
+	r = tbxIn(t, dir, "--progress", "plain", "prepare")
+	if r.code == 0 {
+		if got := catIn(t, dir, "/made"); got != "ok\n" {
+			t.Errorf("secret env= built, and /made is %q", got)
+		}
+	} else if last := lastLine(r.err); r.code != 125 || !strings.Contains(last, "Dockerfile line 2: RUN --mount=type=secret,env= needs a BuildKit with exec.secretenv") {
+		t.Errorf("a secret as a variable on this Engine: exit %d, %q", r.code, last)
+	}
+}

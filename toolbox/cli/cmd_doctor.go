@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
+	"github.com/docker/docker/api/types"
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/tbx-dev/tbx/toolbox/acquire"
@@ -86,8 +88,23 @@ func checkEngine(ctx context.Context, r *checkReport, w engine.Where) closingEng
 		r.fail(engine.Explain(err, ep.Host).Error(), "start the Docker Engine, or point DOCKER_HOST or the docker context at one")
 		return nil
 	}
-	r.ok("Engine %s at %s, context %s (API %s, tbx speaks %s)", v.Version, e.DaemonHost(), ep.Context, v.APIVersion, e.ClientVersion())
+	name := engineName(v)
+	if rl, _ := engine.FindRootless(ctx, e); rl != nil {
+		name += " (rootless, yours: tools that run as you get keep-id)"
+	}
+	r.ok("%s at %s, context %s (API %s, tbx speaks %s)", name, e.DaemonHost(), ep.Context, v.APIVersion, e.ClientVersion())
 	return e
+}
+
+// engineName names the Engine by what its version says it is: Podman
+// answers the Docker API with a component of its own.
+func engineName(v types.Version) string {
+	for _, c := range v.Components {
+		if strings.HasPrefix(c.Name, "Podman") {
+			return "Podman " + c.Version
+		}
+	}
+	return "Engine " + v.Version
 }
 
 func checkRecipe(s project.Settings, r *checkReport) *project.View {

@@ -52,6 +52,9 @@ func TestPodmanRunsExactly(t *testing.T) {
 	podmanProject(t, dir, "")
 	who = who.with("HOME="+t.TempDir(), "XDG_STATE_HOME="+t.TempDir(), "TBX_TRUST="+dir)
 	who.must(t, dir, "prepare")
+	if r := who.must(t, dir, "doctor"); !strings.Contains(r.out, "ok    Podman 4.") || strings.Contains(r.out, "rootless") {
+		t.Errorf("doctor does not name a rootful Podman:\n%s", r.out)
+	}
 
 	t.Run("exit codes", func(t *testing.T) {
 		for _, code := range []int{0, 1, 2, 42, 125, 126, 127, 128, 129, 130, 137, 143, 200, 222, 254, 255} {
@@ -145,6 +148,9 @@ func TestRootlessPodmanKeepsTheCallerTheOwner(t *testing.T) {
 	chown(t, dir, u)
 	who.must(t, dir, "trust")
 	who.must(t, dir, "prepare")
+	if r := who.must(t, dir, "doctor"); !strings.Contains(r.out, "ok    Podman 4.") || !strings.Contains(r.out, "(rootless, yours") {
+		t.Errorf("doctor does not name a rootless Podman of the caller's:\n%s", r.out)
+	}
 
 	r := who.tbx(t, dir, nil, "--debug", "run", "box-sh", "-c", "id -u; touch made; exit 3")
 	if r.code != 3 || r.out != strconv.Itoa(u.UID)+"\n" || !strings.Contains(r.err, "(keep-id)") {
