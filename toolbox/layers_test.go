@@ -16,29 +16,30 @@ const module = "github.com/tbx-dev/tbx/"
 
 // allowed lists, for each package, the project packages it may import.
 var allowed = map[string][]string{
-	"exit":      {},
-	"labels":    {},
-	"engine":    {},
-	"safefile":  {},
-	"recipe":    {"safefile"},
-	"hashcache": {},
-	"lockfile":  {"safefile"},
-	"buildkit":  {},
-	"imageid":   {"hashcache", "safefile"},
-	"progress":  {},
-	"shims":     {},
-	"statedir":  {},
-	"warm":      {},
-	"trust":     {"safefile", "statedir"},
-	"reach":     {"recipe"},
-	"acquire":   {"buildkit", "engine", "hashcache", "imageid", "labels", "lockfile", "progress", "recipe"},
-	"project":   {"acquire", "engine", "exit", "gc", "imageid", "labels", "lockfile", "progress", "reach", "recipe", "runner", "safefile", "trust"},
-	"signals":   {},
-	"runner":    {"engine", "exit", "labels", "recipe", "signals", "statedir", "warm"},
-	"gc":        {"engine", "labels"},
-	"testenv":   {"engine", "labels"},
-	"compat":    {}, // tests only: tbx against Podman
-	"cli":       {"acquire", "engine", "exit", "hashcache", "lockfile", "progress", "project", "reach", "recipe", "runner", "shims", "signals", "statedir", "trust", "warm", "images", "recipes"},
+	"exit":        {},
+	"labels":      {},
+	"engine":      {},
+	"safefile":    {},
+	"recipe":      {"safefile"},
+	"hashcache":   {},
+	"lockfile":    {"safefile"},
+	"buildkit":    {},
+	"imageid":     {"hashcache", "safefile"},
+	"progress":    {},
+	"shims":       {},
+	"statedir":    {},
+	"warm":        {},
+	"trust":       {"safefile", "statedir"},
+	"reach":       {"recipe"},
+	"acquire":     {"buildkit", "engine", "hashcache", "imageid", "labels", "lockfile", "progress", "recipe"},
+	"project":     {"acquire", "engine", "exit", "gc", "imageid", "labels", "lockfile", "progress", "reach", "recipe", "runner", "safefile", "trust"},
+	"signals":     {},
+	"runner":      {"engine", "exit", "labels", "recipe", "signals", "statedir", "warm"},
+	"gc":          {"engine", "labels"},
+	"testenv":     {"engine", "labels"},
+	"compat":      {}, // tests only: tbx against Podman
+	"conformance": {}, // tests only: the Dockerfile conformance suite
+	"cli":         {"acquire", "engine", "exit", "hashcache", "lockfile", "progress", "project", "reach", "recipe", "runner", "shims", "signals", "statedir", "trust", "warm", "images", "recipes"},
 }
 
 func TestPackagesDependDownwards(t *testing.T) {

@@ -3,6 +3,7 @@ package buildkit
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/solver/pb"
@@ -41,9 +42,15 @@ func commandFeatures(cmd instructions.Command) []Feature {
 		if len(c.ExcludePatterns) > 0 {
 			add("COPY --exclude", pb.CapFileCopyIncludeExcludePatterns)
 		}
+		if symbolic(c.Chmod) {
+			add("COPY --chmod="+c.Chmod, pb.CapFileCopyModeStringFormat)
+		}
 	case *instructions.AddCommand:
 		if len(c.ExcludePatterns) > 0 {
 			add("ADD --exclude", pb.CapFileCopyIncludeExcludePatterns)
+		}
+		if symbolic(c.Chmod) {
+			add("ADD --chmod="+c.Chmod, pb.CapFileCopyModeStringFormat)
 		}
 	case *instructions.RunCommand:
 		for _, m := range mountsOf(c) {
@@ -76,4 +83,13 @@ func (c *Client) version(ctx context.Context) string {
 		return "older than v0.11 (it does not report its version)"
 	}
 	return info.BuildkitVersion.Version
+}
+
+// symbolic reports whether a --chmod value is symbolic (u+x), not octal.
+func symbolic(mode string) bool {
+	if mode == "" {
+		return false
+	}
+	_, err := strconv.ParseUint(mode, 8, 32)
+	return err != nil
 }

@@ -1,0 +1,1 @@
+test "$(cat /linked/one)" = 1 && test "$(cat /linked/two)" = 2

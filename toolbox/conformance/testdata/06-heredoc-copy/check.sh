@@ -1,0 +1,1 @@
+test "$(cat /greeting)" = "hello world" && test "$(cat /literal)" = 'hello $WHO' && test "$(hi)" = hi

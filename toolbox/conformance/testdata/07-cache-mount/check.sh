@@ -1,0 +1,1 @@
+test "$(cat /from-cache)" = kept && ! test -e /cache/file

@@ -1,0 +1,1 @@
+test "$(cat /from-context)" = from-context && test "$(cat /from-stage)" = from-stage

@@ -1,0 +1,1 @@
+test -f /secret-seen && ! test -s /run/secrets/tok

@@ -1,0 +1,1 @@
+test -f /agent-seen && test -f /deploy-seen

@@ -1,0 +1,1 @@
+test "$(cat /message)" = "hi, tbx" && test "$MESSAGE" = "hi, tbx"

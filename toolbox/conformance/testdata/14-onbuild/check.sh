@@ -1,0 +1,1 @@
+test -f /parent && ! test -e /child

@@ -1,0 +1,1 @@
+test "$(cat /shell)" = bash && test -f /pipefail

@@ -1,0 +1,1 @@
+! test -e /ctx/secret.txt && test -f /ctx/public.txt

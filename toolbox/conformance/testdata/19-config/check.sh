@@ -1,0 +1,1 @@
+test "$A" = 1 && test "$B" = "two words"

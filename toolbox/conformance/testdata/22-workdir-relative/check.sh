@@ -1,0 +1,1 @@
+test "$(cat /pwd)" = /app && test -f /app/sub/f && test -f /app/f

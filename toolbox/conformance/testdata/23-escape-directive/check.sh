@@ -1,0 +1,1 @@
+test "$(cat /joined)" = "one two" && test "$WINPATH" = "C:\tools"
