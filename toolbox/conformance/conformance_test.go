@@ -16,12 +16,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
 
 	"github.com/tbx-dev/tbx/toolbox/cli"
@@ -44,7 +46,7 @@ func TestDockerfilesBuildAsBuildKitSpecifies(t *testing.T) {
 	t.Setenv("TBX_PROGRESS", "plain")
 	t.Setenv("TBX_WARM", "")
 	t.Setenv("TBX_CONFORMANCE_SECRET", "s3cret") // 09-secret-mount
-	t.Setenv("SSH_AUTH_SOCK", startAgent(t))       // 10-ssh-mount
+	t.Setenv("SSH_AUTH_SOCK", startAgent(t))     // 10-ssh-mount
 	testenv.PruneBuildCache(t, c, "tbx-conformance-")
 	for _, cs := range cases {
 		t.Run(cs.Name(), func(t *testing.T) { runCase(t, c, cs.Name()) })
@@ -63,7 +65,7 @@ func runCase(t *testing.T, c *client.Client, name string) {
 	if needs, err := os.ReadFile(filepath.Join(root, "case", "needs")); err == nil && refused(t, c, root, string(extra), strings.TrimSpace(string(needs))) {
 		return
 	}
-	bk, bkProject := build(t, c, root, "buildkit", string(extra))
+	bk, bkProject, _ := build(t, c, root, "buildkit", string(extra))
 	check, err := os.ReadFile(filepath.Join(root, "case", "check.sh"))
 	if err != nil {
 		t.Fatal(err)
@@ -76,8 +78,9 @@ func runCase(t *testing.T, c *client.Client, name string) {
 		return
 	}
 	t.Setenv("TBX_BUILDKIT", "0")
-	classic, _ := build(t, c, root, "classic", string(extra))
+	classic, _, steps := build(t, c, root, "classic", string(extra))
 	t.Setenv("TBX_BUILDKIT", "")
+	t.Cleanup(func() { removeStages(c, steps) })
 	sameConfig(t, c, bk, classic)
 	sameTree(t, c, bkProject, bk, classic)
 }
@@ -118,19 +121,41 @@ func writeRecipe(t *testing.T, c *client.Client, dir, extra string) string {
 }
 
 // build writes a recipe in root/dir whose tool c builds root/case, prepares
-// it and returns the image's reference and the project's name.
-func build(t *testing.T, c *client.Client, root, dir, extra string) (string, string) {
+// it and returns the image's reference, the project's name and, from the
+// classic builder, the images of its steps.
+func build(t *testing.T, c *client.Client, root, dir, extra string) (ref, project string, steps []string) {
 	t.Helper()
-	project := writeRecipe(t, c, filepath.Join(root, dir), extra)
-	if r := tbx(t, filepath.Join(root, dir), "prepare"); r.code != 0 {
+	project = writeRecipe(t, c, filepath.Join(root, dir), extra)
+	r := tbx(t, filepath.Join(root, dir), "prepare")
+	if r.code != 0 {
 		t.Fatalf("%s build: exit %d\n%s", dir, r.code, r.err)
 	}
-	r := tbx(t, filepath.Join(root, dir), "ls", "--json")
+	for _, m := range stepImage.FindAllStringSubmatch(r.err, -1) {
+		steps = append(steps, m[1])
+	}
+	r = tbx(t, filepath.Join(root, dir), "ls", "--json")
 	var tools []struct{ Image, State string }
 	if err := json.Unmarshal([]byte(r.out), &tools); err != nil || len(tools) != 1 || tools[0].State != "ready" {
 		t.Fatalf("%s: tbx ls --json: %v %s", dir, err, r.out)
 	}
-	return tools[0].Image, project
+	return tools[0].Image, project, steps
+}
+
+// The classic builder names the image of each step (" ---> ID"); those of
+// an earlier stage are in no image's parents, so nothing removes them with
+// the project's images.
+var stepImage = regexp.MustCompile(` ---> ([0-9a-f]{12})\b`)
+
+// removeStages removes the untagged step images of a classic build.
+func removeStages(c *client.Client, steps []string) {
+	ctx := context.Background()
+	for _, id := range steps {
+		ins, err := c.ImageInspect(ctx, id)
+		if err != nil || len(ins.RepoTags) > 0 {
+			continue // gone with the tool's image, or a base
+		}
+		_, _ = c.ImageRemove(ctx, ins.ID, image.RemoveOptions{PruneChildren: true})
+	}
 }
 
 type result struct {
