@@ -70,7 +70,7 @@ func (c *Client) refuseUnsupported(ctx context.Context, features []Feature, caps
 		if caps.Supports(f.Cap) == nil {
 			continue
 		}
-		return fmt.Errorf("Dockerfile line %d: %s needs a BuildKit with %s, and the Engine's is %s; upgrade the Engine to one whose BuildKit has it, or do without it", f.Line, f.What, f.Cap, c.version(ctx))
+		return fmt.Errorf("line %d of the Dockerfile: %s needs a BuildKit with %s, and the Engine's is %s; upgrade the Engine to one whose BuildKit has it, or do without it", f.Line, f.What, f.Cap, c.version(ctx))
 	}
 	return nil
 }

@@ -269,7 +269,7 @@ func TestBuildKitFeaturesAreHonouredOrRefused(t *testing.T) {
 		if got := tbxIn(t, dir, "run", "--tool", "b", "--", "ls", "/data"); got.out != "Dockerfile\nkept\n" {
 			t.Errorf("COPY --exclude=*.log built, and /data holds %q", got.out)
 		}
-	} else if last := lastLine(r.err); r.code != 125 || !strings.Contains(last, "Dockerfile line 2: COPY --exclude needs a BuildKit with file.copy.includeexcludepatterns, and the Engine's is") {
+	} else if last := lastLine(r.err); r.code != 125 || !strings.Contains(last, "line 2 of the Dockerfile: COPY --exclude needs a BuildKit with file.copy.includeexcludepatterns, and the Engine's is") {
 		t.Errorf("COPY --exclude on this Engine: exit %d, %q", r.code, last)
 	}
 	t.Setenv("TBX_TEST_SECRET", "s3cret")
@@ -280,7 +280,7 @@ func TestBuildKitFeaturesAreHonouredOrRefused(t *testing.T) {
 		if got := catIn(t, dir, "/made"); got != "ok\n" {
 			t.Errorf("secret env= built, and /made is %q", got)
 		}
-	} else if last := lastLine(r.err); r.code != 125 || !strings.Contains(last, "Dockerfile line 2: RUN --mount=type=secret,env= needs a BuildKit with exec.secretenv") {
+	} else if last := lastLine(r.err); r.code != 125 || !strings.Contains(last, "line 2 of the Dockerfile: RUN --mount=type=secret,env= needs a BuildKit with exec.secretenv") {
 		t.Errorf("a secret as a variable on this Engine: exit %d, %q", r.code, last)
 	}
 }
