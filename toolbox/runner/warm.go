@@ -216,12 +216,16 @@ func (r *Runner) execOptions(inv Invocation, cfg *container.Config, token string
 	opts := container.ExecOptions{
 		User: cfg.User, Tty: inv.TTY, Env: cfg.Env, WorkingDir: cfg.WorkingDir,
 		AttachStdin: true, AttachStdout: true, AttachStderr: true,
-		Cmd: warm.Argv("exec", append([]string{token, inv.Launcher, "--"}, argv...)...),
 	}
+	size := "-"
 	if inv.TTY {
-		size := consoleSize(r.Streams.Out)
-		opts.ConsoleSize = &size
+		cs := consoleSize(r.Streams.Out)
+		opts.ConsoleSize = &cs
+		// The helper sizes the terminal before the command starts: Engines
+		// before API 1.42, and Podman, ignore the size given at create.
+		size = fmt.Sprintf("%dx%d", cs[0], cs[1])
 	}
+	opts.Cmd = warm.Argv("exec", append([]string{token, inv.Launcher, size, "--"}, argv...)...)
 	return opts
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mattn/go-isatty"
+	"golang.org/x/sys/unix"
 )
 
 // initMain is PID 1: it reaps every orphan and exits, stopping the
@@ -75,14 +76,16 @@ func reap() {
 	}
 }
 
-// execMain runs one command: `exec TOKEN LAUNCHER -- ARGV...`, where
-// LAUNCHER is the pid@host of the tbx that started it.
+// execMain runs one command: `exec TOKEN LAUNCHER SIZE -- ARGV...`, where
+// LAUNCHER is the pid@host of the tbx that started it and SIZE the
+// terminal's ROWSxCOLS ("-" without one).
 func execMain(args []string) int {
-	if len(args) < 4 || args[2] != "--" || strings.ContainsAny(args[0]+args[1], "/\n") {
+	if len(args) < 5 || args[3] != "--" || strings.ContainsAny(args[0]+args[1], "/\n") {
 		fmt.Fprintln(os.Stderr, "tbx:", notInit)
 		return 125
 	}
-	token, launcher, argv := args[0], args[1], args[3:]
+	token, launcher, argv := args[0], args[1], args[4:]
+	setSize(args[2])
 	f, err := os.OpenFile(lock, os.O_RDONLY, 0)
 	if err != nil {
 		return Retry // the container is not ready, or gone
@@ -106,6 +109,17 @@ func execMain(args []string) int {
 		_ = os.Remove(ranFile)
 	}
 	return code
+}
+
+// setSize gives the terminal on stdin the size ROWSxCOLS before the
+// command starts, so that it never sees 0x0: some Engines set the size of
+// an exec's terminal only after it has started.
+func setSize(size string) {
+	var rows, cols uint16
+	if _, err := fmt.Sscanf(size, "%dx%d", &rows, &cols); err != nil || rows == 0 || cols == 0 || !isTerminal(os.Stdin) {
+		return
+	}
+	_ = unix.IoctlSetWinsize(int(os.Stdin.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: rows, Col: cols})
 }
 
 // ranMain answers `ran TOKEN`: "yes" when the run TOKEN was taken (and its
