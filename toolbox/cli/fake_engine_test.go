@@ -104,6 +104,11 @@ func (g *gateEngine) ContainerKill(ctx context.Context, id, signal string) error
 	return errFake
 }
 
+func (g *gateEngine) ContainerTop(ctx context.Context, id string, arguments []string) (container.TopResponse, error) {
+	g.calls = append(g.calls, "ContainerTop")
+	return container.TopResponse{}, errFake
+}
+
 func (g *gateEngine) ContainerInspect(ctx context.Context, id string) (container.InspectResponse, error) {
 	g.calls = append(g.calls, "ContainerInspect")
 	return container.InspectResponse{}, errFake

@@ -41,13 +41,6 @@ func podmanWarmStarts(t *testing.T, project string) int {
 	return n
 }
 
-// onPodman reports whether r is a run on Podman whose init (catatonit)
-// could not start the command: it exits 1, where docker's init gives 127
-// or 126.
-func onPodman(r result) bool {
-	return podmanRun && r.code == 1 && strings.Contains(r.err, "catatonit")
-}
-
 // TestPodmanRunPath runs the run path's tests against a rootful Podman of
 // the test's own, throwaway and warm: Podman is an Engine like Docker.
 func TestPodmanRunPath(t *testing.T) {

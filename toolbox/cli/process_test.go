@@ -149,9 +149,6 @@ func TestGCRemovesWhatAKilledLauncherLeft(t *testing.T) {
 }
 
 func TestTTYSizeAndResize(t *testing.T) {
-	if podmanRun {
-		t.Skip("Podman 4 ignores the size given at create: the first size reaches the command a moment after it starts")
-	}
 	c := testenv.Engine(t)
 	dir, project := runProject(t, c, "")
 	script := "test -t 0 && test -t 1 && echo tty; stty size; trap 'stty size; exit 0' WINCH; echo ready; while :; do sleep 0.1; done"

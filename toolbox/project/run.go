@@ -44,6 +44,9 @@ func (p *Project) Run(ctx context.Context, req RunRequest, streams runner.Stream
 		fmt.Fprintf(p.settings.Stderr, "tbx: warning: tool %s forwards the SSH agent, but SSH_AUTH_SOCK is not set: ssh in it will find no keys (eval $(ssh-agent); ssh-add); said once per shell, TBX_QUIET=ssh-agent silences it\n", tool.Name)
 	}
 	rn := &runner.Runner{Engine: p.Engine, Streams: streams, Debug: p.settings.Debug, Signals: p.settings.Signals}
+	if runner.StarterNeeded(p.Engine.ClientVersion()) {
+		rn.Starter = p.settings.Helper.Path // negotiated by now: Ensure asked the Engine
+	}
 	// Signals now belong to the command: they are forwarded, not obeyed.
 	ctx = context.WithoutCancel(ctx)
 	if idle > 0 {

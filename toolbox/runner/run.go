@@ -12,11 +12,13 @@ import (
 	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/mount"
+	"github.com/docker/docker/api/types/versions"
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/pkg/stdcopy"
 
 	"github.com/tbx-dev/tbx/toolbox/engine"
 	"github.com/tbx-dev/tbx/toolbox/exit"
+	"github.com/tbx-dev/tbx/toolbox/warm"
 )
 
 // Streams are the caller's standard streams; a TTY is used when In and Out
@@ -32,7 +34,18 @@ type Runner struct {
 	Streams Streams
 	Debug   io.Writer    // when set, gets what the container is made of (never env values)
 	Signals SignalRouter // the process's signals; nil routes them itself
+	// Starter is the host path of a static helper that starts a throwaway
+	// container's command, for Engines that need it (see StarterNeeded);
+	// "" lets the Engine start it.
+	Starter string
 }
+
+// StarterNeeded reports whether an Engine speaking API version api needs
+// the helper to start throwaway commands: before API 1.42 (Docker 20.10,
+// and Podman, which speaks 1.41) the Engine sizes a terminal only after the
+// command has started, and Podman's init (catatonit) exits 1 for a command
+// it cannot start, where docker's exits 127 or 126.
+func StarterNeeded(api string) bool { return versions.LessThan(api, "1.42") }
 
 // Run runs inv in a throwaway container and returns its exit status as an
 // exit.Status, or an error with tbx's own exit code.
@@ -44,11 +57,33 @@ func (r *Runner) Run(ctx context.Context, inv Invocation) error {
 	if inv.TTY {
 		host.ConsoleSize = consoleSize(r.Streams.Out)
 	}
+	if r.Starter != "" {
+		r.startWithHelper(cfg, host)
+	}
 	created, err := r.Engine.ContainerCreate(ctx, cfg, host, nil, nil, "")
 	if err != nil {
 		return createError(inv.Tool.Name, err)
 	}
-	return r.attachAndStart(ctx, created.ID, inv.TTY)
+	return r.attachAndStart(ctx, created.ID, inv.TTY, *host.Init)
+}
+
+// startWithHelper makes the helper, mounted read-only, the container's
+// command: it sizes the terminal, then execs the command in its place.
+func (r *Runner) startWithHelper(cfg *container.Config, host *container.HostConfig) {
+	size := "-"
+	if cfg.Tty {
+		size = fmt.Sprintf("%dx%d", host.ConsoleSize[0], host.ConsoleSize[1])
+	}
+	argv := cfg.Cmd
+	if len(cfg.Entrypoint) > 0 && cfg.Entrypoint[0] != "" {
+		argv = append(append([]string{}, cfg.Entrypoint...), cfg.Cmd...)
+	}
+	cfg.Entrypoint = warm.Argv("start", size, "--")
+	cfg.Cmd = argv
+	host.Mounts = append(host.Mounts, bind(r.Starter, warm.BinPath, true))
+	if r.Debug != nil {
+		fmt.Fprintf(r.Debug, "tbx: debug: the helper %s starts the command (this Engine sizes a terminal only after the start)\n", r.Starter)
+	}
 }
 
 // createError says what to do when the Engine cannot make the container:
@@ -93,7 +128,7 @@ func (r *Runner) volumes(ctx context.Context, inv Invocation, host *container.Ho
 
 // attachAndStart follows docker's own sequence: attach and wait before start
 // so that no output and no exit is missed.
-func (r *Runner) attachAndStart(ctx context.Context, id string, tty bool) error {
+func (r *Runner) attachAndStart(ctx context.Context, id string, tty, withInit bool) error {
 	hijack, err := r.Engine.ContainerAttach(ctx, id, container.AttachOptions{Stream: true, Stdin: true, Stdout: true, Stderr: true})
 	if err != nil {
 		r.remove(id)
@@ -120,14 +155,15 @@ func (r *Runner) attachAndStart(ctx context.Context, id string, tty bool) error 
 		r.remove(id)
 		return startError(err)
 	}
-	r.Signals.Deliver(killer(ctx, r.Engine, id))
+	kill := killer(ctx, r.Engine, id, withInit)
+	r.Signals.Deliver(kill)
 	if tty {
 		stopResize := monitorSize(r.Streams.Out, func(o container.ResizeOptions) error {
 			return r.Engine.ContainerResize(ctx, id, o)
 		})
 		defer stopResize()
 	}
-	outDone := r.pump(hijack, r.Streams.In, tty, killer(ctx, r.Engine, id))
+	outDone := r.pump(hijack, r.Streams.In, tty, kill)
 	<-outDone
 	return exited()
 }

@@ -3,7 +3,9 @@ package runner
 import (
 	"context"
 	"strconv"
+	"sync"
 	"syscall"
+	"time"
 
 	"github.com/tbx-dev/tbx/toolbox/engine"
 	"github.com/tbx-dev/tbx/toolbox/exit"
@@ -39,8 +41,29 @@ func (r *Runner) holdSignals() (release func(), err error) {
 	return release, nil
 }
 
-// killer signals a throwaway container's process.
-func killer(ctx context.Context, e engine.Engine, id string) func(syscall.Signal) {
+// killer signals a throwaway container's process. With an init as PID 1,
+// the first signal waits until the init has started the command: the
+// kernel drops a signal sent to a PID namespace's init that has not yet
+// set up its handling (tini and catatonit block every signal before they
+// start the command, so one sent after that waits for them).
+func killer(ctx context.Context, e engine.Engine, id string, init bool) func(syscall.Signal) {
 	ctx = context.WithoutCancel(ctx)
-	return func(sig syscall.Signal) { _ = e.ContainerKill(ctx, id, strconv.Itoa(int(sig))) }
+	var ready sync.Once
+	return func(sig syscall.Signal) {
+		if init {
+			ready.Do(func() { waitForCommand(ctx, e, id) })
+		}
+		_ = e.ContainerKill(ctx, id, strconv.Itoa(int(sig)))
+	}
+}
+
+// waitForCommand waits until the container's init has a child, has
+// stopped, or 5 seconds have passed.
+func waitForCommand(ctx context.Context, e engine.Engine, id string) {
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		top, err := e.ContainerTop(ctx, id, nil)
+		if err != nil || len(top.Processes) >= 2 {
+			return
+		}
+	}
 }

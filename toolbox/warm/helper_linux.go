@@ -111,6 +111,26 @@ func execMain(args []string) int {
 	return code
 }
 
+// startMain becomes the command of a throwaway container, `start SIZE --
+// ARGV...`, where the Engine needs it: it sizes the terminal first (Podman
+// and Engines before API 1.42 size it only after the start), then execs the
+// command in its own place, so that signals and the exit status are the
+// command's; a command that cannot start exits 127 or 126 as with docker's
+// init (Podman's catatonit exits 1).
+func startMain(args []string) int {
+	if len(args) < 3 || args[1] != "--" {
+		fmt.Fprintln(os.Stderr, "tbx:", notInit)
+		return 125
+	}
+	setSize(args[0])
+	argv := args[2:]
+	path, err := exec.LookPath(argv[0])
+	if err == nil {
+		err = syscall.Exec(path, argv, os.Environ())
+	}
+	return startFailure(argv[0], err)
+}
+
 // setSize gives the terminal on stdin the size ROWSxCOLS before the
 // command starts, so that it never sees 0x0: some Engines set the size of
 // an exec's terminal only after it has started.

@@ -12,6 +12,7 @@ import (
 
 func initMain([]string) int   { return notLinux() }
 func execMain([]string) int   { return notLinux() }
+func startMain([]string) int  { return notLinux() }
 func signalMain([]string) int { return notLinux() }
 func statusMain() int         { return notLinux() }
 func ranMain([]string) int    { return notLinux() }

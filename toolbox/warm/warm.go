@@ -28,8 +28,8 @@ const (
 )
 
 // Argv is the command line that runs the helper in a warm container in
-// mode ("init", "exec", "signal", "status" or "ran") with args: what Main
-// reads.
+// mode ("init", "exec", "signal", "status" or "ran"; "start" in a
+// throwaway container) with args: what Main reads.
 func Argv(mode string, args ...string) []string {
 	return append([]string{BinPath, Command, mode}, args...)
 }
@@ -45,6 +45,8 @@ func Main(args []string) int {
 		return initMain(args[1:])
 	case "exec":
 		return execMain(args[1:])
+	case "start":
+		return startMain(args[1:])
 	case "signal":
 		return signalMain(args[1:])
 	case "status":
