@@ -70,20 +70,31 @@ func (r *Runner) Run(ctx context.Context, inv Invocation) error {
 // startWithHelper makes the helper, mounted read-only, the container's
 // command: it sizes the terminal, then execs the command in its place.
 func (r *Runner) startWithHelper(cfg *container.Config, host *container.HostConfig) {
-	size := "-"
-	if cfg.Tty {
-		size = fmt.Sprintf("%dx%d", host.ConsoleSize[0], host.ConsoleSize[1])
-	}
-	argv := cfg.Cmd
-	if len(cfg.Entrypoint) > 0 && cfg.Entrypoint[0] != "" {
-		argv = append(append([]string{}, cfg.Entrypoint...), cfg.Cmd...)
-	}
-	cfg.Entrypoint = warm.Argv("start", size, "--")
+	argv := commandLine(cfg)
+	cfg.Entrypoint = warm.Argv("start", sizeArg(cfg.Tty, host.ConsoleSize), "--")
 	cfg.Cmd = argv
 	host.Mounts = append(host.Mounts, bind(r.Starter, warm.BinPath, true))
 	if r.Debug != nil {
 		fmt.Fprintf(r.Debug, "tbx: debug: the helper %s starts the command (this Engine sizes a terminal only after the start)\n", r.Starter)
 	}
+}
+
+// commandLine is what the container's configuration runs: its entrypoint
+// (unless the empty one, which runs the command as named) and its command.
+func commandLine(cfg *container.Config) []string {
+	if len(cfg.Entrypoint) > 0 && cfg.Entrypoint[0] != "" {
+		return append(append([]string{}, cfg.Entrypoint...), cfg.Cmd...)
+	}
+	return cfg.Cmd
+}
+
+// sizeArg is the terminal size the helper gives a command before it
+// starts, ROWSxCOLS, or "-" without a terminal.
+func sizeArg(tty bool, size [2]uint) string {
+	if !tty {
+		return "-"
+	}
+	return fmt.Sprintf("%dx%d", size[0], size[1])
 }
 
 // createError says what to do when the Engine cannot make the container:

@@ -209,23 +209,18 @@ func (r *Runner) execIn(ctx context.Context, id string, inv Invocation, cfg *con
 // container would run it, behind the helper, with the run's own user,
 // environment, working directory and terminal.
 func (r *Runner) execOptions(inv Invocation, cfg *container.Config, token string) container.ExecOptions {
-	argv := cfg.Cmd
-	if len(cfg.Entrypoint) > 0 && cfg.Entrypoint[0] != "" {
-		argv = append(append([]string{}, cfg.Entrypoint...), cfg.Cmd...)
-	}
 	opts := container.ExecOptions{
 		User: cfg.User, Tty: inv.TTY, Env: cfg.Env, WorkingDir: cfg.WorkingDir,
 		AttachStdin: true, AttachStdout: true, AttachStderr: true,
 	}
-	size := "-"
+	var cs [2]uint
 	if inv.TTY {
-		cs := consoleSize(r.Streams.Out)
+		cs = consoleSize(r.Streams.Out)
 		opts.ConsoleSize = &cs
-		// The helper sizes the terminal before the command starts: Engines
-		// before API 1.42, and Podman, ignore the size given at create.
-		size = fmt.Sprintf("%dx%d", cs[0], cs[1])
 	}
-	opts.Cmd = warm.Argv("exec", append([]string{token, inv.Launcher, size, "--"}, argv...)...)
+	// The helper sizes the terminal before the command starts too: Engines
+	// before API 1.42, and Podman, ignore the size given at create.
+	opts.Cmd = warm.Argv("exec", append([]string{token, inv.Launcher, sizeArg(inv.TTY, cs), "--"}, commandLine(cfg)...)...)
 	return opts
 }
 
