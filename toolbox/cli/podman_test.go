@@ -50,28 +50,9 @@ func TestPodmanRunPath(t *testing.T) {
 	t.Setenv("DOCKER_HOST", p.Host)
 	podmanRun, podmanEvents = true, p.Events()
 	defer func() { podmanRun, podmanEvents = false, "" }()
-	tests := []struct {
-		name string
-		fn   func(*testing.T)
-	}{
-		{"ExitCodes", TestRunExitCodes},
-		{"BinaryStdinIsBitExact", TestRunBinaryStdinIsBitExact},
-		{"KeepsStdoutAndStderrApart", TestRunKeepsStdoutAndStderrApart},
-		{"WorkspaceAndWorkdir", TestRunWorkspaceAndWorkdir},
-		{"EnvRules", TestRunEnvRules},
-		{"Volumes", TestRunVolumes},
-		{"Limits", TestRunLimits},
-		{"ReadOnly", TestRunReadOnly},
-		{"DockerKey", TestRunDockerKey},
-		{"SignalsReachTheCommand", TestSignalsReachTheCommand},
-		{"TTYSizeAndResize", TestTTYSizeAndResize},
-		{"TTYCtrlCRestoreAndHangup", TestTTYCtrlCRestoreAndHangup},
-		{"AsNonRootCaller", TestRunAsNonRootCaller},
-		{"SSHAgentIsForwarded", TestSSHAgentIsForwarded},
-	}
 	for _, warm := range []string{"", "2m"} {
 		t.Setenv("TBX_WARM", warm)
-		for _, test := range tests {
+		for _, test := range runPathTests {
 			t.Run(test.name+map[string]string{"": "", "2m": "Warm"}[warm], test.fn)
 		}
 	}

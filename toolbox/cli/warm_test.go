@@ -83,29 +83,33 @@ func TestWarmRunsReuseOneContainer(t *testing.T) {
 	}
 }
 
+// runPathTests are the run path's tests, which the warm and the Podman
+// runs repeat.
+var runPathTests = []struct {
+	name string
+	fn   func(*testing.T)
+}{
+	{"ExitCodes", TestRunExitCodes},
+	{"BinaryStdinIsBitExact", TestRunBinaryStdinIsBitExact},
+	{"KeepsStdoutAndStderrApart", TestRunKeepsStdoutAndStderrApart},
+	{"WorkspaceAndWorkdir", TestRunWorkspaceAndWorkdir},
+	{"EnvRules", TestRunEnvRules},
+	{"Volumes", TestRunVolumes},
+	{"Limits", TestRunLimits},
+	{"ReadOnly", TestRunReadOnly},
+	{"DockerKey", TestRunDockerKey},
+	{"SignalsReachTheCommand", TestSignalsReachTheCommand},
+	{"TTYSizeAndResize", TestTTYSizeAndResize},
+	{"TTYCtrlCRestoreAndHangup", TestTTYCtrlCRestoreAndHangup},
+	{"AsNonRootCaller", TestRunAsNonRootCaller},
+	{"SSHAgentIsForwarded", TestSSHAgentIsForwarded},
+}
+
 // TestWarmRunPath runs the run path's tests again, every run warm: what
 // holds for a throwaway container holds for an exec into a warm one.
 func TestWarmRunPath(t *testing.T) {
 	t.Setenv("TBX_WARM", "2m")
-	for _, test := range []struct {
-		name string
-		fn   func(*testing.T)
-	}{
-		{"ExitCodes", TestRunExitCodes},
-		{"BinaryStdinIsBitExact", TestRunBinaryStdinIsBitExact},
-		{"KeepsStdoutAndStderrApart", TestRunKeepsStdoutAndStderrApart},
-		{"WorkspaceAndWorkdir", TestRunWorkspaceAndWorkdir},
-		{"EnvRules", TestRunEnvRules},
-		{"Volumes", TestRunVolumes},
-		{"Limits", TestRunLimits},
-		{"ReadOnly", TestRunReadOnly},
-		{"DockerKey", TestRunDockerKey},
-		{"SignalsReachTheCommand", TestSignalsReachTheCommand},
-		{"TTYSizeAndResize", TestTTYSizeAndResize},
-		{"TTYCtrlCRestoreAndHangup", TestTTYCtrlCRestoreAndHangup},
-		{"AsNonRootCaller", TestRunAsNonRootCaller},
-		{"SSHAgentIsForwarded", TestSSHAgentIsForwarded},
-	} {
+	for _, test := range runPathTests {
 		t.Run(test.name, test.fn)
 	}
 }
