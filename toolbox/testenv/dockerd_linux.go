@@ -117,6 +117,13 @@ type daemon struct {
 
 func (d *daemon) wait(t testing.TB, c *client.Client) {
 	t.Helper()
+	waitForEngine(t, c, "the second dockerd", filepath.Join(d.dir, "dockerd.log"))
+}
+
+// waitForEngine waits up to a minute for an Engine of the test's own, what,
+// to answer c's ping, and fails the test with the end of its log if not.
+func waitForEngine(t testing.TB, c *client.Client, what, logPath string) {
+	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -125,10 +132,10 @@ func (d *daemon) wait(t testing.TB, c *client.Client) {
 		if err == nil {
 			return
 		}
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond)
 	}
-	b, _ := os.ReadFile(filepath.Join(d.dir, "dockerd.log"))
-	t.Fatalf("the second dockerd did not answer within a minute; its log ends:\n%s", tail(string(b), 20))
+	b, _ := os.ReadFile(logPath)
+	t.Fatalf("%s did not answer within a minute; its log ends:\n%s", what, tail(string(b), 20))
 }
 
 // stop ends dockerd (and the containerd it started), then removes its

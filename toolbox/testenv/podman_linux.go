@@ -67,7 +67,7 @@ func StartPodman(t testing.TB, opts PodmanOptions) *Podman {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.wait(t)
+	waitForEngine(t, p.Client, "podman system service", filepath.Join(dir, "podman.log"))
 	return p
 }
 
@@ -113,22 +113,6 @@ func (p *Podman) command(t testing.TB, args []string, noInit bool) *exec.Cmd {
 	cmd.Dir = p.dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: &syscall.Credential{Uid: uint32(p.user.UID), Gid: uint32(p.user.GID)}}
 	return cmd
-}
-
-func (p *Podman) wait(t testing.TB) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_, err := p.Client.Ping(ctx)
-		cancel()
-		if err == nil {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	b, _ := os.ReadFile(filepath.Join(p.dir, "podman.log"))
-	t.Fatalf("podman system service did not answer within a minute; its log ends:\n%s", tail(string(b), 20))
 }
 
 // Load copies image ref from the Engine c into this Podman, through the
