@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -26,23 +25,14 @@ func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == warm.Command {
 		os.Exit(warm.Main(os.Args[2:]))
 	}
-	dir, err := os.MkdirTemp("", "tbx-bin-")
+	// tbx-warm next to it: the helper its warm runs mount (in-process runs
+	// use this test binary instead, through the dispatch above).
+	dir, err := testenv.BuildTbx()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	// Readable by every user, for the tests that run tbx as another one.
-	_ = os.Chmod(dir, 0o755)
 	tbxBin = filepath.Join(dir, "tbx")
-	// tbx-warm next to it: the helper its warm runs mount (in-process runs
-	// use this test binary instead, through the dispatch above).
-	build := exec.Command("go", "build", "-o", dir+"/", "../../cmd/tbx", "../../cmd/tbx-warm")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building tbx:", err)
-		os.Exit(1)
-	}
 	// In-process runs are this test binary, which may be dynamically linked:
 	// give it the static tbx-warm next to it, as an install has.
 	if self, err := os.Executable(); err == nil {

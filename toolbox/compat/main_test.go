@@ -12,26 +12,20 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"github.com/tbx-dev/tbx/toolbox/testenv"
 )
 
 // tbxBin is a static tbx with tbx-warm next to it, as an install has them.
 var tbxBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "tbx-bin-")
+	dir, err := testenv.BuildTbx() // readable by the test's rootless user
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	_ = os.Chmod(dir, 0o755) // for the test's rootless user
 	tbxBin = filepath.Join(dir, "tbx")
-	build := exec.Command("go", "build", "-o", dir+"/", "../../cmd/tbx", "../../cmd/tbx-warm")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building tbx:", err)
-		os.Exit(1)
-	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
