@@ -168,7 +168,8 @@ func TestBuildKitSSHMount(t *testing.T) {
 	if r := tbx(t, "-f", recipe, "build"); r.code != 125 || !strings.Contains(r.err, "tool b has ssh = true, but SSH_AUTH_SOCK is not set") {
 		t.Errorf("without an agent: exit %d, %q", r.code, r.err)
 	}
-	t.Setenv("SSH_AUTH_SOCK", startAgent(t))
+	sock, _ := testenv.SSHAgent(t, nil)
+	t.Setenv("SSH_AUTH_SOCK", sock)
 	mustTbx(t, "-f", recipe, "--progress", "plain", "build")
 	if got := catIn(t, dir, "/agent-keys"); !strings.Contains(got, "tbx-test-key") {
 		t.Errorf("ssh-add -l in the build listed %q", got)

@@ -187,18 +187,6 @@ func asUser(t *testing.T, cmd *exec.Cmd, uid, gid int, home string) {
 	cmd.Env = append(os.Environ(), "HOME="+home, "USER=", "LOGNAME=", "XDG_STATE_HOME=")
 }
 
-// chownTree gives dir and everything below it to uid:gid, and its parents
-// search permission so that the user can reach it.
-func chownTree(t *testing.T, dir string, uid, gid int) {
-	t.Helper()
-	_ = filepath.Walk(dir, func(p string, _ os.FileInfo, _ error) error { return os.Lchown(p, uid, gid) })
-	for d := filepath.Dir(dir); d != "/"; d = filepath.Dir(d) {
-		if fi, err := os.Stat(d); err == nil && fi.Mode().Perm()&0o001 == 0 {
-			_ = os.Chmod(d, fi.Mode().Perm()|0o011)
-		}
-	}
-}
-
 func TestRunAsNonRootCaller(t *testing.T) {
 	const uid, gid = 1234567, 7654321 // as large as corporate directories hand out
 	if podmanRun {
@@ -210,8 +198,8 @@ func TestRunAsNonRootCaller(t *testing.T) {
 	if err := os.MkdirAll(home, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	chownTree(t, dir, uid, gid)
-	chownTree(t, home, uid, gid)
+	testenv.ChownTree(t, dir, uid, gid)
+	testenv.ChownTree(t, home, uid, gid)
 	run := func(script string) result {
 		cmd := tbxProcess(dir, "run", "box-sh", "-c", script)
 		asUser(t, cmd, uid, gid, home)
@@ -253,7 +241,7 @@ func TestSSHAgentIsForwarded(t *testing.T) {
 		"toolbox.toml":   "[toolbox]\nname = \"" + project + "\"\n[tools.ssh]\nbuild = \"img\"\ncommands = [\"ssh-add\"]\nssh_agent = true\n",
 		"img/Dockerfile": "FROM " + testenv.DebianBase + "\nRUN apt-get update && apt-get install -y --no-install-recommends openssh-client && rm -rf /var/lib/apt/lists/*\n",
 	})
-	sock := startAgent(t)
+	sock, _ := testenv.SSHAgent(t, nil)
 	t.Setenv("SSH_AUTH_SOCK", sock)
 	r := tbxIn(t, dir, "--progress", "plain", "run", "ssh-add", "-l")
 	if r.code != 0 || !strings.Contains(r.out, "tbx-test-key") {
@@ -275,59 +263,6 @@ func TestSSHAgentIsForwarded(t *testing.T) {
 	if r := tbxIn(t, dir, "run", "ssh-add", "-l"); r.code != 2 || strings.Contains(r.err, "SSH_AUTH_SOCK is not set") {
 		t.Errorf("TBX_QUIET=ssh-agent: exit %d, %q", r.code, r.err)
 	}
-}
-
-// startAgent starts an ssh-agent holding a fresh key and returns its socket.
-func startAgent(t *testing.T) string {
-	sock, _ := startAgentAs(t, nil)
-	return sock
-}
-
-// startAgentAs starts an ssh-agent as cred (nil: this user) holding a fresh
-// key, and returns its socket and public key.
-func startAgentAs(t *testing.T, cred *syscall.Credential) (sock, pub string) {
-	t.Helper()
-	dir := t.TempDir()
-	if cred != nil {
-		chownTree(t, dir, int(cred.Uid), int(cred.Gid))
-	}
-	as := func(cmd *exec.Cmd) *exec.Cmd {
-		if cred != nil {
-			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
-		}
-		return cmd
-	}
-	sock = filepath.Join(dir, "agent.sock")
-	agent := as(exec.Command("ssh-agent", "-D", "-a", sock))
-	if err := agent.Start(); err != nil {
-		t.Fatalf("ssh-agent: %v", err)
-	}
-	t.Cleanup(func() { _ = agent.Process.Kill(); _ = agent.Wait() })
-	for i := 0; i < 50; i++ {
-		if _, err := os.Stat(sock); err == nil {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	key := filepath.Join(dir, "id")
-	// ssh-keygen wants a passwd entry, which the test user has not: make
-	// the key here and hand it over.
-	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "tbx-test-key", "-f", key).CombinedOutput(); err != nil {
-		t.Fatalf("ssh-keygen: %v %s", err, out)
-	}
-	if cred != nil {
-		chownTree(t, dir, int(cred.Uid), int(cred.Gid))
-	}
-	add := as(exec.Command("ssh-add", key))
-	add.Env = append(os.Environ(), "SSH_AUTH_SOCK="+sock)
-	if out, err := add.CombinedOutput(); err != nil {
-		t.Fatalf("ssh-add: %v %s", err, out)
-	}
-	b, err := os.ReadFile(key + ".pub")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sock, strings.TrimSpace(string(b))
 }
 
 // Under a terminal, Ctrl-C is a key for the command's TTY: the command's

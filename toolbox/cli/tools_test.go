@@ -152,7 +152,7 @@ func (p *toolsProject) ansibleSetup(t *testing.T) {
 }
 
 func (p *toolsProject) ansiblePlaybook(t *testing.T) {
-	rootAgent, rootPub := startAgentAs(t, nil)
+	rootAgent, rootPub := testenv.SSHAgent(t, nil)
 	userHome, userAgent, userPub := p.nonRootAgent(t)
 	target := p.startTarget(t, rootPub+"\n"+userPub)
 
@@ -180,9 +180,9 @@ func (p *toolsProject) nonRootAgent(t *testing.T) (home, sock, pub string) {
 	if err := os.MkdirAll(home, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	chownTree(t, home, testUID, testGID)
-	chownTree(t, p.dir, testUID, testGID)
-	sock, pub = startAgentAs(t, &syscall.Credential{Uid: testUID, Gid: testGID})
+	testenv.ChownTree(t, home, testUID, testGID)
+	testenv.ChownTree(t, p.dir, testUID, testGID)
+	sock, pub = testenv.SSHAgent(t, &syscall.Credential{Uid: testUID, Gid: testGID})
 	return home, sock, pub
 }
 
@@ -247,8 +247,8 @@ func (p *toolsProject) azConfigAsUser(t *testing.T) {
 	if err := os.MkdirAll(home, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	chownTree(t, home, testUID, testGID)
-	chownTree(t, p.dir, testUID, testGID)
+	testenv.ChownTree(t, home, testUID, testGID)
+	testenv.ChownTree(t, p.dir, testUID, testGID)
 	run := func(args ...string) string {
 		cmd := tbxProcess(p.dir, append([]string{"run", "az"}, args...)...)
 		asUser(t, cmd, testUID, testGID, home)

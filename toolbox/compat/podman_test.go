@@ -145,7 +145,7 @@ func TestRootlessPodmanKeepsTheCallerTheOwner(t *testing.T) {
 		extra = "network = \"host\"\n"
 	}
 	podmanProject(t, dir, extra)
-	chown(t, dir, u)
+	testenv.ChownTree(t, dir, u.UID, u.GID)
 	who.must(t, dir, "trust")
 	who.must(t, dir, "prepare")
 	if r := who.must(t, dir, "doctor"); !strings.Contains(r.out, "ok    Podman 4.") || !strings.Contains(r.out, "(rootless, yours") {
@@ -164,19 +164,6 @@ func TestRootlessPodmanKeepsTheCallerTheOwner(t *testing.T) {
 	ownedBy(t, filepath.Join(dir, "made-warm"), u)
 	if n := warmContainers(t, p); n != 1 {
 		t.Errorf("%d warm containers after the warm run, want 1", n)
-	}
-}
-
-func chown(t *testing.T, dir string, u *testenv.User) {
-	t.Helper()
-	err := filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		return os.Lchown(p, u.UID, u.GID)
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }
 

@@ -13,14 +13,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/image"
@@ -46,7 +44,8 @@ func TestDockerfilesBuildAsBuildKitSpecifies(t *testing.T) {
 	t.Setenv("TBX_PROGRESS", "plain")
 	t.Setenv("TBX_WARM", "")
 	t.Setenv("TBX_CONFORMANCE_SECRET", "s3cret") // 09-secret-mount
-	t.Setenv("SSH_AUTH_SOCK", startAgent(t))     // 10-ssh-mount
+	sock, _ := testenv.SSHAgent(t, nil)
+	t.Setenv("SSH_AUTH_SOCK", sock) // 10-ssh-mount
 	testenv.PruneBuildCache(t, c, "tbx-conformance-")
 	for _, cs := range cases {
 		t.Run(cs.Name(), func(t *testing.T) { runCase(t, c, cs.Name()) })
@@ -278,24 +277,4 @@ func treeOf(t *testing.T, c *client.Client, project, ref string) map[string]stri
 		}
 		tree[strings.TrimPrefix(h.Name, "/")] = fmt.Sprintf("%c %o %d:%d %s %s", h.Typeflag, h.Mode, h.Uid, h.Gid, sum, h.Linkname)
 	}
-}
-
-// startAgent starts an ssh-agent with no keys for the test and returns its
-// socket: a build's ssh mount needs an agent, not a key.
-func startAgent(t *testing.T) string {
-	t.Helper()
-	sock := filepath.Join(t.TempDir(), "agent.sock")
-	agent := exec.Command("ssh-agent", "-D", "-a", sock)
-	if err := agent.Start(); err != nil {
-		t.Fatalf("ssh-agent: %v", err)
-	}
-	t.Cleanup(func() { _ = agent.Process.Kill(); _ = agent.Wait() })
-	for i := 0; i < 100; i++ {
-		if _, err := os.Stat(sock); err == nil {
-			return sock
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatal("ssh-agent made no socket")
-	return ""
 }
