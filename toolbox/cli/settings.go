@@ -77,6 +77,7 @@ func (a *app) settings(c *ucli.Context) (project.Settings, error) {
 		Registry:  os.Getenv("TBX_REGISTRY"),
 		Frozen:    envTrue("TBX_FROZEN"),
 		Classic:   os.Getenv("TBX_BUILDKIT") == "0",
+		NoDirect:  os.Getenv("TBX_DIRECT") == "0",
 		SSHAgent:  os.Getenv("SSH_AUTH_SOCK"),
 		Helper:    warmHelper(),
 		Quiet:     strings.FieldsFunc(os.Getenv("TBX_QUIET"), func(r rune) bool { return r == ',' || r == ' ' }),

@@ -69,6 +69,7 @@ func TestWarmRunsReuseOneContainer(t *testing.T) {
 	if r := sh(t, dir, "echo again"); r.code != 0 || r.out != "again\n" {
 		t.Fatalf("second warm run: exit %d, out %q, err %q", r.code, r.out, r.err)
 	}
+
 	second := warmContainers(t, c, project)
 	if len(first) != 1 || len(second) != 1 || first[0].ID != second[0].ID {
 		t.Fatalf("warm containers: %d then %d; want the same one", len(first), len(second))
@@ -80,6 +81,14 @@ func TestWarmRunsReuseOneContainer(t *testing.T) {
 	}
 	if cmds := commandsIn(t, c, second[0].ID); len(cmds) != 0 {
 		t.Errorf("left behind in the warm container: %v", cmds)
+	}
+	// --debug says which path a run took, and why not the direct one.
+	if r := tbxIn(t, dir, "--debug", "run", "box-sh", "-c", "true"); !strings.Contains(r.err, "debug: warm run through the helper's socket in ") {
+		t.Errorf("--debug does not say that the run took the direct path:\n%s", r.err)
+	}
+	t.Setenv("TBX_DIRECT", "0")
+	if r := tbxIn(t, dir, "--debug", "run", "box-sh", "-c", "true"); !strings.Contains(r.err, "debug: warm run through an Engine exec: TBX_DIRECT=0") {
+		t.Errorf("--debug does not say that the run took the exec path, and why:\n%s", r.err)
 	}
 }
 
@@ -105,12 +114,54 @@ var runPathTests = []struct {
 	{"SSHAgentIsForwarded", TestSSHAgentIsForwarded},
 }
 
-// TestWarmRunPath runs the run path's tests again, every run warm: what
-// holds for a throwaway container holds for an exec into a warm one.
+// TestWarmRunPath runs the run path's tests again, every run warm, once
+// through the helper's socket (the direct path, the default) and once
+// through an Engine exec (TBX_DIRECT=0, what a remote Engine gets): what
+// holds for a throwaway container holds for both. Each test checks the
+// path its runs took, from the Engine's events: the direct path makes no
+// exec.
 func TestWarmRunPath(t *testing.T) {
 	t.Setenv("TBX_WARM", "2m")
-	for _, test := range runPathTests {
-		t.Run(test.name, test.fn)
+	c := testenv.Engine(t)
+	for _, path := range []string{"direct", "exec"} {
+		t.Run(path, func(t *testing.T) {
+			if path == "exec" {
+				t.Setenv("TBX_DIRECT", "0")
+			}
+			for _, test := range runPathTests {
+				t.Run(test.name, func(t *testing.T) {
+					since := time.Now()
+					test.fn(t)
+					if n := warmExecs(t, c, since); (n == 0) != (path == "direct") {
+						t.Errorf("%d execs in warm containers on the %s path", n, path)
+					}
+				})
+			}
+		})
+	}
+}
+
+// warmExecs counts the runs the Engine started in warm containers through
+// an exec since then (not the helper's status, which gc and ls ask).
+func warmExecs(t *testing.T, c *client.Client, since time.Time) int {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	msgs, errs := c.Events(ctx, events.ListOptions{Since: eventTime(since), Until: eventTime(time.Now()), Filters: filters.NewArgs(
+		filters.Arg("type", "container"), filters.Arg("label", labels.Warm))})
+	n := 0
+	for {
+		select {
+		case m := <-msgs:
+			if strings.HasPrefix(string(m.Action), "exec_start") && strings.Contains(string(m.Action), warm.Command+" exec ") {
+				n++
+			}
+		case err := <-errs:
+			if err != nil && err != io.EOF {
+				t.Fatal(err)
+			}
+			return n
+		}
 	}
 }
 

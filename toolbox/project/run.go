@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -138,6 +139,7 @@ func (p *Project) invocation(ctx context.Context, t *recipe.Tool, ref string, re
 		Identity:   id,
 		Launcher:   runner.Launcher(),
 	}
+	inv.Direct, inv.NoDirect = p.directPath()
 	if recipe.Flag(t.Run.Docker, false) {
 		sock, err := engineSocket(p.Engine.DaemonHost(), t.Name)
 		if err != nil {
@@ -180,6 +182,25 @@ func (p *Project) adoptHome(tool string) {
 	if os.Rename(old, now) == nil {
 		fmt.Fprintf(p.settings.Stderr, "tbx: moved the HOME of tool %s from %s to %s: HOMEs are now kept per checkout\n", tool, old, now)
 	}
+}
+
+// directPath is the directory under which warm containers serve their
+// helper's socket, or "" and why there is none: the helper's socket must be
+// on this host's file system and reach the container's, which holds on
+// Linux with a local Engine outside a VM.
+func (p *Project) directPath() (dir, why string) {
+	host := p.Engine.DaemonHost()
+	switch {
+	case p.settings.NoDirect:
+		return "", "TBX_DIRECT=0"
+	case runtime.GOOS != "linux":
+		return "", "the Engine runs in a VM on " + runtime.GOOS + ", where a socket of the host cannot be shared with a container"
+	case !strings.HasPrefix(host, "unix://"):
+		return "", "the Engine is at " + host + ", not on this host"
+	case strings.Contains(host, "/.docker/desktop/"):
+		return "", "Docker Desktop runs the Engine in a VM, where a socket of the host cannot be shared with a container"
+	}
+	return filepath.Join(p.settings.StateDir, "direct"), ""
 }
 
 // engineSocket is the host path of the Engine's socket, for a tool with

@@ -29,6 +29,7 @@ type Settings struct {
 	Frozen    bool           // --frozen or TBX_FROZEN: exactly what toolbox.lock pins
 	LockAsIs  bool           // open a project whose lock pins what the recipe does not name: for `tbx lock`, which checks or rewrites it
 	Warm      *time.Duration // TBX_WARM, over the recipe's warm; nil for the recipe's
+	NoDirect  bool           // TBX_DIRECT=0: warm runs through the Engine's exec, never the helper's socket
 	Classic   bool           // TBX_BUILDKIT=0: the classic builder
 	SSHAgent  string         // SSH_AUTH_SOCK
 	Helper    Helper         // the warm helper binary on the host

@@ -113,3 +113,11 @@ func (r *replay) forget(next int) {
 	r.chunks = r.chunks[next-r.start:]
 	r.start, r.dropped = next, true
 }
+
+// used reports whether an attempt has taken stdin: after that, only a
+// replay gives a next attempt all of it.
+func (r *replay) used() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.gen > 0
+}

@@ -49,6 +49,11 @@ type Invocation struct {
 	// keep-id user namespace: rootless Podman maps uid 0 to the caller, and
 	// the caller's own uid to another.
 	KeepID bool
+	// Direct is the host directory under which warm containers serve their
+	// helper's socket (the direct path); "" has warm runs go through the
+	// Engine's exec, for the reason in NoDirect.
+	Direct   string
+	NoDirect string
 }
 
 // Spec maps an invocation to the container's configuration.

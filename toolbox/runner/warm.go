@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,6 +26,7 @@ import (
 	"github.com/tbx-dev/tbx/toolbox/engine"
 	"github.com/tbx-dev/tbx/toolbox/exit"
 	"github.com/tbx-dev/tbx/toolbox/labels"
+	"github.com/tbx-dev/tbx/toolbox/statedir"
 	"github.com/tbx-dev/tbx/toolbox/warm"
 )
 
@@ -32,50 +34,97 @@ import (
 // goes to a new one.
 var errRetry = errors.New("the warm container was stopping")
 
-// RunWarm runs inv through an exec in the tool's warm container, starting
-// one that stops itself after idle with no run in it. helper is the host
-// path of a tbx binary, mounted into the container to run the exec.
+// RunWarm runs inv in the tool's warm container, starting one that stops
+// itself after idle with no run in it: through the helper's socket where
+// the container has one (the direct path), else through an Engine exec.
+// helper is the host path of a tbx binary, mounted into the container.
 func (r *Runner) RunWarm(ctx context.Context, inv Invocation, idle time.Duration, helper string) error {
 	cfg, host, err := r.prepare(ctx, inv)
 	if err != nil {
 		return err
 	}
-	name, wcfg, whost, err := warmShape(inv, cfg, host, idle, helper)
+	w, err := warmShape(inv, cfg, host, idle, helper)
 	if err != nil {
 		return err
 	}
 	stdin := newReplay(r.Streams.In)
 	for attempt := 0; ; attempt++ {
-		id, err := r.ensureWarm(ctx, name, wcfg, whost)
-		if err != nil {
-			return err
-		}
-		in, err := stdin.reader()
-		if err != nil {
-			return exit.Errorf(exit.Launcher, "%v", err)
-		}
-		err = r.execIn(ctx, id, inv, cfg, in)
+		err := r.warmAttempt(ctx, inv, cfg, w, stdin)
 		if !errors.Is(err, errRetry) || attempt == 3 {
 			return err
 		}
+	}
+}
+
+// warmAttempt runs inv once in the warm container w, or returns errRetry
+// when it met the container on its way out.
+func (r *Runner) warmAttempt(ctx context.Context, inv Invocation, cfg *container.Config, w *warmContainer, stdin *replay) error {
+	why := inv.NoDirect
+	if w.dir != "" && !stdin.used() {
+		err := r.runDirect(ctx, inv, cfg, w.dir, 0)
+		if !errors.Is(err, errNoSocket) {
+			return err
+		}
+		why = err.Error()
+	}
+	id, fresh, err := r.ensureWarm(ctx, w.name, w.cfg, w.host)
+	if err != nil {
+		return err
+	}
+	if w.dir != "" && fresh && !stdin.used() {
+		// A new helper listens within milliseconds of its start.
+		err := r.runDirect(ctx, inv, cfg, w.dir, time.Second)
+		if !errors.Is(err, errNoSocket) {
+			return err
+		}
+		why = err.Error()
+	}
+	r.debugf("warm run through an Engine exec: %s", why)
+	in, err := stdin.reader()
+	if err != nil {
+		return exit.Errorf(exit.Launcher, "%v", err)
+	}
+	err = r.execIn(ctx, id, inv, cfg, in)
+	if errors.Is(err, errRetry) {
 		r.waitGone(ctx, id) // it is stopping: the next attempt makes a new one
 	}
+	return err
+}
+
+func (r *Runner) debugf(format string, args ...any) {
+	if r.Debug != nil {
+		fmt.Fprintf(r.Debug, "tbx: debug: "+format+"\n", args...)
+	}
+}
+
+// warmContainer is the shape of a warm container: its name, its
+// configuration, and the host directory of its helper's socket ("" when
+// it has none).
+type warmContainer struct {
+	name string
+	cfg  *container.Config
+	host *container.HostConfig
+	dir  string
 }
 
 // warmShape is the warm container for a throwaway container's cfg and
 // host: its name, made of the project, the tool and a hash of everything
 // that shapes the container (the image, the identity, mounts, network,
-// limits, the helper and the idle time), and its configuration.
-func warmShape(inv Invocation, cfg *container.Config, host *container.HostConfig, idle time.Duration, helper string) (string, *container.Config, *container.HostConfig, error) {
+// limits, the helper, the idle time and whether it serves the direct
+// path), and its configuration.
+func warmShape(inv Invocation, cfg *container.Config, host *container.HostConfig, idle time.Duration, helper string) (*warmContainer, error) {
 	fi, err := os.Stat(helper)
 	if err != nil {
-		return "", nil, nil, fmt.Errorf("finding the tbx binary for a warm run: %w", err)
+		return nil, fmt.Errorf("finding the tbx binary for a warm run: %w", err)
 	}
 	w := &container.Config{
 		Image:      cfg.Image,
 		User:       cfg.User,
 		Entrypoint: warm.Argv("init", idle.String()),
 		WorkingDir: "/",
+	}
+	if inv.Direct != "" {
+		w.Entrypoint = append(w.Entrypoint, strconv.Itoa(os.Getuid()))
 	}
 	h := *host
 	h.AutoRemove = true
@@ -93,47 +142,65 @@ func warmShape(inv Invocation, cfg *container.Config, host *container.HostConfig
 		Size, Time int64
 	}{w, &h, helper, fi.Size(), fi.ModTime().UnixNano()})
 	if err != nil {
-		return "", nil, nil, err
+		return nil, err
 	}
 	sum := sha256.Sum256(shape)
 	key := hex.EncodeToString(sum[:])[:16]
 	w.Labels = inv.labels(map[string]string{labels.Warm: key, labels.Idle: idle.String()})
-	return "tbx-warm-" + inv.Key + "-" + inv.Tool.Name + "-" + key, w, &h, nil
+	out := &warmContainer{name: "tbx-warm-" + inv.Key + "-" + inv.Tool.Name + "-" + key, cfg: w, host: &h}
+	if inv.Direct != "" {
+		out.dir = filepath.Join(inv.Direct, key)
+		h.Mounts = append(h.Mounts, bind(out.dir, warm.Direct, false))
+	}
+	return out, nil
 }
 
 // ensureWarm returns the running warm container called name, starting it
 // when there is none. Two tbx that both find none make one between them:
 // the Engine gives the name to one, and the other uses it.
-func (r *Runner) ensureWarm(ctx context.Context, name string, cfg *container.Config, host *container.HostConfig) (string, error) {
+func (r *Runner) ensureWarm(ctx context.Context, name string, cfg *container.Config, host *container.HostConfig) (id string, fresh bool, err error) {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		ins, err := r.Engine.ContainerInspect(ctx, name)
 		switch {
 		case err == nil && ins.State.Running && !ins.State.Restarting:
-			return ins.ID, nil
+			return ins.ID, fresh, nil
 		case err == nil && ins.State.Status == "created":
 			// Another tbx made it and is starting it; starting twice is harmless.
 			_ = r.Engine.ContainerStart(ctx, ins.ID, container.StartOptions{})
+			fresh = true
 		case err == nil:
 			// Stopped at its idle end, and being removed.
 			r.waitGone(ctx, ins.ID)
 		case cerrdefs.IsNotFound(err):
 			id, err := r.createWarm(ctx, name, cfg, host)
 			if err == nil || !cerrdefs.IsConflict(err) {
-				return id, err
+				return id, true, err
 			}
+			fresh = true
 		default:
-			return "", fmt.Errorf("finding the warm container %s: %w", name, err)
+			return "", false, fmt.Errorf("finding the warm container %s: %w", name, err)
 		}
 		if err := ctx.Err(); err != nil {
-			return "", err
+			return "", false, err
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	return "", fmt.Errorf("the warm container %s did not start in 30s; `tbx gc --warm` removes it", name)
+	return "", false, fmt.Errorf("the warm container %s did not start in 30s; `tbx gc --warm` removes it", name)
 }
 
 func (r *Runner) createWarm(ctx context.Context, name string, cfg *container.Config, host *container.HostConfig) (string, error) {
+	helper := ""
+	for _, m := range host.Mounts {
+		switch m.Target {
+		case warm.BinPath:
+			helper = m.Source
+		case warm.Direct:
+			if err := statedir.Mkdir(m.Source); err != nil {
+				return "", fmt.Errorf("making the directory of the warm helper's socket: %w", err)
+			}
+		}
+	}
 	created, err := r.Engine.ContainerCreate(ctx, cfg, host, nil, nil, name)
 	if err != nil {
 		if cerrdefs.IsConflict(err) {
@@ -143,7 +210,7 @@ func (r *Runner) createWarm(ctx context.Context, name string, cfg *container.Con
 	}
 	if err := r.Engine.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
 		r.remove(created.ID)
-		return "", fmt.Errorf("starting the warm container %s (its helper, %s, must run in the image): %w", name, host.Mounts[len(host.Mounts)-1].Source, err)
+		return "", fmt.Errorf("starting the warm container %s (its helper, %s, must run in the image): %w", name, helper, err)
 	}
 	return created.ID, nil
 }

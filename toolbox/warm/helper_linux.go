@@ -3,6 +3,7 @@ package warm
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -16,7 +17,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// initMain is PID 1: it reaps every orphan and exits, stopping the
+// initMain is PID 1, `init IDLE [OWNER]`: it reaps every orphan, serves
+// the direct path for uid OWNER when given one, and exits, stopping the
 // container, once no run has held the lock for the idle time.
 func initMain(args []string) int {
 	idle, err := time.ParseDuration(first(args))
@@ -26,13 +28,21 @@ func initMain(args []string) int {
 	}
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
-	signal.Notify(make(chan os.Signal, 1), syscall.SIGCHLD) // wake for reaping
+	chld := make(chan os.Signal, 1)
+	signal.Notify(chld, syscall.SIGCHLD)
 	f, err := os.OpenFile(lock, os.O_CREATE|os.O_RDWR, 0o666)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "tbx: warm init:", err)
 		return 125
 	}
 	_ = os.Chmod(lock, 0o666)
+	rp := newReaper()
+	var srv *server
+	if len(args) > 1 {
+		if owner, err := strconv.ParseUint(args[1], 10, 32); err == nil {
+			srv = serveDirect(uint32(owner), rp)
+		}
+	}
 	last := time.Now()
 	markIdle(last)
 	tick := time.NewTicker(poll)
@@ -40,10 +50,14 @@ func initMain(args []string) int {
 	for {
 		select {
 		case <-stop:
+			srv.close()
 			return 0
+		case <-chld:
+			rp.reap()
+			continue
 		case <-tick.C:
 		}
-		reap()
+		rp.reap()
 		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
 			last = time.Now() // a run holds the lock
 			markIdle(last)
@@ -52,6 +66,7 @@ func initMain(args []string) int {
 		if time.Since(last) >= idle {
 			// Marked while holding the lock, so that no run is inside; a
 			// run arriving in the grace time sees it and goes elsewhere.
+			srv.close()
 			_ = os.WriteFile(closing, nil, 0o666)
 			_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 			time.Sleep(grace)
@@ -63,17 +78,6 @@ func initMain(args []string) int {
 
 func markIdle(t time.Time) {
 	_ = os.WriteFile(since, []byte(strconv.FormatInt(t.Unix(), 10)), 0o666)
-}
-
-// reap collects every child that has exited: as PID 1, every orphan.
-func reap() {
-	for {
-		var ws syscall.WaitStatus
-		pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
-		if pid <= 0 || err != nil {
-			return
-		}
-	}
 }
 
 // execMain runs one command: `exec TOKEN LAUNCHER SIZE -- ARGV...`, where
@@ -128,7 +132,7 @@ func startMain(args []string) int {
 	if err == nil {
 		err = syscall.Exec(path, argv, os.Environ())
 	}
-	return startFailure(argv[0], err)
+	return startFailure(os.Stderr, argv[0], err)
 }
 
 // setSize gives the terminal on stdin the size ROWSxCOLS before the
@@ -170,7 +174,7 @@ func run(token string, argv []string) int {
 	}
 	signal.Ignore(syscall.SIGTTOU, syscall.SIGTTIN)
 	if err := cmd.Start(); err != nil {
-		return startFailure(argv[0], err)
+		return startFailure(os.Stderr, argv[0], err)
 	}
 	pidFile := filepath.Join(State, "run-"+token)
 	_ = os.WriteFile(pidFile, []byte(strconv.Itoa(cmd.Process.Pid)), 0o666)
@@ -192,16 +196,16 @@ func run(token string, argv []string) int {
 
 // startFailure says why the command did not start, in the words and with
 // the exit codes of a throwaway run.
-func startFailure(name string, err error) int {
+func startFailure(w io.Writer, name string, err error) int {
 	switch {
 	case errors.Is(err, exec.ErrNotFound), errors.Is(err, os.ErrNotExist):
-		fmt.Fprintf(os.Stderr, "tbx: command not found in the image: exec: %q: %v\n", name, unwrapped(err))
+		fmt.Fprintf(w, "tbx: command not found in the image: exec: %q: %v\n", name, unwrapped(err))
 		return 127
 	case errors.Is(err, os.ErrPermission), errors.Is(err, syscall.EISDIR):
-		fmt.Fprintf(os.Stderr, "tbx: command cannot be invoked: exec: %q: %v\n", name, unwrapped(err))
+		fmt.Fprintf(w, "tbx: command cannot be invoked: exec: %q: %v\n", name, unwrapped(err))
 		return 126
 	}
-	fmt.Fprintf(os.Stderr, "tbx: starting %s: %v\n", name, err)
+	fmt.Fprintf(w, "tbx: starting %s: %v\n", name, err)
 	return 126
 }
 

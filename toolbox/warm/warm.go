@@ -18,6 +18,7 @@ const (
 	Command = "__warm"               // the hidden first argument of tbx
 	BinPath = "/run/tbx-warm/tbx"    // the tbx binary, mounted read-only
 	State   = "/run/tbx-warm/state"  // a tmpfs: the lock, the pids of runs
+	Direct  = "/run/tbx-warm/direct" // the caller's directory of the helper's socket
 	lock    = State + "/lock"        // shared by runs, exclusive to stop
 	closing = State + "/closing"     // PID 1 is stopping: runs must go elsewhere
 	since   = State + "/idle-since"  // when the last run ended, unix seconds

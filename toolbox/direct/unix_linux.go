@@ -1,0 +1,238 @@
+package direct
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// Socket is the socket's name in the directory the helper serves.
+const Socket = "sock"
+
+// maxRights is how many descriptors one read makes room for: more than a
+// request may carry, so that one with too many is seen and refused.
+const maxRights = 8
+
+// Conn is a connection to a warm container's helper.
+type Conn struct {
+	c *net.UnixConn
+}
+
+// Dial connects to the helper's socket in dir. It goes through the
+// directory's descriptor, so that a state directory deeper than a socket
+// address allows (108 bytes) still works.
+func Dial(dir string) (*Conn, error) {
+	d, err := os.OpenFile(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	addr := "/proc/self/fd/" + strconv.Itoa(int(d.Fd())) + "/" + Socket
+	if _, err := os.Stat(addr); err != nil {
+		addr = filepath.Join(dir, Socket) // no /proc
+	}
+	c, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: addr, Net: "unix"})
+	if err != nil {
+		return nil, err
+	}
+	return &Conn{c: c}, nil
+}
+
+// RefusedError is a helper's refusal of a request.
+type RefusedError struct{ Refusal }
+
+func (e *RefusedError) Error() string { return "the warm helper refused the run: " + e.Reason }
+
+// Session is a command started through a helper.
+type Session struct {
+	Master *os.File // the terminal's master, on a TTY
+	conn   *net.UnixConn
+	r      io.Reader
+	mu     sync.Mutex
+}
+
+// Start sends req, with files (stdin, stdout, stderr; none on a TTY), and
+// reads the helper's answer: a running Session, or a *RefusedError. Any
+// other error leaves it unknown whether the command started.
+func (c *Conn) Start(req Request, files []*os.File) (*Session, error) {
+	frame, err := EncodeRequest(req)
+	if err != nil {
+		return nil, err
+	}
+	var oob []byte
+	if len(files) > 0 {
+		fds := make([]int, len(files))
+		for i, f := range files {
+			fds[i] = int(f.Fd())
+		}
+		oob = unix.UnixRights(fds...)
+	}
+	if _, _, err := c.c.WriteMsgUnix(frame, oob, nil); err != nil {
+		return nil, fmt.Errorf("sending the run to the warm helper: %w", err)
+	}
+	data, got, err := ReadWithRights(c.c)
+	if err != nil {
+		return nil, fmt.Errorf("reading the warm helper's answer: %w", err)
+	}
+	s := &Session{conn: c.c, r: io.MultiReader(bytes.NewReader(data), c.c)}
+	typ, payload, err := ReadFrame(s.r)
+	if err != nil {
+		closeAll(got)
+		return nil, fmt.Errorf("reading the warm helper's answer: %w", unexpected(err))
+	}
+	switch typ {
+	case TypeRefused:
+		closeAll(got)
+		return nil, &RefusedError{DecodeRefusal(payload)}
+	case TypeStarted:
+	default:
+		closeAll(got)
+		return nil, fmt.Errorf("the warm helper answered with a frame of type %q", typ)
+	}
+	if req.TTY {
+		if len(got) != 1 {
+			closeAll(got)
+			return s, fmt.Errorf("the warm helper sent %d terminal descriptors, not one", len(got))
+		}
+		s.Master = got[0]
+	} else {
+		closeAll(got)
+	}
+	return s, nil
+}
+
+// Signal asks the helper to deliver sig to the command.
+func (s *Session) Signal(sig syscall.Signal) error {
+	if sig <= 0 || sig > 255 {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return WriteFrame(s.conn, TypeSignal, []byte{byte(sig)})
+}
+
+// Wait returns the command's exit code once the helper sends it.
+func (s *Session) Wait() (int, error) {
+	for {
+		typ, payload, err := ReadFrame(s.r)
+		if err != nil {
+			return 0, fmt.Errorf("the warm helper went away before the command's end: %w", unexpected(err))
+		}
+		if typ == TypeExit && len(payload) == 1 {
+			return int(payload[0]), nil
+		}
+	}
+}
+
+// Close ends the session; a command still running gets SIGHUP, as when a
+// terminal goes away.
+func (s *Session) Close() {
+	_ = s.conn.Close()
+	if s.Master != nil {
+		_ = s.Master.Close()
+	}
+}
+
+// ReadWithRights reads what c has ready, with the descriptors that came
+// with it; more than maxRights, or a truncated set, is an error, and the
+// descriptors that came are closed.
+func ReadWithRights(c *net.UnixConn) ([]byte, []*os.File, error) {
+	buf := make([]byte, 64<<10)
+	oob := make([]byte, unix.CmsgSpace(maxRights*4))
+	n, oobn, flags, _, err := c.ReadMsgUnix(buf, oob)
+	if err != nil {
+		return nil, nil, err
+	}
+	files, perr := parseRights(oob[:oobn])
+	if flags&unix.MSG_CTRUNC != 0 {
+		perr = errors.Join(perr, errors.New("more descriptors than a request carries"))
+	}
+	if perr != nil {
+		closeAll(files)
+		return nil, nil, perr
+	}
+	if n == 0 {
+		closeAll(files)
+		return nil, nil, io.ErrUnexpectedEOF
+	}
+	return buf[:n], files, nil
+}
+
+func parseRights(oob []byte) ([]*os.File, error) {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return nil, err
+	}
+	var files []*os.File
+	var bad error
+	for _, m := range msgs {
+		fds, err := unix.ParseUnixRights(&m)
+		if err != nil {
+			bad = err
+			continue
+		}
+		for _, fd := range fds {
+			unix.CloseOnExec(fd)
+			files = append(files, os.NewFile(uintptr(fd), "fd"+strconv.Itoa(fd)))
+		}
+	}
+	return files, bad
+}
+
+func closeAll(files []*os.File) {
+	for _, f := range files {
+		_ = f.Close()
+	}
+}
+
+// PeerUID is the uid of the process at the other end of c, as the kernel
+// says (SO_PEERCRED).
+func PeerUID(c *net.UnixConn) (uint32, error) {
+	raw, err := c.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	var cred *unix.Ucred
+	var cerr error
+	err = raw.Control(func(fd uintptr) {
+		cred, cerr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
+	})
+	if err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return 0, err
+	}
+	return cred.Uid, nil
+}
+
+// SendStarted tells tbx that the command runs, with the terminal's master
+// when it has one.
+func SendStarted(c *net.UnixConn, master *os.File) error {
+	var oob []byte
+	if master != nil {
+		oob = unix.UnixRights(int(master.Fd()))
+	}
+	_, _, err := c.WriteMsgUnix(AppendFrame(nil, TypeStarted, nil), oob, nil)
+	return err
+}
+
+// SendRefusal refuses a request.
+func SendRefusal(w io.Writer, reason string, retry bool) error {
+	_, err := w.Write(EncodeRefusal(Refusal{Reason: reason, Retry: retry}))
+	return err
+}
+
+// SendExit sends the command's exit code.
+func SendExit(w io.Writer, code int) error {
+	return WriteFrame(w, TypeExit, []byte{byte(code)})
+}

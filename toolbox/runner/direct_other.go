@@ -1,0 +1,16 @@
+//go:build !linux
+
+package runner
+
+import (
+	"context"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+)
+
+// runDirect is Linux's alone: elsewhere the Engine runs in a VM, where a
+// socket on the host cannot be shared with a container.
+func (r *Runner) runDirect(context.Context, Invocation, *container.Config, string, time.Duration) error {
+	return errNoSocket
+}
