@@ -24,10 +24,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-go build -o "$work/tbx-after" ./cmd/tbx
+go build -o "$work/tbx-after" ./cmd/tbx-core
 if [ -n "${BEFORE:-}" ]; then
   git worktree add -q --detach "$work/before-src" "$BEFORE"
-  (cd "$work/before-src" && go build -o "$work/tbx-before" ./cmd/tbx)
+  (cd "$work/before-src" && { go build -o "$work/tbx-before" ./cmd/tbx-core 2>/dev/null || go build -o "$work/tbx-before" ./cmd/tbx; })
 fi
 
 proj=$work/proj

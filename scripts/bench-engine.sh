@@ -29,7 +29,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-CGO_ENABLED=0 go build -o "$work/" ./cmd/tbx ./cmd/tbx-warm
+CGO_ENABLED=0 go build -o "$work/" ./cmd/...
 mkdir -p "$work/proj/img" "$work/bin"
 printf 'FROM debian:bookworm-slim\n' >"$work/proj/img/Dockerfile"
 printf '[toolbox]\nname = "%s"\n[tools.box]\nbuild = "img"\ncommands = ["true"]\n' "$project" >"$work/proj/toolbox.toml"

@@ -23,7 +23,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-CGO_ENABLED=0 go build -o "$work/" ./cmd/tbx ./cmd/tbx-warm
+CGO_ENABLED=0 go build -o "$work/" ./cmd/...
 mkdir -p "$work/proj/img"
 printf 'FROM debian:bookworm-slim\n' >"$work/proj/img/Dockerfile"
 printf '[toolbox]\nname = "%s"\n[tools.box]\nbuild = "img"\ncommands = ["box"]\n' "$project" >"$work/proj/toolbox.toml"

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # can be reached.
 scripts/base-image.sh debian:bookworm-slim
 
-CGO_ENABLED=0 go build -o bin/ ./cmd/tbx ./cmd/tbx-warm   # static: tbx-warm is the helper of warm tools, in any image
+CGO_ENABLED=0 go build -o bin/ ./cmd/...   # tbx (the front), tbx-core, and tbx-warm, the static helper of warm tools
 bin/tbx trust    # says what toolbox.toml may reach on this host, then allows it to act
 bin/tbx prepare
 bin/tbx ls

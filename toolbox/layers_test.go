@@ -29,18 +29,20 @@ var allowed = map[string][]string{
 	"shims":       {},
 	"statedir":    {},
 	"direct":      {},
+	"route":       {"direct"},
+	"front":       {"direct", "route", "signals", "statedir"},
 	"warm":        {"direct"},
 	"trust":       {"safefile", "statedir"},
 	"reach":       {"recipe"},
 	"acquire":     {"buildkit", "engine", "hashcache", "imageid", "labels", "lockfile", "progress", "recipe"},
-	"project":     {"acquire", "engine", "exit", "gc", "imageid", "labels", "lockfile", "progress", "reach", "recipe", "runner", "safefile", "trust"},
+	"project":     {"acquire", "direct", "engine", "exit", "gc", "imageid", "labels", "lockfile", "progress", "reach", "recipe", "route", "runner", "safefile", "trust"},
 	"signals":     {},
 	"runner":      {"direct", "engine", "exit", "labels", "recipe", "signals", "statedir", "warm"},
 	"gc":          {"engine", "labels"},
 	"testenv":     {"engine", "labels"},
 	"compat":      {}, // tests only: tbx against Podman
 	"conformance": {}, // tests only: the Dockerfile conformance suite
-	"cli":         {"acquire", "engine", "exit", "hashcache", "lockfile", "progress", "project", "reach", "recipe", "runner", "shims", "signals", "statedir", "trust", "warm", "images", "recipes"},
+	"cli":         {"acquire", "engine", "exit", "front", "hashcache", "lockfile", "progress", "project", "reach", "recipe", "route", "runner", "shims", "signals", "statedir", "trust", "warm", "images", "recipes"},
 }
 
 func TestPackagesDependDownwards(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/tbx-dev/tbx/toolbox/exit"
+	"github.com/tbx-dev/tbx/toolbox/front"
 	"github.com/tbx-dev/tbx/toolbox/project"
 	"github.com/tbx-dev/tbx/toolbox/recipe"
 	"github.com/tbx-dev/tbx/toolbox/shims"
@@ -64,13 +65,12 @@ func (a *app) runShimsInstall(c *ucli.Context, dir string) error {
 	if dir, err = shimDir(dir); err != nil {
 		return err
 	}
-	self, err := os.Executable()
+	self, err := frontBinary()
 	if err != nil {
-		return fmt.Errorf("finding the tbx binary: %w", err)
+		return err
 	}
-	self = recipe.RealPath(self)
 	if strings.Contains(self, "go-build") {
-		fmt.Fprintf(s.Err, "tbx: warning: shims will call %s, a temporary `go run` binary; install tbx first (go install ./cmd/tbx)\n", self)
+		fmt.Fprintf(s.Err, "tbx: warning: shims will call %s, a temporary `go run` binary; install tbx first (go install ./cmd/...)\n", self)
 	}
 	written, err := shims.Install(dir, self, p.Commands())
 	for _, p := range written {
@@ -142,4 +142,22 @@ func execNext(args []string, wd string) error {
 		return exit.Errorf(exit.NotFound, "%s: not found: no toolbox.toml with that command above %s, and no other %s on PATH", args[0], wd, args[0])
 	}
 	return replaceWith(bin, args)
+}
+
+// frontBinary is the tbx that shims call: the front next to this core,
+// which starts a warm command without the core, or this binary when it
+// has no front.
+func frontBinary() (string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("finding the tbx binary: %w", err)
+	}
+	self = recipe.RealPath(self)
+	if filepath.Base(self) == front.CoreName() {
+		tbx := filepath.Join(filepath.Dir(self), "tbx"+filepath.Ext(self))
+		if isExecutable(tbx) {
+			return tbx, nil
+		}
+	}
+	return self, nil
 }

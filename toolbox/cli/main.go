@@ -13,7 +13,9 @@ import (
 
 	"github.com/tbx-dev/tbx/toolbox/engine"
 	"github.com/tbx-dev/tbx/toolbox/exit"
+	"github.com/tbx-dev/tbx/toolbox/route"
 	"github.com/tbx-dev/tbx/toolbox/signals"
+	"github.com/tbx-dev/tbx/toolbox/statedir"
 	"github.com/tbx-dev/tbx/toolbox/warm"
 )
 
@@ -89,6 +91,7 @@ func (a *app) cli() *ucli.App {
 		Flags:                globalFlags(),
 		Commands:             a.commands(),
 		ExitErrHandler:       func(*ucli.Context, error) {},
+		Before:               forgetRoutes,
 		OnUsageError:         usageError,
 		Action:               unknownCommand,
 	}
@@ -96,6 +99,20 @@ func (a *app) cli() *ucli.App {
 		c.OnUsageError = usageError
 	}
 	return app
+}
+
+// forgetRoutes clears the routes of tbx's front before every command that
+// may change what a run does (a build, a pull, trust, gc, ...): the next
+// calls go the whole way, and make new ones.
+func forgetRoutes(c *ucli.Context) error {
+	switch c.Args().First() {
+	case "", "run", "shim", "ls", "doctor", "help", "version", "completion":
+		return nil
+	}
+	if state, err := statedir.Dir(); err == nil {
+		_ = route.Clear(state)
+	}
+	return nil
 }
 
 func globalFlags() []ucli.Flag {

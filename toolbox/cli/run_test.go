@@ -24,6 +24,9 @@ import (
 	"github.com/tbx-dev/tbx/toolbox/warm"
 )
 
+// runProjects are the projects runProject wrote, in order.
+var runProjects []string
+
 // runProject writes a project whose tool "box" is plain Debian, with extra
 // TOML keys for the tool, in a directory whose name has a space and
 // non-ASCII letters; it returns the project root and name.
@@ -32,6 +35,7 @@ func runProject(t *testing.T, c *client.Client, extra string) (dir, project stri
 	testenv.Debian(t, c)
 	t.Setenv("XDG_STATE_HOME", t.TempDir())
 	project = testenv.Project(t, c)
+	runProjects = append(runProjects, project)
 	dir = filepath.Join(t.TempDir(), "my proj ç")
 	writeFiles(t, dir, map[string]string{
 		"toolbox.toml":   "[toolbox]\nname = \"" + project + "\"\n[tools.box]\nbuild = \"img\"\ncommands = [\"box-sh\"]\n" + extra,

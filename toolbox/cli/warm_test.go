@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -130,9 +131,9 @@ func TestWarmRunPath(t *testing.T) {
 			}
 			for _, test := range runPathTests {
 				t.Run(test.name, func(t *testing.T) {
-					since := time.Now()
+					since, first := time.Now(), len(runProjects)
 					test.fn(t)
-					if n := warmExecs(t, c, since); (n == 0) != (path == "direct") {
+					if n := warmExecs(t, c, since, runProjects[first:]); (n == 0) != (path == "direct") {
 						t.Errorf("%d execs in warm containers on the %s path", n, path)
 					}
 				})
@@ -141,9 +142,10 @@ func TestWarmRunPath(t *testing.T) {
 	}
 }
 
-// warmExecs counts the runs the Engine started in warm containers through
-// an exec since then (not the helper's status, which gc and ls ask).
-func warmExecs(t *testing.T, c *client.Client, since time.Time) int {
+// warmExecs counts the runs the Engine started in the warm containers of
+// projects through an exec since then (not the helper's status, which gc
+// and ls ask).
+func warmExecs(t *testing.T, c *client.Client, since time.Time, projects []string) int {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -153,7 +155,7 @@ func warmExecs(t *testing.T, c *client.Client, since time.Time) int {
 	for {
 		select {
 		case m := <-msgs:
-			if strings.HasPrefix(string(m.Action), "exec_start") && strings.Contains(string(m.Action), warm.Command+" exec ") {
+			if strings.HasPrefix(string(m.Action), "exec_start") && strings.Contains(string(m.Action), warm.Command+" exec ") && slices.Contains(projects, m.Actor.Attributes[labels.Project]) {
 				n++
 			}
 		case err := <-errs:

@@ -77,6 +77,10 @@ func (c *Conn) Start(req Request, files []*os.File) (*Session, error) {
 		oob = unix.UnixRights(fds...)
 	}
 	if _, _, err := c.c.WriteMsgUnix(frame, oob, nil); err != nil {
+		// A helper that refuses at once may have said why before closing.
+		if typ, payload, rerr := ReadFrame(c.c); rerr == nil && typ == TypeRefused {
+			return nil, &RefusedError{DecodeRefusal(payload)}
+		}
 		return nil, fmt.Errorf("sending the run to the warm helper: %w", err)
 	}
 	data, got, err := ReadWithRights(c.c)

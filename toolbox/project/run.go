@@ -44,7 +44,7 @@ func (p *Project) Run(ctx context.Context, req RunRequest, streams runner.Stream
 	if recipe.Flag(tool.Run.SSHAgent, false) && p.settings.SSHAgent == "" && p.firstInShell("ssh-agent-"+tool.Name) {
 		fmt.Fprintf(p.settings.Stderr, "tbx: warning: tool %s forwards the SSH agent, but SSH_AUTH_SOCK is not set: ssh in it will find no keys (eval $(ssh-agent); ssh-add); said once per shell, TBX_QUIET=ssh-agent silences it\n", tool.Name)
 	}
-	rn := &runner.Runner{Engine: p.Engine, Streams: streams, Debug: p.settings.Debug, Signals: p.settings.Signals}
+	rn := &runner.Runner{Engine: p.Engine, Streams: streams, Debug: p.settings.Debug, Signals: p.settings.Signals, OnDirect: p.rememberer(tool, req, inv.TTY)}
 	if runner.StarterNeeded(p.Engine.ClientVersion()) {
 		rn.Starter = p.settings.Helper.Path // negotiated by now: Ensure asked the Engine
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/pkg/stdcopy"
 
+	"github.com/tbx-dev/tbx/toolbox/direct"
 	"github.com/tbx-dev/tbx/toolbox/engine"
 	"github.com/tbx-dev/tbx/toolbox/exit"
 	"github.com/tbx-dev/tbx/toolbox/warm"
@@ -38,6 +39,9 @@ type Runner struct {
 	// container's command, for Engines that need it (see StarterNeeded);
 	// "" lets the Engine start it.
 	Starter string
+	// OnDirect, when set, is told of each run the helper's socket in
+	// socket served, with the request it was sent.
+	OnDirect func(socket string, sent direct.Request)
 }
 
 // StarterNeeded reports whether an Engine speaking API version api needs

@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// BuildTbx builds a static tbx with tbx-warm next to it, as an install has
+// BuildTbx builds a static tbx with tbx-core and tbx-warm next to it, as an install has
 // them, into a new directory that every user may read (for the tests that
 // run tbx as another user), and returns the directory; the caller removes
 // it. It is for TestMain, which has no testing.T.
@@ -23,7 +23,7 @@ func BuildTbx() (string, error) {
 		return "", err
 	}
 	_ = os.Chmod(dir, 0o755)
-	build := exec.Command("go", "build", "-o", dir+string(filepath.Separator), "./cmd/tbx", "./cmd/tbx-warm")
+	build := exec.Command("go", "build", "-o", dir+string(filepath.Separator), "./cmd/...")
 	build.Dir = root
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr

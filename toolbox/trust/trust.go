@@ -218,6 +218,9 @@ func (s *Store) Revoke(path string) (bool, error) {
 	return false, fmt.Errorf("removing the trust record: %w", err)
 }
 
+// RecordFile is the file that holds the trust of the recipe at real path.
+func (s *Store) RecordFile(path string) string { return s.file(path) }
+
 // file is the file that holds the trust of the recipe at real path.
 func (s *Store) file(path string) string {
 	sum := sha256.Sum256([]byte(path))

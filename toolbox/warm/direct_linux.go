@@ -166,9 +166,12 @@ func (s *server) enter() (leave func(), err error) {
 		return nil, fmt.Errorf("the container is stopping")
 	}
 	s.mu.Lock()
-	closing := s.closing
+	stopping := s.closing
 	s.mu.Unlock()
-	if closing {
+	if _, err := os.Stat(closing); err == nil {
+		stopping = true
+	}
+	if stopping {
 		f.Close()
 		return nil, fmt.Errorf("the container is stopping")
 	}

@@ -1,0 +1,48 @@
+// Package front is where every tbx call starts. A warm command whose route
+// is fresh (see package route) starts at once through its helper's socket,
+// with no recipe read and no Engine call; every other call goes to tbx's
+// core, the tbx-core binary next to tbx, which does the whole work and
+// remembers the route for the next call. The front links none of the
+// core's libraries, so that it starts in a few milliseconds.
+package front
+
+import (
+	"context"
+	"os"
+	"strings"
+
+	"github.com/tbx-dev/tbx/toolbox/signals"
+)
+
+// Try runs the call args (os.Args) through its route when one serves it,
+// and returns the command's exit code; handled is false when the call must
+// go to the core. A call stopped by a signal before its command started
+// is handled: it exits 128+n.
+func Try(args []string) (code int, handled bool) {
+	command, ok := routable(args)
+	if !ok {
+		return 0, false
+	}
+	router, _ := signals.Start(context.Background())
+	defer router.Stop()
+	code, handled = tryRoute(command, args[3:], router)
+	if sig := router.Interrupted(); !handled && sig != 0 {
+		return 128 + int(sig), true
+	}
+	return code, handled
+}
+
+// routable says whether args are a call a route may serve: `run COMMAND
+// ARGS...` or a shim's `shim COMMAND ARGS...`, with none of the settings
+// that only the core reads.
+func routable(args []string) (string, bool) {
+	if len(args) < 3 || args[1] != "run" && args[1] != "shim" || strings.HasPrefix(args[2], "-") {
+		return "", false
+	}
+	for _, v := range []string{"TBX_DEBUG", "TBX_FILE"} {
+		if os.Getenv(v) != "" {
+			return "", false
+		}
+	}
+	return args[2], true
+}

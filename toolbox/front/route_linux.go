@@ -1,0 +1,50 @@
+package front
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/mattn/go-isatty"
+
+	"github.com/tbx-dev/tbx/toolbox/direct"
+	"github.com/tbx-dev/tbx/toolbox/route"
+	"github.com/tbx-dev/tbx/toolbox/signals"
+	"github.com/tbx-dev/tbx/toolbox/statedir"
+)
+
+// tryRoute runs command with rest through its route, if it has a fresh one
+// and its helper answers.
+func tryRoute(command string, rest []string, router *signals.Router) (int, bool) {
+	state, err := statedir.Dir()
+	if err != nil {
+		return 0, false
+	}
+	cwd, err := os.Getwd()
+	if err != nil {
+		return 0, false
+	}
+	tty := isatty.IsTerminal(os.Stdin.Fd()) && isatty.IsTerminal(os.Stdout.Fd())
+	call := route.Call{Cwd: cwd, Command: command, TTY: tty, Environ: os.Environ()}
+	rt, err := route.Read(state, call)
+	if err != nil || !rt.Fresh(call) {
+		return 0, false
+	}
+	conn, err := direct.Dial(rt.Socket)
+	if err != nil {
+		return 0, false // the warm container has ended
+	}
+	req := rt.Request
+	req.Argv = append(append(append([]string{}, rt.Prefix...), command), rest...)
+	req.TTY = tty
+	code, err := conn.Run(req, direct.Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, router)
+	var refused *direct.RefusedError
+	switch {
+	case errors.As(err, &refused), errors.Is(err, direct.ErrNotStarted):
+		return 0, false // it did not run: the core runs it
+	case err != nil:
+		fmt.Fprintf(os.Stderr, "tbx: %v\n", err)
+		return 125, true
+	}
+	return code, true
+}

@@ -1,0 +1,8 @@
+//go:build !linux
+
+package front
+
+import "github.com/tbx-dev/tbx/toolbox/signals"
+
+// tryRoute serves no call: the direct path is Linux's alone.
+func tryRoute(string, []string, *signals.Router) (int, bool) { return 0, false }

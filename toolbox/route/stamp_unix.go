@@ -1,0 +1,16 @@
+//go:build linux
+
+package route
+
+import (
+	"os"
+	"syscall"
+)
+
+func sysStamp(fi os.FileInfo) (ctime int64, inode uint64) {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, 0
+	}
+	return st.Ctim.Sec*1e9 + st.Ctim.Nsec, st.Ino
+}
