@@ -4,7 +4,11 @@
 #   1. `tbx run` of `true`, throwaway and warm, against `docker run --rm`
 #      with the same flags and `docker exec` into a live container, side by
 #      side in one hyperfine run;
-#   2. `tbx ls` on a recipe of 50 ready tools (go test -bench).
+#   2. a warm `tbx run` from tbx's front (the direct path: the helper's
+#      socket, no Engine call) against `docker exec` into the same warm
+#      container and a local /bin/true, and a loop of 100 shim calls, side
+#      by side in one hyperfine run;
+#   3. `tbx ls` on a recipe of 50 ready tools (go test -bench).
 # Needs hyperfine (apt-get install hyperfine) and the Debian base image.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,8 +29,8 @@ trap cleanup EXIT
 
 CGO_ENABLED=0 go build -o "$work/" ./cmd/...
 mkdir -p "$work/proj/img"
-printf 'FROM debian:bookworm-slim\n' >"$work/proj/img/Dockerfile"
-printf '[toolbox]\nname = "%s"\n[tools.box]\nbuild = "img"\ncommands = ["box"]\n' "$project" >"$work/proj/toolbox.toml"
+printf 'FROM debian:bookworm-slim\nRUN ln -s /bin/true /usr/local/bin/box\n' >"$work/proj/img/Dockerfile"
+printf '[toolbox]\nname = "%s"\n[tools.box]\nbuild = "img"\ncommands = ["box"]\nwarm = "15m"\n' "$project" >"$work/proj/toolbox.toml"
 cd "$work/proj"
 export XDG_STATE_HOME="$work/state" TBX_TRUST="$work"
 "$work/tbx" prepare >/dev/null 2>&1
@@ -67,6 +71,35 @@ import json, sys
 m = {r['command']: r['median'] for r in json.load(open(sys.argv[1]))['results']}
 print("Median ratios: tbx/docker run **%.3f**; warm tbx/docker run **%.3f** (goal ≤ 0.25); warm tbx/docker exec **%.3f** (goal ≤ 1.3). %s runs each, after 3 warm-up runs." % (
     m['tbx run'] / m['docker run --rm'], m['tbx run, warm'] / m['docker run --rm'], m['tbx run, warm'] / m['docker exec'], sys.argv[2]))
+PY
+echo
+
+# 2. The direct path. The first call goes the whole way and remembers its
+# route; every later one starts from the front.
+"$work/tbx" run box
+"$work/tbx" shims install --dir "$work/shims" >/dev/null
+warm=$(docker ps -q --filter "label=dev.tbx.project=$project" --filter label=dev.tbx.warm)
+direct_cmd="$work/tbx run box"
+wexec_cmd="docker exec -i --user $uid:$gid -w $work/proj $warm true"
+loop_cmd="sh -c 'for i in \$(seq 100); do box; done'"
+echo "## Warm tbx run through the helper's socket vs docker exec and a local binary ($(date -u +%F), $(nproc) cores, Engine $(docker version -f '{{.Server.Version}}'))"
+echo
+echo '```'
+echo "tbx run, direct:   $direct_cmd   # warm = \"15m\" in the recipe; box is /bin/true in the image"
+echo "docker exec:       $wexec_cmd   # the same warm container"
+echo "local:             /bin/true"
+echo "100 shim calls:    PATH=$work/shims:\$PATH $loop_cmd"
+echo '```'
+echo
+PATH="$work/shims:$PATH" hyperfine -N --warmup 3 --runs "$runs" --export-markdown "$work/direct.md" --export-json "$work/direct.json" \
+  -n "tbx run, direct" "$direct_cmd" -n "docker exec" "$wexec_cmd" -n "local /bin/true" "/bin/true" -n "100 shim calls" "$loop_cmd" </dev/null >&2
+cat "$work/direct.md"
+echo
+python3 - "$work/direct.json" "$runs" <<'PY'
+import json, sys
+m = {r['command']: r['median'] for r in json.load(open(sys.argv[1]))['results']}
+print("Median ratios: warm tbx run (direct)/docker exec **%.3f** (goal ≤ 0.25); 100 shim calls **%.2f s** (goal ≤ 3 s), %.1f ms a call. %s runs each, after 3 warm-up runs." % (
+    m['tbx run, direct'] / m['docker exec'], m['100 shim calls'], m['100 shim calls'] * 10, sys.argv[2]))
 PY
 echo
 

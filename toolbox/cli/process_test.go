@@ -236,6 +236,7 @@ func TestSSHAgentIsForwarded(t *testing.T) {
 	testenv.Debian(t, c)
 	t.Setenv("XDG_STATE_HOME", t.TempDir())
 	project := testenv.Project(t, c)
+	runProjects = append(runProjects, project)
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{
 		"toolbox.toml":   "[toolbox]\nname = \"" + project + "\"\n[tools.ssh]\nbuild = \"img\"\ncommands = [\"ssh-add\"]\nssh_agent = true\n",

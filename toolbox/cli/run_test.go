@@ -24,7 +24,8 @@ import (
 	"github.com/tbx-dev/tbx/toolbox/warm"
 )
 
-// runProjects are the projects runProject wrote, in order.
+// runProjects are the projects runProject (and the tests of the run path
+// that write their own) wrote, in order.
 var runProjects []string
 
 // runProject writes a project whose tool "box" is plain Debian, with extra

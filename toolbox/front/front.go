@@ -24,8 +24,8 @@ func Try(args []string) (code int, handled bool) {
 		return 0, false
 	}
 	router, _ := signals.Start(context.Background())
-	defer router.Stop()
 	code, handled = tryRoute(command, args[3:], router)
+	router.Stop() // a signal from now on has its default effect: it stops tbx
 	if sig := router.Interrupted(); !handled && sig != 0 {
 		return 128 + int(sig), true
 	}

@@ -170,8 +170,8 @@ func StampOf(path string) Stamp {
 // watchedPrefixes and watchedNames are the variables tbx reads, itself or
 // through the Docker client, and those that shape a tool's environment.
 var (
-	watchedPrefixes = []string{"TBX_", "DOCKER_", "XDG_", "SSH_", "LC_"}
-	watchedNames    = []string{"HOME", "USER", "LOGNAME", "PATH", "PATHEXT", "TERM", "LANG", "TZ", "TMPDIR"}
+	watchedPrefixes = []string{"TBX_", "DOCKER_", "XDG_", "SSH_"}
+	watchedNames    = []string{"HOME", "USER", "LOGNAME"}
 )
 
 // Watched is the part of environ a route depends on, sorted: tbx's own

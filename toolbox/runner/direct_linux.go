@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
@@ -19,7 +20,7 @@ import (
 // run, and errRetry when it refused it because its container is stopping.
 // The command gets the caller's own descriptors, or a terminal of the
 // container's whose master tbx serves: the Engine is not on the path.
-func (r *Runner) runDirect(ctx context.Context, inv Invocation, cfg *container.Config, dir string, wait time.Duration) error {
+func (r *Runner) runDirect(ctx context.Context, inv Invocation, cfg *container.Config, in io.Reader, dir string, wait time.Duration) error {
 	conn, err := dialWithin(dir, wait)
 	if err != nil {
 		return fmt.Errorf("%w: the helper's socket does not answer (%v)", errNoSocket, err)
@@ -31,7 +32,7 @@ func (r *Runner) runDirect(ctx context.Context, inv Invocation, cfg *container.C
 		defer own.Stop()
 		router = own
 	}
-	code, err := conn.Run(req, direct.Streams{In: r.Streams.In, Out: r.Streams.Out, Err: r.Streams.Err}, router)
+	code, err := conn.Run(req, direct.Streams{In: in, Out: r.Streams.Out, Err: r.Streams.Err}, router)
 	var refused *direct.RefusedError
 	switch {
 	case errors.As(err, &refused) && refused.Retry:

@@ -4,6 +4,7 @@ package runner
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
@@ -11,6 +12,6 @@ import (
 
 // runDirect is Linux's alone: elsewhere the Engine runs in a VM, where a
 // socket on the host cannot be shared with a container.
-func (r *Runner) runDirect(context.Context, Invocation, *container.Config, string, time.Duration) error {
+func (r *Runner) runDirect(context.Context, Invocation, *container.Config, io.Reader, string, time.Duration) error {
 	return errNoSocket
 }

@@ -60,8 +60,11 @@ func (r *Runner) RunWarm(ctx context.Context, inv Invocation, idle time.Duration
 // when it met the container on its way out.
 func (r *Runner) warmAttempt(ctx context.Context, inv Invocation, cfg *container.Config, w *warmContainer, stdin *replay) error {
 	why := inv.NoDirect
-	if w.dir != "" && !stdin.used() {
-		err := r.runDirect(ctx, inv, cfg, w.dir, 0)
+	if in, ok := r.directStdin(stdin); w.dir != "" && ok {
+		err := r.runDirect(ctx, inv, cfg, in, w.dir, 0)
+		if errors.Is(err, errRetry) {
+			r.waitGone(ctx, w.name) // it is stopping: the next attempt makes a new one
+		}
 		if !errors.Is(err, errNoSocket) {
 			return err
 		}
@@ -71,9 +74,12 @@ func (r *Runner) warmAttempt(ctx context.Context, inv Invocation, cfg *container
 	if err != nil {
 		return err
 	}
-	if w.dir != "" && fresh && !stdin.used() {
+	if in, ok := r.directStdin(stdin); w.dir != "" && fresh && ok {
 		// A new helper listens within milliseconds of its start.
-		err := r.runDirect(ctx, inv, cfg, w.dir, time.Second)
+		err := r.runDirect(ctx, inv, cfg, in, w.dir, time.Second)
+		if errors.Is(err, errRetry) {
+			r.waitGone(ctx, id)
+		}
 		if !errors.Is(err, errNoSocket) {
 			return err
 		}
@@ -89,6 +95,17 @@ func (r *Runner) warmAttempt(ctx context.Context, inv Invocation, cfg *container
 		r.waitGone(ctx, id) // it is stopping: the next attempt makes a new one
 	}
 	return err
+}
+
+// directStdin is the stdin of a direct attempt: the caller's file itself,
+// while no attempt has read from it, or else the replay of what was read,
+// which a pipe carries.
+func (r *Runner) directStdin(stdin *replay) (io.Reader, bool) {
+	if f, ok := r.Streams.In.(*os.File); ok {
+		return f, !stdin.used()
+	}
+	in, err := stdin.reader()
+	return in, err == nil
 }
 
 func (r *Runner) debugf(format string, args ...any) {

@@ -19,6 +19,7 @@ type Router struct {
 	ch     chan os.Signal
 	cancel context.CancelFunc
 	done   chan struct{}
+	exited chan struct{}
 
 	mu    sync.Mutex
 	got   syscall.Signal // the terminating signal that cancelled, or 0
@@ -32,20 +33,33 @@ type Router struct {
 // command holds them.
 func Start(parent context.Context) (*Router, context.Context) {
 	ctx, cancel := context.WithCancel(parent)
-	r := &Router{ch: make(chan os.Signal, 64), cancel: cancel, done: make(chan struct{})}
+	r := &Router{ch: make(chan os.Signal, 64), cancel: cancel, done: make(chan struct{}), exited: make(chan struct{})}
 	signal.Notify(r.ch)
 	go r.loop()
 	return r, ctx
 }
 
-// Stop gives the signals back to the runtime's defaults.
+// Stop gives the signals back to the runtime's defaults, after routing
+// every signal that came before: Interrupted is then exact.
 func (r *Router) Stop() {
 	signal.Stop(r.ch)
 	close(r.done)
-	r.cancel()
+	<-r.exited
+	for {
+		select {
+		case s := <-r.ch:
+			if sig, ok := s.(syscall.Signal); ok && Forwarded(sig) {
+				r.route(sig)
+			}
+		default:
+			r.cancel()
+			return
+		}
+	}
 }
 
 func (r *Router) loop() {
+	defer close(r.exited)
 	for {
 		select {
 		case s := <-r.ch:

@@ -1,0 +1,99 @@
+//go:build linux
+
+package cli
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tbx-dev/tbx/toolbox/testenv"
+)
+
+// frontAlone copies the front, without tbx-core, where it runs alone: a
+// call it serves cannot have reached the Engine (only the core speaks to
+// it), and a call it does not serve fails for want of the core.
+func frontAlone(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(tbxBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "tbx")
+	if err := os.WriteFile(path, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// frontRun runs the lone front in dir with env added, and returns what it
+// printed, and whether it served the call (rather than asking for the core).
+func frontRun(t *testing.T, front, dir string, env []string, args ...string) (out string, served bool) {
+	t.Helper()
+	cmd := exec.Command(front, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	b, _ := cmd.CombinedOutput()
+	return string(b), !strings.Contains(string(b), "tbx-core is missing")
+}
+
+// A warm call whose route is fresh starts from the front alone, with no
+// core and so no Engine call, exactly as the core runs it; any change that
+// could change what it does sends it the whole way again.
+func TestFrontServesFreshRoutesAlone(t *testing.T) {
+	c := testenv.Engine(t)
+	dir, project := runProject(t, c, "warm = \"1m\"\nenv = [\"TBXT_*\"]\n")
+	front := frontAlone(t)
+	script := "echo $TBXT_V; pwd; exit 7"
+	if out, served := frontRun(t, front, dir, nil, "run", "box-sh", "-c", script); served {
+		t.Fatalf("the front served a call with no route yet: %q", out)
+	}
+	full := tbxProcess(dir, "run", "box-sh", "-c", script)
+	full.Env = append(full.Env, "TBXT_V=one")
+	if out, err := full.Output(); exitCode(err) != 7 || string(out) != "one\n"+dir+"\n" {
+		t.Fatalf("the whole way: exit %d, %q", exitCode(err), out)
+	}
+	out, served := frontRun(t, front, dir, []string{"TBXT_V=one", "UNRELATED=" + time.Now().String()}, "run", "box-sh", "-c", script)
+	if !served || out != "one\n"+dir+"\n" {
+		t.Fatalf("the front alone: served %v, %q", served, out)
+	}
+	cmd := exec.Command(front, "shim", "box-sh", "-c", "exit 42")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "TBXT_V=one")
+	if err := cmd.Run(); exitCode(err) != 42 {
+		t.Errorf("a shim call from the front: exit %d (%v), want 42", exitCode(err), err)
+	}
+	for _, tc := range []struct {
+		name   string
+		change func() []string
+	}{
+		{"a rule's variable", func() []string { return []string{"TBXT_V=two"} }},
+		{"tbx's variable", func() []string { return []string{"TBXT_V=one", "TBX_QUIET=x"} }},
+		{"a touched recipe", func() []string {
+			later := time.Now().Add(time.Minute)
+			_ = os.Chtimes(filepath.Join(dir, "toolbox.toml"), later, later)
+			return []string{"TBXT_V=one"}
+		}},
+	} {
+		if out, served := frontRun(t, front, dir, tc.change(), "run", "box-sh", "-c", script); served {
+			t.Errorf("after a change of %s, the front served the call: %q", tc.name, out)
+		}
+	}
+	// A core command that may change what a run does forgets every route.
+	full = tbxProcess(dir, "run", "box-sh", "-c", "true")
+	full.Env = append(full.Env, "TBXT_V=one")
+	if err := full.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if _, served := frontRun(t, front, dir, []string{"TBXT_V=one"}, "run", "box-sh", "-c", "true"); !served {
+		t.Fatal("the route was not written again")
+	}
+	mustTbxIn(t, dir, "gc", "--warm")
+	if out, served := frontRun(t, front, dir, []string{"TBXT_V=one"}, "run", "box-sh", "-c", "true"); served {
+		t.Errorf("after gc --warm, the front served the call: %q", out)
+	}
+	noContainersLeft(t, c, project)
+}
