@@ -196,15 +196,7 @@ func sendRaw(t *testing.T, sock string, frame []byte, files []*os.File) string {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	var oob []byte
-	if len(files) > 0 {
-		fds := make([]int, len(files))
-		for i, f := range files {
-			fds[i] = int(f.Fd())
-		}
-		oob = unix.UnixRights(fds...)
-	}
-	if _, _, err := conn.WriteMsgUnix(frame, oob, nil); err != nil {
+	if _, _, err := conn.WriteMsgUnix(frame, direct.Rights(files), nil); err != nil {
 		t.Fatal(err)
 	}
 	_ = conn.SetReadDeadline(time.Now().Add(15 * time.Second))
@@ -226,14 +218,7 @@ func sendRaw(t *testing.T, sock string, frame []byte, files []*os.File) string {
 func TestDirectHangsUpWhenTbxIsKilled(t *testing.T) {
 	c := testenv.Engine(t)
 	dir, project := runProject(t, c, "warm = \"1m\"\n")
-	cmd := tbxProcess(dir, "run", "box-sh", "-c", "trap 'echo hup > got-hup; exit 129' HUP; echo ready; while :; do sleep 0.1; done")
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	waitLine(t, stdout, "ready")
-	_ = cmd.Process.Kill()
-	_ = cmd.Wait()
+	killedMidRunOf(t, dir, "trap 'echo hup > got-hup; exit 129' HUP; echo ready; while :; do sleep 0.1; done")
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		if b, err := os.ReadFile(filepath.Join(dir, "got-hup")); err == nil && string(b) == "hup\n" {

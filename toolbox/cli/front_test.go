@@ -91,9 +91,17 @@ func TestFrontServesFreshRoutesAlone(t *testing.T) {
 	if _, served := frontRun(t, front, dir, []string{"TBXT_V=one"}, "run", "box-sh", "-c", "true"); !served {
 		t.Fatal("the route was not written again")
 	}
+	sock := socketDir(t)
+	past := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(sock, past, past); err != nil {
+		t.Fatal(err)
+	}
 	mustTbxIn(t, dir, "gc", "--warm")
 	if out, served := frontRun(t, front, dir, []string{"TBXT_V=one"}, "run", "box-sh", "-c", "true"); served {
 		t.Errorf("after gc --warm, the front served the call: %q", out)
+	}
+	if _, err := os.Stat(sock); err == nil {
+		t.Errorf("gc --warm left the socket directory of the container it removed: %s", sock)
 	}
 	noContainersLeft(t, c, project)
 }

@@ -123,7 +123,14 @@ func signalName(s syscall.Signal) string {
 // sleeps, and kills tbx with SIGKILL once it is; it returns the dead tbx.
 func killedMidRun(t *testing.T, dir string) *exec.Cmd {
 	t.Helper()
-	cmd := tbxProcess(dir, "run", "box-sh", "-c", "echo ready; exec sleep 300")
+	return killedMidRunOf(t, dir, "echo ready; exec sleep 300")
+}
+
+// killedMidRunOf runs script in the box tool from tbx, and kills tbx -9
+// once the script has printed "ready".
+func killedMidRunOf(t *testing.T, dir, script string) *exec.Cmd {
+	t.Helper()
+	cmd := tbxProcess(dir, "run", "box-sh", "-c", script)
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -47,6 +47,19 @@ func Dial(dir string) (*Conn, error) {
 	return &Conn{c: c}, nil
 }
 
+// Rights is the control message that passes files (SCM_RIGHTS); nil for
+// none.
+func Rights(files []*os.File) []byte {
+	if len(files) == 0 {
+		return nil
+	}
+	fds := make([]int, len(files))
+	for i, f := range files {
+		fds[i] = int(f.Fd())
+	}
+	return unix.UnixRights(fds...)
+}
+
 // RefusedError is a helper's refusal of a request.
 type RefusedError struct{ Refusal }
 
@@ -68,15 +81,7 @@ func (c *Conn) Start(req Request, files []*os.File) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	var oob []byte
-	if len(files) > 0 {
-		fds := make([]int, len(files))
-		for i, f := range files {
-			fds[i] = int(f.Fd())
-		}
-		oob = unix.UnixRights(fds...)
-	}
-	if _, _, err := c.c.WriteMsgUnix(frame, oob, nil); err != nil {
+	if _, _, err := c.c.WriteMsgUnix(frame, Rights(files), nil); err != nil {
 		// A helper that refuses at once may have said why before closing.
 		if typ, payload, rerr := ReadFrame(c.c); rerr == nil && typ == TypeRefused {
 			return nil, &RefusedError{DecodeRefusal(payload)}
@@ -222,11 +227,11 @@ func PeerUID(c *net.UnixConn) (uint32, error) {
 // SendStarted tells tbx that the command runs, with the terminal's master
 // when it has one.
 func SendStarted(c *net.UnixConn, master *os.File) error {
-	var oob []byte
+	var files []*os.File
 	if master != nil {
-		oob = unix.UnixRights(int(master.Fd()))
+		files = append(files, master)
 	}
-	_, _, err := c.WriteMsgUnix(AppendFrame(nil, TypeStarted, nil), oob, nil)
+	_, _, err := c.WriteMsgUnix(AppendFrame(nil, TypeStarted, nil), Rights(files), nil)
 	return err
 }
 

@@ -7,6 +7,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
 
 	"github.com/tbx-dev/tbx/toolbox/engine"
 	"github.com/tbx-dev/tbx/toolbox/exit"
@@ -56,6 +60,9 @@ func Collect(ctx context.Context, s Settings, e engine.Engine, opts GCOptions) (
 		Runs: func(ctx context.Context, id string) (bool, []string) { return runner.WarmRuns(ctx, e, id) }}
 	removed, kept, err := col.Warm(ctx)
 	rep.Removed, rep.Kept = removed, kept
+	if err == nil && !opts.DryRun {
+		forgetSockets(ctx, s, e)
+	}
 	if err != nil || opts.Warm {
 		return rep, err
 	}
@@ -126,4 +133,32 @@ func (p *Project) currentVolumes() map[string]bool {
 		}
 	}
 	return keep
+}
+
+// forgetSockets removes the socket directories of warm containers that no
+// longer exist: of every project of this user's, since the directories
+// are named by the container's shape alone. A directory made in the last
+// minute is kept: its container may be being created.
+func forgetSockets(ctx context.Context, s Settings, e engine.Engine) {
+	dir := filepath.Join(s.StateDir, "direct")
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) == 0 {
+		return
+	}
+	f := filters.NewArgs(filters.Arg("label", labels.Warm), filters.Arg("label", labels.Owner+"="+strconv.Itoa(s.UID)))
+	list, err := e.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+	if err != nil {
+		return
+	}
+	live := map[string]bool{}
+	for _, c := range list {
+		live[c.Labels[labels.Warm]] = true
+	}
+	for _, d := range entries {
+		info, err := d.Info()
+		if err != nil || live[d.Name()] || time.Since(info.ModTime()) < time.Minute {
+			continue
+		}
+		_ = os.RemoveAll(filepath.Join(dir, d.Name()))
+	}
 }
