@@ -236,6 +236,16 @@ func TestDirectHangsUpWhenTbxIsKilled(t *testing.T) {
 	if cmds := commandsIn(t, c, warm[0].ID); len(cmds) != 0 {
 		t.Errorf("left behind in the warm container: %v", cmds)
 	}
+	// A command that ignores the hangup keeps running; its tbx is gone,
+	// and gc, which keeps a warm container with a run in it, removes it.
+	killedMidRunOf(t, dir, "trap '' HUP; echo ready; exec sleep 300")
+	r := tbxIn(t, dir, "gc", "--warm")
+	if r.code != 0 || !strings.Contains(r.out, "runs whose launchers are gone") {
+		t.Errorf("gc --warm after a killed tbx whose command ignored SIGHUP: exit %d, out %q, err %q", r.code, r.out, r.err)
+	}
+	if left := warmContainers(t, c, project); len(left) != 0 {
+		t.Errorf("%d warm containers left after gc", len(left))
+	}
 }
 
 func containerLogs(t *testing.T, c *client.Client, id string) string {

@@ -17,7 +17,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path"
+	"strings"
 )
 
 // Version is the protocol's version.
@@ -46,6 +48,15 @@ type Request struct {
 	TTY     bool     `json:"tty"`  // allocate a terminal: descriptors are not passed
 	Rows    uint16   `json:"rows"` // its size
 	Cols    uint16   `json:"cols"`
+	// Launcher is the pid@host of the tbx that sent it, so that gc can
+	// tell a run whose tbx is gone.
+	Launcher string `json:"launcher"`
+}
+
+// Launcher is this process's pid@host.
+func Launcher() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%d@%s", os.Getpid(), host)
 }
 
 // Refusal says why a helper did not run a request. Retry is true when the
@@ -124,6 +135,9 @@ func DecodeRequest(payload []byte) (Request, error) {
 		return Request{}, errors.New("a request with no command")
 	case !path.IsAbs(req.Dir):
 		return Request{}, fmt.Errorf("a working directory that is not absolute: %q", req.Dir)
+	}
+	if strings.ContainsAny(req.Launcher, "/\n\x00") {
+		return Request{}, errors.New("a launcher that is not pid@host")
 	}
 	for _, s := range append(append([]string{req.Dir, req.User}, req.Argv...), req.Env...) {
 		for i := 0; i < len(s); i++ {

@@ -37,6 +37,7 @@ func tryRoute(command string, rest []string, router *signals.Router) (int, bool)
 	req := rt.Request
 	req.Argv = append(append(append([]string{}, rt.Prefix...), command), rest...)
 	req.TTY = tty
+	req.Launcher = direct.Launcher()
 	code, err := conn.Run(req, direct.Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, router)
 	var refused *direct.RefusedError
 	switch {

@@ -25,7 +25,7 @@ func (r *Runner) runDirect(ctx context.Context, inv Invocation, cfg *container.C
 	if err != nil {
 		return fmt.Errorf("%w: the helper's socket does not answer (%v)", errNoSocket, err)
 	}
-	req := direct.Request{Argv: commandLine(cfg), Env: cfg.Env, Dir: cfg.WorkingDir, User: cfg.User, TTY: inv.TTY}
+	req := direct.Request{Argv: commandLine(cfg), Env: cfg.Env, Dir: cfg.WorkingDir, User: cfg.User, TTY: inv.TTY, Launcher: inv.Launcher}
 	router := r.Signals
 	if router == nil {
 		own, _ := signals.Start(context.Background())

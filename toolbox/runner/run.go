@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"syscall"
 
@@ -267,10 +266,7 @@ func (r *Runner) remove(id string) {
 }
 
 // Launcher identifies this process for `tbx gc`: pid@host.
-func Launcher() string {
-	host, _ := os.Hostname()
-	return fmt.Sprintf("%d@%s", os.Getpid(), host)
-}
+func Launcher() string { return direct.Launcher() }
 
 // describe prints the container's shape for --debug: variable names only,
 // since values may be secrets.

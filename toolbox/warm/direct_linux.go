@@ -211,6 +211,12 @@ func (s *server) run(c *net.UnixConn, r io.Reader, req direct.Request, files []*
 		_ = direct.SendExit(c, startFailure(stdio[2], req.Argv[0], err))
 		return
 	}
+	if req.Launcher != "" {
+		// Named as an exec run's is, for status and gc.
+		launcherFile := filepath.Join(State, "launcher-direct-"+strconv.Itoa(pid))
+		_ = os.WriteFile(launcherFile, []byte(req.Launcher), 0o666)
+		defer os.Remove(launcherFile)
+	}
 	h := &hangup{pid: pid}
 	go h.follow(r)
 	code := exitCode(<-status)
