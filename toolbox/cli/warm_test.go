@@ -87,9 +87,17 @@ func TestWarmRunsReuseOneContainer(t *testing.T) {
 	if r := tbxIn(t, dir, "--debug", "run", "box-sh", "-c", "true"); !strings.Contains(r.err, "debug: warm run through the helper's socket in ") {
 		t.Errorf("--debug does not say that the run took the direct path:\n%s", r.err)
 	}
+	// A command that outgrows its memory is the out-of-memory killer's
+	// victim before PID 1, whose end would end every run in the container.
+	if r := sh(t, dir, "cat /proc/self/oom_score_adj"); r.out != "300\n" {
+		t.Errorf("a direct run's oom_score_adj: %q %q; want 300", r.out, r.err)
+	}
 	t.Setenv("TBX_DIRECT", "0")
 	if r := tbxIn(t, dir, "--debug", "run", "box-sh", "-c", "true"); !strings.Contains(r.err, "debug: warm run through an Engine exec: TBX_DIRECT=0") {
 		t.Errorf("--debug does not say that the run took the exec path, and why:\n%s", r.err)
+	}
+	if r := sh(t, dir, "cat /proc/self/oom_score_adj"); r.out != "300\n" {
+		t.Errorf("an exec run's oom_score_adj: %q %q; want 300", r.out, r.err)
 	}
 }
 

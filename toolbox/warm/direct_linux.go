@@ -198,6 +198,7 @@ func (s *server) run(c *net.UnixConn, r io.Reader, req direct.Request, files []*
 		}
 		pid := p.Pid // Release forgets it
 		_ = p.Release()
+		sparePID1(strconv.Itoa(pid))
 		return pid, nil
 	})
 	if err := direct.SendStarted(c, master); err != nil {

@@ -89,6 +89,7 @@ func execMain(args []string) int {
 		return 125
 	}
 	token, launcher, argv := args[0], args[1], args[4:]
+	sparePID1("self")
 	setSize(args[2])
 	f, err := os.OpenFile(lock, os.O_RDONLY, 0)
 	if err != nil {
@@ -133,6 +134,23 @@ func startMain(args []string) int {
 		err = syscall.Exec(path, argv, os.Environ())
 	}
 	return startFailure(os.Stderr, argv[0], err)
+}
+
+// sparePID1 makes the process pid (a /proc name: a number, or "self") and
+// its children likelier victims of the out-of-memory killer than PID 1,
+// whose end would end every run in the container: a command that outgrows
+// its memory limit is killed, and the container lives on. Raising the score
+// needs no privilege; where it fails, nothing changes.
+func sparePID1(pid string) {
+	b, err := os.ReadFile("/proc/1/oom_score_adj")
+	if err != nil {
+		return
+	}
+	adj, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return
+	}
+	_ = os.WriteFile("/proc/"+pid+"/oom_score_adj", []byte(strconv.Itoa(min(adj+300, 1000))), 0)
 }
 
 // setSize gives the terminal on stdin the size ROWSxCOLS before the
