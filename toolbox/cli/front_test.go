@@ -3,12 +3,16 @@
 package cli
 
 import (
+	"bufio"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/creack/pty"
 
 	"github.com/tbx-dev/tbx/toolbox/testenv"
 )
@@ -102,6 +106,42 @@ func TestFrontServesFreshRoutesAlone(t *testing.T) {
 	}
 	if _, err := os.Stat(sock); err == nil {
 		t.Errorf("gc --warm left the socket directory of the container it removed: %s", sock)
+	}
+	noContainersLeft(t, c, project)
+}
+
+// On a terminal, the front alone gives the command a terminal of the
+// container's, sized as the caller's and resized with it.
+func TestFrontServesATerminal(t *testing.T) {
+	c := testenv.Engine(t)
+	dir, project := runProject(t, c, "warm = \"1m\"\n")
+	first := tbxProcess(dir, "run", "box-sh", "-c", "true")
+	f, err := pty.StartWithSize(first, &pty.Winsize{Rows: 30, Cols: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _, _ = io.Copy(io.Discard, f) }()
+	if code := exitCode(first.Wait()); code != 0 {
+		t.Fatalf("the first run, the whole way: exit %d", code)
+	}
+	f.Close()
+	cmd := exec.Command(frontAlone(t), "run", "box-sh", "-c", "test -t 0 && test -t 1 && echo tty; stty size; trap 'stty size; exit 3' WINCH; echo ready; while :; do sleep 0.1; done")
+	cmd.Dir, cmd.Env = dir, os.Environ()
+	f, err = pty.StartWithSize(cmd, &pty.Winsize{Rows: 30, Cols: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	br := bufio.NewReader(f)
+	waitLine(t, br, "tty")
+	waitLine(t, br, "30 100")
+	waitLine(t, br, "ready")
+	if err := pty.Setsize(f, &pty.Winsize{Rows: 40, Cols: 120}); err != nil {
+		t.Fatal(err)
+	}
+	waitLine(t, br, "40 120")
+	if code := exitCode(cmd.Wait()); code != 3 {
+		t.Errorf("exit %d, want 3", code)
 	}
 	noContainersLeft(t, c, project)
 }

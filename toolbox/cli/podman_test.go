@@ -5,6 +5,7 @@ package cli
 import (
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -23,22 +24,29 @@ var (
 // Podman started, from its events log: its events API leaves most out.
 func podmanWarmStarts(t *testing.T, project string) int {
 	t.Helper()
+	return len(podmanWarmEvents(t, "start", []string{project}))
+}
+
+// podmanWarmEvents are the events of status in the warm containers of
+// projects in the test's Podman's events log; an exec's status is "exec".
+func podmanWarmEvents(t *testing.T, status string, projects []string) []map[string]string {
+	t.Helper()
 	b, err := os.ReadFile(podmanEvents)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := 0
+	var out []map[string]string
 	for _, line := range strings.Split(string(b), "\n") {
 		var ev struct {
 			Status, Type string
 			Attributes   map[string]string
 		}
-		if json.Unmarshal([]byte(line), &ev) == nil && ev.Type == "container" && ev.Status == "start" &&
-			ev.Attributes[labels.Project] == project && ev.Attributes[labels.Warm] != "" {
-			n++
+		if json.Unmarshal([]byte(line), &ev) == nil && ev.Type == "container" && ev.Status == status &&
+			slices.Contains(projects, ev.Attributes[labels.Project]) && ev.Attributes[labels.Warm] != "" {
+			out = append(out, ev.Attributes)
 		}
 	}
-	return n
+	return out
 }
 
 // TestPodmanRunPath runs the run path's tests against a rootful Podman of
@@ -53,7 +61,14 @@ func TestPodmanRunPath(t *testing.T) {
 	for _, warm := range []string{"", "2m"} {
 		t.Setenv("TBX_WARM", warm)
 		for _, test := range runPathTests {
-			t.Run(test.name+map[string]string{"": "", "2m": "Warm"}[warm], test.fn)
+			t.Run(test.name+map[string]string{"": "", "2m": "Warm"}[warm], func(t *testing.T) {
+				first := len(runProjects)
+				test.fn(t)
+				// Warm runs take the helper's socket on Podman too: no exec.
+				if execs := podmanWarmEvents(t, "exec", runProjects[first:]); warm != "" && len(execs) != 0 {
+					t.Errorf("%d execs in warm containers: %v", len(execs), execs)
+				}
+			})
 		}
 	}
 }

@@ -32,11 +32,15 @@ func Try(args []string) (code int, handled bool) {
 	return code, handled
 }
 
+// completion is the last argument of a shell's completion request, which
+// the core answers.
+const completion = "--generate-bash-completion"
+
 // routable says whether args are a call a route may serve: `run COMMAND
 // ARGS...` or a shim's `shim COMMAND ARGS...`, with none of the settings
-// that only the core reads.
+// that only the core reads, and not a completion request.
 func routable(args []string) (string, bool) {
-	if len(args) < 3 || args[1] != "run" && args[1] != "shim" || strings.HasPrefix(args[2], "-") {
+	if len(args) < 3 || args[1] != "run" && args[1] != "shim" || strings.HasPrefix(args[2], "-") || args[len(args)-1] == completion {
 		return "", false
 	}
 	for _, v := range []string{"TBX_DEBUG", "TBX_FILE"} {
