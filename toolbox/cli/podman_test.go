@@ -65,7 +65,9 @@ func TestPodmanRunPath(t *testing.T) {
 				first := len(runProjects)
 				test.fn(t)
 				// Warm runs take the helper's socket on Podman too: no exec.
-				if execs := podmanWarmEvents(t, "exec", runProjects[first:]); warm != "" && len(execs) != 0 {
+				// (Volumes runs gc, which asks the helper its status through
+				// an exec, and Podman's events do not say which command.)
+				if execs := podmanWarmEvents(t, "exec", runProjects[first:]); warm != "" && test.name != "Volumes" && len(execs) != 0 {
 					t.Errorf("%d execs in warm containers: %v", len(execs), execs)
 				}
 			})
