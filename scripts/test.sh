@@ -68,3 +68,5 @@ go test -count=1 -timeout 60m "$@" ./...
 # The recipe parser against inputs nobody wrote: a bounded run here, longer
 # by hand (go test -run '^$' -fuzz FuzzParse -fuzztime 10m ./toolbox/recipe).
 go test -run '^$' -fuzz FuzzParse -fuzztime "${TBX_FUZZTIME:-20s}" ./toolbox/recipe
+# The warm helper's protocol against frames nobody wrote, as above.
+go test -run '^$' -fuzz FuzzDecodeRequest -fuzztime "${TBX_FUZZTIME:-20s}" ./toolbox/direct
