@@ -39,10 +39,8 @@ func (r *Runner) runDirect(ctx context.Context, inv Invocation, cfg *container.C
 		return errRetry
 	case errors.As(err, &refused):
 		return fmt.Errorf("%w: %v", errNoSocket, err)
-	case errors.Is(err, direct.ErrNotStarted):
-		return exit.Errorf(exit.Launcher, "%v", err)
 	case err != nil:
-		return exit.Errorf(exit.Launcher, "%v", err) // it may have started: never again
+		return exit.Errorf(exit.Launcher, "%v", err) // not started, or it may have: never again
 	}
 	r.debugf("warm run through the helper's socket in %s", dir) // after the run's output: the streams may be one
 	if r.OnDirect != nil {

@@ -60,30 +60,24 @@ func (r *Runner) RunWarm(ctx context.Context, inv Invocation, idle time.Duration
 // when it met the container on its way out.
 func (r *Runner) warmAttempt(ctx context.Context, inv Invocation, cfg *container.Config, w *warmContainer, stdin *replay) error {
 	why := inv.NoDirect
-	if in, ok := r.directStdin(stdin); w.dir != "" && ok {
-		err := r.runDirect(ctx, inv, cfg, in, w.dir, 0)
-		if errors.Is(err, errRetry) {
-			r.waitGone(ctx, w.name) // it is stopping: the next attempt makes a new one
-		}
-		if !errors.Is(err, errNoSocket) {
+	if w.dir != "" {
+		if done, err := r.tryDirect(ctx, inv, cfg, w, stdin, 0, w.name); done {
 			return err
+		} else if err != nil {
+			why = err.Error()
 		}
-		why = err.Error()
 	}
 	id, fresh, err := r.ensureWarm(ctx, w.name, w.cfg, w.host)
 	if err != nil {
 		return err
 	}
-	if in, ok := r.directStdin(stdin); w.dir != "" && fresh && ok {
+	if w.dir != "" && fresh {
 		// A new helper listens within milliseconds of its start.
-		err := r.runDirect(ctx, inv, cfg, in, w.dir, time.Second)
-		if errors.Is(err, errRetry) {
-			r.waitGone(ctx, id)
-		}
-		if !errors.Is(err, errNoSocket) {
+		if done, err := r.tryDirect(ctx, inv, cfg, w, stdin, time.Second, id); done {
 			return err
+		} else if err != nil {
+			why = err.Error()
 		}
-		why = err.Error()
 	}
 	r.debugf("warm run through an Engine exec: %s", why)
 	in, err := stdin.reader()
@@ -95,6 +89,23 @@ func (r *Runner) warmAttempt(ctx context.Context, inv Invocation, cfg *container
 		r.waitGone(ctx, id) // it is stopping: the next attempt makes a new one
 	}
 	return err
+}
+
+// tryDirect runs inv through the socket of w's helper, waiting up to wait
+// for one that is starting. done is true when that settled the run (err is
+// then its outcome, errRetry included, after waiting for the stopping
+// container, named or id gone); otherwise err says why the run goes to an
+// exec (nil when stdin was already taken by an exec attempt).
+func (r *Runner) tryDirect(ctx context.Context, inv Invocation, cfg *container.Config, w *warmContainer, stdin *replay, wait time.Duration, gone string) (done bool, err error) {
+	in, ok := r.directStdin(stdin)
+	if !ok {
+		return false, nil
+	}
+	err = r.runDirect(ctx, inv, cfg, in, w.dir, wait)
+	if errors.Is(err, errRetry) {
+		r.waitGone(ctx, gone) // it is stopping: the next attempt makes a new one
+	}
+	return !errors.Is(err, errNoSocket), err
 }
 
 // directStdin is the stdin of a direct attempt: the caller's file itself,

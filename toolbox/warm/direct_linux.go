@@ -154,28 +154,21 @@ func checkUser(user string) error {
 	return nil
 }
 
-// enter counts a run in, as an exec run does, through the lock PID 1
-// takes to stop; it fails once PID 1 has decided to stop.
+// enter counts a run in, as an exec run does (enterRun); it fails once
+// PID 1 has decided to stop.
 func (s *server) enter() (leave func(), err error) {
-	f, err := os.OpenFile(lock, os.O_RDONLY, 0)
-	if err != nil {
-		return nil, fmt.Errorf("the container is stopping")
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH); err != nil {
-		f.Close()
+	leave, ok := enterRun()
+	if !ok {
 		return nil, fmt.Errorf("the container is stopping")
 	}
 	s.mu.Lock()
 	stopping := s.closing
 	s.mu.Unlock()
-	if _, err := os.Stat(closing); err == nil {
-		stopping = true
-	}
 	if stopping {
-		f.Close()
+		leave()
 		return nil, fmt.Errorf("the container is stopping")
 	}
-	return func() { f.Close() }, nil
+	return leave, nil
 }
 
 // run starts the command, tells tbx, forwards its signals, and sends its
@@ -212,12 +205,7 @@ func (s *server) run(c *net.UnixConn, r io.Reader, req direct.Request, files []*
 		_ = direct.SendExit(c, startFailure(stdio[2], req.Argv[0], err))
 		return
 	}
-	if req.Launcher != "" {
-		// Named as an exec run's is, for status and gc.
-		launcherFile := filepath.Join(State, "launcher-direct-"+strconv.Itoa(pid))
-		_ = os.WriteFile(launcherFile, []byte(req.Launcher), 0o666)
-		defer os.Remove(launcherFile)
-	}
+	defer noteLauncher("direct-"+strconv.Itoa(pid), req.Launcher)()
 	h := &hangup{pid: pid}
 	go h.follow(r)
 	code := exitCode(<-status)

@@ -91,20 +91,12 @@ func execMain(args []string) int {
 	token, launcher, argv := args[0], args[1], args[4:]
 	sparePID1("self")
 	setSize(args[2])
-	f, err := os.OpenFile(lock, os.O_RDONLY, 0)
-	if err != nil {
-		return Retry // the container is not ready, or gone
+	leave, ok := enterRun()
+	if !ok {
+		return Retry // the container is not ready, stopping, or gone
 	}
-	defer f.Close()
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH); err != nil {
-		return Retry
-	}
-	if _, err := os.Stat(closing); err == nil {
-		return Retry
-	}
-	launcherFile := filepath.Join(State, "launcher-"+token)
-	_ = os.WriteFile(launcherFile, []byte(launcher), 0o666)
-	defer os.Remove(launcherFile)
+	defer leave()
+	defer noteLauncher(token, launcher)()
 	// The command is taken: say so out of band, for a command that exits
 	// with the code a refusal exits with.
 	ranFile := filepath.Join(State, "ran-"+token)
@@ -114,6 +106,36 @@ func execMain(args []string) int {
 		_ = os.Remove(ranFile)
 	}
 	return code
+}
+
+// enterRun counts a run in: a shared lock on the file PID 1 locks
+// exclusively to stop, taken only while PID 1 has not marked itself
+// closing. leave ends the run; ok is false when the run must go elsewhere.
+func enterRun() (leave func(), ok bool) {
+	f, err := os.OpenFile(lock, os.O_RDONLY, 0)
+	if err != nil {
+		return nil, false
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH); err != nil {
+		f.Close()
+		return nil, false
+	}
+	if _, err := os.Stat(closing); err == nil {
+		f.Close()
+		return nil, false
+	}
+	return func() { f.Close() }, true
+}
+
+// noteLauncher names launcher (the pid@host of the tbx behind run key) for
+// status and gc while the run lasts; the returned function forgets it.
+func noteLauncher(key, launcher string) (forget func()) {
+	if launcher == "" {
+		return func() {}
+	}
+	f := filepath.Join(State, "launcher-"+key)
+	_ = os.WriteFile(f, []byte(launcher), 0o666)
+	return func() { _ = os.Remove(f) }
 }
 
 // startMain becomes the command of a throwaway container, `start SIZE --
