@@ -3,7 +3,6 @@
 package cli
 
 import (
-	"bufio"
 	"io"
 	"os"
 	"os/exec"
@@ -125,23 +124,8 @@ func TestFrontServesATerminal(t *testing.T) {
 		t.Fatalf("the first run, the whole way: exit %d", code)
 	}
 	f.Close()
-	cmd := exec.Command(frontAlone(t), "run", "box-sh", "-c", "test -t 0 && test -t 1 && echo tty; stty size; trap 'stty size; exit 3' WINCH; echo ready; while :; do sleep 0.1; done")
+	cmd := exec.Command(frontAlone(t), "run", "box-sh", "-c", ttyScript(3))
 	cmd.Dir, cmd.Env = dir, os.Environ()
-	f, err = pty.StartWithSize(cmd, &pty.Winsize{Rows: 30, Cols: 100})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	br := bufio.NewReader(f)
-	waitLine(t, br, "tty")
-	waitLine(t, br, "30 100")
-	waitLine(t, br, "ready")
-	if err := pty.Setsize(f, &pty.Winsize{Rows: 40, Cols: 120}); err != nil {
-		t.Fatal(err)
-	}
-	waitLine(t, br, "40 120")
-	if code := exitCode(cmd.Wait()); code != 3 {
-		t.Errorf("exit %d, want 3", code)
-	}
+	checkTTYSizeAndResize(t, cmd, 3)
 	noContainersLeft(t, c, project)
 }

@@ -158,8 +158,21 @@ func TestGCRemovesWhatAKilledLauncherLeft(t *testing.T) {
 func TestTTYSizeAndResize(t *testing.T) {
 	c := testenv.Engine(t)
 	dir, project := runProject(t, c, "")
-	script := "test -t 0 && test -t 1 && echo tty; stty size; trap 'stty size; exit 0' WINCH; echo ready; while :; do sleep 0.1; done"
-	cmd := tbxProcess(dir, "run", "box-sh", "-c", script)
+	checkTTYSizeAndResize(t, tbxProcess(dir, "run", "box-sh", "-c", ttyScript(0)), 0)
+	noContainersLeft(t, c, project)
+}
+
+// ttyScript says "tty" when it has a terminal, its size, and "ready", then
+// at the first resize its new size, and exits with code.
+func ttyScript(code int) string {
+	return "test -t 0 && test -t 1 && echo tty; stty size; trap 'stty size; exit " + strconv.Itoa(code) + "' WINCH; echo ready; while :; do sleep 0.1; done"
+}
+
+// checkTTYSizeAndResize runs cmd, a tbx running ttyScript(code), on a
+// terminal of 30x100, resizes it to 40x120, and checks what the script
+// says and its exit code.
+func checkTTYSizeAndResize(t *testing.T, cmd *exec.Cmd, code int) {
+	t.Helper()
 	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 30, Cols: 100})
 	if err != nil {
 		t.Fatal(err)
@@ -173,10 +186,9 @@ func TestTTYSizeAndResize(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitLine(t, br, "40 120")
-	if code := exitCode(cmd.Wait()); code != 0 {
-		t.Errorf("exit %d", code)
+	if got := exitCode(cmd.Wait()); got != code {
+		t.Errorf("exit %d, want %d", got, code)
 	}
-	noContainersLeft(t, c, project)
 }
 
 // asUser runs cmd as uid:gid with access to the Engine's socket.
