@@ -73,3 +73,4 @@ go test -count=1 -timeout 60m "$@" ./...
 # finding (golang/go#75804, fixed in Go 1.27), as a CI run here did.
 go test -run '^$' -fuzz FuzzParse -fuzztime "${TBX_FUZZTIME:-200000x}" -fuzzminimizetime 1000x ./toolbox/recipe
 go test -run '^$' -fuzz FuzzDecodeRequest -fuzztime "${TBX_FUZZTIME:-300000x}" -fuzzminimizetime 1000x ./toolbox/direct
+go test -run '^$' -fuzz FuzzReadFrame -fuzztime "${TBX_FUZZTIME:-300000x}" -fuzzminimizetime 1000x ./toolbox/direct

@@ -104,6 +104,11 @@ func (g *gateEngine) ContainerKill(ctx context.Context, id, signal string) error
 	return errFake
 }
 
+func (g *gateEngine) ContainerStop(ctx context.Context, id string, options container.StopOptions) error {
+	g.calls = append(g.calls, "ContainerStop")
+	return errFake
+}
+
 func (g *gateEngine) ContainerTop(ctx context.Context, id string, arguments []string) (container.TopResponse, error) {
 	g.calls = append(g.calls, "ContainerTop")
 	return container.TopResponse{}, errFake

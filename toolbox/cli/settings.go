@@ -2,6 +2,7 @@ package cli
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 
 	ucli "github.com/urfave/cli/v2"
@@ -82,10 +83,12 @@ func (a *app) settings(c *ucli.Context) (project.Settings, error) {
 		Helper:    warmHelper(),
 		Quiet:     strings.FieldsFunc(os.Getenv("TBX_QUIET"), func(r rune) bool { return r == ',' || r == ' ' }),
 		UID:       os.Getuid(),
+		GID:       os.Getgid(),
 		Stderr:    a.streams.Err,
 		Signals:   a.signals,
 		Progress:  a.streams.progressMode(c.String("progress")),
 	}
+	s.DockerConfig = filepath.Join(a.where.ConfigDir, "config.json")
 	s.Fd, _ = fd(a.streams.Err)
 	if c.Bool("debug") {
 		s.Debug = a.streams.Err

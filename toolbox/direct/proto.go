@@ -22,8 +22,8 @@ import (
 	"strings"
 )
 
-// Version is the protocol's version.
-const Version = 1
+// Version is the protocol's version: 2 passes pipes and their read ends.
+const Version = 2
 
 // Frame types.
 const (
@@ -60,15 +60,22 @@ func Launcher() string {
 }
 
 // Refusal says why a helper did not run a request. Retry is true when the
-// container is stopping: the run goes to a new one.
+// container is stopping: the run goes to a new one. Fatal is true when the
+// container must not run anything (its mounts are not what tbx checked):
+// tbx removes it and refuses the run.
 type Refusal struct {
 	Reason string `json:"reason"`
 	Retry  bool   `json:"retry"`
+	Fatal  bool   `json:"fatal,omitempty"`
 }
 
 // Descriptors is how many descriptors a request without a terminal
-// carries: stdin, stdout and stderr.
-const Descriptors = 3
+// carries: the command's stdin, stdout and stderr (pipes of tbx's, never
+// the caller's own files), then the read ends of its stdout and stderr,
+// which the helper drains once tbx has gone, as the Engine does with a
+// throwaway container's output: a command hung up is not also given a
+// broken pipe.
+const Descriptors = 5
 
 // WriteFrame writes one frame.
 func WriteFrame(w io.Writer, typ byte, payload []byte) error {
@@ -93,8 +100,13 @@ func ReadFrame(r io.Reader) (typ byte, payload []byte, err error) {
 	if n > MaxPayload {
 		return 0, nil, fmt.Errorf("a frame of %d bytes, over the %d allowed", n, MaxPayload)
 	}
-	payload = make([]byte, n)
-	if _, err := io.ReadFull(r, payload); err != nil {
+	// Read as it comes, not allocated up front: a peer that declares 4 MiB
+	// and sends nothing costs nothing.
+	payload, err = io.ReadAll(io.LimitReader(r, int64(n)))
+	if err == nil && len(payload) < int(n) {
+		err = io.ErrUnexpectedEOF
+	}
+	if err != nil {
 		return 0, nil, unexpected(err)
 	}
 	return head[0], payload, nil

@@ -3,6 +3,7 @@ package direct
 import (
 	"bytes"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -27,14 +28,14 @@ func TestRequestRoundTrips(t *testing.T) {
 func TestBadRequestsAreRefused(t *testing.T) {
 	for name, payload := range map[string]string{
 		"not JSON":         "{",
-		"another version":  `{"v":2,"argv":["true"],"dir":"/"}`,
+		"another version":  `{"v":3,"argv":["true"],"dir":"/"}`,
 		"no version":       `{"argv":["true"],"dir":"/"}`,
-		"no command":       `{"v":1,"argv":[],"dir":"/"}`,
-		"empty command":    `{"v":1,"argv":[""],"dir":"/"}`,
-		"relative dir":     `{"v":1,"argv":["true"],"dir":"w"}`,
-		"NUL in argument":  `{"v":1,"argv":["true","a\u0000b"],"dir":"/"}`,
-		"NUL in env":       `{"v":1,"argv":["true"],"env":["A=\u0000"],"dir":"/"}`,
-		"argv not strings": `{"v":1,"argv":[1],"dir":"/"}`,
+		"no command":       `{"v":2,"argv":[],"dir":"/"}`,
+		"empty command":    `{"v":2,"argv":[""],"dir":"/"}`,
+		"relative dir":     `{"v":2,"argv":["true"],"dir":"w"}`,
+		"NUL in argument":  `{"v":2,"argv":["true","a\u0000b"],"dir":"/"}`,
+		"NUL in env":       `{"v":2,"argv":["true"],"env":["A=\u0000"],"dir":"/"}`,
+		"argv not strings": `{"v":2,"argv":[1],"dir":"/"}`,
 	} {
 		if _, err := DecodeRequest([]byte(payload)); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -62,7 +63,7 @@ func FuzzDecodeRequest(f *testing.F) {
 	f.Add(good)
 	f.Add([]byte{TypeRequest, 0, 0, 0, 2, '{', '}'})
 	f.Add([]byte{TypeSignal, 0, 0, 0, 1, 15})
-	f.Add([]byte(`R` + "\x00\x00\x00\x10" + `{"v":1,"argv":[]}`))
+	f.Add([]byte(`R` + "\x00\x00\x00\x10" + `{"v":2,"argv":[]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		typ, payload, err := ReadFrame(bytes.NewReader(b))
 		if err != nil || typ != TypeRequest {
@@ -81,4 +82,43 @@ func FuzzDecodeRequest(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzReadFrame: a frame's declared length never decides what is
+// allocated: a peer gets memory only for the bytes it sends (a stalled
+// connection that declares 4 MiB costs nothing), and a frame is read only
+// when its payload came whole.
+func FuzzReadFrame(f *testing.F) {
+	f.Add([]byte{TypeRequest, 0x00, 0x40, 0x00, 0x00, 'x'})
+	f.Add([]byte{TypeSignal, 0, 0, 0, 1, 15})
+	f.Add([]byte{TypeExit, 0, 0, 0, 2, 1})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		typ, payload, err := ReadFrame(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		if len(b) < 5+len(payload) || typ != b[0] || !bytes.Equal(payload, b[5:5+len(payload)]) {
+			t.Fatalf("read %q %q from %q", typ, payload, b)
+		}
+		if cap(payload) > 2*len(b)+512 {
+			t.Fatalf("a payload of %d bytes took %d from %d sent", len(payload), cap(payload), len(b))
+		}
+	})
+}
+
+func TestADeclaredSizeAllocatesNothingUntilSent(t *testing.T) {
+	head := []byte{TypeRequest, 0x00, 0x3f, 0xff, 0xff} // just under 4 MiB declared, 3 bytes sent
+	allocs := testing.AllocsPerRun(10, func() {
+		_, _, _ = ReadFrame(bytes.NewReader(append(head, 'a', 'b', 'c')))
+	})
+	var m1, m2 runtime.MemStats
+	runtime.ReadMemStats(&m1)
+	_, _, err := ReadFrame(bytes.NewReader(append(head, 'a', 'b', 'c')))
+	runtime.ReadMemStats(&m2)
+	if err == nil {
+		t.Fatal("a cut payload was read")
+	}
+	if grew := m2.TotalAlloc - m1.TotalAlloc; grew > 64<<10 {
+		t.Errorf("reading a frame that declares 4 MiB and sends 3 bytes allocated %d bytes (%v allocations)", grew, allocs)
+	}
 }

@@ -12,8 +12,10 @@ import (
 	"github.com/moby/term"
 )
 
-// Streams are the caller's standard streams. Files are passed to the
-// command as they are; anything else goes through a pipe tbx copies.
+// Streams are the caller's standard streams. None of them is passed to
+// the command: it gets pipes that tbx relays, so that nothing of the
+// caller's (a terminal, a file, a socket) is reachable from the container
+// once the run has ended.
 type Streams struct {
 	In       io.Reader
 	Out, Err io.Writer
@@ -39,38 +41,41 @@ var ErrNotStarted = errors.New("the command did not start")
 // *RefusedError, means the command did not run.
 func (c *Conn) Run(req Request, st Streams, sig Signals) (int, error) {
 	defer c.c.Close()
-	files, sent, copied, err := descriptorsFor(req.TTY, st)
-	if err != nil {
-		return 0, fmt.Errorf("%w: %v", ErrNotStarted, err)
+	var rl *relay
+	if !req.TTY {
+		var err error
+		if rl, err = newRelay(st); err != nil {
+			return 0, fmt.Errorf("%w: %v", ErrNotStarted, err)
+		}
+		defer rl.close()
 	}
 	if s := sig.Hold(); s != 0 {
 		sig.Release()
-		sent()
 		return 128 + int(s), nil
 	}
 	defer sig.Release()
 	if req.TTY {
 		restore, err := rawTerminal(st.In, &req)
 		if err != nil {
-			sent()
 			return 0, fmt.Errorf("%w: %v", ErrNotStarted, err)
 		}
 		defer restore()
 	}
-	sess, err := c.Start(req, files)
-	sent()
+	sess, err := c.Start(req, rl.theirs())
+	rl.sent()
 	if err != nil {
 		return 0, err
 	}
 	defer sess.Close()
 	sig.Deliver(func(s syscall.Signal) { _ = sess.Signal(s) })
-	output := func() {}
+	var output func()
 	if req.TTY {
 		output = serveTerminal(sess.Master, st)
+	} else {
+		output = rl.start(st, func() { _ = sess.Signal(syscall.SIGPIPE) })
 	}
 	code, err := sess.Wait()
 	output()
-	copied()
 	return code, err
 }
 
@@ -126,81 +131,4 @@ func serveTerminal(master *os.File, st Streams) (drained func()) {
 		case <-time.After(time.Second):
 		}
 	}
-}
-
-// descriptorsFor are the descriptors the command gets: the caller's own
-// stdin, stdout and stderr, or pipes copied from and to streams that are
-// not files; none on a TTY. sent closes the caller's ends of those pipes
-// once the request is sent; copied waits, after the run, for the copying
-// to end.
-func descriptorsFor(tty bool, st Streams) (files []*os.File, sent, copied func(), err error) {
-	if tty {
-		return nil, func() {}, func() {}, nil
-	}
-	var ends []*os.File
-	var copies []chan struct{}
-	in, err := inFile(st.In, &ends)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	files = append(files, in)
-	for _, w := range []io.Writer{st.Out, st.Err} {
-		f, done, err := outFile(w, &ends)
-		if err != nil {
-			closeAll(ends)
-			return nil, nil, nil, err
-		}
-		files = append(files, f)
-		if done != nil {
-			copies = append(copies, done)
-		}
-	}
-	sent = func() { closeAll(ends) }
-	copied = func() {
-		for _, done := range copies {
-			<-done
-		}
-	}
-	return files, sent, copied, nil
-}
-
-func inFile(rd io.Reader, ends *[]*os.File) (*os.File, error) {
-	if f, ok := rd.(*os.File); ok {
-		return f, nil
-	}
-	if rd == nil {
-		f, err := os.Open(os.DevNull)
-		if err == nil {
-			*ends = append(*ends, f)
-		}
-		return f, err
-	}
-	pr, pw, err := os.Pipe()
-	if err != nil {
-		return nil, err
-	}
-	*ends = append(*ends, pr)
-	go func() {
-		_, _ = io.Copy(pw, rd)
-		_ = pw.Close()
-	}()
-	return pr, nil
-}
-
-func outFile(w io.Writer, ends *[]*os.File) (*os.File, chan struct{}, error) {
-	if f, ok := w.(*os.File); ok {
-		return f, nil, nil
-	}
-	pr, pw, err := os.Pipe()
-	if err != nil {
-		return nil, nil, err
-	}
-	*ends = append(*ends, pw)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_, _ = io.Copy(struct{ io.Writer }{w}, pr) // writes, never a ReadFrom into w
-		_ = pr.Close()
-	}()
-	return pw, done, nil
 }

@@ -47,6 +47,23 @@ func Dial(dir string) (*Conn, error) {
 	return &Conn{c: c}, nil
 }
 
+// Close closes a connection that will not run anything.
+func (c *Conn) Close() { _ = c.c.Close() }
+
+// CheckServer checks, before anything is sent, that the process serving
+// the socket is pid, the warm container's helper as the Engine reported
+// it: a process that took the socket's place gets nothing.
+func (c *Conn) CheckServer(pid int) error {
+	cred, err := peerCred(c.c)
+	if err != nil {
+		return fmt.Errorf("asking who serves the warm helper's socket: %w", err)
+	}
+	if pid <= 0 || int(cred.Pid) != pid {
+		return fmt.Errorf("the warm helper's socket is served by pid %d, not by the container's helper (pid %d)", cred.Pid, pid)
+	}
+	return nil
+}
+
 // Rights is the control message that passes files (SCM_RIGHTS); nil for
 // none.
 func Rights(files []*os.File) []byte {
@@ -206,9 +223,19 @@ func closeAll(files []*os.File) {
 // PeerUID is the uid of the process at the other end of c, as the kernel
 // says (SO_PEERCRED).
 func PeerUID(c *net.UnixConn) (uint32, error) {
-	raw, err := c.SyscallConn()
+	cred, err := peerCred(c)
 	if err != nil {
 		return 0, err
+	}
+	return cred.Uid, nil
+}
+
+// peerCred is what the kernel says of the process at the other end of c:
+// the one that connected, or the one that listened.
+func peerCred(c *net.UnixConn) (*unix.Ucred, error) {
+	raw, err := c.SyscallConn()
+	if err != nil {
+		return nil, err
 	}
 	var cred *unix.Ucred
 	var cerr error
@@ -219,9 +246,9 @@ func PeerUID(c *net.UnixConn) (uint32, error) {
 		err = cerr
 	}
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	return cred.Uid, nil
+	return cred, nil
 }
 
 // SendStarted tells tbx that the command runs, with the terminal's master
@@ -237,7 +264,12 @@ func SendStarted(c *net.UnixConn, master *os.File) error {
 
 // SendRefusal refuses a request.
 func SendRefusal(w io.Writer, reason string, retry bool) error {
-	_, err := w.Write(EncodeRefusal(Refusal{Reason: reason, Retry: retry}))
+	return Refuse(w, Refusal{Reason: reason, Retry: retry})
+}
+
+// Refuse sends r.
+func Refuse(w io.Writer, r Refusal) error {
+	_, err := w.Write(EncodeRefusal(r))
 	return err
 }
 

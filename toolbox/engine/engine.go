@@ -46,6 +46,7 @@ type Engine interface {
 	ContainerWait(ctx context.Context, id string, condition container.WaitCondition) (<-chan container.WaitResponse, <-chan error)
 	ContainerResize(ctx context.Context, id string, options container.ResizeOptions) error
 	ContainerKill(ctx context.Context, id, signal string) error
+	ContainerStop(ctx context.Context, id string, options container.StopOptions) error
 	ContainerTop(ctx context.Context, id string, arguments []string) (container.TopResponse, error)
 	ContainerInspect(ctx context.Context, id string) (container.InspectResponse, error)
 	ContainerList(ctx context.Context, options container.ListOptions) ([]container.Summary, error)

@@ -25,7 +25,7 @@ func tryRoute(command string, rest []string, router *signals.Router) (int, bool)
 		return 0, false
 	}
 	tty := isatty.IsTerminal(os.Stdin.Fd()) && isatty.IsTerminal(os.Stdout.Fd())
-	call := route.Call{Cwd: cwd, Command: command, TTY: tty, Environ: os.Environ()}
+	call := route.Call{Cwd: cwd, Command: command, TTY: tty, Environ: os.Environ(), UID: os.Getuid(), GID: os.Getgid()}
 	rt, err := route.Read(state, call)
 	if err != nil || !rt.Fresh(call) {
 		return 0, false
@@ -33,6 +33,10 @@ func tryRoute(command string, rest []string, router *signals.Router) (int, bool)
 	conn, err := direct.Dial(rt.Socket)
 	if err != nil {
 		return 0, false // the warm container has ended
+	}
+	if conn.CheckServer(rt.Server) != nil {
+		conn.Close()
+		return 0, false // another helper, or not one: the core asks the Engine which
 	}
 	req := rt.Request
 	req.Argv = append(append(append([]string{}, rt.Prefix...), command), rest...)

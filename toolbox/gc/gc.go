@@ -107,7 +107,7 @@ func (c *Collector) Warm(ctx context.Context) (removed, kept []Removed, err erro
 			}
 		}
 		if !c.DryRun {
-			err := c.Engine.ContainerRemove(ctx, ct.ID, container.RemoveOptions{Force: true})
+			err := c.stopWarm(ctx, ct)
 			if err != nil && !cerrdefs.IsNotFound(err) && !cerrdefs.IsConflict(err) {
 				return removed, kept, fmt.Errorf("removing warm container %s: %w", short(ct.ID), err)
 			}
@@ -115,6 +115,23 @@ func (c *Collector) Warm(ctx context.Context) (removed, kept []Removed, err erro
 		removed = append(removed, r)
 	}
 	return removed, kept, nil
+}
+
+// stopGrace is how long a command in a warm container that gc removes has
+// to end after its SIGTERM, as docker stop gives it.
+const stopGrace = 10
+
+// stopWarm ends a warm container as docker stop does: its helper gives
+// each command SIGTERM and the grace time before the Engine's SIGKILL. The
+// container removes itself; what is left is removed.
+func (c *Collector) stopWarm(ctx context.Context, ct container.Summary) error {
+	if ct.State == "running" {
+		grace := stopGrace
+		if err := c.Engine.ContainerStop(ctx, ct.ID, container.StopOptions{Timeout: &grace}); err != nil {
+			return err
+		}
+	}
+	return c.Engine.ContainerRemove(ctx, ct.ID, container.RemoveOptions{Force: true})
 }
 
 // anyAlive reports whether one of launchers (pid@host) may still be at

@@ -45,7 +45,7 @@ func (p *Project) Run(ctx context.Context, req RunRequest, streams runner.Stream
 		fmt.Fprintf(p.settings.Stderr, "tbx: warning: tool %s forwards the SSH agent, but SSH_AUTH_SOCK is not set: ssh in it will find no keys (eval $(ssh-agent); ssh-add); said once per shell, TBX_QUIET=ssh-agent silences it\n", tool.Name)
 	}
 	rn := &runner.Runner{Engine: p.Engine, Streams: streams, Debug: p.settings.Debug, Signals: p.settings.Signals, OnDirect: p.rememberer(tool, req, inv.TTY)}
-	if runner.StarterNeeded(p.Engine.ClientVersion()) {
+	if inv.Local || runner.StarterNeeded(p.Engine.ClientVersion()) {
 		rn.Starter = p.settings.Helper.Path // negotiated by now: Ensure asked the Engine
 	}
 	// Signals now belong to the command: they are forwarded, not obeyed.
@@ -54,6 +54,9 @@ func (p *Project) Run(ctx context.Context, req RunRequest, streams runner.Stream
 		h := p.settings.Helper
 		if p.settings.Debug != nil {
 			fmt.Fprintf(p.settings.Debug, "tbx: debug: warm helper %s (%s)\n", orNone(h.Path), h.Why)
+			if in, ok := p.inputs(tool); ok {
+				in.describe(p.settings.Debug)
+			}
 		}
 		if h.Path == "" {
 			return exit.Errorf(exit.Launcher, "tool %s is warm, but there is no helper for its container: %s", tool.Name, h.Why)
@@ -140,6 +143,7 @@ func (p *Project) invocation(ctx context.Context, t *recipe.Tool, ref string, re
 		Launcher:   runner.Launcher(),
 	}
 	inv.Direct, inv.NoDirect = p.directPath()
+	inv.Local = p.localEngine() == "" && p.settings.Helper.Path != ""
 	if recipe.Flag(t.Run.Docker, false) {
 		sock, err := engineSocket(p.Engine.DaemonHost(), t.Name)
 		if err != nil {
@@ -186,21 +190,30 @@ func (p *Project) adoptHome(tool string) {
 
 // directPath is the directory under which warm containers serve their
 // helper's socket, or "" and why there is none: the helper's socket must be
-// on this host's file system and reach the container's, which holds on
-// Linux with a local Engine outside a VM.
+// on this host's file system and reach the container's.
 func (p *Project) directPath() (dir, why string) {
-	host := p.Engine.DaemonHost()
-	switch {
-	case p.settings.NoDirect:
+	if p.settings.NoDirect {
 		return "", "TBX_DIRECT=0"
-	case runtime.GOOS != "linux":
-		return "", "the Engine runs in a VM on " + runtime.GOOS + ", where a socket of the host cannot be shared with a container"
-	case !strings.HasPrefix(host, "unix://"):
-		return "", "the Engine is at " + host + ", not on this host"
-	case strings.Contains(host, "/.docker/desktop/"):
-		return "", "Docker Desktop runs the Engine in a VM, where a socket of the host cannot be shared with a container"
+	}
+	if why := p.localEngine(); why != "" {
+		return "", why
 	}
 	return filepath.Join(p.settings.StateDir, "direct"), ""
+}
+
+// localEngine says why the Engine's paths are not this host's, or "" when
+// they are: Linux with a local Engine outside a VM.
+func (p *Project) localEngine() string {
+	host := p.Engine.DaemonHost()
+	switch {
+	case runtime.GOOS != "linux":
+		return "the Engine runs in a VM on " + runtime.GOOS + ", where a socket of the host cannot be shared with a container"
+	case !strings.HasPrefix(host, "unix://"):
+		return "the Engine is at " + host + ", not on this host"
+	case strings.Contains(host, "/.docker/desktop/"):
+		return "Docker Desktop runs the Engine in a VM, where a socket of the host cannot be shared with a container"
+	}
+	return ""
 }
 
 // engineSocket is the host path of the Engine's socket, for a tool with

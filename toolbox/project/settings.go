@@ -35,11 +35,15 @@ type Settings struct {
 	Helper    Helper         // the warm helper binary on the host
 	Quiet     []string       // TBX_QUIET: the warnings not to say (ssh-agent)
 	UID       int            // the caller's uid, which owns what tbx makes
-	Stderr    io.Writer
-	Debug     io.Writer // --debug: what containers and builds are made of; nil for none
-	Progress  progress.Mode
-	Fd        uintptr             // the terminal behind Stderr, for live progress
-	Signals   runner.SignalRouter // hands the process's signals to a command once it may start
+	GID       int            // the caller's primary gid
+	// DockerConfig is the Docker client's configuration file (DOCKER_CONFIG,
+	// else ~/.docker), which names its current context.
+	DockerConfig string
+	Stderr       io.Writer
+	Debug        io.Writer // --debug: what containers and builds are made of; nil for none
+	Progress     progress.Mode
+	Fd           uintptr             // the terminal behind Stderr, for live progress
+	Signals      runner.SignalRouter // hands the process's signals to a command once it may start
 }
 
 // Helper is the binary warm containers run as their helper, and why it was

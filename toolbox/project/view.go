@@ -33,6 +33,7 @@ type View struct {
 	Verdict  trust.Verdict
 
 	settings Settings
+	passed   []string // where discovery found no recipe, on its way up from Cwd
 	store    *trust.Store
 	record   *trust.Snapshot            // what was trusted, or nil
 	contents map[string]imageid.Content // what hashContexts read, by tool
@@ -51,13 +52,19 @@ func (v *View) Owned() map[string]string {
 // RecipePath finds the recipe the settings name: --file, or the nearest one
 // upwards from the working directory.
 func RecipePath(s Settings) (string, error) {
+	path, _, err := discover(s)
+	return path, err
+}
+
+// discover is RecipePath, with the places discovery passed over.
+func discover(s Settings) (path string, passed []string, err error) {
 	if s.File != "" {
 		if filepath.IsAbs(s.File) {
-			return filepath.Clean(s.File), nil
+			return filepath.Clean(s.File), nil, nil
 		}
-		return filepath.Join(s.Cwd, s.File), nil
+		return filepath.Join(s.Cwd, s.File), nil, nil
 	}
-	return recipe.Find(s.Cwd)
+	return recipe.Discover(s.Cwd)
 }
 
 // Identity is the identity of the project whose real root is root.
@@ -81,7 +88,7 @@ func Inspect(s Settings) (*View, error) {
 // read reads the recipe and the lock, and compares the project with its
 // trust record, without reading any build context.
 func read(s Settings) (*View, error) {
-	path, err := RecipePath(s)
+	path, passed, err := discover(s)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +96,7 @@ func read(s Settings) (*View, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &View{Recipe: r, settings: s, Root: realPath(r.Dir), contents: map[string]imageid.Content{}}
+	v := &View{Recipe: r, settings: s, passed: passed, Root: realPath(r.Dir), contents: map[string]imageid.Content{}}
 	v.ID = Identity(v.Root)
 	if v.Registry, err = registry(s, r); err != nil {
 		return nil, err

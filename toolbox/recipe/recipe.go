@@ -145,17 +145,27 @@ var ErrNotFound = errors.New("no " + FileName + " found")
 
 // Find walks up from dir to the nearest toolbox.toml, as git finds .git.
 func Find(dir string) (string, error) {
-	dir, err := filepath.Abs(dir)
+	path, _, err := Discover(dir)
+	return path, err
+}
+
+// Discover is Find, with the places it passed over: the recipe's name in
+// each directory between dir and the recipe's. A recipe that appears in
+// one of them is the one a call from dir reads, so a decision made from
+// this recipe holds only while they stay absent.
+func Discover(dir string) (path string, passed []string, err error) {
+	dir, err = filepath.Abs(dir)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	for d := dir; ; d = filepath.Dir(d) {
 		p := filepath.Join(d, FileName)
 		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
-			return p, nil
+			return p, passed, nil
 		}
+		passed = append(passed, p)
 		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("%w in %s or any parent directory; run `tbx init` to make one, or pass --file", ErrNotFound, dir)
+			return "", nil, fmt.Errorf("%w in %s or any parent directory; run `tbx init` to make one, or pass --file", ErrNotFound, dir)
 		}
 	}
 }

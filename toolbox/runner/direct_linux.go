@@ -18,14 +18,20 @@ import (
 // wait for a helper that is starting, and returns the command's exit
 // status; errNoSocket (wrapped, with the reason) when no helper takes the
 // run, and errRetry when it refused it because its container is stopping.
-// The command gets the caller's own descriptors, or a terminal of the
-// container's whose master tbx serves: the Engine is not on the path.
-func (r *Runner) runDirect(ctx context.Context, inv Invocation, cfg *container.Config, in io.Reader, dir string, wait time.Duration) error {
+// The helper must be ct's PID 1. The command gets pipes that tbx relays,
+// or a terminal of the container's whose master tbx serves: the Engine is
+// not on the path.
+func (r *Runner) runDirect(ctx context.Context, inv Invocation, cfg *container.Config, in io.Reader, w *warmContainer, ct running, wait time.Duration) error {
+	dir := w.dir
 	conn, err := dialWithin(dir, wait)
 	if err != nil {
 		return fmt.Errorf("%w: the helper's socket does not answer (%v)", errNoSocket, err)
 	}
-	req := direct.Request{Argv: commandLine(cfg), Env: cfg.Env, Dir: cfg.WorkingDir, User: cfg.User, TTY: inv.TTY, Launcher: inv.Launcher}
+	if err := conn.CheckServer(ct.pid); err != nil {
+		conn.Close()
+		return exit.Errorf(exit.Launcher, "refusing to run: %v", err)
+	}
+	req := direct.Request{Argv: commandLine(cfg), Env: cfg.Env, Dir: cfg.WorkingDir, User: w.user, TTY: inv.TTY, Launcher: inv.Launcher}
 	router := r.Signals
 	if router == nil {
 		own, _ := signals.Start(context.Background())
@@ -35,6 +41,9 @@ func (r *Runner) runDirect(ctx context.Context, inv Invocation, cfg *container.C
 	code, err := conn.Run(req, direct.Streams{In: in, Out: r.Streams.Out, Err: r.Streams.Err}, router)
 	var refused *direct.RefusedError
 	switch {
+	case errors.As(err, &refused) && refused.Fatal:
+		r.remove(ct.id)
+		return exit.Errorf(exit.Launcher, "refusing to run: %s; the warm container is removed", refused.Reason)
 	case errors.As(err, &refused) && refused.Retry:
 		return errRetry
 	case errors.As(err, &refused):
@@ -44,7 +53,7 @@ func (r *Runner) runDirect(ctx context.Context, inv Invocation, cfg *container.C
 	}
 	r.debugf("warm run through the helper's socket in %s", dir) // after the run's output: the streams may be one
 	if r.OnDirect != nil {
-		r.OnDirect(dir, req)
+		r.OnDirect(dir, ct.pid, req)
 	}
 	if code != 0 {
 		return exit.Status(code)

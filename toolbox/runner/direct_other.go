@@ -12,6 +12,6 @@ import (
 
 // runDirect is Linux's alone: elsewhere the Engine runs in a VM, where a
 // socket on the host cannot be shared with a container.
-func (r *Runner) runDirect(context.Context, Invocation, *container.Config, io.Reader, string, time.Duration) error {
+func (r *Runner) runDirect(context.Context, Invocation, *container.Config, io.Reader, *warmContainer, running, time.Duration) error {
 	return errNoSocket
 }

@@ -35,12 +35,13 @@ type Runner struct {
 	Debug   io.Writer    // when set, gets what the container is made of (never env values)
 	Signals SignalRouter // the process's signals; nil routes them itself
 	// Starter is the host path of a static helper that starts a throwaway
-	// container's command, for Engines that need it (see StarterNeeded);
-	// "" lets the Engine start it.
+	// container's command: it checks the mounts first, and sizes the
+	// terminal for Engines that need it (see StarterNeeded); "" lets the
+	// Engine start it, unchecked.
 	Starter string
 	// OnDirect, when set, is told of each run the helper's socket in
-	// socket served, with the request it was sent.
-	OnDirect func(socket string, sent direct.Request)
+	// socket served, with the helper's pid and the request it was sent.
+	OnDirect func(socket string, server int, sent direct.Request)
 }
 
 // StarterNeeded reports whether an Engine speaking API version api needs
@@ -60,8 +61,13 @@ func (r *Runner) Run(ctx context.Context, inv Invocation) error {
 	if inv.TTY {
 		host.ConsoleSize = consoleSize(r.Streams.Out)
 	}
+	expect, release, err := holdMounts(inv, host)
+	if err != nil {
+		return err
+	}
+	defer release()
 	if r.Starter != "" {
-		r.startWithHelper(cfg, host)
+		r.startWithHelper(cfg, host, expect)
 	}
 	created, err := r.Engine.ContainerCreate(ctx, cfg, host, nil, nil, "")
 	if err != nil {
@@ -71,15 +77,15 @@ func (r *Runner) Run(ctx context.Context, inv Invocation) error {
 }
 
 // startWithHelper makes the helper, mounted read-only, the container's
-// command: it sizes the terminal, then execs the command in its place.
-func (r *Runner) startWithHelper(cfg *container.Config, host *container.HostConfig) {
+// command: it checks that the mounts in expect are what tbx held, sizes
+// the terminal, then execs the command in its place.
+func (r *Runner) startWithHelper(cfg *container.Config, host *container.HostConfig, expect []warm.Mount) {
 	argv := commandLine(cfg)
-	cfg.Entrypoint = warm.Argv("start", sizeArg(cfg.Tty, host.ConsoleSize), "--")
+	cfg.Entrypoint = warm.Argv("start", sizeArg(cfg.Tty, host.ConsoleSize), warm.EncodeMounts(expect), "--")
 	cfg.Cmd = argv
 	host.Mounts = append(host.Mounts, bind(r.Starter, warm.BinPath, true))
-	if r.Debug != nil {
-		fmt.Fprintf(r.Debug, "tbx: debug: the helper %s starts the command (this Engine sizes a terminal only after the start)\n", r.Starter)
-	}
+	r.debugf("the helper %s starts the command: it checks the mounts, and sizes the terminal before the start", r.Starter)
+	r.describeChecked(expect)
 }
 
 // commandLine is what the container's configuration runs: its entrypoint

@@ -54,6 +54,11 @@ type Invocation struct {
 	// Engine's exec, for the reason in NoDirect.
 	Direct   string
 	NoDirect string
+	// Local is true when the Engine's bind sources are this host's paths
+	// (Linux, a local Engine outside a VM): tbx then holds the project's
+	// host paths as checked and has the container's helper check, before
+	// the command starts, that the Engine mounted those.
+	Local bool
 }
 
 // Spec maps an invocation to the container's configuration.

@@ -43,10 +43,20 @@ func (r *Runner) RunWarm(ctx context.Context, inv Invocation, idle time.Duration
 	if err != nil {
 		return err
 	}
-	w, err := warmShape(inv, cfg, host, idle, helper)
+	expect, release, err := holdMounts(inv, host)
 	if err != nil {
 		return err
 	}
+	defer release()
+	user, err := r.runUser(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	w, err := warmShape(inv, cfg, host, warm.Spec{Idle: idle.String(), User: user, Groups: host.GroupAdd, Expect: expect}, helper)
+	if err != nil {
+		return err
+	}
+	r.describeChecked(expect)
 	stdin := newReplay(r.Streams.In)
 	for attempt := 0; ; attempt++ {
 		err := r.warmAttempt(ctx, inv, cfg, w, stdin)
@@ -56,24 +66,33 @@ func (r *Runner) RunWarm(ctx context.Context, inv Invocation, idle time.Duration
 	}
 }
 
+// runUser is the user the tool's commands run as, named as the Engine
+// takes it: the warm container's helper runs as root, so every run names
+// its user, the image's own too.
+func (r *Runner) runUser(ctx context.Context, cfg *container.Config) (string, error) {
+	if cfg.User != "" {
+		return cfg.User, nil
+	}
+	img, err := r.Engine.ImageInspect(ctx, cfg.Image)
+	if err != nil {
+		return "", fmt.Errorf("reading the user of image %s: %w", cfg.Image, err)
+	}
+	if img.Config == nil || img.Config.User == "" {
+		return "0", nil
+	}
+	return img.Config.User, nil
+}
+
 // warmAttempt runs inv once in the warm container w, or returns errRetry
 // when it met the container on its way out.
 func (r *Runner) warmAttempt(ctx context.Context, inv Invocation, cfg *container.Config, w *warmContainer, stdin *replay) error {
-	why := inv.NoDirect
-	if w.dir != "" {
-		if done, err := r.tryDirect(ctx, inv, cfg, w, stdin, 0, w.name); done {
-			return err
-		} else if err != nil {
-			why = err.Error()
-		}
-	}
-	id, fresh, err := r.ensureWarm(ctx, w.name, w.cfg, w.host)
+	ct, err := r.ensureWarm(ctx, w.name, w.cfg, w.host)
 	if err != nil {
 		return err
 	}
-	if w.dir != "" && fresh {
-		// A new helper listens within milliseconds of its start.
-		if done, err := r.tryDirect(ctx, inv, cfg, w, stdin, time.Second, id); done {
+	why := inv.NoDirect
+	if w.dir != "" {
+		if done, err := r.tryDirect(ctx, inv, cfg, w, ct, stdin); done {
 			return err
 		} else if err != nil {
 			why = err.Error()
@@ -84,26 +103,30 @@ func (r *Runner) warmAttempt(ctx context.Context, inv Invocation, cfg *container
 	if err != nil {
 		return exit.Errorf(exit.Launcher, "%v", err)
 	}
-	err = r.execIn(ctx, id, inv, cfg, in)
+	err = r.execIn(ctx, ct.id, inv, cfg, w.user, in)
 	if errors.Is(err, errRetry) {
-		r.waitGone(ctx, id) // it is stopping: the next attempt makes a new one
+		r.waitGone(ctx, ct.id) // it is stopping: the next attempt makes a new one
 	}
 	return err
 }
 
-// tryDirect runs inv through the socket of w's helper, waiting up to wait
-// for one that is starting. done is true when that settled the run (err is
-// then its outcome, errRetry included, after waiting for the stopping
-// container, named or id gone); otherwise err says why the run goes to an
-// exec (nil when stdin was already taken by an exec attempt).
-func (r *Runner) tryDirect(ctx context.Context, inv Invocation, cfg *container.Config, w *warmContainer, stdin *replay, wait time.Duration, gone string) (done bool, err error) {
+// tryDirect runs inv through the socket of the helper of ct, waiting up to
+// a second for one that is starting. done is true when that settled the
+// run (err is then its outcome, errRetry included, after waiting for the
+// stopping container to be gone); otherwise err says why the run goes to
+// an exec (nil when stdin was already taken by an exec attempt).
+func (r *Runner) tryDirect(ctx context.Context, inv Invocation, cfg *container.Config, w *warmContainer, ct running, stdin *replay) (done bool, err error) {
 	in, ok := r.directStdin(stdin)
 	if !ok {
 		return false, nil
 	}
-	err = r.runDirect(ctx, inv, cfg, in, w.dir, wait)
+	wait := time.Duration(0)
+	if ct.fresh {
+		wait = time.Second // a new helper listens within milliseconds of its start
+	}
+	err = r.runDirect(ctx, inv, cfg, in, w, ct, wait)
 	if errors.Is(err, errRetry) {
-		r.waitGone(ctx, gone) // it is stopping: the next attempt makes a new one
+		r.waitGone(ctx, ct.id)
 	}
 	return !errors.Is(err, errNoSocket), err
 }
@@ -126,40 +149,47 @@ func (r *Runner) debugf(format string, args ...any) {
 }
 
 // warmContainer is the shape of a warm container: its name, its
-// configuration, and the host directory of its helper's socket ("" when
-// it has none).
+// configuration, the user its commands run as, and the host directory of
+// its helper's socket ("" when it has none).
 type warmContainer struct {
 	name string
 	cfg  *container.Config
 	host *container.HostConfig
+	user string
 	dir  string
 }
 
 // warmShape is the warm container for a throwaway container's cfg and
 // host: its name, made of the project, the tool and a hash of everything
 // that shapes the container (the image, the identity, mounts, network,
-// limits, the helper, the idle time and whether it serves the direct
-// path), and its configuration.
-func warmShape(inv Invocation, cfg *container.Config, host *container.HostConfig, idle time.Duration, helper string) (*warmContainer, error) {
+// limits, the helper, its spec: the idle time, the user, whether it serves
+// the direct path and what it checks the mounts to be), and its
+// configuration. Its helper runs as root, and its socket's directory is
+// mounted inside a directory of root's alone: no command can reach it.
+func warmShape(inv Invocation, cfg *container.Config, host *container.HostConfig, spec warm.Spec, helper string) (*warmContainer, error) {
 	fi, err := os.Stat(helper)
 	if err != nil {
 		return nil, fmt.Errorf("finding the tbx binary for a warm run: %w", err)
 	}
+	if inv.Direct != "" {
+		owner := uint32(inv.Identity.UID)
+		spec.Owner = &owner
+	}
 	w := &container.Config{
 		Image:      cfg.Image,
-		User:       cfg.User,
-		Entrypoint: warm.Argv("init", idle.String()),
+		User:       "0:0",
+		Entrypoint: warm.Argv("init", spec.Encode()),
 		WorkingDir: "/",
-	}
-	if inv.Direct != "" {
-		w.Entrypoint = append(w.Entrypoint, strconv.Itoa(os.Getuid()))
 	}
 	h := *host
 	h.AutoRemove = true
 	h.Init = boolPtr(false) // the helper is PID 1, and reaps
 	h.ConsoleSize = [2]uint{}
 	h.Mounts = append(append([]mount.Mount{}, host.Mounts...), bind(helper, warm.BinPath, true))
-	h.Tmpfs = map[string]string{warm.State: "rw,nosuid,nodev,size=1m,mode=1777"}
+	h.Tmpfs = map[string]string{
+		warm.State:  "rw,nosuid,nodev,size=1m,mode=1777",
+		warm.Sealed: "rw,nosuid,nodev,noexec,size=64k,mode=0700",
+	}
 	for k, v := range host.Tmpfs {
 		h.Tmpfs[k] = v
 	}
@@ -174,8 +204,8 @@ func warmShape(inv Invocation, cfg *container.Config, host *container.HostConfig
 	}
 	sum := sha256.Sum256(shape)
 	key := hex.EncodeToString(sum[:])[:16]
-	w.Labels = inv.labels(map[string]string{labels.Warm: key, labels.Idle: idle.String()})
-	out := &warmContainer{name: "tbx-warm-" + inv.Key + "-" + inv.Tool.Name + "-" + key, cfg: w, host: &h}
+	w.Labels = inv.labels(map[string]string{labels.Warm: key, labels.Idle: spec.Idle})
+	out := &warmContainer{name: "tbx-warm-" + inv.Key + "-" + inv.Tool.Name + "-" + key, cfg: w, host: &h, user: spec.User}
 	if inv.Direct != "" {
 		out.dir = filepath.Join(inv.Direct, key)
 		h.Mounts = append(h.Mounts, bind(out.dir, warm.Direct, false))
@@ -183,16 +213,25 @@ func warmShape(inv Invocation, cfg *container.Config, host *container.HostConfig
 	return out, nil
 }
 
+// running is a running warm container: its id, the host pid of its
+// helper (PID 1), and whether this call started it.
+type running struct {
+	id    string
+	pid   int
+	fresh bool
+}
+
 // ensureWarm returns the running warm container called name, starting it
 // when there is none. Two tbx that both find none make one between them:
 // the Engine gives the name to one, and the other uses it.
-func (r *Runner) ensureWarm(ctx context.Context, name string, cfg *container.Config, host *container.HostConfig) (id string, fresh bool, err error) {
+func (r *Runner) ensureWarm(ctx context.Context, name string, cfg *container.Config, host *container.HostConfig) (running, error) {
 	deadline := time.Now().Add(30 * time.Second)
+	fresh := false
 	for time.Now().Before(deadline) {
 		ins, err := r.Engine.ContainerInspect(ctx, name)
 		switch {
 		case err == nil && ins.State.Running && !ins.State.Restarting:
-			return ins.ID, fresh, nil
+			return running{id: ins.ID, pid: ins.State.Pid, fresh: fresh}, nil
 		case err == nil && ins.State.Status == "created":
 			// Another tbx made it and is starting it; starting twice is harmless.
 			_ = r.Engine.ContainerStart(ctx, ins.ID, container.StartOptions{})
@@ -201,20 +240,20 @@ func (r *Runner) ensureWarm(ctx context.Context, name string, cfg *container.Con
 			// Stopped at its idle end, and being removed.
 			r.waitGone(ctx, ins.ID)
 		case cerrdefs.IsNotFound(err):
-			id, err := r.createWarm(ctx, name, cfg, host)
-			if err == nil || !cerrdefs.IsConflict(err) {
-				return id, true, err
+			_, err := r.createWarm(ctx, name, cfg, host)
+			if err != nil && !cerrdefs.IsConflict(err) {
+				return running{}, err
 			}
-			fresh = true
+			fresh = true // inspected again for the helper's pid
 		default:
-			return "", false, fmt.Errorf("finding the warm container %s: %w", name, err)
+			return running{}, fmt.Errorf("finding the warm container %s: %w", name, err)
 		}
 		if err := ctx.Err(); err != nil {
-			return "", false, err
+			return running{}, err
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	return "", false, fmt.Errorf("the warm container %s did not start in 30s; `tbx gc --warm` removes it", name)
+	return running{}, fmt.Errorf("the warm container %s did not start in 30s; `tbx gc --warm` removes it", name)
 }
 
 func (r *Runner) createWarm(ctx context.Context, name string, cfg *container.Config, host *container.HostConfig) (string, error) {
@@ -256,9 +295,9 @@ func (r *Runner) waitGone(ctx context.Context, id string) {
 // execIn runs the invocation's command in the warm container id through
 // the helper, with the streams, terminal, signals and exit status of a
 // throwaway run.
-func (r *Runner) execIn(ctx context.Context, id string, inv Invocation, cfg *container.Config, in io.Reader) error {
+func (r *Runner) execIn(ctx context.Context, id string, inv Invocation, cfg *container.Config, user string, in io.Reader) error {
 	token := newToken()
-	opts := r.execOptions(inv, cfg, token)
+	opts := r.execOptions(inv, cfg, user, token)
 	created, err := r.Engine.ContainerExecCreate(ctx, id, opts)
 	if cerrdefs.IsConflict(err) || cerrdefs.IsNotFound(err) {
 		return errRetry
@@ -301,11 +340,11 @@ func (r *Runner) execIn(ctx context.Context, id string, inv Invocation, cfg *con
 }
 
 // execOptions is the exec of one run: the command as the throwaway
-// container would run it, behind the helper, with the run's own user,
+// container would run it, behind the helper, as user, with the run's own
 // environment, working directory and terminal.
-func (r *Runner) execOptions(inv Invocation, cfg *container.Config, token string) container.ExecOptions {
+func (r *Runner) execOptions(inv Invocation, cfg *container.Config, user, token string) container.ExecOptions {
 	opts := container.ExecOptions{
-		User: cfg.User, Tty: inv.TTY, Env: cfg.Env, WorkingDir: cfg.WorkingDir,
+		User: user, Tty: inv.TTY, Env: cfg.Env, WorkingDir: cfg.WorkingDir,
 		AttachStdin: true, AttachStdout: true, AttachStderr: true,
 	}
 	var cs [2]uint

@@ -2,6 +2,7 @@ package warm
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"github.com/moby/sys/user"
 
 	"github.com/tbx-dev/tbx/toolbox/direct"
 )
@@ -22,20 +24,40 @@ import (
 // tbx sends through the socket in Direct, as its own children.
 type server struct {
 	owner   uint32 // the only uid that may connect
+	fatal   string // why every run is refused, and the container must go
+	spec    Spec
+	user    job // the credentials and HOME of every command
 	ln      *net.UnixListener
 	reaper  *reaper
 	mu      sync.Mutex
-	closing bool // PID 1 has decided to stop: every request is refused
+	closing bool           // PID 1 has decided to stop: every request is refused
+	runs    sync.WaitGroup // runs whose exit code is yet to be sent
 }
 
-// serveDirect listens on Direct's socket for owner's runs; nil, with a
-// line in the container's log, where it cannot.
-func serveDirect(owner uint32, rp *reaper) *server {
+// serveDirect listens on Direct's socket for the spec owner's runs; nil,
+// with a line in the container's log, where it cannot.
+func serveDirect(spec Spec, rp *reaper) *server {
+	user, err := resolveUser(spec)
+	if err != nil {
+		logf("no direct path, runs come through the Engine: %v", err)
+		return nil
+	}
+	return listen(&server{owner: *spec.Owner, spec: spec, user: user, reaper: rp})
+}
+
+// refuseDirect serves owner's runs with a refusal that has tbx remove the
+// container: why its mounts are not what tbx checked.
+func refuseDirect(owner uint32, why string) {
+	listen(&server{owner: owner, fatal: why})
+}
+
+// listen serves s on Direct's socket; nil where it cannot.
+func listen(s *server) *server {
 	sock := filepath.Join(Direct, direct.Socket)
 	_ = os.Remove(sock) // left by a container of the same shape that was killed
 	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
 	if err == nil {
-		err = ownSocket(sock, owner)
+		err = ownSocket(sock, s.owner)
 	}
 	if err != nil {
 		logf("no direct path, runs come through the Engine: %v", err)
@@ -44,9 +66,28 @@ func serveDirect(owner uint32, rp *reaper) *server {
 		}
 		return nil
 	}
-	s := &server{owner: owner, ln: ln, reaper: rp}
+	s.ln = ln
 	go s.accept()
 	return s
+}
+
+// resolveUser is who the spec's commands run as, found in the image's
+// passwd and group files as the Engine's runtime finds it, with the
+// spec's supplementary groups; the HOME is the passwd entry's.
+func resolveUser(spec Spec) (job, error) {
+	u, err := user.GetExecUserPath(spec.User, &user.ExecUser{Home: "/"}, "/etc/passwd", "/etc/group")
+	if err != nil {
+		return job{}, fmt.Errorf("the user %q: %w", spec.User, err)
+	}
+	extra, err := user.GetAdditionalGroupsPath(spec.Groups, "/etc/group")
+	if err != nil {
+		return job{}, fmt.Errorf("the groups %q: %w", spec.Groups, err)
+	}
+	j := job{UID: uint32(u.Uid), GID: uint32(u.Gid), Env: []string{"HOME=" + u.Home}}
+	for _, g := range append(u.Sgids, extra...) {
+		j.Groups = append(j.Groups, uint32(g))
+	}
+	return j, nil
 }
 
 // ownSocket makes the socket the owner's alone.
@@ -59,13 +100,62 @@ func ownSocket(sock string, owner uint32) error {
 	return os.Chmod(sock, 0o600)
 }
 
+// Bounds on connections: those still sending their request (a stalled
+// one waits out its read deadline), and all at once.
+const (
+	maxPending     = 16
+	maxConnections = 256
+)
+
 func (s *server) accept() {
+	pending := make(chan struct{}, maxPending)
+	active := make(chan struct{}, maxConnections)
 	for {
 		c, err := s.ln.AcceptUnix()
 		if err != nil {
 			return // closed: PID 1 is stopping
 		}
-		go s.serve(c)
+		select {
+		case active <- struct{}{}:
+		default:
+			refuseBusy(c, "too many runs at once")
+			continue
+		}
+		select {
+		case pending <- struct{}{}:
+		default:
+			<-active
+			refuseBusy(c, "too many connections still sending their request")
+			continue
+		}
+		go func() {
+			defer func() { <-active }()
+			s.serve(c, func() { <-pending })
+		}()
+	}
+}
+
+// refuseBusy refuses a connection over a bound, with a line in the log.
+func refuseBusy(c *net.UnixConn, why string) {
+	logf("refused a run: %s", why)
+	_ = direct.SendRefusal(c, why, false)
+	_ = c.Close()
+}
+
+// wait waits, up to limit, for the runs in flight to have sent their exit
+// codes.
+func (s *server) wait(limit time.Duration) {
+	if s == nil {
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		s.runs.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(limit):
 	}
 }
 
@@ -81,14 +171,19 @@ func (s *server) close() {
 }
 
 // serve runs one connection's request, or refuses it with a reason, and
-// logs the refusal.
-func (s *server) serve(c *net.UnixConn) {
+// logs the refusal; received is called once the request is in.
+func (s *server) serve(c *net.UnixConn, received func()) {
 	defer c.Close()
 	req, files, r, err := s.receive(c)
+	received()
 	defer closeFiles(files)
 	if err != nil {
 		logf("refused a run: %v", err)
 		_ = direct.SendRefusal(c, err.Error(), false)
+		return
+	}
+	if s.fatal != "" {
+		_ = direct.Refuse(c, direct.Refusal{Reason: s.fatal, Fatal: true})
 		return
 	}
 	leave, err := s.enter()
@@ -97,6 +192,7 @@ func (s *server) serve(c *net.UnixConn) {
 		return
 	}
 	defer leave()
+	defer s.runs.Done()
 	s.run(c, r, req, files)
 }
 
@@ -128,8 +224,8 @@ func (s *server) receive(c *net.UnixConn) (direct.Request, []*os.File, io.Reader
 	if want := descriptors(req.TTY); err == nil && len(files) != want {
 		err = fmt.Errorf("%d descriptors with a request that carries %d", len(files), want)
 	}
-	if err == nil {
-		err = checkUser(req.User)
+	if err == nil && s.fatal == "" && req.User != s.spec.User {
+		err = fmt.Errorf("a run as %q in a container whose commands run as %q", req.User, s.spec.User)
 	}
 	return req, files, r, err
 }
@@ -141,19 +237,6 @@ func descriptors(tty bool) int {
 	return direct.Descriptors
 }
 
-// checkUser refuses a run as another user than the helper's own: the
-// container's user is part of its shape.
-func checkUser(user string) error {
-	if user == "" {
-		return nil
-	}
-	own := strconv.Itoa(os.Getuid()) + ":" + strconv.Itoa(os.Getgid())
-	if user != own && user != strconv.Itoa(os.Getuid()) {
-		return fmt.Errorf("a run as %s in a container of %s", user, own)
-	}
-	return nil
-}
-
 // enter counts a run in, as an exec run does (enterRun); it fails once
 // PID 1 has decided to stop.
 func (s *server) enter() (leave func(), err error) {
@@ -162,108 +245,139 @@ func (s *server) enter() (leave func(), err error) {
 		return nil, fmt.Errorf("the container is stopping")
 	}
 	s.mu.Lock()
-	stopping := s.closing
-	s.mu.Unlock()
-	if stopping {
+	defer s.mu.Unlock()
+	if s.closing {
 		leave()
 		return nil, fmt.Errorf("the container is stopping")
 	}
+	s.runs.Add(1)
 	return leave, nil
 }
 
-// run starts the command, tells tbx, forwards its signals, and sends its
-// exit code; a tbx that goes away hangs the command up.
+// run starts the command under a reaper of its own, tells tbx, forwards
+// its signals, and sends its exit code once the command and all it left
+// have ended; a tbx that goes away hangs the command up.
 func (s *server) run(c *net.UnixConn, r io.Reader, req direct.Request, files []*os.File) {
-	stdio, master, sys, err := stdioFor(req, files)
+	stdio, master, err := stdioFor(req, files)
+	var outputs []*os.File
+	if !req.TTY {
+		stdio, outputs = files[:3], files[3:]
+	}
 	if err != nil {
 		_ = direct.SendRefusal(c, err.Error(), false)
 		return
 	}
-	env := mergeEnv(os.Environ(), req.Env, req.TTY)
-	pid, status, err := s.reaper.start(func() (int, error) {
-		path, err := lookPath(req.Argv[0], env)
-		if err != nil {
-			return 0, err
+	j := s.user
+	j.Argv, j.Dir, j.TTY = req.Argv, req.Dir, req.TTY
+	j.Env = mergeEnv(append(os.Environ(), s.user.Env...), req.Env, req.TTY)
+	pid, status, hangup, err := s.startReaper(j, stdio)
+	if err != nil {
+		closeFiles(stdio[:1])
+		if master != nil {
+			_ = master.Close()
 		}
-		p, err := os.StartProcess(path, req.Argv, &os.ProcAttr{Dir: req.Dir, Env: env, Files: stdio, Sys: sys})
-		if err != nil {
-			return 0, err
-		}
-		pid := p.Pid // Release forgets it
-		_ = p.Release()
-		sparePID1(strconv.Itoa(pid))
-		return pid, nil
-	})
+		_ = direct.SendRefusal(c, err.Error(), false)
+		return
+	}
 	if err := direct.SendStarted(c, master); err != nil {
 		logf("telling tbx that a run started: %v", err)
 	}
 	if master != nil {
 		_ = master.Close()
-		defer closeFiles(stdio[:1])
-	}
-	if err != nil {
-		_ = direct.SendExit(c, startFailure(stdio[2], req.Argv[0], err))
-		return
+		closeFiles(stdio[:1])
 	}
 	defer noteLauncher("direct-"+strconv.Itoa(pid), req.Launcher)()
-	h := &hangup{pid: pid}
+	h := &signaller{pid: pid, hangup: hangup, outputs: outputs}
 	go h.follow(r)
 	code := exitCode(<-status)
 	h.end()
 	_ = direct.SendExit(c, code)
 }
 
-// stdioFor is the command's stdin, stdout and stderr: the caller's own, or
-// a new terminal whose master goes to tbx.
-func stdioFor(req direct.Request, files []*os.File) (stdio []*os.File, master *os.File, sys *syscall.SysProcAttr, err error) {
+// startReaper starts the run's reaper (reapMain) with the command's
+// stdio and tells it j on its control pipe; closing hangup hangs the
+// command up.
+func (s *server) startReaper(j job, stdio []*os.File) (pid int, status <-chan syscall.WaitStatus, hangup *os.File, err error) {
+	ctlR, ctlW, err := os.Pipe()
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer ctlR.Close()
+	pid, status, err = s.reaper.start(func() (int, error) {
+		p, err := os.StartProcess("/proc/self/exe", Argv("reap"), &os.ProcAttr{Files: append(append([]*os.File{}, stdio...), ctlR)})
+		if err != nil {
+			return 0, err
+		}
+		pid := p.Pid // Release forgets it
+		_ = p.Release()
+		return pid, nil
+	})
+	if err == nil {
+		err = json.NewEncoder(ctlW).Encode(j)
+	}
+	if err != nil {
+		_ = ctlW.Close()
+		return 0, nil, nil, fmt.Errorf("starting the run: %w", err)
+	}
+	return pid, status, ctlW, nil
+}
+
+// stdioFor is the command's stdin, stdout and stderr: the pipes tbx sent,
+// or a new terminal whose master goes to tbx.
+func stdioFor(req direct.Request, files []*os.File) (stdio []*os.File, master *os.File, err error) {
 	if !req.TTY {
-		return files, nil, &syscall.SysProcAttr{Setpgid: true}, nil
+		return files, nil, nil
 	}
 	master, slave, err := pty.Open()
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("allocating a terminal: %w", err)
+		return nil, nil, fmt.Errorf("allocating a terminal: %w", err)
 	}
 	if req.Rows > 0 && req.Cols > 0 {
 		_ = pty.Setsize(master, &pty.Winsize{Rows: req.Rows, Cols: req.Cols})
 	}
-	return []*os.File{slave, slave, slave}, master, &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}, nil
+	return []*os.File{slave, slave, slave}, master, nil
 }
 
-// hangup forwards tbx's signals to the command until it ends, and hangs
-// it up (SIGHUP, then SIGCONT, to its process group) when tbx goes away
-// first, as a terminal that closes does.
-type hangup struct {
-	pid  int
-	mu   sync.Mutex
-	done bool
+// signaller forwards tbx's signals to the run's reaper, which hands them
+// to the command, until the run ends, and hangs the command up when tbx
+// goes away first.
+type signaller struct {
+	pid     int
+	hangup  *os.File
+	outputs []*os.File // the read ends of the command's output, drained once tbx is gone
+	mu      sync.Mutex
+	done    bool
 }
 
-func (h *hangup) follow(r io.Reader) {
+func (h *signaller) follow(r io.Reader) {
 	for {
 		typ, payload, err := direct.ReadFrame(r)
 		if err != nil {
-			h.signal(-h.pid, syscall.SIGHUP)
-			h.signal(-h.pid, syscall.SIGCONT)
+			for _, f := range h.outputs {
+				go func() { _, _ = io.Copy(io.Discard, f) }()
+			}
+			_ = h.hangup.Close()
 			return
 		}
 		if typ == direct.TypeSignal && len(payload) == 1 {
-			h.signal(h.pid, syscall.Signal(payload[0]))
+			h.signal(syscall.Signal(payload[0]))
 		}
 	}
 }
 
-func (h *hangup) signal(pid int, sig syscall.Signal) {
+func (h *signaller) signal(sig syscall.Signal) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if !h.done && h.pid > 1 {
-		_ = syscall.Kill(pid, sig)
+		_ = syscall.Kill(h.pid, sig)
 	}
 }
 
-func (h *hangup) end() {
+func (h *signaller) end() {
 	h.mu.Lock()
 	h.done = true
 	h.mu.Unlock()
+	_ = h.hangup.Close()
 }
 
 func exitCode(ws syscall.WaitStatus) int {
@@ -348,6 +462,17 @@ func (rp *reaper) start(spawn func() (int, error)) (int, <-chan syscall.WaitStat
 	ch := make(chan syscall.WaitStatus, 1)
 	rp.owned[pid] = ch
 	return pid, ch, nil
+}
+
+// pids are the children it started that have not ended.
+func (rp *reaper) pids() []int {
+	rp.mu.Lock()
+	defer rp.mu.Unlock()
+	var out []int
+	for pid := range rp.owned {
+		out = append(out, pid)
+	}
+	return out
 }
 
 // reap collects every child that has exited: as PID 1, every orphan.

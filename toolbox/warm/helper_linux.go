@@ -17,31 +17,36 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// initMain is PID 1, `init IDLE [OWNER]`: it reaps every orphan, serves
-// the direct path for uid OWNER when given one, and exits, stopping the
-// container, once no run has held the lock for the idle time.
+// initMain is PID 1, `init SPEC`: as root, apart from the commands it
+// starts, it checks that the host paths mounted are those tbx checked,
+// reaps every orphan, serves the direct path for the spec's owner, and
+// exits, stopping the container, once no run has held the lock for the
+// idle time. Stopped (docker stop, tbx gc), it gives each running command
+// SIGTERM and waits for them, until the Engine's SIGKILL.
 func initMain(args []string) int {
-	idle, err := time.ParseDuration(first(args))
-	if err != nil || idle <= 0 {
-		fmt.Fprintln(os.Stderr, "tbx: warm init needs an idle time")
+	spec, err := decodeSpec(first(args))
+	idle, perr := time.ParseDuration(spec.Idle)
+	if err != nil || perr != nil || idle <= 0 || len(args) != 1 {
+		fmt.Fprintln(os.Stderr, "tbx: warm init needs its spec")
 		return 125
 	}
+	_ = unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0) // no command may trace it
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
 	chld := make(chan os.Signal, 1)
 	signal.Notify(chld, syscall.SIGCHLD)
-	f, err := os.OpenFile(lock, os.O_CREATE|os.O_RDWR, 0o666)
+	if err := verifyMounts(spec.Expect); err != nil {
+		return refuseAll(spec, err)
+	}
+	f, err := os.OpenFile(lock, os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "tbx: warm init:", err)
 		return 125
 	}
-	_ = os.Chmod(lock, 0o666)
 	rp := newReaper()
 	var srv *server
-	if len(args) > 1 {
-		if owner, err := strconv.ParseUint(args[1], 10, 32); err == nil {
-			srv = serveDirect(uint32(owner), rp)
-		}
+	if spec.Owner != nil {
+		srv = serveDirect(spec, rp)
 	}
 	last := time.Now()
 	markIdle(last)
@@ -51,6 +56,9 @@ func initMain(args []string) int {
 		select {
 		case <-stop:
 			srv.close()
+			endRuns(rp, chld)
+			srv.wait(grace)       // the direct runs' exit codes reach tbx
+			time.Sleep(grace / 2) // tbx reads the exec runs' exit codes from the Engine
 			return 0
 		case <-chld:
 			rp.reap()
@@ -67,13 +75,67 @@ func initMain(args []string) int {
 			// Marked while holding the lock, so that no run is inside; a
 			// run arriving in the grace time sees it and goes elsewhere.
 			srv.close()
-			_ = os.WriteFile(closing, nil, 0o666)
+			_ = os.WriteFile(closing, nil, 0o644)
 			_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 			time.Sleep(grace)
 			return 0
 		}
 		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 	}
+}
+
+// refuseAll is PID 1 in a container whose mounts are not what tbx
+// checked: it says why in the log and to every run that comes for a
+// while (tbx then removes the container), and exits, which removes it.
+func refuseAll(spec Spec, err error) int {
+	logf("refusing every run: %v", err)
+	_ = os.WriteFile(refused, []byte(err.Error()), 0o644)
+	if spec.Owner != nil {
+		refuseDirect(*spec.Owner, err.Error())
+	}
+	time.Sleep(5 * grace)
+	return 125
+}
+
+// endRuns gives every running command SIGTERM, as the stop of a throwaway
+// container does, and waits for each to end: the Engine's SIGKILL after
+// its grace period ends those that do not.
+func endRuns(rp *reaper, chld <-chan os.Signal) {
+	for _, pid := range append(rp.pids(), execCommands()...) {
+		_ = syscall.Kill(pid, syscall.SIGTERM)
+	}
+	for othersAlive() {
+		select {
+		case <-chld:
+		case <-time.After(poll):
+		}
+		rp.reap()
+	}
+}
+
+// othersAlive reports whether any process but this one is in the
+// container.
+func othersAlive() bool {
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		if pid, err := strconv.Atoi(e.Name()); err == nil && pid != os.Getpid() {
+			return true
+		}
+	}
+	return false
+}
+
+// execCommands are the pids of the commands that exec runs started.
+func execCommands() []int {
+	files, _ := filepath.Glob(filepath.Join(State, "run-*"))
+	var out []int
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if pid, perr := strconv.Atoi(string(b)); err == nil && perr == nil {
+			out = append(out, pid)
+		}
+	}
+	return out
 }
 
 func markIdle(t time.Time) {
@@ -89,6 +151,11 @@ func execMain(args []string) int {
 		return 125
 	}
 	token, launcher, argv := args[0], args[1], args[4:]
+	if why := awaitInit(); why != "" {
+		fmt.Fprintf(os.Stderr, "tbx: refusing to run: %s\n", why)
+		return 125
+	}
+	_ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 	sparePID1("self")
 	setSize(args[2])
 	leave, ok := enterRun()
@@ -106,6 +173,21 @@ func execMain(args []string) int {
 		_ = os.Remove(ranFile)
 	}
 	return code
+}
+
+// awaitInit waits for PID 1 to have checked the container's mounts: ""
+// once it has, or why it refuses every run.
+func awaitInit() string {
+	for i := 0; i < 1000; i++ {
+		if b, err := os.ReadFile(refused); err == nil {
+			return string(b)
+		}
+		if _, err := os.Stat(lock); err == nil {
+			return ""
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return ""
 }
 
 // enterRun counts a run in: a shared lock on the file PID 1 locks
@@ -138,19 +220,28 @@ func noteLauncher(key, launcher string) (forget func()) {
 	return func() { _ = os.Remove(f) }
 }
 
-// startMain becomes the command of a throwaway container, `start SIZE --
-// ARGV...`, where the Engine needs it: it sizes the terminal first (Podman
-// and Engines before API 1.42 size it only after the start), then execs the
-// command in its own place, so that signals and the exit status are the
-// command's; a command that cannot start exits 127 or 126 as with docker's
-// init (Podman's catatonit exits 1).
+// startMain becomes the command of a throwaway container, `start SIZE
+// MOUNTS -- ARGV...`: it checks that the host paths mounted are those tbx
+// checked (MOUNTS), sizes the terminal (Podman and Engines before API 1.42
+// size it only after the start), then execs the command in its own place,
+// so that signals and the exit status are the command's; a command that
+// cannot start exits 127 or 126 as with docker's init (Podman's catatonit
+// exits 1).
 func startMain(args []string) int {
-	if len(args) < 3 || args[1] != "--" {
+	if len(args) < 4 || args[2] != "--" {
 		fmt.Fprintln(os.Stderr, "tbx:", notInit)
 		return 125
 	}
+	expect, err := decodeMounts(args[1])
+	if err == nil {
+		err = verifyMounts(expect)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "tbx: refusing to run: %v\n", err)
+		return 125
+	}
 	setSize(args[0])
-	argv := args[2:]
+	argv := args[3:]
 	path, err := exec.LookPath(argv[0])
 	if err == nil {
 		err = syscall.Exec(path, argv, os.Environ())
@@ -204,7 +295,7 @@ func ranMain(args []string) int {
 
 // run starts argv as a throwaway container's command would start, and
 // returns its exit code: 127 and 126 when it cannot start, 128+n when a
-// signal killed it.
+// signal killed it. Once it ends, every process it left is ended.
 func run(token string, argv []string) int {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
@@ -213,25 +304,17 @@ func run(token string, argv []string) int {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Foreground: true, Ctty: 0}
 	}
 	signal.Ignore(syscall.SIGTTOU, syscall.SIGTTIN)
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs, syscall.SIGCHLD)
 	if err := cmd.Start(); err != nil {
 		return startFailure(os.Stderr, argv[0], err)
 	}
 	pidFile := filepath.Join(State, "run-"+token)
 	_ = os.WriteFile(pidFile, []byte(strconv.Itoa(cmd.Process.Pid)), 0o666)
 	defer os.Remove(pidFile)
-	err := cmd.Wait()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return 128 + int(ws.Signal())
-		}
-		return ee.ExitCode()
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "tbx:", err)
-		return 125
-	}
-	return 0
+	ws := (&command{pid: cmd.Process.Pid}).supervise(sigs)
+	killLeftovers()
+	return exitCode(ws)
 }
 
 // startFailure says why the command did not start, in the words and with

@@ -16,6 +16,7 @@ func startMain([]string) int  { return notLinux() }
 func signalMain([]string) int { return notLinux() }
 func statusMain() int         { return notLinux() }
 func ranMain([]string) int    { return notLinux() }
+func reapMain() int           { return notLinux() }
 
 func notLinux() int {
 	fmt.Fprintln(os.Stderr, "tbx: the warm helper runs in Linux containers only")

@@ -18,8 +18,10 @@ const (
 	Command = "__warm"               // the hidden first argument of tbx
 	BinPath = "/run/tbx-warm/tbx"    // the tbx binary, mounted read-only
 	State   = "/run/tbx-warm/state"  // a tmpfs: the lock, the pids of runs
-	Direct  = "/run/tbx-warm/direct" // the caller's directory of the helper's socket
-	lock    = State + "/lock"        // shared by runs, exclusive to stop
+	Sealed  = "/run/tbx-warm/sealed" // a tmpfs of root's alone: what no command may reach
+	Direct  = Sealed + "/direct"     // the caller's directory of the helper's socket
+	lock    = State + "/lock"        // shared by runs, exclusive to stop; made once the mounts are checked
+	refused = State + "/refused"     // the mounts are not what tbx checked: why
 	closing = State + "/closing"     // PID 1 is stopping: runs must go elsewhere
 	since   = State + "/idle-since"  // when the last run ended, unix seconds
 	Retry   = 222                    // an exec that came too late, or a command that exited 222: `ran` tells which
@@ -30,7 +32,7 @@ const (
 
 // Argv is the command line that runs the helper in a warm container in
 // mode ("init", "exec", "signal", "status" or "ran"; "start" in a
-// throwaway container) with args: what Main reads.
+// throwaway container; "reap" is PID 1's own) with args: what Main reads.
 func Argv(mode string, args ...string) []string {
 	return append([]string{BinPath, Command, mode}, args...)
 }
@@ -54,6 +56,8 @@ func Main(args []string) int {
 		return statusMain()
 	case "ran":
 		return ranMain(args[1:])
+	case "reap":
+		return reapMain()
 	}
 	fmt.Fprintln(os.Stderr, "tbx:", notInit)
 	return 125

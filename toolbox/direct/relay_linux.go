@@ -1,0 +1,148 @@
+package direct
+
+import (
+	"errors"
+	"io"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// drainTime bounds how long tbx relays output after the command's end:
+// its pipes close when the helper has ended every process of the run, so
+// this is only a guard against a helper that could not.
+const drainTime = 2 * time.Second
+
+// relay is the three pipes of a run without a terminal: the command gets
+// their far ends, and tbx copies between them and the caller's streams.
+// Nothing is read from the caller's stdin before the command has started,
+// so that a refused run leaves it for the next attempt.
+type relay struct {
+	inR, inW   *os.File
+	outR, outW *os.File
+	errR, errW *os.File // nil when stdout and stderr are one file: one pipe keeps their order
+	fed        bool     // feed owns inW
+	wg         sync.WaitGroup
+}
+
+func newRelay(st Streams) (*relay, error) {
+	rl := &relay{}
+	var err error
+	if rl.inR, rl.inW, err = os.Pipe(); err != nil {
+		return nil, err
+	}
+	if rl.outR, rl.outW, err = os.Pipe(); err != nil {
+		rl.close()
+		return nil, err
+	}
+	if !sameFile(st.Out, st.Err) {
+		if rl.errR, rl.errW, err = os.Pipe(); err != nil {
+			rl.close()
+			return nil, err
+		}
+	}
+	return rl, nil
+}
+
+// theirs are the command's stdin, stdout and stderr, then the read ends
+// of its output, which the helper drains only once tbx is gone.
+func (rl *relay) theirs() []*os.File {
+	if rl == nil {
+		return nil
+	}
+	errW, errR := rl.errW, rl.errR
+	if errW == nil {
+		errW, errR = rl.outW, rl.outR
+	}
+	return []*os.File{rl.inR, rl.outW, errW, rl.outR, errR}
+}
+
+// sent closes tbx's copies of the command's ends, once the helper has
+// them (or will never have them): the pipes then end with the command.
+func (rl *relay) sent() {
+	if rl == nil {
+		return
+	}
+	closeFiles(&rl.inR, &rl.outW, &rl.errW)
+}
+
+// start copies the caller's stdin to the command and its output to the
+// caller's streams; broken is called when the caller's reader went away,
+// as a broken pipe, so that the command meets one too. The returned
+// function waits for the output to end.
+func (rl *relay) start(st Streams, broken func()) (drained func()) {
+	rl.fed = true
+	go rl.feed(rl.inW, st.In)
+	done := make(chan struct{})
+	rl.wg.Add(1)
+	go rl.copyOut(st.Out, rl.outR, broken)
+	if rl.errR != nil {
+		rl.wg.Add(1)
+		go rl.copyOut(st.Err, rl.errR, broken)
+	}
+	go func() {
+		rl.wg.Wait()
+		close(done)
+	}()
+	return func() {
+		select {
+		case <-done:
+		case <-time.After(drainTime):
+		}
+	}
+}
+
+// feed copies in to the command's stdin, then closes it: EOF reaches the
+// command. A command that ends first leaves the copy to fail on its
+// closed pipe.
+func (rl *relay) feed(w *os.File, in io.Reader) {
+	if in != nil {
+		_, _ = io.Copy(w, in)
+	}
+	_ = w.Close()
+}
+
+func (rl *relay) copyOut(w io.Writer, r *os.File, broken func()) {
+	defer rl.wg.Done()
+	_, err := io.Copy(struct{ io.Writer }{w}, r) // writes, never a ReadFrom into w
+	if errors.Is(err, syscall.EPIPE) {
+		broken()
+		_, _ = io.Copy(io.Discard, r)
+	}
+}
+
+// close closes every end tbx still holds; the stdin end stays with feed
+// once it copies.
+func (rl *relay) close() {
+	if !rl.fed {
+		closeFiles(&rl.inW)
+	}
+	closeFiles(&rl.inR, &rl.outW, &rl.errW, &rl.outR, &rl.errR)
+}
+
+func closeFiles(files ...**os.File) {
+	for _, f := range files {
+		if *f != nil {
+			_ = (*f).Close()
+			*f = nil
+		}
+	}
+}
+
+// sameFile reports whether a and b are one open file (2>&1): the same
+// device and inode.
+func sameFile(a, b io.Writer) bool {
+	fa, ok1 := a.(*os.File)
+	fb, ok2 := b.(*os.File)
+	if !ok1 || !ok2 {
+		return false
+	}
+	var sa, sb unix.Stat_t
+	if unix.Fstat(int(fa.Fd()), &sa) != nil || unix.Fstat(int(fb.Fd()), &sb) != nil {
+		return false
+	}
+	return sa.Dev == sb.Dev && sa.Ino == sb.Ino
+}

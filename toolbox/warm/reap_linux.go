@@ -1,0 +1,210 @@
+package warm
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// job is what PID 1 tells a run's reaper, on its control pipe: the
+// command, and who it runs as. The pipe stays open while tbx is there;
+// its end is the hangup.
+type job struct {
+	Argv   []string `json:"argv"`
+	Dir    string   `json:"dir"`
+	Env    []string `json:"env"`
+	UID    uint32   `json:"uid"`
+	GID    uint32   `json:"gid"`
+	Groups []uint32 `json:"groups"`
+	TTY    bool     `json:"tty"`
+}
+
+// controlFd is the reaper's control pipe.
+const controlFd = 3
+
+// reapMain is one direct run's reaper, `reap`, started by PID 1 as root
+// with the command's stdin, stdout and stderr: it starts the command as
+// its user, hands it every signal PID 1 sends, and once the command ends
+// ends every process it left (a subreaper inherits them all, also those
+// that setsid or double-forked away), as the removal of a throwaway
+// container would. It exits with the command's code, 128+n for a signal.
+func reapMain() int {
+	_ = unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
+	_ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+	ctl := os.NewFile(controlFd, "control")
+	var j job
+	if err := json.NewDecoder(ctl).Decode(&j); err != nil || len(j.Argv) == 0 {
+		fmt.Fprintln(os.Stderr, "tbx:", notInit)
+		return 125
+	}
+	sigs := make(chan os.Signal, 64)
+	signal.Notify(sigs)
+	sparePID1("self")
+	pid, err := startJob(j)
+	if err != nil {
+		return err.(exitError).code
+	}
+	cmd := &command{pid: pid}
+	go func() {
+		_, _ = io.Copy(io.Discard, ctl)
+		cmd.hangup() // tbx went away, as a terminal that closes
+	}()
+	ws := cmd.supervise(sigs)
+	killLeftovers()
+	return exitCode(ws)
+}
+
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return strconv.Itoa(e.code) }
+
+// startJob starts j's command as its user, in its own process group (or
+// session, with the terminal on stdin as its controlling one); a command
+// that cannot start is said on stderr, with exit 127, or 126.
+func startJob(j job) (int, error) {
+	if fi, err := os.Stat(j.Dir); err != nil || !fi.IsDir() {
+		fmt.Fprintf(os.Stderr, "tbx: the working directory %s is not in the container (removed since the warm container started?); cd to one that is, or `tbx gc --warm`\n", j.Dir)
+		return 0, exitError{126}
+	}
+	path, err := lookPath(j.Argv[0], j.Env)
+	sys := &syscall.SysProcAttr{Setpgid: true, Credential: &syscall.Credential{Uid: j.UID, Gid: j.GID, Groups: j.Groups}}
+	if j.TTY {
+		sys = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0, Credential: sys.Credential}
+	}
+	var p *os.Process
+	if err == nil {
+		p, err = os.StartProcess(path, j.Argv, &os.ProcAttr{Dir: j.Dir, Env: j.Env, Files: []*os.File{os.Stdin, os.Stdout, os.Stderr}, Sys: sys})
+	}
+	if err != nil {
+		return 0, exitError{startFailure(os.Stderr, j.Argv[0], err)}
+	}
+	pid := p.Pid
+	_ = p.Release()
+	return pid, nil
+}
+
+// command is a started command, to signal until it ends.
+type command struct {
+	pid  int
+	mu   sync.Mutex
+	done bool
+}
+
+func (c *command) signal(pid int, sig syscall.Signal) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.done {
+		_ = syscall.Kill(pid, sig)
+	}
+}
+
+func (c *command) hangup() {
+	c.signal(-c.pid, syscall.SIGHUP)
+	c.signal(-c.pid, syscall.SIGCONT)
+}
+
+// supervise reaps every child until the command ends, forwarding each
+// signal that comes on sigs to it (but SIGCHLD, which says a child ended,
+// and SIGURG, the runtime's own), and returns its status. It looks for the
+// end once a second too, should a SIGCHLD have been dropped.
+func (c *command) supervise(sigs chan os.Signal) syscall.WaitStatus {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case s := <-sigs:
+			if sig, ok := s.(syscall.Signal); ok && sig != syscall.SIGCHLD && sig != syscall.SIGURG {
+				c.signal(c.pid, sig)
+			}
+		case <-tick.C:
+		}
+		if ws, ended := reapUntil(c.pid); ended {
+			c.mu.Lock()
+			c.done = true
+			c.mu.Unlock()
+			return ws
+		}
+	}
+}
+
+// reapUntil collects every child that has exited; ended is true, with its
+// status, once pid is among them.
+func reapUntil(pid int) (ws syscall.WaitStatus, ended bool) {
+	for {
+		var st syscall.WaitStatus
+		got, err := syscall.Wait4(-1, &st, syscall.WNOHANG, nil)
+		if got <= 0 || err != nil {
+			return ws, ended
+		}
+		if got == pid {
+			ws, ended = st, true
+		}
+	}
+}
+
+// killLeftovers ends every process this one has left as its children:
+// those the command left, which a subreaper inherits. Killing one hands
+// its own children to this process; they go on the next round.
+func killLeftovers() {
+	for round := 0; round < 1000; round++ {
+		kids := children(os.Getpid())
+		if len(kids) == 0 {
+			return
+		}
+		for _, pid := range kids {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+		for _, pid := range kids {
+			var st syscall.WaitStatus
+			_, _ = syscall.Wait4(pid, &st, 0, nil)
+		}
+	}
+}
+
+// children are the pids whose parent is ppid, as /proc says.
+func children(ppid int) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var out []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == ppid {
+			continue
+		}
+		if p, err := parentOf(pid); err == nil && p == ppid {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// parentOf reads a process's parent from /proc/PID/stat, whose second
+// field (the command's name, in parentheses) may hold anything.
+func parentOf(pid int) (int, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, errors.New("no command name")
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 2 {
+		return 0, errors.New("a short stat")
+	}
+	return strconv.Atoi(f[1])
+}
