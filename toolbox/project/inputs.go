@@ -24,8 +24,9 @@ const maxInputFiles = 5000
 // every one is as it was. --debug lists them.
 type Inputs struct {
 	// Files are the recipe (as named and as found), the lock, the trust
-	// record, every file the builds are given, tbx's binaries and the
-	// Docker client's configuration (its current context).
+	// record, every file the builds are given, tbx's binaries (the helper,
+	// the core, the front) and the Docker client's configuration (its
+	// current context).
 	Files []string
 	// Absent are the places discovery found no recipe on its way up from
 	// the working directory: one that appears there is the recipe.
@@ -51,7 +52,7 @@ func (p *Project) inputs(tool *recipe.Tool) (Inputs, bool) {
 	in.Links[p.Recipe.Dir] = p.Root
 	in.Links[s.Cwd] = leadsTo(s.Cwd)
 	if self, err := os.Executable(); err == nil {
-		in.Files = append(in.Files, self)
+		in.Files = append(in.Files, self, filepath.Join(filepath.Dir(self), "tbx")) // the core, and the front next to it
 	}
 	for _, t := range p.Recipe.Tools {
 		if t.Build == "" {

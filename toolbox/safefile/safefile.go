@@ -32,6 +32,12 @@ var ErrOutside = errors.New("outside")
 // Opening with O_NONBLOCK means a FIFO answers at once instead of waiting
 // for a writer; the descriptor is then checked to be a regular file.
 func Read(path string, max int64) ([]byte, error) {
+	return ReadChecked(path, max, nil)
+}
+
+// ReadChecked is Read, with check (when not nil) also asked of the
+// opened file before anything is read from it.
+func ReadChecked(path string, max int64, check func(fs.FileInfo) error) ([]byte, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
@@ -43,6 +49,11 @@ func Read(path string, max int64) ([]byte, error) {
 	}
 	if err := Check(fi, max); err != nil {
 		return nil, err
+	}
+	if check != nil {
+		if err := check(fi); err != nil {
+			return nil, err
+		}
 	}
 	b, err := io.ReadAll(io.LimitReader(f, max+1))
 	if err != nil {

@@ -1,0 +1,164 @@
+//go:build linux
+
+package cli
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tbx-dev/tbx/toolbox/testenv"
+)
+
+// outcome is what a call of tbx answered.
+type outcome struct {
+	code     int
+	out, err string
+}
+
+// callIn runs bin (the front, tbx, or the core, tbx-core) in dir with env
+// and, when gid is not 0, that primary group.
+func callIn(t *testing.T, bin, dir string, env []string, gid uint32, args ...string) outcome {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir, cmd.Env = dir, env
+	if gid != 0 {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(os.Getuid()), Gid: gid}}
+	}
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	return outcome{exitCode(err), out.String(), errb.String()}
+}
+
+// withoutTrustDirs is the test's environment without TBX_TRUST, so that
+// projects are trusted by their records, as a user's are.
+func withoutTrustDirs(extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "TBX_TRUST=") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, extra...)
+}
+
+var hostname = regexp.MustCompile(`(?m)^HOSTNAME=.*\n`)
+
+// The front, serving a call from its route, and the core, reading the
+// recipe and asking the Engine, give the same answer through every change
+// of what the call depends on: the same decision (run or refuse, and why)
+// and the same command environment. A change the route does not see makes
+// the front answer as before, and fails here.
+func TestFrontAndCoreAnswerAlike(t *testing.T) {
+	c := testenv.Engine(t)
+	dir, project := runProject(t, c, "")
+	deep := filepath.Join(dir, "sub", "deep")
+	writeFiles(t, dir, map[string]string{"data/m": "outer data\n", "sub/deep/keep": ""})
+	recipe := "[toolbox]\nname = \"" + project + "\"\n[tools.box]\nbuild = \"img\"\ncommands = [\"box-sh\"]\nwarm = \"5m\"\nenv = [\"TBXT_*\"]\nvolumes = [\"" + filepath.Join(dir, "data") + ":/data\"]\n"
+	writeFiles(t, dir, map[string]string{"toolbox.toml": recipe})
+	core := filepath.Join(filepath.Dir(tbxBin), "tbx-core")
+	base := withoutTrustDirs("TBXT_V=one", "TERM=xterm")
+	if r := callIn(t, tbxBin, dir, base, 0, "trust"); r.code != 0 {
+		t.Fatalf("trust: %+v", r)
+	}
+	script := []string{"run", "box-sh", "-c", "pwd; id -u; id -g; cat /data/m; env | sort"}
+	front := frontAlone(t)
+	callIn(t, core, deep, base, 0, script...)
+	if r := callIn(t, front, deep, base, 0, script...); r.code != 0 || strings.Contains(r.err, "tbx-core is missing") {
+		t.Fatalf("with nothing changed, the front alone did not serve the call: %+v", r)
+	}
+
+	nested := "[toolbox]\nname = \"" + testenv.Project(t, c) + "\"\n[tools.box]\nbuild = \"../img\"\ncommands = [\"box-sh\"]\nwarm = \"5m\"\n"
+	moved := dir + ".moved"
+	for _, tc := range []struct {
+		name         string
+		env          []string // the call's environment, else base
+		gid          uint32
+		change, undo func()
+	}{
+		{name: "nothing"},
+		{name: "an edit of the recipe", change: func() { appendTo(t, filepath.Join(dir, "toolbox.toml"), "# edited\n") },
+			undo: func() { writeFiles(t, dir, map[string]string{"toolbox.toml": recipe}) }},
+		{name: "a lock that appears", change: func() { writeFiles(t, dir, map[string]string{"toolbox.lock": "version = 1\n"}) },
+			undo: func() { _ = os.Remove(filepath.Join(dir, "toolbox.lock")) }},
+		{name: "untrust", change: func() { callIn(t, tbxBin, dir, base, 0, "untrust") },
+			undo: func() { callIn(t, tbxBin, dir, base, 0, "trust") }},
+		{name: "a file the build is given", change: func() { writeFiles(t, dir, map[string]string{"img/new": "x"}) },
+			undo: func() { _ = os.Remove(filepath.Join(dir, "img", "new")) }},
+		{name: "a host path that now leads elsewhere", change: func() {
+			must(t, os.Rename(filepath.Join(dir, "data"), filepath.Join(dir, "data.was")), os.Symlink(filepath.Join(dir, "sub"), filepath.Join(dir, "data")))
+		}, undo: func() {
+			must(t, os.Remove(filepath.Join(dir, "data")), os.Rename(filepath.Join(dir, "data.was"), filepath.Join(dir, "data")))
+		}},
+		{name: "the helper binary", change: func() { touch(t, filepath.Join(filepath.Dir(tbxBin), "tbx-warm")) }},
+		{name: "the core binary", change: func() { touch(t, core) }},
+		{name: "the Docker client's configuration", env: append(append([]string{}, base...), "DOCKER_CONFIG="+t.TempDir())},
+		{name: "a variable of tbx's", env: append(append([]string{}, base...), "TBX_WARM=off")},
+		{name: "a rule's variable", env: withoutTrustDirs("TBXT_V=two", "TERM=xterm")},
+		{name: "a rule's variable gone", env: withoutTrustDirs("TERM=xterm")},
+		{name: "a new variable of a rule's", env: append(append([]string{}, base...), "TBXT_W=new")},
+		{name: "TERM", env: withoutTrustDirs("TBXT_V=one", "TERM=dumb")},
+		{name: "the primary group", gid: 100},
+		{name: "a recipe appearing on the way up", change: func() { writeFiles(t, dir, map[string]string{"sub/toolbox.toml": nested}) },
+			undo: func() { _ = os.Remove(filepath.Join(dir, "sub", "toolbox.toml")) }},
+		{name: "a trusted recipe coming back on the way up", change: func() {
+			writeFiles(t, dir, map[string]string{"sub/toolbox.toml": nested})
+			callIn(t, tbxBin, filepath.Join(dir, "sub"), base, 0, "trust")
+			callIn(t, tbxBin, filepath.Join(dir, "sub"), base, 0, "prepare") // its build's output is not a decision
+			_ = os.Rename(filepath.Join(dir, "sub", "toolbox.toml"), filepath.Join(dir, "nested.was"))
+			callIn(t, core, deep, base, 0, script...) // the outer project's route
+			_ = os.Rename(filepath.Join(dir, "nested.was"), filepath.Join(dir, "sub", "toolbox.toml"))
+		}, undo: func() { _ = os.Remove(filepath.Join(dir, "sub", "toolbox.toml")) }},
+		{name: "the project moved, a symbolic link in its place", change: func() {
+			must(t, os.Rename(dir, moved), os.Symlink(moved, dir))
+		}, undo: func() { must(t, os.Remove(dir), os.Rename(moved, dir)) }},
+	} {
+		env := tc.env
+		if env == nil {
+			env = base
+		}
+		callIn(t, core, deep, base, 0, script...) // the route, as things were
+		if tc.change != nil {
+			tc.change()
+		}
+		fr := callIn(t, tbxBin, deep, env, tc.gid, script...)
+		co := callIn(t, core, deep, env, tc.gid, script...)
+		fr.out, co.out = hostname.ReplaceAllString(fr.out, ""), hostname.ReplaceAllString(co.out, "")
+		if fr != co {
+			t.Errorf("after %s, the front and the core answer differently:\nfront: %+v\ncore:  %+v", tc.name, fr, co)
+		}
+		t.Logf("%s: exit %d %s", tc.name, co.code, firstLine(co.err))
+		if tc.undo != nil {
+			tc.undo()
+		}
+	}
+}
+
+func must(t *testing.T, errs ...error) {
+	t.Helper()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func touch(t *testing.T, path string) {
+	t.Helper()
+	later := time.Now().Add(time.Second)
+	if err := os.Chtimes(path, later, later); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
