@@ -198,12 +198,19 @@ func hashContext(h hash.Hash, in Inputs) error {
 	if err != nil {
 		return fmt.Errorf("reading .dockerignore: %w", err)
 	}
-	cache := hashcache.Open(in.CacheDir, in.Context)
-	err = filepath.WalkDir(in.Context, func(path string, d os.DirEntry, err error) error {
+	// A context reached through a symbolic link is its target's files, as
+	// the build is given them: the walk does not follow a link, not even
+	// the root's.
+	root, err := filepath.EvalSymlinks(in.Context)
+	if err != nil {
+		return fmt.Errorf("reading the build context %s: %w", in.Context, err)
+	}
+	cache := hashcache.Open(in.CacheDir, root)
+	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		rel, _ := filepath.Rel(in.Context, path)
+		rel, _ := filepath.Rel(root, path)
 		if rel == "." {
 			return nil
 		}

@@ -179,3 +179,19 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// A context reached through a symbolic link hashes as its target, whose
+// files the build is given: trust, which reads the recipe's path, and the
+// build, which reads the real one, agree.
+func TestAContextThroughALinkHashesAsItsTarget(t *testing.T) {
+	in := newContext(t)
+	link := filepath.Join(t.TempDir(), "ctx")
+	if err := os.Symlink(in.Context, link); err != nil {
+		t.Fatal(err)
+	}
+	through := in
+	through.Context = link
+	if a, b := hashOf(t, in, resolveAll), hashOf(t, through, resolveAll); a != b {
+		t.Errorf("through a link %s, directly %s", b, a)
+	}
+}
