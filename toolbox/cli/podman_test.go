@@ -73,4 +73,7 @@ func TestPodmanRunPath(t *testing.T) {
 			})
 		}
 	}
+	// What Podman mounts is what tbx checked, throwaway and warm.
+	t.Setenv("TBX_WARM", "")
+	t.Run("MountedIsWhatWasChecked", mountedIsWhatWasChecked)
 }

@@ -104,7 +104,9 @@ func runsSee(t *testing.T, dir string, n int, env ...string) tally {
 // directory while runs start, from the host and from inside a warm
 // container of the project, never mounts that directory: the run sees the
 // directory tbx checked, or is refused in one line (exit 125).
-func TestMountedIsWhatWasChecked(t *testing.T) {
+func TestMountedIsWhatWasChecked(t *testing.T) { mountedIsWhatWasChecked(t) }
+
+func mountedIsWhatWasChecked(t *testing.T) {
 	c := testenv.Engine(t)
 	secret := t.TempDir()
 	writeFiles(t, secret, map[string]string{"host-secret": "x"})

@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
@@ -123,15 +124,26 @@ const stopGrace = 10
 
 // stopWarm ends a warm container as docker stop does: its helper gives
 // each command SIGTERM and the grace time before the Engine's SIGKILL. The
-// container removes itself; what is left is removed.
+// container removes itself, and gc waits for that; what is left is removed.
 func (c *Collector) stopWarm(ctx context.Context, ct container.Summary) error {
 	if ct.State == "running" {
+		wctx, cancel := context.WithTimeout(ctx, time.Duration(stopGrace+5)*time.Second)
+		defer cancel()
+		gone, failed := c.Engine.ContainerWait(wctx, ct.ID, container.WaitConditionRemoved)
 		grace := stopGrace
 		if err := c.Engine.ContainerStop(ctx, ct.ID, container.StopOptions{Timeout: &grace}); err != nil {
 			return err
 		}
+		select {
+		case <-gone:
+		case <-failed:
+		}
 	}
-	return c.Engine.ContainerRemove(ctx, ct.ID, container.RemoveOptions{Force: true})
+	err := c.Engine.ContainerRemove(ctx, ct.ID, container.RemoveOptions{Force: true})
+	if cerrdefs.IsNotFound(err) {
+		return nil
+	}
+	return err
 }
 
 // anyAlive reports whether one of launchers (pid@host) may still be at

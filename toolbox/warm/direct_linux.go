@@ -66,6 +66,7 @@ func listen(s *server) *server {
 		}
 		return nil
 	}
+	ln.SetUnlinkOnClose(false) // a stopped helper leaves its directory as it was, for gc to judge by its age
 	s.ln = ln
 	go s.accept()
 	return s
