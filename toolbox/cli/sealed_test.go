@@ -347,8 +347,13 @@ func TestStoppingAWarmContainerGivesTERM(t *testing.T) {
 func TestWarmMissingWorkdirIsSaid(t *testing.T) {
 	c := testenv.Engine(t)
 	dir, _ := runProject(t, c, "warm = \"5m\"\nworkdir = \"/not/there\"\n")
-	r := sh(t, dir, "true")
-	if r.code != 126 || !strings.Contains(r.err, "working directory /not/there") {
-		t.Errorf("exit %d, err %q; want 126 naming the working directory", r.code, r.err)
+	for _, path := range []string{"direct", "exec"} {
+		if path == "exec" {
+			t.Setenv("TBX_DIRECT", "0")
+		}
+		r := sh(t, dir, "true")
+		if r.code != 126 || !strings.Contains(r.err, "working directory /not/there") {
+			t.Errorf("%s: exit %d, err %q; want 126 naming the working directory", path, r.code, r.err)
+		}
 	}
 }

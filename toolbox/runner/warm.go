@@ -344,7 +344,7 @@ func (r *Runner) execIn(ctx context.Context, id string, inv Invocation, cfg *con
 // environment, working directory and terminal.
 func (r *Runner) execOptions(inv Invocation, cfg *container.Config, user, token string) container.ExecOptions {
 	opts := container.ExecOptions{
-		User: user, Tty: inv.TTY, Env: cfg.Env, WorkingDir: cfg.WorkingDir,
+		User: user, Tty: inv.TTY, Env: cfg.Env,
 		AttachStdin: true, AttachStdout: true, AttachStderr: true,
 	}
 	var cs [2]uint
@@ -354,7 +354,7 @@ func (r *Runner) execOptions(inv Invocation, cfg *container.Config, user, token 
 	}
 	// The helper sizes the terminal before the command starts too: Engines
 	// before API 1.42, and Podman, ignore the size given at create.
-	opts.Cmd = warm.Argv("exec", append([]string{token, inv.Launcher, sizeArg(inv.TTY, cs), "--"}, commandLine(cfg)...)...)
+	opts.Cmd = warm.Argv("exec", append([]string{token, inv.Launcher, sizeArg(inv.TTY, cs), cfg.WorkingDir, "--"}, commandLine(cfg)...)...)
 	return opts
 }
 

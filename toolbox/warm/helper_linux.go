@@ -142,15 +142,16 @@ func markIdle(t time.Time) {
 	_ = os.WriteFile(since, []byte(strconv.FormatInt(t.Unix(), 10)), 0o666)
 }
 
-// execMain runs one command: `exec TOKEN LAUNCHER SIZE -- ARGV...`, where
-// LAUNCHER is the pid@host of the tbx that started it and SIZE the
-// terminal's ROWSxCOLS ("-" without one).
+// execMain runs one command: `exec TOKEN LAUNCHER SIZE DIR -- ARGV...`,
+// where LAUNCHER is the pid@host of the tbx that started it, SIZE the
+// terminal's ROWSxCOLS ("-" without one) and DIR its working directory,
+// which it enters itself, to say so when it is missing.
 func execMain(args []string) int {
-	if len(args) < 5 || args[3] != "--" || strings.ContainsAny(args[0]+args[1], "/\n") {
+	if len(args) < 6 || args[4] != "--" || strings.ContainsAny(args[0]+args[1], "/\n") {
 		fmt.Fprintln(os.Stderr, "tbx:", notInit)
 		return 125
 	}
-	token, launcher, argv := args[0], args[1], args[4:]
+	token, launcher, dir, argv := args[0], args[1], args[3], args[5:]
 	if why := awaitInit(); why != "" {
 		fmt.Fprintf(os.Stderr, "tbx: refusing to run: %s\n", why)
 		return 125
@@ -158,6 +159,9 @@ func execMain(args []string) int {
 	_ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 	sparePID1("self")
 	setSize(args[2])
+	if err := os.Chdir(dir); err != nil {
+		return missingDir(dir)
+	}
 	leave, ok := enterRun()
 	if !ok {
 		return Retry // the container is not ready, stopping, or gone
@@ -173,6 +177,14 @@ func execMain(args []string) int {
 		_ = os.Remove(ranFile)
 	}
 	return code
+}
+
+// missingDir says that the working directory dir is not in the
+// container, with a throwaway run's exit code for a command that cannot
+// be invoked.
+func missingDir(dir string) int {
+	fmt.Fprintf(os.Stderr, "tbx: the working directory %s is not in the container (removed since the warm container started?); cd to one that is, or `tbx gc --warm`\n", dir)
+	return 126
 }
 
 // awaitInit waits for PID 1 to have checked the container's mounts: ""

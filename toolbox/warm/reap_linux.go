@@ -73,8 +73,7 @@ func (e exitError) Error() string { return strconv.Itoa(e.code) }
 // that cannot start is said on stderr, with exit 127, or 126.
 func startJob(j job) (int, error) {
 	if fi, err := os.Stat(j.Dir); err != nil || !fi.IsDir() {
-		fmt.Fprintf(os.Stderr, "tbx: the working directory %s is not in the container (removed since the warm container started?); cd to one that is, or `tbx gc --warm`\n", j.Dir)
-		return 0, exitError{126}
+		return 0, exitError{missingDir(j.Dir)}
 	}
 	path, err := lookPath(j.Argv[0], j.Env)
 	sys := &syscall.SysProcAttr{Setpgid: true, Credential: &syscall.Credential{Uid: j.UID, Gid: j.GID, Groups: j.Groups}}
