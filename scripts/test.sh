@@ -67,10 +67,10 @@ go vet ./...
 go test -count=1 -timeout 60m "$@" ./...
 # The recipe parser, and the warm helper's protocol, against inputs nobody
 # wrote: a bounded run here, longer by hand (go test -run '^$' -fuzz
-# FuzzParse -fuzztime 10m ./toolbox/recipe). The budgets here are counts of
+# FuzzParse -fuzztime 10m ./toolbox/internal/recipe). The budgets here are counts of
 # executions, not durations: Go 1.26's fuzz coordinator can fail a target at
 # the end of a -fuzztime duration with "context deadline exceeded" and no
 # finding (golang/go#75804, fixed in Go 1.27), as a CI run here did.
-go test -run '^$' -fuzz FuzzParse -fuzztime "${TBX_FUZZTIME:-200000x}" -fuzzminimizetime 1000x ./toolbox/recipe
-go test -run '^$' -fuzz FuzzDecodeRequest -fuzztime "${TBX_FUZZTIME:-300000x}" -fuzzminimizetime 1000x ./toolbox/direct
-go test -run '^$' -fuzz FuzzReadFrame -fuzztime "${TBX_FUZZTIME:-300000x}" -fuzzminimizetime 1000x ./toolbox/direct
+go test -run '^$' -fuzz FuzzParse -fuzztime "${TBX_FUZZTIME:-200000x}" -fuzzminimizetime 1000x ./toolbox/internal/recipe
+go test -run '^$' -fuzz FuzzDecodeRequest -fuzztime "${TBX_FUZZTIME:-300000x}" -fuzzminimizetime 1000x ./toolbox/internal/direct
+go test -run '^$' -fuzz FuzzReadFrame -fuzztime "${TBX_FUZZTIME:-300000x}" -fuzzminimizetime 1000x ./toolbox/internal/direct

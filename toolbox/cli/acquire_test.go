@@ -18,8 +18,8 @@ import (
 	"github.com/docker/docker/api/types/registry"
 	"github.com/docker/docker/client"
 
-	"github.com/tbx-dev/tbx/toolbox/labels"
-	"github.com/tbx-dev/tbx/toolbox/testenv"
+	"github.com/tbx-dev/tbx/toolbox/internal/labels"
+	"github.com/tbx-dev/tbx/toolbox/internal/testenv"
 )
 
 // buildProject writes a recipe with one built tool, "hello", whose context

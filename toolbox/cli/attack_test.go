@@ -16,9 +16,9 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 
-	"github.com/tbx-dev/tbx/toolbox/labels"
-	"github.com/tbx-dev/tbx/toolbox/lockfile"
-	"github.com/tbx-dev/tbx/toolbox/testenv"
+	"github.com/tbx-dev/tbx/toolbox/internal/labels"
+	"github.com/tbx-dev/tbx/toolbox/internal/lockfile"
+	"github.com/tbx-dev/tbx/toolbox/internal/testenv"
 )
 
 // The tests here try tbx as an attacker would, with a clone or a pull that

@@ -13,11 +13,9 @@ import (
 	"github.com/docker/docker/api/types/registry"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/tbx-dev/tbx/toolbox/acquire"
-	"github.com/tbx-dev/tbx/toolbox/lockfile"
-	"github.com/tbx-dev/tbx/toolbox/progress"
-	"github.com/tbx-dev/tbx/toolbox/recipe"
-	"github.com/tbx-dev/tbx/toolbox/testenv"
+	"github.com/tbx-dev/tbx/toolbox/internal/lockfile"
+	"github.com/tbx-dev/tbx/toolbox/internal/project"
+	"github.com/tbx-dev/tbx/toolbox/internal/testenv"
 )
 
 // A registry that wants a login: tbx pulls with the credentials of the
@@ -89,12 +87,11 @@ func TestPullUsesDockerConfigCredentials(t *testing.T) {
 // would record it.
 func fullHash(t *testing.T, path string) string {
 	t.Helper()
-	r, err := recipe.Load(path)
+	v, err := project.Inspect(project.Settings{File: path, Cwd: filepath.Dir(path), StateDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := testenv.Engine(t)
-	sts, err := acquire.New(acquire.Config{Engine: e, Recipe: r, Mode: progress.Plain}).Inspect(context.Background(), r.Tools[:1])
+	sts, err := v.Statuses(context.Background(), testenv.Engine(t))
 	if err != nil {
 		t.Fatal(err)
 	}

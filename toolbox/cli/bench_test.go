@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tbx-dev/tbx/toolbox/testenv"
+	"github.com/tbx-dev/tbx/toolbox/internal/testenv"
 )
 
 // BenchmarkLs50ReadyTools times `tbx ls` on a recipe of 50 built tools, all

@@ -16,7 +16,7 @@ import (
 
 	"github.com/docker/docker/client"
 
-	"github.com/tbx-dev/tbx/toolbox/testenv"
+	"github.com/tbx-dev/tbx/toolbox/internal/testenv"
 )
 
 // bkProject writes a project whose tool "b" builds img/Dockerfile (from

@@ -6,9 +6,8 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
-	"github.com/tbx-dev/tbx/toolbox/acquire"
-	"github.com/tbx-dev/tbx/toolbox/exit"
-	"github.com/tbx-dev/tbx/toolbox/project"
+	"github.com/tbx-dev/tbx/toolbox/internal/exit"
+	"github.com/tbx-dev/tbx/toolbox/internal/project"
 )
 
 // DefaultJobs bounds how many tools prepare acquires at once.
@@ -21,7 +20,7 @@ func (a *app) buildCommand() *ucli.Command {
 		ArgsUsage: "[TOOL...]",
 		Flags:     []ucli.Flag{&ucli.BoolFlag{Name: "force", Usage: "build again, without cache, even when the image is up to date"}},
 		Action: func(c *ucli.Context) error {
-			return a.acquireAction(c, acquire.Options{Force: c.Bool("force"), Build: true, Jobs: 1})
+			return a.acquireAction(c, project.AcquireOptions{Force: c.Bool("force"), Build: true, Jobs: 1})
 		},
 	}
 }
@@ -32,7 +31,7 @@ func (a *app) pullCommand() *ucli.Command {
 		Usage:     "pull the images of the recipe's pulled tools (all, or those named)",
 		ArgsUsage: "[TOOL...]",
 		Action: func(c *ucli.Context) error {
-			return a.acquireAction(c, acquire.Options{Force: true, Pull: true, Jobs: DefaultJobs})
+			return a.acquireAction(c, project.AcquireOptions{Force: true, Pull: true, Jobs: DefaultJobs})
 		},
 	}
 }
@@ -48,7 +47,7 @@ func (a *app) prepareCommand() *ucli.Command {
 			&ucli.BoolFlag{Name: "push", Usage: "then push the built tools to the team registry: the publishing CI job"},
 		},
 		Action: func(c *ucli.Context) error {
-			opts := acquire.Options{Jobs: c.Int("jobs"), Frozen: c.Bool("frozen") || envTrue("TBX_FROZEN"), Push: c.Bool("push")}
+			opts := project.AcquireOptions{Jobs: c.Int("jobs"), Frozen: c.Bool("frozen") || envTrue("TBX_FROZEN"), Push: c.Bool("push")}
 			if opts.Frozen && opts.Push {
 				return exit.Errorf(exit.Launcher, "--frozen and --push do not go together: a frozen prepare publishes nothing")
 			}
@@ -78,14 +77,14 @@ func runPush(ctx context.Context, p *project.Project, names []string, s *Streams
 	if err != nil {
 		return err
 	}
-	pushed, err := p.Manager.Push(ctx, tools)
+	pushed, err := p.Push(ctx, tools)
 	for _, x := range pushed {
 		fmt.Fprintf(s.Out, "%s@%s\n", x.Ref, x.Digest)
 	}
 	return err
 }
 
-func (a *app) acquireAction(c *ucli.Context, opts acquire.Options) error {
+func (a *app) acquireAction(c *ucli.Context, opts project.AcquireOptions) error {
 	p, err := a.open(c, opts.Frozen)
 	if err != nil {
 		return err
@@ -94,7 +93,7 @@ func (a *app) acquireAction(c *ucli.Context, opts acquire.Options) error {
 	return runAcquire(c.Context, p, c.Args().Slice(), opts)
 }
 
-func runAcquire(ctx context.Context, p *project.Project, names []string, opts acquire.Options) error {
+func runAcquire(ctx context.Context, p *project.Project, names []string, opts project.AcquireOptions) error {
 	tools, err := p.Tools(names)
 	if err != nil {
 		return err
@@ -108,9 +107,9 @@ func runAcquire(ctx context.Context, p *project.Project, names []string, opts ac
 			return exit.Errorf(exit.Launcher, "tool %s is built, not pulled; use `tbx build %s`", t.Name, t.Name)
 		}
 	}
-	if err := p.Manager.Prepare(ctx, tools, opts); err != nil || !opts.Push {
+	if err := p.Prepare(ctx, tools, opts); err != nil || !opts.Push {
 		return err
 	}
-	_, err = p.Manager.Push(ctx, tools)
+	_, err = p.Push(ctx, tools)
 	return err
 }

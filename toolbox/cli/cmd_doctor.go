@@ -10,11 +10,10 @@ import (
 	"github.com/docker/docker/api/types"
 	ucli "github.com/urfave/cli/v2"
 
-	"github.com/tbx-dev/tbx/toolbox/acquire"
-	"github.com/tbx-dev/tbx/toolbox/engine"
-	"github.com/tbx-dev/tbx/toolbox/exit"
-	"github.com/tbx-dev/tbx/toolbox/project"
-	"github.com/tbx-dev/tbx/toolbox/recipe"
+	"github.com/tbx-dev/tbx/toolbox/internal/engine"
+	"github.com/tbx-dev/tbx/toolbox/internal/exit"
+	"github.com/tbx-dev/tbx/toolbox/internal/project"
+	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
 )
 
 // lowDisk is the free space under which doctor warns.
@@ -137,9 +136,9 @@ func checkTools(ctx context.Context, r *checkReport, v *project.View, e engine.E
 		switch {
 		case len(st.Missing) > 0:
 			r.fail(fmt.Sprintf("tool %s: base image %v is not on the Engine", st.Tool.Name, st.Missing), "run `tbx prepare` to pull it, or load it (docker load / docker import)")
-		case st.State == acquire.Unchecked:
+		case st.State == project.Unchecked:
 			r.fail(fmt.Sprintf("tool %s: its build context lies outside the project and is not read until you trust it", st.Tool.Name), "review it with `tbx trust --show`, then run `tbx trust`")
-		case st.State == acquire.Ready:
+		case st.State == project.Ready:
 			r.ok("tool %s: ready (%s)", st.Tool.Name, st.Ref)
 		default:
 			r.fail(fmt.Sprintf("tool %s: %s (%s)", st.Tool.Name, st.State, st.Ref), "run `tbx prepare`")

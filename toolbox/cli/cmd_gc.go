@@ -5,7 +5,7 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
-	"github.com/tbx-dev/tbx/toolbox/project"
+	"github.com/tbx-dev/tbx/toolbox/internal/project"
 )
 
 func (a *app) gcCommand() *ucli.Command {

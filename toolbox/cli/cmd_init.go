@@ -13,9 +13,9 @@ import (
 
 	"github.com/tbx-dev/tbx/images"
 	"github.com/tbx-dev/tbx/recipes"
-	"github.com/tbx-dev/tbx/toolbox/exit"
-	"github.com/tbx-dev/tbx/toolbox/project"
-	"github.com/tbx-dev/tbx/toolbox/recipe"
+	"github.com/tbx-dev/tbx/toolbox/internal/exit"
+	"github.com/tbx-dev/tbx/toolbox/internal/project"
+	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
 )
 
 type initOptions struct {

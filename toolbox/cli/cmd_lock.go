@@ -6,10 +6,9 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
-	"github.com/tbx-dev/tbx/toolbox/acquire"
-	"github.com/tbx-dev/tbx/toolbox/exit"
-	"github.com/tbx-dev/tbx/toolbox/lockfile"
-	"github.com/tbx-dev/tbx/toolbox/project"
+	"github.com/tbx-dev/tbx/toolbox/internal/exit"
+	"github.com/tbx-dev/tbx/toolbox/internal/lockfile"
+	"github.com/tbx-dev/tbx/toolbox/internal/project"
 )
 
 type lockOptions struct {
@@ -44,7 +43,7 @@ func (a *app) runLock(ctx context.Context, s project.Settings, opts lockOptions)
 	if opts.Check {
 		return checkLock(ctx, p, a.streams)
 	}
-	path, err := p.WriteLock(ctx, acquire.PinOptions{Update: opts.Update})
+	path, err := p.WriteLock(ctx, project.PinOptions{Update: opts.Update})
 	if path != "" {
 		fmt.Fprintln(a.streams.Out, path)
 	}
@@ -52,7 +51,7 @@ func (a *app) runLock(ctx context.Context, s project.Settings, opts lockOptions)
 }
 
 func checkLock(ctx context.Context, p *project.Project, s *Streams) error {
-	problems, err := p.Manager.CheckLock(ctx)
+	problems, err := p.CheckLock(ctx)
 	if err != nil {
 		return err
 	}

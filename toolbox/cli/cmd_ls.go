@@ -12,10 +12,8 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
-	"github.com/tbx-dev/tbx/toolbox/acquire"
-	"github.com/tbx-dev/tbx/toolbox/engine"
-	"github.com/tbx-dev/tbx/toolbox/project"
-	"github.com/tbx-dev/tbx/toolbox/runner"
+	"github.com/tbx-dev/tbx/toolbox/internal/engine"
+	"github.com/tbx-dev/tbx/toolbox/internal/project"
 )
 
 type lsOptions struct {
@@ -174,7 +172,7 @@ func total(widths []int) int {
 }
 
 // printWarm lists the warm containers under the table, when there are any.
-func printWarm(s *Streams, warms []runner.WarmContainer) {
+func printWarm(s *Streams, warms []project.WarmContainer) {
 	for _, w := range warms {
 		state := "idle, stops in " + w.Left.String()
 		if w.Busy {
@@ -184,7 +182,7 @@ func printWarm(s *Streams, warms []runner.WarmContainer) {
 	}
 }
 
-func entryOf(v *project.View, st acquire.Status) lsEntry {
+func entryOf(v *project.View, st project.Status) lsEntry {
 	t := st.Tool
 	e := lsEntry{Tool: t.Name, Commands: t.Commands, Version: t.Version, Image: st.Ref, State: string(st.State), Lock: string(st.Lock)}
 	if e.Commands == nil {

@@ -6,9 +6,8 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
-	"github.com/tbx-dev/tbx/toolbox/exit"
-	"github.com/tbx-dev/tbx/toolbox/project"
-	"github.com/tbx-dev/tbx/toolbox/runner"
+	"github.com/tbx-dev/tbx/toolbox/internal/exit"
+	"github.com/tbx-dev/tbx/toolbox/internal/project"
 )
 
 // runOptions are what `tbx run` and `tbx shell` were asked for.
@@ -121,5 +120,5 @@ func (a *app) runRun(ctx context.Context, s project.Settings, opts runOptions) e
 		return err
 	}
 	defer p.Close()
-	return p.Run(ctx, opts.RunRequest, runner.Streams{In: a.streams.In, Out: a.streams.Out, Err: a.streams.Err})
+	return p.Run(ctx, opts.RunRequest, project.Streams{In: a.streams.In, Out: a.streams.Out, Err: a.streams.Err})
 }

@@ -10,11 +10,11 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
-	"github.com/tbx-dev/tbx/toolbox/exit"
 	"github.com/tbx-dev/tbx/toolbox/front"
-	"github.com/tbx-dev/tbx/toolbox/project"
-	"github.com/tbx-dev/tbx/toolbox/recipe"
-	"github.com/tbx-dev/tbx/toolbox/shims"
+	"github.com/tbx-dev/tbx/toolbox/internal/exit"
+	"github.com/tbx-dev/tbx/toolbox/internal/project"
+	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
+	"github.com/tbx-dev/tbx/toolbox/internal/shims"
 )
 
 func (a *app) shimsCommand() *ucli.Command {

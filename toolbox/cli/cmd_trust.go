@@ -6,9 +6,9 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
-	"github.com/tbx-dev/tbx/toolbox/project"
-	"github.com/tbx-dev/tbx/toolbox/reach"
-	"github.com/tbx-dev/tbx/toolbox/trust"
+	"github.com/tbx-dev/tbx/toolbox/internal/project"
+	"github.com/tbx-dev/tbx/toolbox/internal/reach"
+	"github.com/tbx-dev/tbx/toolbox/internal/trust"
 )
 
 func (a *app) trustCommand() *ucli.Command {

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tbx-dev/tbx/toolbox/testenv"
+	"github.com/tbx-dev/tbx/toolbox/internal/testenv"
 )
 
 // outcome is what a call of tbx answered.

@@ -21,8 +21,8 @@ import (
 	"github.com/docker/docker/pkg/stdcopy"
 	"golang.org/x/sys/unix"
 
-	"github.com/tbx-dev/tbx/toolbox/direct"
-	"github.com/tbx-dev/tbx/toolbox/testenv"
+	"github.com/tbx-dev/tbx/toolbox/internal/direct"
+	"github.com/tbx-dev/tbx/toolbox/internal/testenv"
 )
 
 // dialEnv asks the test binary, started as a child, to send the request

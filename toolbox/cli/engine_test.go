@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tbx-dev/tbx/toolbox/testenv"
+	"github.com/tbx-dev/tbx/toolbox/internal/testenv"
 )
 
 // tbx finds the Engine as the docker CLI does: DOCKER_HOST, then

@@ -6,7 +6,7 @@ import (
 	"os"
 	"syscall"
 
-	"github.com/tbx-dev/tbx/toolbox/exit"
+	"github.com/tbx-dev/tbx/toolbox/internal/exit"
 )
 
 // replaceWith replaces tbx with bin, as if the shim had been bin all along.

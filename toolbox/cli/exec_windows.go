@@ -5,7 +5,7 @@ import (
 	"os"
 	"os/exec"
 
-	"github.com/tbx-dev/tbx/toolbox/exit"
+	"github.com/tbx-dev/tbx/toolbox/internal/exit"
 )
 
 // replaceWith runs bin in tbx's place: Windows cannot replace a process,

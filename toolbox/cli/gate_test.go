@@ -14,7 +14,7 @@ import (
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
 
-	"github.com/tbx-dev/tbx/toolbox/engine"
+	"github.com/tbx-dev/tbx/toolbox/internal/engine"
 )
 
 // gateEngine is a fake Engine that records every call it gets and answers

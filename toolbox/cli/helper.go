@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"runtime"
 
-	"github.com/tbx-dev/tbx/toolbox/project"
-	"github.com/tbx-dev/tbx/toolbox/recipe"
+	"github.com/tbx-dev/tbx/toolbox/internal/project"
+	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
 )
 
 // warmHelper picks the binary a warm container runs as its helper, and

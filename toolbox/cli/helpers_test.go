@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tbx-dev/tbx/toolbox/testenv"
+	"github.com/tbx-dev/tbx/toolbox/internal/testenv"
 )
 
 // result is what one in-process run of tbx printed and returned.

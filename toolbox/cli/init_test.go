@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/tbx-dev/tbx/recipes"
-	"github.com/tbx-dev/tbx/toolbox/recipe"
+	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
 )
 
 // Every example recipe, and the repository's own, parses and validates once

@@ -12,8 +12,8 @@ import (
 
 	"github.com/docker/docker/api/types/image"
 
-	"github.com/tbx-dev/tbx/toolbox/labels"
-	"github.com/tbx-dev/tbx/toolbox/testenv"
+	"github.com/tbx-dev/tbx/toolbox/internal/labels"
+	"github.com/tbx-dev/tbx/toolbox/internal/testenv"
 )
 
 func TestRunRecipeKeys(t *testing.T) {

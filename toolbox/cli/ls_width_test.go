@@ -11,8 +11,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/tbx-dev/tbx/toolbox/project"
-	"github.com/tbx-dev/tbx/toolbox/recipe"
+	"github.com/tbx-dev/tbx/toolbox/internal/project"
+	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
 )
 
 func TestFitList(t *testing.T) {

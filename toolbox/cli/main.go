@@ -11,11 +11,11 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
-	"github.com/tbx-dev/tbx/toolbox/engine"
-	"github.com/tbx-dev/tbx/toolbox/exit"
-	"github.com/tbx-dev/tbx/toolbox/route"
-	"github.com/tbx-dev/tbx/toolbox/signals"
-	"github.com/tbx-dev/tbx/toolbox/statedir"
+	"github.com/tbx-dev/tbx/toolbox/internal/engine"
+	"github.com/tbx-dev/tbx/toolbox/internal/exit"
+	"github.com/tbx-dev/tbx/toolbox/internal/route"
+	"github.com/tbx-dev/tbx/toolbox/internal/signals"
+	"github.com/tbx-dev/tbx/toolbox/internal/statedir"
 	"github.com/tbx-dev/tbx/toolbox/warm"
 )
 

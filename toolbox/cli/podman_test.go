@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tbx-dev/tbx/toolbox/labels"
-	"github.com/tbx-dev/tbx/toolbox/testenv"
+	"github.com/tbx-dev/tbx/toolbox/internal/labels"
+	"github.com/tbx-dev/tbx/toolbox/internal/testenv"
 )
 
 // podmanRun is set while the shared run-path tests run against Podman,

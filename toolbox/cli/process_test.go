@@ -22,8 +22,8 @@ import (
 	"github.com/docker/docker/client"
 	"github.com/moby/term"
 
-	"github.com/tbx-dev/tbx/toolbox/labels"
-	"github.com/tbx-dev/tbx/toolbox/testenv"
+	"github.com/tbx-dev/tbx/toolbox/internal/labels"
+	"github.com/tbx-dev/tbx/toolbox/internal/testenv"
 )
 
 // tbxProcess prepares tbx as a child process in dir.

@@ -7,13 +7,13 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
-	"github.com/tbx-dev/tbx/toolbox/engine"
-	"github.com/tbx-dev/tbx/toolbox/exit"
-	"github.com/tbx-dev/tbx/toolbox/hashcache"
-	"github.com/tbx-dev/tbx/toolbox/project"
-	"github.com/tbx-dev/tbx/toolbox/recipe"
-	"github.com/tbx-dev/tbx/toolbox/statedir"
-	"github.com/tbx-dev/tbx/toolbox/trust"
+	"github.com/tbx-dev/tbx/toolbox/internal/engine"
+	"github.com/tbx-dev/tbx/toolbox/internal/exit"
+	"github.com/tbx-dev/tbx/toolbox/internal/hashcache"
+	"github.com/tbx-dev/tbx/toolbox/internal/project"
+	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
+	"github.com/tbx-dev/tbx/toolbox/internal/statedir"
+	"github.com/tbx-dev/tbx/toolbox/internal/trust"
 )
 
 // deps are what tbx takes from outside its flags: how it reaches the

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tbx-dev/tbx/toolbox/labels"
-	"github.com/tbx-dev/tbx/toolbox/testenv"
+	"github.com/tbx-dev/tbx/toolbox/internal/labels"
+	"github.com/tbx-dev/tbx/toolbox/internal/testenv"
 )
 
 // A signal sent at any point of tbx's start-up ends the run: before main

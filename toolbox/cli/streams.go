@@ -1,11 +1,11 @@
 package cli
 
 import (
+	"github.com/mattn/go-isatty"
 	"io"
 	"os"
 
-	"github.com/tbx-dev/tbx/toolbox/progress"
-	"github.com/tbx-dev/tbx/toolbox/runner"
+	"github.com/tbx-dev/tbx/toolbox/internal/progress"
 )
 
 // Streams are the process's standard streams, injected so that tests can
@@ -32,7 +32,7 @@ func (s *Streams) progressMode(setting string) progress.Mode {
 	case "tty":
 		return progress.Live
 	}
-	if runner.IsTerminal(s.Err) && os.Getenv("TERM") != "dumb" {
+	if f, ok := fd(s.Err); ok && isatty.IsTerminal(f) && os.Getenv("TERM") != "dumb" {
 		return progress.Live
 	}
 	return progress.Plain

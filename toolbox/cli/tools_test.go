@@ -22,9 +22,9 @@ import (
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
 
-	"github.com/tbx-dev/tbx/toolbox/labels"
-	"github.com/tbx-dev/tbx/toolbox/recipe"
-	"github.com/tbx-dev/tbx/toolbox/testenv"
+	"github.com/tbx-dev/tbx/toolbox/internal/labels"
+	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
+	"github.com/tbx-dev/tbx/toolbox/internal/testenv"
 )
 
 // toolsProject is a project with the repository's az and ansible images (at

@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/tbx-dev/tbx/toolbox/testenv"
+	"github.com/tbx-dev/tbx/toolbox/internal/testenv"
 )
 
 // tbxBin is a static tbx with tbx-warm next to it, as an install has them.

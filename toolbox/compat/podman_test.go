@@ -14,8 +14,8 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/tbx-dev/tbx/toolbox/labels"
-	"github.com/tbx-dev/tbx/toolbox/testenv"
+	"github.com/tbx-dev/tbx/toolbox/internal/labels"
+	"github.com/tbx-dev/tbx/toolbox/internal/testenv"
 )
 
 // podmanProject writes a project with a tool "box" built from the Debian

@@ -25,8 +25,8 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/tbx-dev/tbx/toolbox/cli"
-	"github.com/tbx-dev/tbx/toolbox/labels"
-	"github.com/tbx-dev/tbx/toolbox/testenv"
+	"github.com/tbx-dev/tbx/toolbox/internal/labels"
+	"github.com/tbx-dev/tbx/toolbox/internal/testenv"
 )
 
 func TestDockerfilesBuildAsBuildKitSpecifies(t *testing.T) {

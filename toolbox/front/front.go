@@ -11,7 +11,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/tbx-dev/tbx/toolbox/signals"
+	"github.com/tbx-dev/tbx/toolbox/internal/signals"
 )
 
 // Try runs the call args (os.Args) through its route when one serves it,

@@ -7,10 +7,10 @@ import (
 
 	"github.com/mattn/go-isatty"
 
-	"github.com/tbx-dev/tbx/toolbox/direct"
-	"github.com/tbx-dev/tbx/toolbox/route"
-	"github.com/tbx-dev/tbx/toolbox/signals"
-	"github.com/tbx-dev/tbx/toolbox/statedir"
+	"github.com/tbx-dev/tbx/toolbox/internal/direct"
+	"github.com/tbx-dev/tbx/toolbox/internal/route"
+	"github.com/tbx-dev/tbx/toolbox/internal/signals"
+	"github.com/tbx-dev/tbx/toolbox/internal/statedir"
 )
 
 // tryRoute runs command with rest through its route, if it has a fresh one

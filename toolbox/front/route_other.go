@@ -2,7 +2,7 @@
 
 package front
 
-import "github.com/tbx-dev/tbx/toolbox/signals"
+import "github.com/tbx-dev/tbx/toolbox/internal/signals"
 
 // tryRoute serves no call: the direct path is Linux's alone.
 func tryRoute(string, []string, *signals.Router) (int, bool) { return 0, false }

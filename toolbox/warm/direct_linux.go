@@ -17,7 +17,7 @@ import (
 	"github.com/creack/pty"
 	"github.com/moby/sys/user"
 
-	"github.com/tbx-dev/tbx/toolbox/direct"
+	"github.com/tbx-dev/tbx/toolbox/internal/direct"
 )
 
 // server is PID 1's side of the direct path: it starts the commands that

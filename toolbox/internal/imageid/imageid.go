@@ -1,0 +1,290 @@
+// Package imageid computes the identity of a tool image: a content hash over
+// everything that determines what a build produces, so that an image is
+// rebuilt exactly when one of its inputs changes.
+package imageid
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/moby/patternmatcher"
+	"github.com/moby/patternmatcher/ignorefile"
+
+	"github.com/tbx-dev/tbx/toolbox/internal/hashcache"
+	"github.com/tbx-dev/tbx/toolbox/internal/safefile"
+)
+
+// scheme is mixed into every hash; bump it when what is hashed changes.
+const scheme = "tbx-image-v2"
+
+// Inputs are what a build is made from.
+type Inputs struct {
+	Context    string            // absolute path of the build context
+	Dockerfile string            // the Dockerfile, relative to Context
+	Args       map[string]string // build args
+	Target     string            // build stage, or ""
+	Secrets    []string          // the ids of the build's secrets (never their values)
+	SSH        bool              // whether the build gets the SSH agent
+	SSHIDs     []string          // with ssh = [...], the ids it names
+	CacheDir   string            // where file hashes are remembered by stat; "" remembers nothing
+}
+
+// Resolver gives the ID of the image ref names on the Engine, if it is there.
+type Resolver func(ref string) (id string, ok bool)
+
+// Content is what a build is given from the host, hashed without the Engine:
+// the Dockerfile, every context file that the ignore file keeps (path, mode,
+// content), the build args, target, secret ids and SSH agent. It is what
+// trust fingerprints, and half of a tool's identity.
+type Content struct {
+	Sum   string   // hex sha256
+	Bases []string // the images the build starts from
+}
+
+// Identity is the result of hashing a build's inputs.
+type Identity struct {
+	Hash    string   // hex sha256
+	Bases   []string // the images the build starts from
+	Missing []string // bases the Engine does not have; the hash is provisional
+}
+
+// MaxDockerfile is the largest Dockerfile (or ignore file) tbx reads.
+const MaxDockerfile = safefile.MaxSize
+
+// ReadDockerfile returns the Dockerfile's bytes: a regular file inside the
+// context once its links are followed, at most MaxDockerfile bytes.
+func ReadDockerfile(in Inputs) ([]byte, error) {
+	df, err := safefile.ReadWithin(in.Context, filepath.Join(in.Context, in.Dockerfile), MaxDockerfile)
+	if err != nil {
+		return nil, fmt.Errorf("reading the Dockerfile %s: %w", filepath.Join(in.Context, in.Dockerfile), unwrapPath(err))
+	}
+	return df, nil
+}
+
+// ReadContent hashes the inputs that come from the host.
+func ReadContent(in Inputs) (Content, error) {
+	var c Content
+	df, err := ReadDockerfile(in)
+	if err != nil {
+		return c, err
+	}
+	if c.Bases, err = Bases(df, in.Args); err != nil {
+		return c, err
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\ndockerfile %q\ntarget %q\n", scheme, filepath.ToSlash(in.Dockerfile), in.Target)
+	hashArgs(h, in.Args)
+	hashBuildMounts(h, in)
+	if err := hashContext(h, in); err != nil {
+		return c, err
+	}
+	c.Sum = hex.EncodeToString(h.Sum(nil))
+	return c, nil
+}
+
+// Identity adds the base images, as resolve finds them, to the content.
+func (c Content) Identity(resolve Resolver) Identity {
+	id := Identity{Bases: c.Bases}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\ncontent %s\n", scheme, c.Sum)
+	for _, ref := range c.Bases {
+		imageID, ok := resolve(ref)
+		if !ok {
+			id.Missing = append(id.Missing, ref)
+			imageID = "missing"
+		}
+		fmt.Fprintf(h, "from %q %s\n", ref, imageID)
+	}
+	id.Hash = hex.EncodeToString(h.Sum(nil))
+	return id
+}
+
+// Compute is ReadContent and Identity in one.
+func Compute(in Inputs, resolve Resolver) (Identity, error) {
+	c, err := ReadContent(in)
+	if err != nil {
+		return Identity{}, err
+	}
+	return c.Identity(resolve), nil
+}
+
+// unwrapPath drops the operation and path an *os.PathError repeats.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func hashArgs(h hash.Hash, args map[string]string) {
+	keys := make([]string, 0, len(args))
+	for k := range args {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(h, "arg %q %q\n", k, args[k])
+	}
+}
+
+// hashBuildMounts adds the secret ids and the SSH agent, which change what
+// a build may do; a build with neither hashes as it always has.
+func hashBuildMounts(h hash.Hash, in Inputs) {
+	ids := append([]string{}, in.Secrets...)
+	sort.Strings(ids)
+	for _, id := range ids {
+		fmt.Fprintf(h, "secret %q\n", id)
+	}
+	if in.SSH {
+		fmt.Fprintf(h, "ssh\n")
+	}
+	for _, id := range slices.Sorted(slices.Values(in.SSHIDs)) {
+		fmt.Fprintf(h, "ssh id %q\n", id)
+	}
+}
+
+// IgnoreFile is the ignore file the build uses: <Dockerfile>.dockerignore
+// next to the Dockerfile before the context's .dockerignore, as BuildKit
+// chooses; "" when there is none.
+func IgnoreFile(in Inputs) string {
+	for _, p := range []string{filepath.Join(in.Context, in.Dockerfile) + ".dockerignore", filepath.Join(in.Context, ".dockerignore")} {
+		if _, err := os.Lstat(p); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// Excludes returns the build's ignore patterns, with the Dockerfile and
+// .dockerignore kept as docker keeps them: the builder needs both.
+func Excludes(in Inputs) ([]string, error) {
+	path := IgnoreFile(in)
+	if path == "" {
+		return nil, nil
+	}
+	src, err := safefile.ReadWithin(in.Context, path, MaxDockerfile)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, unwrapPath(err))
+	}
+	patterns, err := ignorefile.ReadAll(bytes.NewReader(src))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	if len(patterns) == 0 {
+		return nil, nil
+	}
+	return append(patterns, "!"+filepath.ToSlash(in.Dockerfile), "!.dockerignore"), nil
+}
+
+// hashContext walks the context in lexical order, as the upload sees it.
+func hashContext(h hash.Hash, in Inputs) error {
+	patterns, err := Excludes(in)
+	if err != nil {
+		return err
+	}
+	pm, err := patternmatcher.New(patterns)
+	if err != nil {
+		return fmt.Errorf("reading .dockerignore: %w", err)
+	}
+	// A context reached through a symbolic link is its target's files, as
+	// the build is given them: the walk does not follow a link, not even
+	// the root's.
+	root, err := filepath.EvalSymlinks(in.Context)
+	if err != nil {
+		return fmt.Errorf("reading the build context %s: %w", in.Context, err)
+	}
+	cache := hashcache.Open(in.CacheDir, root)
+	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		if rel == "." {
+			return nil
+		}
+		rel = filepath.ToSlash(rel)
+		skip, err := pm.MatchesOrParentMatches(rel)
+		if err != nil {
+			return err
+		}
+		if skip {
+			if d.IsDir() && !reincludes(pm, rel) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		return hashEntry(h, cache, path, rel, d)
+	})
+	if err != nil {
+		return err
+	}
+	_ = cache.Save() // a cache that cannot be written only costs the next run a re-read
+	return nil
+}
+
+// reincludes reports whether an exception pattern may keep something below
+// the excluded directory dir, so the walk has to go in.
+func reincludes(pm *patternmatcher.PatternMatcher, dir string) bool {
+	if !pm.Exclusions() {
+		return false
+	}
+	for _, p := range pm.Patterns() {
+		if p.Exclusion() && (strings.HasPrefix(p.String(), dir+"/") || strings.ContainsAny(p.String(), "*?[")) {
+			return true
+		}
+	}
+	return false
+}
+
+func hashEntry(h hash.Hash, cache *hashcache.Cache, path, rel string, d os.DirEntry) error {
+	fi, err := d.Info()
+	if err != nil {
+		return err
+	}
+	mode := fi.Mode()
+	switch {
+	case mode.IsDir():
+		fmt.Fprintf(h, "dir %q %o\n", rel, mode.Perm())
+	case mode&os.ModeSymlink != 0:
+		target, err := os.Readlink(path)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "link %q %q\n", rel, target)
+	case mode.IsRegular():
+		sum, err := cache.Sum(path, rel, fi, fileSum)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "file %q %o %s\n", rel, mode.Perm(), sum)
+	}
+	return nil
+}
+
+func fileSum(path string) (string, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0) // a FIFO swapped in does not block
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("%s is no longer a regular file", path)
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}

@@ -1,0 +1,104 @@
+package project
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/tbx-dev/tbx/toolbox/internal/lockfile"
+	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
+)
+
+// maxInputFiles bounds what a call's inputs list: a project whose builds
+// are given more files than this is found the whole way on every call.
+const maxInputFiles = 5000
+
+// Inputs are what a call of a tool depends on, computed in one place from
+// the same reading that trust judges: any change of one may change what
+// tbx decides, so a decision kept for later (a route) holds only while
+// every one is as it was. --debug lists them.
+type Inputs struct {
+	// Files are the recipe (as named and as found), the lock, the trust
+	// record, every file the builds are given, tbx's binaries (the helper,
+	// the core, the front) and the Docker client's configuration (its
+	// current context).
+	Files []string
+	// Absent are the places discovery found no recipe on its way up from
+	// the working directory: one that appears there is the recipe.
+	Absent []string
+	// Links are every host path the recipe names, the project's root and
+	// the working directory, each with where it led ("" nowhere).
+	Links map[string]string
+	// Env are the names and patterns of the variables the tool's env rules
+	// pass; tbx's own variables are always watched besides.
+	Env []string
+}
+
+// inputs are the inputs of a call of tool; false when there are too many
+// files to keep track of.
+func (p *Project) inputs(tool *recipe.Tool) (Inputs, bool) {
+	s := p.settings
+	in := Inputs{
+		Files:  []string{p.Recipe.Path, p.Now.Recipe, lockfile.Path(p.Recipe.Path), p.store.RecordFile(p.Now.Recipe), s.Helper.Path, s.DockerConfig},
+		Absent: p.passed,
+		Links:  maps.Clone(p.Now.Paths),
+		Env:    ruleNames(tool),
+	}
+	in.Links[p.Recipe.Dir] = p.Root
+	in.Links[s.Cwd] = leadsTo(s.Cwd)
+	if self, err := os.Executable(); err == nil {
+		in.Files = append(in.Files, self, filepath.Join(filepath.Dir(self), "tbx")) // the core, and the front next to it
+	}
+	for _, t := range p.Recipe.Tools {
+		if t.Build == "" {
+			continue
+		}
+		in.Files = append(in.Files, filepath.Join(t.Build, orDockerfile(t)))
+		if !walkInto(t.Build, &in.Files) {
+			return in, false
+		}
+	}
+	in.Files = slices.DeleteFunc(in.Files, func(f string) bool { return f == "" })
+	return in, true
+}
+
+// describe says, under --debug, what the call depends on.
+func (in Inputs) describe(w io.Writer) {
+	fmt.Fprintf(w, "tbx: debug: this call depends on %d files (%s, …), no recipe appearing in %d directories on the way up, where %d paths lead, and the variables TBX_*, DOCKER_*, XDG_*, SSH_*, HOME, USER, LOGNAME, TERM, *_PROXY%s\n",
+		len(in.Files), strings.Join(in.Files[:min(3, len(in.Files))], ", "), len(in.Absent), len(in.Links), strings.Join(append([]string{""}, in.Env...), ", "))
+}
+
+// ruleNames are the names and patterns of tool's env rules.
+func ruleNames(tool *recipe.Tool) []string {
+	var names []string
+	for _, rule := range tool.Run.Env {
+		name, _, _ := strings.Cut(rule, "=")
+		names = append(names, name)
+	}
+	return names
+}
+
+func orDockerfile(t *recipe.Tool) string {
+	if t.Dockerfile != "" {
+		return t.Dockerfile
+	}
+	return "Dockerfile"
+}
+
+// walkInto adds every entry under dir to paths; false when there are more
+// than maxInputFiles in all.
+func walkInto(dir string, paths *[]string) bool {
+	err := filepath.WalkDir(dir, func(path string, _ fs.DirEntry, err error) error {
+		*paths = append(*paths, path)
+		if len(*paths) > maxInputFiles {
+			return fs.SkipAll
+		}
+		return nil
+	})
+	return err == nil && len(*paths) <= maxInputFiles
+}

@@ -1,0 +1,325 @@
+package acquire
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/distribution/reference"
+
+	"github.com/tbx-dev/tbx/toolbox/internal/lockfile"
+	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
+)
+
+// baseRefs lists the images a built tool's Dockerfile starts from.
+func (m *Manager) baseRefs(t *recipe.Tool) ([]string, error) {
+	c, err := m.content(t)
+	return c.Bases, err
+}
+
+// pinnedBases are the tool's bases that the lock pins, by the reference the
+// Dockerfile names: a build starts from exactly those.
+func (m *Manager) pinnedBases(t *recipe.Tool) (map[string]lockfile.Base, error) {
+	if m.Lock == nil || len(m.Lock.Bases) == 0 {
+		return nil, nil
+	}
+	refs, err := m.baseRefs(t)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]lockfile.Base{}
+	for _, ref := range refs {
+		if b, ok := m.Lock.Bases[ref]; ok {
+			out[ref] = b
+		}
+	}
+	return out, nil
+}
+
+// pinnedOnEngine is pinnedBases with the Engine's images to look them up
+// in; no pins and no catalog when the lock pins none of the tool's bases.
+func (m *Manager) pinnedOnEngine(ctx context.Context, t *recipe.Tool) (map[string]lockfile.Base, *catalog, error) {
+	pins, err := m.pinnedBases(t)
+	if err != nil || len(pins) == 0 {
+		return nil, nil, err
+	}
+	return pins, newCatalog(ctx, m.Engine, m.Recipe.Name), nil
+}
+
+// PinOptions say how `tbx lock` pins.
+type PinOptions struct {
+	Update bool // resolve tags and pin bases again, even those the lock already pins
+}
+
+// Pin computes the lock for the recipe as it is. Bases are pinned by their
+// registry digest; a base that exists only on this Engine is published to
+// the team registry first. Built tools are pinned by content hash and by the
+// digest of their image in the team registry (pushed if it is not there);
+// pulled tools by the digest their tag has now. Pins of the current lock
+// stay unless opts.Update.
+func (m *Manager) Pin(ctx context.Context, opts PinOptions) (*lockfile.Lock, error) {
+	old, next := m.Lock, lockfile.New()
+	if redirects, err := m.lockRedirects(); err != nil || len(redirects) > 0 {
+		if err != nil {
+			return nil, err
+		}
+		m.Out.Printf("toolbox.lock does not match the recipe (%s): pinning everything again", redirects[0])
+		old = nil
+	}
+	if opts.Update {
+		old = nil
+	}
+	cat := newCatalog(ctx, m.Engine, m.Recipe.Name)
+	for _, t := range m.Recipe.Tools {
+		if t.Build != "" {
+			if err := m.pinBases(ctx, cat, t, old, next); err != nil {
+				return nil, err
+			}
+		}
+	}
+	var unpublished []string
+	for _, t := range m.Recipe.Tools {
+		pin, err := m.pinTool(ctx, cat, t, old, next)
+		if err != nil && pin.Hash == "" {
+			return nil, err
+		}
+		if err != nil {
+			m.Out.Printf("warning: %v", err)
+			unpublished = append(unpublished, t.Name)
+		}
+		next.Tools[t.Name] = pin
+	}
+	m.Lock = next
+	if len(unpublished) > 0 {
+		return next, fmt.Errorf("toolbox.lock pins %s by hash only: not published in the team registry (see the warnings above); `tbx prepare --frozen` will refuse them until they are", strings.Join(unpublished, ", "))
+	}
+	return next, nil
+}
+
+func (m *Manager) pinBases(ctx context.Context, cat *catalog, t *recipe.Tool, old, next *lockfile.Lock) error {
+	refs, err := m.baseRefs(t)
+	if err != nil {
+		return err
+	}
+	for _, ref := range refs {
+		if _, done := next.Bases[ref]; done {
+			continue
+		}
+		if b, ok := oldBase(old, ref); ok {
+			next.Bases[ref] = b
+			continue
+		}
+		b, err := m.pinBase(ctx, cat, t, ref)
+		if err != nil {
+			return err
+		}
+		next.Bases[ref] = b
+	}
+	return nil
+}
+
+// pinBase pins the base ref as the Engine has it: by the digest it was
+// pulled with, or, for an image made here, by publishing it to the team
+// registry as REGISTRY/base/NAME:TAG.
+func (m *Manager) pinBase(ctx context.Context, cat *catalog, t *recipe.Tool, ref string) (lockfile.Base, error) {
+	id, ok := cat.resolve(ref)
+	if !ok {
+		return lockfile.Base{}, fmt.Errorf("tool %s: base image %s is not on the Engine; run `tbx prepare %s` first", t.Name, ref, t.Name)
+	}
+	named, _ := reference.ParseNormalizedNamed(ref)
+	if d := cat.repoDigest(id, ref); d != "" {
+		return lockfile.Base{Digest: d, Image: named.Name() + "@" + d}, nil
+	}
+	if m.Registry == "" {
+		return lockfile.Base{}, fmt.Errorf("tool %s: base image %s exists only on this Engine; set [toolbox] registry (or TBX_REGISTRY) so that `tbx lock` can publish it for the team", t.Name, ref)
+	}
+	target := m.Registry + "/base/" + baseName(named)
+	if err := m.Engine.ImageTag(ctx, id, target); err != nil {
+		return lockfile.Base{}, fmt.Errorf("tagging base image %s as %s: %w", ref, target, err)
+	}
+	m.Out.Printf("%s: publishing base image %s as %s", t.Name, ref, target)
+	d, err := m.push(ctx, target, t.Name)
+	if err != nil {
+		return lockfile.Base{}, fmt.Errorf("tool %s: publishing base image %s: %w", t.Name, ref, err)
+	}
+	pinned := m.Registry + "/base/" + reference.Path(named) + "@" + d
+	if tn, err := reference.ParseNormalizedNamed(target); err == nil {
+		pinned = tn.Name() + "@" + d
+	}
+	cat.remember(pinned, id, pinned)
+	return lockfile.Base{Digest: d, Image: pinned}, nil
+}
+
+// baseName is a base's path and tag under REGISTRY/base/: debian:bookworm-slim
+// stays itself, a registry host becomes a path element.
+func baseName(named reference.Named) string {
+	path := reference.FamiliarName(named)
+	path = strings.NewReplacer(":", "-").Replace(path)
+	tag := "latest"
+	if tg, ok := named.(reference.Tagged); ok {
+		tag = tg.Tag()
+	}
+	return path + ":" + tag
+}
+
+func oldBase(old *lockfile.Lock, ref string) (lockfile.Base, bool) {
+	if old == nil {
+		return lockfile.Base{}, false
+	}
+	b, ok := old.Bases[ref]
+	return b, ok
+}
+
+func oldTool(old *lockfile.Lock, name string) (lockfile.Tool, bool) {
+	if old == nil {
+		return lockfile.Tool{}, false
+	}
+	t, ok := old.Tools[name]
+	return t, ok
+}
+
+// pinTool pins one tool, with next's bases already pinned.
+func (m *Manager) pinTool(ctx context.Context, cat *catalog, t *recipe.Tool, old, next *lockfile.Lock) (lockfile.Tool, error) {
+	if t.Image != "" {
+		if pin, ok := oldTool(old, t.Name); ok && pin.Ref == t.Image {
+			return pin, nil
+		}
+		return m.pinImage(ctx, t)
+	}
+	m.Lock = next
+	c, err := m.content(t)
+	if err != nil {
+		return lockfile.Tool{}, err
+	}
+	st := m.status(cat, t, c)
+	pin := lockfile.Tool{Hash: st.Hash}
+	if m.Registry == "" {
+		return pin, nil
+	}
+	if prev, ok := oldTool(old, t.Name); ok && prev.Hash == st.Hash && prev.Digest != "" {
+		return prev, nil
+	}
+	if st.State != Ready && !m.adoptUnpinned(ctx, cat, t, st, old) {
+		return pin, m.findPublished(ctx, st, &pin)
+	}
+	if d := cat.repoDigest(st.ImageID, m.teamRef(t, st.Hash)); d != "" {
+		pin.Digest = d // pushed already (prepare --push) or pulled from there: each image is pushed once
+		return pin, nil
+	}
+	p, err := m.pushTool(ctx, st)
+	pin.Digest = p.Digest
+	return pin, err
+}
+
+// adoptUnpinned tags the image built before the bases were pinned as the
+// pinned build, when it was built from exactly the pinned bases: the same
+// inputs, so the same image.
+func (m *Manager) adoptUnpinned(ctx context.Context, cat *catalog, t *recipe.Tool, st Status, old *lockfile.Lock) bool {
+	c, err := m.content(t)
+	if err != nil {
+		return false
+	}
+	pins := m.Lock
+	m.Lock = old
+	prev := m.status(cat, t, c)
+	m.Lock = pins
+	if prev.State != Ready || prev.Ref == st.Ref {
+		return false
+	}
+	refs, err := m.baseRefs(t)
+	if err != nil {
+		return false
+	}
+	for _, ref := range refs {
+		local, ok1 := cat.resolve(ref)
+		pinned, ok2 := cat.resolve(pins.Bases[ref].Image)
+		if !ok1 || !ok2 || local != pinned {
+			return false
+		}
+	}
+	return m.Engine.ImageTag(ctx, prev.Ref, st.Ref) == nil
+}
+
+// findPublished records the digest of a build someone else published.
+func (m *Manager) findPublished(ctx context.Context, st Status, pin *lockfile.Tool) error {
+	ref := m.teamRef(st.Tool, st.Hash)
+	d, err := m.Engine.DistributionInspect(ctx, ref, registryAuth(ref))
+	if err != nil {
+		return fmt.Errorf("tool %s is neither on this Engine nor in the team registry as %s (%s); run `tbx prepare --push %s`, then `tbx lock`", st.Tool.Name, ref, oneLine(err.Error()), st.Tool.Name)
+	}
+	pin.Digest = d.Descriptor.Digest.String()
+	return nil
+}
+
+// pinImage resolves a pulled tool's tag to the digest it has now.
+func (m *Manager) pinImage(ctx context.Context, t *recipe.Tool) (lockfile.Tool, error) {
+	named, err := reference.ParseNormalizedNamed(t.Image)
+	if err != nil {
+		return lockfile.Tool{}, fmt.Errorf("tool %s: %w", t.Name, err)
+	}
+	if dg, ok := named.(reference.Digested); ok {
+		return lockfile.Tool{Ref: t.Image, Digest: dg.Digest().String(), Image: named.Name() + "@" + dg.Digest().String()}, nil
+	}
+	d, err := m.Engine.DistributionInspect(ctx, t.Image, registryAuth(t.Image))
+	if err != nil {
+		return lockfile.Tool{}, fmt.Errorf("tool %s: %w", t.Name, &registryError{op: "resolving", ref: t.Image, err: err})
+	}
+	digest := d.Descriptor.Digest.String()
+	return lockfile.Tool{Ref: t.Image, Digest: digest, Image: named.Name() + "@" + digest}, nil
+}
+
+// CheckLock lists how the lock differs from the recipe and its build
+// inputs, one line each; none when it matches.
+func (m *Manager) CheckLock(ctx context.Context) ([]string, error) {
+	if m.Lock == nil {
+		return []string{"there is no toolbox.lock next to the recipe; run `tbx lock`"}, nil
+	}
+	sts, err := m.Inspect(ctx, m.Recipe.Tools)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	used := map[string]bool{}
+	for _, st := range sts {
+		out = append(out, lockProblem(st)...)
+		if st.Tool.Build == "" {
+			continue
+		}
+		refs, err := m.baseRefs(st.Tool)
+		if err != nil {
+			return nil, err
+		}
+		for _, ref := range refs {
+			used[ref] = true
+			if _, ok := m.Lock.Bases[ref]; !ok {
+				out = append(out, fmt.Sprintf("tool %s: base image %s is not pinned", st.Tool.Name, ref))
+			}
+		}
+	}
+	redirects, err := m.lockRedirects()
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, redirects...)
+	for ref := range m.Lock.Bases {
+		if !used[ref] {
+			out = append(out, fmt.Sprintf("base image %s: pinned, but no tool starts from it any more", ref))
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func lockProblem(st Status) []string {
+	t := st.Tool
+	switch {
+	case st.Lock == Unlocked:
+		return []string{fmt.Sprintf("tool %s: not in the lock", t.Name)}
+	case st.Lock == Changed && t.Image != "":
+		return []string{fmt.Sprintf("tool %s: image changed (locked %s, recipe %s)", t.Name, st.Pinned.Ref, t.Image)}
+	case st.Lock == Changed:
+		return []string{fmt.Sprintf("tool %s: build inputs changed (locked %s, now %s)", t.Name, short(st.Pinned.Hash), short(st.Hash))}
+	}
+	return nil
+}

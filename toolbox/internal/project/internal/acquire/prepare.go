@@ -1,0 +1,253 @@
+package acquire
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tbx-dev/tbx/toolbox/internal/progress"
+	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
+)
+
+// Options say how tools are acquired.
+type Options struct {
+	Force  bool // build again (without cache) or pull again even when ready
+	Jobs   int  // how many acquisitions run at once
+	Pull   bool // pull pulled tools only; built tools are left alone
+	Build  bool // build built tools only
+	Frozen bool // exactly what the lock pins
+	Push   bool // push the built tools afterwards
+}
+
+// Ensure makes one tool's image ready: from the team registry when it has
+// it, else by building or pulling; frozen, exactly what the lock pins.
+func (m *Manager) Ensure(ctx context.Context, t *recipe.Tool, force bool) (Status, error) {
+	return m.ensure(ctx, t, force, m.Mode)
+}
+
+func (m *Manager) ensure(ctx context.Context, t *recipe.Tool, force bool, mode progress.Mode) (Status, error) {
+	st, err := m.one(ctx, t)
+	if err != nil {
+		return st, err
+	}
+	if m.Frozen {
+		// Before anything else: a stale lock fails even where an image is at hand.
+		if err := m.frozenCheck(st); err != nil {
+			return st, err
+		}
+	}
+	if st.State == Ready && !force {
+		return st, nil
+	}
+	start := time.Now()
+	m.acquired.Add(1)
+	how, err := m.acquire(ctx, st, force, mode)
+	if err != nil {
+		return st, err
+	}
+	m.Out.Printf("%s: ready, %s (%s)", t.Name, how, time.Since(start).Round(100*time.Millisecond))
+	return m.one(ctx, t)
+}
+
+// acquire gets st's image and says how: pulled, pulled from the team
+// registry, or built.
+func (m *Manager) acquire(ctx context.Context, st Status, force bool, mode progress.Mode) (string, error) {
+	t := st.Tool
+	if t.Image != "" {
+		m.Out.Printf("%s: pulling %s", t.Name, st.Ref)
+		if err := m.pull(ctx, st.Ref, t.Name, mode); err != nil {
+			return "", fmt.Errorf("tool %s: %w", t.Name, err)
+		}
+		return "pulled", nil
+	}
+	if m.Registry != "" && !force {
+		err := m.pullTeam(ctx, st, mode)
+		if err == nil {
+			return "pulled from the team registry", nil
+		}
+		re, _ := asRegistryError(err)
+		switch {
+		case m.Frozen:
+			return "", m.frozenPullError(st, err)
+		case re == nil || !re.notFound():
+			m.Out.Printf("warning: %s: %v; building it instead", t.Name, err)
+		default:
+			m.Out.Printf("%s: not in the team registry yet; building it", t.Name)
+		}
+	}
+	if m.Frozen {
+		return "", fmt.Errorf("tool %s: --frozen never builds, and there is no team registry to pull it from: set [toolbox] registry or TBX_REGISTRY", t.Name)
+	}
+	if _, err := m.ensureBuilt(ctx, st, force, mode); err != nil {
+		return "", err
+	}
+	return "built", nil
+}
+
+// frozenCheck refuses, with one line naming the tool, what frozen mode
+// cannot do: run a tool the lock does not pin as the recipe says.
+func (m *Manager) frozenCheck(st Status) error {
+	t := st.Tool
+	switch {
+	case m.Lock == nil:
+		return fmt.Errorf("--frozen needs %s next to %s; run `tbx lock` where the tools are published, and commit it", "toolbox.lock", m.Recipe.Path)
+	case st.Lock == Unlocked:
+		return fmt.Errorf("tool %s is not in toolbox.lock (--frozen); run `tbx lock` and commit toolbox.lock", t.Name)
+	case st.Lock == Changed && t.Image != "":
+		return fmt.Errorf("tool %s: toolbox.lock is stale (--frozen): the recipe names %s, the lock %s; run `tbx lock`", t.Name, t.Image, st.Pinned.Ref)
+	case st.Lock == Changed:
+		return fmt.Errorf("tool %s: toolbox.lock is stale (--frozen): its build inputs changed since `tbx lock` (locked %s, now %s); run `tbx prepare --push` and `tbx lock`", t.Name, short(st.Pinned.Hash), short(st.Hash))
+	case t.Build != "" && st.Pinned.Digest == "":
+		return fmt.Errorf("tool %s: toolbox.lock has no digest for it (locked without a team registry); run `tbx prepare --push` and `tbx lock` with the registry set", t.Name)
+	case t.Build != "" && m.Registry == "":
+		return fmt.Errorf("tool %s: --frozen pulls it from the team registry, and there is none: set [toolbox] registry or TBX_REGISTRY", t.Name)
+	}
+	return nil
+}
+
+func (m *Manager) frozenPullError(st Status, err error) error {
+	if re, ok := asRegistryError(err); ok && re.notFound() {
+		return fmt.Errorf("tool %s: %s is not in the team registry (--frozen never builds); publish it with `tbx prepare --push` and `tbx lock`", st.Tool.Name, m.teamPull(st))
+	}
+	return fmt.Errorf("tool %s (--frozen never builds): %w", st.Tool.Name, err)
+}
+
+func short(hash string) string {
+	if len(hash) > HashLen {
+		return hash[:HashLen]
+	}
+	return hash
+}
+
+// ensureBuilt pulls missing base images, then builds under a lock.
+func (m *Manager) ensureBuilt(ctx context.Context, st Status, force bool, mode progress.Mode) (Status, error) {
+	t := st.Tool
+	if err := m.pullBases(ctx, st, mode); err != nil {
+		return st, err
+	}
+	if len(st.Missing) > 0 {
+		// The bases' IDs are part of the hash: only now is it final.
+		var err error
+		if st, err = m.one(ctx, t); err != nil {
+			return st, err
+		}
+	}
+	unlock, err := buildLock(ctx, st.Hash)
+	if err != nil {
+		return st, err
+	}
+	defer unlock()
+	if !force {
+		// Another tbx may have built it while this one waited for the lock.
+		if st, err = m.one(ctx, t); err != nil || st.State == Ready {
+			return st, err
+		}
+	}
+	m.Out.Printf("%s: building %s from %s", t.Name, st.Ref, t.Build)
+	return m.build(ctx, st, force, mode)
+}
+
+// pullBases fetches the base images a build needs: the pinned ones by their
+// locked digest, the others by name.
+func (m *Manager) pullBases(ctx context.Context, st Status, mode progress.Mode) error {
+	t := st.Tool
+	for _, base := range st.Missing {
+		m.Out.Printf("%s: base image %s is not on the Engine; pulling it", t.Name, base)
+		if err := m.pull(ctx, base, t.Name, mode); err != nil {
+			return fmt.Errorf("tool %s: base image %s is missing and %v; pull or load it (docker load, docker import), then retry", t.Name, base, err)
+		}
+	}
+	pins, cat, err := m.pinnedOnEngine(ctx, t)
+	if err != nil {
+		return err
+	}
+	for ref, pin := range pins {
+		if _, ok := cat.resolve(pin.Image); ok {
+			continue
+		}
+		m.Out.Printf("%s: pulling base image %s as toolbox.lock pins it (%s)", t.Name, ref, pin.Image)
+		if err := m.pull(ctx, pin.Image, t.Name, mode); err != nil {
+			return fmt.Errorf("tool %s: base image %s: %w", t.Name, ref, err)
+		}
+	}
+	return nil
+}
+
+func (m *Manager) one(ctx context.Context, t *recipe.Tool) (Status, error) {
+	sts, err := m.Inspect(ctx, []*recipe.Tool{t})
+	if err != nil {
+		return Status{}, err
+	}
+	return sts[0], nil
+}
+
+// Prepare makes every tool ready, opts.Jobs at a time. Each failure is
+// reported as it happens; the error names the tools that failed.
+func (m *Manager) Prepare(ctx context.Context, tools []*recipe.Tool, opts Options) error {
+	tools = m.selectTools(tools, opts)
+	mode := m.Mode
+	if len(tools) > 1 && opts.Jobs > 1 && mode == progress.Live {
+		mode = progress.Quiet
+	}
+	sem := make(chan struct{}, max(opts.Jobs, 1))
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		failed []string
+		errs   []error
+	)
+	for _, t := range tools {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			if _, err := m.ensure(ctx, t, opts.Force, mode); err != nil {
+				mu.Lock()
+				failed, errs = append(failed, t.Name), append(errs, err)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(errs) == 0 && m.acquired.Load() == 0 {
+		m.Out.Printf("%s ready; nothing to do", countTools(len(tools)))
+	}
+	return m.summarize(failed, errs, len(tools))
+}
+
+func countTools(n int) string {
+	if n == 1 {
+		return "1 tool"
+	}
+	return fmt.Sprintf("all %d tools", n)
+}
+
+func (m *Manager) selectTools(tools []*recipe.Tool, opts Options) []*recipe.Tool {
+	var out []*recipe.Tool
+	for _, t := range tools {
+		if opts.Pull && t.Image == "" || opts.Build && t.Build == "" {
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// summarize returns the one failure as it is, or names each of several.
+func (m *Manager) summarize(failed []string, errs []error, total int) error {
+	switch len(errs) {
+	case 0:
+		return nil
+	case 1:
+		return errs[0]
+	}
+	for i, err := range errs {
+		m.Out.Printf("%s: failed: %v", failed[i], err)
+	}
+	sort.Strings(failed)
+	return fmt.Errorf("%d of %d tools failed (%s); each one's error is above", len(errs), total, strings.Join(failed, ", "))
+}

@@ -1,0 +1,266 @@
+// Package acquire makes a tool's image ready on the Engine: it tells which
+// images are ready, stale or missing, pulls them from the team registry,
+// builds them from their content-addressed inputs or pulls them from where
+// the recipe names, several at once within a bound, and pins what it
+// published in a lock.
+package acquire
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+
+	bk "github.com/moby/buildkit/client"
+
+	"github.com/tbx-dev/tbx/toolbox/internal/buildkit"
+	"github.com/tbx-dev/tbx/toolbox/internal/engine"
+	"github.com/tbx-dev/tbx/toolbox/internal/imageid"
+	"github.com/tbx-dev/tbx/toolbox/internal/lockfile"
+	"github.com/tbx-dev/tbx/toolbox/internal/progress"
+	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
+)
+
+// State is whether a tool's image can be run as it is.
+type State string
+
+// The states a tool's image can be in.
+const (
+	Ready   State = "ready"   // the image the recipe asks for is on the Engine
+	Stale   State = "stale"   // an older image of the tool is, not the current one
+	Missing State = "missing" // no image of the tool is
+	// Unchecked is a built tool whose context lies outside an untrusted
+	// project: it is not read until the project is trusted.
+	Unchecked State = "unchecked"
+)
+
+// ErrUnchecked is what a Content reader returns for a context it will not
+// read; Inspect then reports the tool Unchecked.
+var ErrUnchecked = errors.New("not read until the project is trusted")
+
+// LockState is how a tool stands against toolbox.lock.
+type LockState string
+
+// The lock states; "" when there is no lock.
+const (
+	Locked   LockState = "locked"   // the lock pins exactly what the recipe asks for
+	Changed  LockState = "stale"    // the lock pins something else: the recipe or the inputs changed
+	Unlocked LockState = "unlocked" // the lock does not know the tool
+)
+
+// HashLen is how much of the content hash names an image.
+const HashLen = 16
+
+// Status is a tool's image as the recipe wants it and as the Engine has it.
+type Status struct {
+	Tool    *recipe.Tool
+	Ref     string // what to run: a built tool's content-addressed tag, or the pulled reference (by digest when locked)
+	Hash    string // content hash of a built tool's inputs
+	State   State
+	ImageID string
+	Missing []string // base images the Engine lacks and the lock does not pin
+
+	Lock   LockState
+	Pinned lockfile.Tool // the lock's entry, when there is one
+}
+
+// Config is what a Manager works with, set once when it is made.
+type Config struct {
+	Engine   engine.Engine
+	Recipe   *recipe.Recipe
+	Stderr   io.Writer      // where progress goes
+	Mode     progress.Mode  // how a single build or pull is shown
+	Fd       uintptr        // the terminal's descriptor, for Live pulls
+	Debug    io.Writer      // when set, gets what each build is given (never secret values)
+	Registry string         // the team registry, or ""
+	Lock     *lockfile.Lock // toolbox.lock, or nil
+	Frozen   bool           // never build, never follow a tag: exactly the lock
+	Classic  bool           // build with the classic builder even where BuildKit is
+	SSHAgent string         // the caller's SSH agent socket, for builds with ssh = true
+	CacheDir string         // where file hashes are remembered; "" remembers nothing
+	// Labels go on every image built, beside the tool's own (who made it,
+	// for which project root).
+	Labels map[string]string
+	// Content reads what a built tool's build is given from the host; the
+	// project layer sets it to a reader that checks it against the trust
+	// record. Nil reads it unchecked.
+	Content func(t *recipe.Tool) (imageid.Content, error)
+}
+
+// Manager acquires the images of one recipe's tools.
+type Manager struct {
+	Config
+	Out *progress.Writer
+
+	bkOnce sync.Once
+	bk     *buildkit.Client // nil: the classic builder
+
+	mu       sync.Mutex
+	contents map[string]imageid.Content // by tool: read once per Manager
+	acquired atomic.Int32               // how many tools this Manager built or pulled
+}
+
+// bkStatus is BuildKit's status update.
+type bkStatus = bk.SolveStatus
+
+// New returns a Manager made of c.
+func New(c Config) *Manager {
+	if c.Stderr == nil {
+		c.Stderr = io.Discard
+	}
+	return &Manager{Config: c, Out: progress.NewWriter(c.Stderr), contents: map[string]imageid.Content{}}
+}
+
+// Close releases the Manager's BuildKit connection, if it made one.
+func (m *Manager) Close() {
+	if m.bk != nil {
+		m.bk.Close()
+	}
+}
+
+// Inspect tells the state of each tool, with one image listing for all.
+// What the builds are given is read (and checked) first, before the Engine
+// is asked anything.
+func (m *Manager) Inspect(ctx context.Context, tools []*recipe.Tool) ([]Status, error) {
+	contents := make([]imageid.Content, len(tools))
+	unchecked := make([]bool, len(tools))
+	for i, t := range tools {
+		var err error
+		contents[i], err = m.content(t)
+		if unchecked[i] = errors.Is(err, ErrUnchecked); err != nil && !unchecked[i] {
+			return nil, err
+		}
+	}
+	cat := newCatalog(ctx, m.Engine, m.Recipe.Name)
+	out := make([]Status, 0, len(tools))
+	for i, t := range tools {
+		if unchecked[i] {
+			out = append(out, Status{Tool: t, State: Unchecked})
+			continue
+		}
+		out = append(out, m.status(cat, t, contents[i]))
+	}
+	return out, cat.failed()
+}
+
+// content is what t's build is given, read once; empty for a pulled tool.
+func (m *Manager) content(t *recipe.Tool) (imageid.Content, error) {
+	if t.Build == "" {
+		return imageid.Content{}, nil
+	}
+	m.mu.Lock()
+	c, ok := m.contents[t.Name]
+	m.mu.Unlock()
+	if ok {
+		return c, nil
+	}
+	read := m.Content
+	if read == nil {
+		read = func(t *recipe.Tool) (imageid.Content, error) { return imageid.ReadContent(Inputs(t, m.CacheDir)) }
+	}
+	c, err := read(t)
+	if err != nil {
+		return c, fmt.Errorf("tool %s: %w", t.Name, err)
+	}
+	m.mu.Lock()
+	m.contents[t.Name] = c
+	m.mu.Unlock()
+	return c, nil
+}
+
+func (m *Manager) status(cat *catalog, t *recipe.Tool, c imageid.Content) Status {
+	st := Status{Tool: t, Ref: t.Image}
+	if t.Build != "" {
+		id := c.Identity(m.baseIdentity(cat))
+		st.Hash, st.Missing = id.Hash, id.Missing
+		st.Ref = m.BuiltRef(t, id.Hash)
+	}
+	m.lockState(&st)
+	st.ImageID, _ = cat.resolve(st.Ref)
+	switch {
+	case st.ImageID != "" && len(st.Missing) == 0 && m.isPinned(cat, st):
+		st.State = Ready
+	case st.ImageID != "" || cat.hasTool(t.Name):
+		st.State = Stale
+	default:
+		st.State = Missing
+	}
+	return st
+}
+
+// lockState compares a tool with its lock entry; a locked pulled tool runs
+// by the digest its tag had when locked.
+func (m *Manager) lockState(st *Status) {
+	if m.Lock == nil {
+		return
+	}
+	pin, ok := m.Lock.Tools[st.Tool.Name]
+	st.Pinned = pin
+	switch {
+	case !ok:
+		st.Lock = Unlocked
+	case st.Tool.Build != "" && pin.Hash == st.Hash, st.Tool.Image != "" && pin.Ref == st.Tool.Image:
+		st.Lock = Locked
+		if st.Tool.Image != "" {
+			st.Ref = pin.Image
+		}
+	default:
+		st.Lock = Changed
+	}
+}
+
+// isPinned is false for a frozen built tool whose image on the Engine is not
+// the one the lock pins (built here rather than pulled, say).
+func (m *Manager) isPinned(cat *catalog, st Status) bool {
+	if !m.Frozen || st.Tool.Build == "" || st.Lock != Locked || st.Pinned.Digest == "" {
+		return true
+	}
+	return cat.hasDigest(st.ImageID, st.Pinned.Digest)
+}
+
+// baseIdentity is how a base image enters a tool's hash: the digest the lock
+// pins it at; else its registry digest, when it was pulled from a registry;
+// else its local image ID, which only this Engine knows.
+func (m *Manager) baseIdentity(cat *catalog) imageid.Resolver {
+	return func(ref string) (string, bool) {
+		if b, ok := m.lockedBase(ref); ok {
+			return "digest " + b.Digest, true
+		}
+		id, ok := cat.resolve(ref)
+		if !ok {
+			return "", false
+		}
+		if d := cat.repoDigest(id, ref); d != "" {
+			return "digest " + d, true
+		}
+		return id, true
+	}
+}
+
+func (m *Manager) lockedBase(ref string) (lockfile.Base, bool) {
+	if m.Lock == nil {
+		return lockfile.Base{}, false
+	}
+	b, ok := m.Lock.Bases[ref]
+	return b, ok
+}
+
+// BuiltRef names a built tool's image by its content hash.
+func (m *Manager) BuiltRef(t *recipe.Tool, hash string) string {
+	return fmt.Sprintf("tbx/%s/%s:%s", m.Recipe.Name, t.Name, hash[:HashLen])
+}
+
+// Inputs are what t's build is made from, with file hashes remembered in
+// cacheDir.
+func Inputs(t *recipe.Tool, cacheDir string) imageid.Inputs {
+	in := imageid.Inputs{Context: t.Build, Dockerfile: t.Dockerfile, Args: t.Args, Target: t.Target, SSH: t.SSH, CacheDir: cacheDir}
+	for _, s := range t.Secrets {
+		in.Secrets = append(in.Secrets, s.ID)
+	}
+	for _, k := range t.SSHKeys {
+		in.SSHIDs = append(in.SSHIDs, k.ID)
+	}
+	return in
+}

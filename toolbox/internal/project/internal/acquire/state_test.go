@@ -1,0 +1,103 @@
+package acquire
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/docker/docker/api/types/build"
+	"github.com/docker/docker/api/types/image"
+
+	"github.com/tbx-dev/tbx/toolbox/internal/engine"
+	"github.com/tbx-dev/tbx/toolbox/internal/labels"
+	"github.com/tbx-dev/tbx/toolbox/internal/progress"
+	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
+	"github.com/tbx-dev/tbx/toolbox/internal/testenv"
+)
+
+// fakeEngine answers image lookups from a fixed list and counts builds;
+// every other call panics, as this logic must not make it.
+type fakeEngine struct {
+	unexpected
+	testenv.Images
+	builds int
+}
+
+// unexpected is every Engine call a fake does not answer: a nil interface,
+// so that a call panics. Embedded one level down, it loses to the fake's own.
+type unexpected struct{ engine.Engine }
+
+var _ engine.Engine = (*fakeEngine)(nil)
+
+func (f *fakeEngine) ImageBuild(context.Context, io.Reader, build.ImageBuildOptions) (build.ImageBuildResponse, error) {
+	f.builds++
+	panic("unexpected build")
+}
+
+func testRecipe(t *testing.T) *recipe.Recipe {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "img"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "img", "Dockerfile"), []byte("FROM debian:bookworm-slim\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := "[toolbox]\nname = \"p\"\n[tools.built]\nbuild = \"img\"\n[tools.pulled]\nimage = \"127.0.0.1:5000/jq:1.7\"\n"
+	r, err := recipe.Parse(filepath.Join(dir, recipe.FileName), recipe.FileName, []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func states(t *testing.T, m *Manager) (built, pulled Status) {
+	t.Helper()
+	sts, err := m.Inspect(context.Background(), m.Recipe.Tools)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sts[0], sts[1]
+}
+
+func TestStates(t *testing.T) {
+	r := testRecipe(t)
+	base := image.Summary{ID: "sha256:base", RepoTags: []string{"debian:bookworm-slim"}}
+	f := &fakeEngine{}
+	m := New(Config{Engine: f, Recipe: r, Mode: progress.Plain})
+
+	built, pulled := states(t, m)
+	if built.State != Missing || pulled.State != Missing || len(built.Missing) != 1 {
+		t.Fatalf("empty Engine: %+v %+v", built, pulled)
+	}
+
+	f.List = []image.Summary{base, {ID: "sha256:old", Labels: map[string]string{labels.Project: "p", labels.Tool: "built"}}}
+	if built, _ = states(t, m); built.State != Stale || len(built.Missing) != 0 {
+		t.Fatalf("an older image: %+v", built)
+	}
+
+	f.List = append(f.List,
+		image.Summary{ID: "sha256:new", RepoTags: []string{built.Ref}},
+		image.Summary{ID: "sha256:jq", RepoTags: []string{"127.0.0.1:5000/jq:1.7"}})
+	built, pulled = states(t, m)
+	if built.State != Ready || built.ImageID != "sha256:new" || pulled.State != Ready {
+		t.Fatalf("current images: %+v %+v", built, pulled)
+	}
+	if _, err := m.Ensure(context.Background(), r.Tools[0], false); err != nil || f.builds != 0 {
+		t.Fatalf("Ensure of a ready tool: builds %d, err %v", f.builds, err)
+	}
+}
+
+func TestBaseIDIsPartOfIdentity(t *testing.T) {
+	r := testRecipe(t)
+	f := &fakeEngine{Images: testenv.Images{List: []image.Summary{{ID: "sha256:one", RepoTags: []string{"debian:bookworm-slim"}}}}}
+	m := New(Config{Engine: f, Recipe: r, Mode: progress.Plain})
+	first, _ := states(t, m)
+	f.List[0].ID = "sha256:two"
+	second, _ := states(t, m)
+	if first.Ref == second.Ref {
+		t.Error("a new base image ID kept the tag")
+	}
+}

@@ -1,0 +1,185 @@
+package acquire
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/distribution/reference"
+	"github.com/docker/docker/api/types/image"
+
+	"github.com/tbx-dev/tbx/toolbox/internal/progress"
+	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
+)
+
+// teamRef is where a built tool's image lives in the team registry, by tag.
+func (m *Manager) teamRef(t *recipe.Tool, hash string) string {
+	return fmt.Sprintf("%s/%s/%s:%s", m.Registry, m.Recipe.Name, t.Name, hash[:HashLen])
+}
+
+// teamPull is what to pull for st from the team registry: the locked digest
+// when the lock pins this very build, else the content-addressed tag.
+func (m *Manager) teamPull(st Status) string {
+	if st.Lock == Locked && st.Pinned.Digest != "" {
+		return fmt.Sprintf("%s/%s/%s@%s", m.Registry, m.Recipe.Name, st.Tool.Name, st.Pinned.Digest)
+	}
+	return m.teamRef(st.Tool, st.Hash)
+}
+
+// pullTeam fetches st's image from the team registry and tags it as what
+// runs (st.Ref), so that a pulled image and a built one are used alike.
+func (m *Manager) pullTeam(ctx context.Context, st Status, mode progress.Mode) error {
+	ref := m.teamPull(st)
+	m.Out.Printf("%s: looking for %s in the team registry", st.Tool.Name, ref)
+	if err := m.pull(ctx, ref, st.Tool.Name, mode); err != nil {
+		return err
+	}
+	if err := m.Engine.ImageTag(ctx, ref, st.Ref); err != nil {
+		return fmt.Errorf("tagging %s as %s: %w", ref, st.Ref, err)
+	}
+	return nil
+}
+
+// pull fetches ref from its registry with the user's credentials.
+func (m *Manager) pull(ctx context.Context, ref, name string, mode progress.Mode) error {
+	body, err := m.Engine.ImagePull(ctx, ref, image.PullOptions{RegistryAuth: registryAuth(ref)})
+	if err != nil {
+		return &registryError{op: "pulling", ref: ref, err: err}
+	}
+	defer body.Close()
+	if err := progress.Pull(body, m.Out, mode, m.Fd, name); err != nil {
+		return &registryError{op: "pulling", ref: ref, err: err}
+	}
+	return nil
+}
+
+// push publishes ref and returns its digest.
+func (m *Manager) push(ctx context.Context, ref, name string) (string, error) {
+	body, err := m.Engine.ImagePush(ctx, ref, image.PushOptions{RegistryAuth: registryAuth(ref)})
+	if err != nil {
+		return "", &registryError{op: "pushing", ref: ref, err: err}
+	}
+	defer body.Close()
+	mode := m.Mode
+	if mode == progress.Live {
+		mode = progress.Quiet // a push's layer bars say little; its end says it all
+	}
+	digest, err := progress.Push(body, m.Out, mode, m.Fd, name)
+	if err != nil {
+		return "", &registryError{op: "pushing", ref: ref, err: err}
+	}
+	return digest, nil
+}
+
+// Pushed is one image published to the team registry.
+type Pushed struct {
+	Tool   string
+	Ref    string // registry/project/tool:hash
+	Digest string
+}
+
+// Push publishes the built tools' images to the team registry as
+// REGISTRY/PROJECT/TOOL:HASH. Every tool must be ready.
+func (m *Manager) Push(ctx context.Context, tools []*recipe.Tool) ([]Pushed, error) {
+	if m.Registry == "" {
+		return nil, errNoRegistry
+	}
+	sts, err := m.Inspect(ctx, tools)
+	if err != nil {
+		return nil, err
+	}
+	var out []Pushed
+	for _, st := range sts {
+		if st.Tool.Build == "" {
+			continue
+		}
+		if st.State != Ready {
+			return out, fmt.Errorf("tool %s is %s here: nothing to push; run `tbx prepare %s` first", st.Tool.Name, st.State, st.Tool.Name)
+		}
+		p, err := m.pushTool(ctx, st)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func (m *Manager) pushTool(ctx context.Context, st Status) (Pushed, error) {
+	ref := m.teamRef(st.Tool, st.Hash)
+	if err := m.Engine.ImageTag(ctx, st.Ref, ref); err != nil {
+		return Pushed{}, fmt.Errorf("tagging %s as %s: %w", st.Ref, ref, err)
+	}
+	m.Out.Printf("%s: pushing %s", st.Tool.Name, ref)
+	digest, err := m.push(ctx, ref, st.Tool.Name)
+	if err != nil {
+		return Pushed{}, fmt.Errorf("tool %s: %w", st.Tool.Name, err)
+	}
+	m.Out.Printf("%s: pushed %s@%s", st.Tool.Name, ref, digest)
+	return Pushed{Tool: st.Tool.Name, Ref: ref, Digest: digest}, nil
+}
+
+var errNoRegistry = errors.New("no team registry: set [toolbox] registry in the recipe, or TBX_REGISTRY")
+
+// registryError is a failed pull or push, told apart by what the user can
+// do about it.
+type registryError struct {
+	op, ref string
+	err     error
+}
+
+func (e *registryError) Error() string {
+	msg := oneLine(e.err.Error())
+	host := registryHost(e.ref)
+	switch {
+	case e.unauthorized():
+		return fmt.Sprintf("%s %s: the registry %s refused access (%s); log in with `docker login %s` (or set credentials in DOCKER_CONFIG), then retry", e.op, e.ref, host, msg, host)
+	case e.unreachable():
+		return fmt.Sprintf("%s %s: cannot reach the registry %s (%s)", e.op, e.ref, host, msg)
+	}
+	return fmt.Sprintf("%s %s: %s", e.op, e.ref, msg)
+}
+
+func (e *registryError) Unwrap() error { return e.err }
+
+func (e *registryError) notFound() bool {
+	return cerrdefs.IsNotFound(e.err) || hasAny(e.err, "manifest unknown", "not found", "does not exist")
+}
+
+func (e *registryError) unauthorized() bool {
+	return cerrdefs.IsUnauthorized(e.err) || cerrdefs.IsPermissionDenied(e.err) ||
+		hasAny(e.err, "unauthorized", "authentication required", "no basic auth credentials", "denied")
+}
+
+func (e *registryError) unreachable() bool {
+	return cerrdefs.IsUnavailable(e.err) || hasAny(e.err, "connection refused", "no such host", "i/o timeout",
+		"dial tcp", "HTTP response to HTTPS client", "network is unreachable", "TLS handshake", "EOF")
+}
+
+func hasAny(err error, parts ...string) bool {
+	msg := strings.ToLower(err.Error())
+	for _, p := range parts {
+		if strings.Contains(msg, strings.ToLower(p)) {
+			return true
+		}
+	}
+	return false
+}
+
+// asRegistryError finds the registryError in err, if there is one.
+func asRegistryError(err error) (*registryError, bool) {
+	var re *registryError
+	ok := errors.As(err, &re)
+	return re, ok
+}
+
+// registryHost is the registry part of ref, as `docker login` names it.
+func registryHost(ref string) string {
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return ref
+	}
+	return reference.Domain(named)
+}

@@ -1,0 +1,289 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"syscall"
+
+	"github.com/docker/docker/api/types"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/mount"
+	"github.com/docker/docker/api/types/versions"
+	"github.com/docker/docker/api/types/volume"
+	"github.com/docker/docker/pkg/stdcopy"
+
+	"github.com/tbx-dev/tbx/toolbox/internal/direct"
+	"github.com/tbx-dev/tbx/toolbox/internal/engine"
+	"github.com/tbx-dev/tbx/toolbox/internal/exit"
+	"github.com/tbx-dev/tbx/toolbox/warm"
+)
+
+// Streams are the caller's standard streams; a TTY is used when In and Out
+// are both terminals.
+type Streams struct {
+	In       io.Reader
+	Out, Err io.Writer
+}
+
+// Runner runs invocations on an Engine.
+type Runner struct {
+	Engine  engine.Engine
+	Streams Streams
+	Debug   io.Writer    // when set, gets what the container is made of (never env values)
+	Signals SignalRouter // the process's signals; nil routes them itself
+	// Starter is the host path of a static helper that starts a throwaway
+	// container's command: it checks the mounts first, and sizes the
+	// terminal for Engines that need it (see StarterNeeded); "" lets the
+	// Engine start it, unchecked.
+	Starter string
+	// OnDirect, when set, is told of each run the helper's socket in
+	// socket served, with the helper's pid and the request it was sent.
+	OnDirect func(socket string, server int, sent direct.Request)
+}
+
+// StarterNeeded reports whether an Engine speaking API version api needs
+// the helper to start throwaway commands: before API 1.42 (Docker 20.10,
+// and Podman, which speaks 1.41) the Engine sizes a terminal only after the
+// command has started, and Podman's init (catatonit) exits 1 for a command
+// it cannot start, where docker's exits 127 or 126.
+func StarterNeeded(api string) bool { return versions.LessThan(api, "1.42") }
+
+// Run runs inv in a throwaway container and returns its exit status as an
+// exit.Status, or an error with tbx's own exit code.
+func (r *Runner) Run(ctx context.Context, inv Invocation) error {
+	cfg, host, err := r.prepare(ctx, inv)
+	if err != nil {
+		return err
+	}
+	if inv.TTY {
+		host.ConsoleSize = consoleSize(r.Streams.Out)
+	}
+	expect, release, err := holdMounts(inv, host)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if r.Starter != "" {
+		r.startWithHelper(cfg, host, expect)
+	}
+	created, err := r.Engine.ContainerCreate(ctx, cfg, host, nil, nil, "")
+	if err != nil {
+		return createError(inv.Tool.Name, err)
+	}
+	return r.attachAndStart(ctx, created.ID, inv.TTY, *host.Init)
+}
+
+// startWithHelper makes the helper, mounted read-only, the container's
+// command: it checks that the mounts in expect are what tbx held, sizes
+// the terminal, then execs the command in its place.
+func (r *Runner) startWithHelper(cfg *container.Config, host *container.HostConfig, expect []warm.Mount) {
+	argv := commandLine(cfg)
+	cfg.Entrypoint = warm.Argv("start", sizeArg(cfg.Tty, host.ConsoleSize), warm.EncodeMounts(expect), "--")
+	cfg.Cmd = argv
+	host.Mounts = append(host.Mounts, bind(r.Starter, warm.BinPath, true))
+	r.debugf("the helper %s starts the command: it checks the mounts, and sizes the terminal before the start", r.Starter)
+	r.describeChecked(expect)
+}
+
+// commandLine is what the container's configuration runs: its entrypoint
+// (unless the empty one, which runs the command as named) and its command.
+func commandLine(cfg *container.Config) []string {
+	if len(cfg.Entrypoint) > 0 && cfg.Entrypoint[0] != "" {
+		return append(append([]string{}, cfg.Entrypoint...), cfg.Cmd...)
+	}
+	return cfg.Cmd
+}
+
+// sizeArg is the terminal size the helper gives a command before it
+// starts, ROWSxCOLS, or "-" without a terminal.
+func sizeArg(tty bool, size [2]uint) string {
+	if !tty {
+		return "-"
+	}
+	return fmt.Sprintf("%dx%d", size[0], size[1])
+}
+
+// createError says what to do when the Engine cannot make the container:
+// Podman without catatonit cannot give it an init process.
+func createError(tool string, err error) error {
+	if msg := err.Error(); strings.Contains(msg, "container-init binary not found") || strings.Contains(msg, "lookup init binary") {
+		return fmt.Errorf("tool %s runs with an init process, and the Engine has none (Podman needs catatonit on its host): install catatonit there, or set init = false for the tool in the recipe", tool)
+	}
+	return fmt.Errorf("creating the container for %s: %w", tool, err)
+}
+
+// prepare is what every run does before its container: the container's
+// configuration, said under --debug, and the recipe's named volumes.
+func (r *Runner) prepare(ctx context.Context, inv Invocation) (*container.Config, *container.HostConfig, error) {
+	cfg, host, err := Spec(inv)
+	if err != nil {
+		return nil, nil, err
+	}
+	if r.Debug != nil {
+		describe(r.Debug, cfg, host)
+	}
+	if err := r.volumes(ctx, inv, host); err != nil {
+		return nil, nil, err
+	}
+	return cfg, host, nil
+}
+
+// volumes creates the recipe's named volumes with tbx's labels, so that they
+// can be found again (the Engine would otherwise make them unlabelled).
+func (r *Runner) volumes(ctx context.Context, inv Invocation, host *container.HostConfig) error {
+	for _, m := range host.Mounts {
+		if m.Type != mount.TypeVolume {
+			continue
+		}
+		_, err := r.Engine.VolumeCreate(ctx, volume.CreateOptions{Name: m.Source, Labels: inv.labels(nil)})
+		if err != nil {
+			return fmt.Errorf("creating volume %s: %w", m.Source, err)
+		}
+	}
+	return nil
+}
+
+// attachAndStart follows docker's own sequence: attach and wait before start
+// so that no output and no exit is missed.
+func (r *Runner) attachAndStart(ctx context.Context, id string, tty, withInit bool) error {
+	hijack, err := r.Engine.ContainerAttach(ctx, id, container.AttachOptions{Stream: true, Stdin: true, Stdout: true, Stderr: true})
+	if err != nil {
+		r.remove(id)
+		return fmt.Errorf("attaching to the container: %w", err)
+	}
+	defer hijack.Close()
+	exited := r.waitExit(ctx, id)
+
+	release, err := r.holdSignals()
+	if err != nil {
+		r.remove(id) // a signal came before the start: the command never runs
+		return err
+	}
+	defer release()
+	if tty {
+		restore, err := rawTerminal(r.Streams.In)
+		if err != nil {
+			r.remove(id)
+			return err
+		}
+		defer restore()
+	}
+	if err := r.Engine.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
+		r.remove(id)
+		return startError(err)
+	}
+	kill := killer(ctx, r.Engine, id, withInit)
+	r.Signals.Deliver(kill)
+	if tty {
+		stopResize := monitorSize(r.Streams.Out, func(o container.ResizeOptions) error {
+			return r.Engine.ContainerResize(ctx, id, o)
+		})
+		defer stopResize()
+	}
+	outDone := r.pump(hijack, r.Streams.In, tty, kill)
+	<-outDone
+	return exited()
+}
+
+// waitExit waits, from before the start, for the command's exit and then
+// for the container's removal, so that tbx returns with nothing left. The
+// status is the exit's: Podman before 4.6 answers the wait for the removal
+// of an auto-removed container with 0, whatever the command returned.
+func (r *Runner) waitExit(ctx context.Context, id string) func() error {
+	exitC, exitErrC := r.Engine.ContainerWait(ctx, id, container.WaitConditionNextExit)
+	goneC, goneErrC := r.Engine.ContainerWait(ctx, id, container.WaitConditionRemoved)
+	return func() error {
+		status := waitStatus(exitC, exitErrC)
+		select {
+		case <-goneC:
+		case <-goneErrC:
+		}
+		return status
+	}
+}
+
+// pump copies in to the command's stdin and its stdout and stderr out; the
+// returned channel closes when all output is delivered. When the caller's
+// reader goes away, the command gets SIGPIPE through kill.
+func (r *Runner) pump(h types.HijackedResponse, in io.Reader, tty bool, kill func(syscall.Signal)) <-chan struct{} {
+	go func() {
+		_, _ = io.Copy(h.Conn, in)
+		_ = h.CloseWrite() // EOF reaches the container's stdin
+	}()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var err error
+		if tty {
+			_, err = io.Copy(r.Streams.Out, h.Reader)
+		} else {
+			_, err = stdcopy.StdCopy(r.Streams.Out, r.Streams.Err, h.Reader)
+		}
+		if errors.Is(err, syscall.EPIPE) {
+			// Our reader went away: the command meets a broken pipe too.
+			kill(syscall.SIGPIPE)
+			_, _ = io.Copy(io.Discard, h.Reader)
+		}
+	}()
+	return done
+}
+
+func waitStatus(statusC <-chan container.WaitResponse, errC <-chan error) error {
+	select {
+	case st := <-statusC:
+		if st.Error != nil && st.Error.Message != "" {
+			return fmt.Errorf("waiting for the container: %s", st.Error.Message)
+		}
+		if st.StatusCode == 0 {
+			return nil
+		}
+		return exit.Status(st.StatusCode)
+	case err := <-errC:
+		return fmt.Errorf("waiting for the container: %w", err)
+	}
+}
+
+// startError maps the runtime's complaint to docker's exit codes: 127 when
+// the command does not exist, 126 when it cannot be run.
+func startError(err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "executable file not found"), strings.Contains(msg, "no such file or directory"):
+		return exit.Errorf(exit.NotFound, "command not found in the image: %s", lastClause(msg))
+	case strings.Contains(msg, "permission denied"), strings.Contains(msg, "is a directory"):
+		return exit.Errorf(exit.CannotInvoke, "command cannot be invoked: %s", lastClause(msg))
+	}
+	return fmt.Errorf("starting the container: %w", err)
+}
+
+func lastClause(msg string) string {
+	if i := strings.LastIndex(msg, ": exec: "); i >= 0 {
+		return strings.TrimSpace(msg[i+2:])
+	}
+	return msg
+}
+
+// remove cleans up a container that never ran.
+func (r *Runner) remove(id string) {
+	_ = r.Engine.ContainerRemove(context.Background(), id, container.RemoveOptions{Force: true})
+}
+
+// Launcher identifies this process for `tbx gc`: pid@host.
+func Launcher() string { return direct.Launcher() }
+
+// describe prints the container's shape for --debug: variable names only,
+// since values may be secrets.
+func describe(w io.Writer, cfg *container.Config, host *container.HostConfig) {
+	fmt.Fprintf(w, "tbx: debug: image %s, user %q, workdir %s, tty %v, init %v\n", cfg.Image, cfg.User, cfg.WorkingDir, cfg.Tty, *host.Init)
+	if host.UsernsMode != "" {
+		fmt.Fprintf(w, "tbx: debug: user namespace %s\n", host.UsernsMode)
+	}
+	fmt.Fprintf(w, "tbx: debug: command %q, entrypoint %q\n", cfg.Cmd, cfg.Entrypoint)
+	fmt.Fprintf(w, "tbx: debug: env names %s\n", strings.Join(EnvNames(cfg.Env), " "))
+	for _, m := range host.Mounts {
+		fmt.Fprintf(w, "tbx: debug: mount %s %s -> %s (read-only %v)\n", m.Type, m.Source, m.Target, m.ReadOnly)
+	}
+}

@@ -1,0 +1,43 @@
+package project
+
+import (
+	"context"
+
+	"github.com/docker/docker/api/types/filters"
+
+	"github.com/tbx-dev/tbx/toolbox/internal/engine"
+	"github.com/tbx-dev/tbx/toolbox/internal/imageid"
+	"github.com/tbx-dev/tbx/toolbox/internal/labels"
+	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/acquire"
+	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/runner"
+	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
+)
+
+// Statuses tells the state of every tool on e, for a command that only
+// looks: nothing is built, pulled or run. A context outside an untrusted
+// project is not read (its tool is acquire.Unchecked).
+func (v *View) Statuses(ctx context.Context, e engine.Engine) ([]acquire.Status, error) {
+	m := acquire.New(acquire.Config{Engine: e, Recipe: v.Recipe, Registry: v.Registry, Lock: v.Lock, CacheDir: v.settings.CacheDir, Content: v.lookContent})
+	defer m.Close()
+	return m.Inspect(ctx, v.Recipe.Tools)
+}
+
+func (v *View) lookContent(t *recipe.Tool) (imageid.Content, error) {
+	if !v.Verdict.Status.OK() && !v.inside(t.Build) {
+		return imageid.Content{}, acquire.ErrUnchecked
+	}
+	if c, ok := v.contents[t.Name]; ok {
+		return c, nil // read once, by Inspect
+	}
+	return imageid.ReadContent(acquire.Inputs(t, v.settings.CacheDir))
+}
+
+// Warm lists the project's warm containers made by this user.
+func (v *View) Warm(ctx context.Context, e engine.Engine) ([]runner.WarmContainer, error) {
+	return runner.ListWarm(ctx, e, v.owned())
+}
+
+func (v *View) owned() filters.Args {
+	o := v.Owned()
+	return labels.Owned(o[labels.Owner], o[labels.Root])
+}

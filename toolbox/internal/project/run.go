@@ -1,0 +1,234 @@
+package project
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/tbx-dev/tbx/toolbox/internal/engine"
+	"github.com/tbx-dev/tbx/toolbox/internal/exit"
+	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/runner"
+	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
+)
+
+// RunRequest is one command to run.
+type RunRequest struct {
+	Tool       string   // run in this tool's image; "" finds the tool by Args[0]
+	Args       []string // the command and its arguments
+	Entrypoint []string // overrides the recipe's entrypoint (tbx shell)
+}
+
+// Run makes the tool's image ready and runs the command in it, in a warm
+// container or a throwaway one, and returns its exit status.
+func (p *Project) Run(ctx context.Context, req RunRequest, streams runner.Streams) error {
+	tool, err := p.toolFor(req)
+	if err != nil {
+		return err
+	}
+	st, err := p.manager.Ensure(ctx, tool, false)
+	if err != nil {
+		return err
+	}
+	inv, err := p.invocation(ctx, tool, st.Ref, req, runner.UseTTY(streams.In, streams.Out))
+	if err != nil {
+		return err
+	}
+	idle, err := p.warmIdle(tool)
+	if err != nil {
+		return err
+	}
+	if recipe.Flag(tool.Run.SSHAgent, false) && p.settings.SSHAgent == "" && p.firstInShell("ssh-agent-"+tool.Name) {
+		fmt.Fprintf(p.settings.Stderr, "tbx: warning: tool %s forwards the SSH agent, but SSH_AUTH_SOCK is not set: ssh in it will find no keys (eval $(ssh-agent); ssh-add); said once per shell, TBX_QUIET=ssh-agent silences it\n", tool.Name)
+	}
+	rn := &runner.Runner{Engine: p.engine, Streams: streams, Debug: p.settings.Debug, Signals: p.settings.Signals, OnDirect: p.rememberer(tool, req, inv.TTY)}
+	if inv.Local || runner.StarterNeeded(p.engine.ClientVersion()) {
+		rn.Starter = p.settings.Helper.Path // negotiated by now: Ensure asked the Engine
+	}
+	// Signals now belong to the command: they are forwarded, not obeyed.
+	ctx = context.WithoutCancel(ctx)
+	if idle > 0 {
+		h := p.settings.Helper
+		if p.settings.Debug != nil {
+			fmt.Fprintf(p.settings.Debug, "tbx: debug: warm helper %s (%s)\n", orNone(h.Path), h.Why)
+			if in, ok := p.inputs(tool); ok {
+				in.describe(p.settings.Debug)
+			}
+		}
+		if h.Path == "" {
+			return exit.Errorf(exit.Launcher, "tool %s is warm, but there is no helper for its container: %s", tool.Name, h.Why)
+		}
+		return rn.RunWarm(ctx, inv, idle, h.Path)
+	}
+	return rn.Run(ctx, inv)
+}
+
+// firstInShell reports whether this is the first time the warning what is
+// due in the shell that started tbx (its parent), and remembers that it
+// was said; a warning the settings silence is never due.
+func (p *Project) firstInShell(what string) bool {
+	for _, q := range p.settings.Quiet {
+		if strings.HasPrefix(what, q) {
+			return false
+		}
+	}
+	dir := filepath.Join(p.settings.StateDir, "said")
+	mark := filepath.Join(dir, fmt.Sprintf("%s-%d", what, os.Getppid()))
+	if fi, err := os.Stat(mark); err == nil && time.Since(fi.ModTime()) < 24*time.Hour {
+		return false
+	}
+	if os.MkdirAll(dir, 0o700) == nil {
+		_ = os.WriteFile(mark, nil, 0o600)
+	}
+	return true
+}
+
+func (p *Project) toolFor(req RunRequest) (*recipe.Tool, error) {
+	if req.Tool != "" {
+		tools, err := p.Tools([]string{req.Tool})
+		if err != nil {
+			return nil, err
+		}
+		return tools[0], nil
+	}
+	if t := p.Recipe.Command(req.Args[0]); t != nil {
+		return t, nil
+	}
+	return nil, exit.Errorf(exit.NotFound, "%s: no such command in %s; commands: %s", req.Args[0], p.Recipe.Path, strings.Join(p.Commands(), ", "))
+}
+
+// Commands lists every command of the recipe.
+func (v *View) Commands() []string {
+	var out []string
+	for _, t := range v.Recipe.Tools {
+		out = append(out, t.Commands...)
+	}
+	return out
+}
+
+// warmIdle is how long the tool's warm container waits for the next run:
+// TBX_WARM over the recipe's warm; 0 runs a throwaway container.
+func (p *Project) warmIdle(t *recipe.Tool) (time.Duration, error) {
+	if w := p.settings.Warm; w != nil {
+		return *w, nil
+	}
+	if t.Run.Warm != nil {
+		return *t.Run.Warm, nil
+	}
+	return 0, nil
+}
+
+func (p *Project) invocation(ctx context.Context, t *recipe.Tool, ref string, req RunRequest, tty bool) (runner.Invocation, error) {
+	id := runner.Caller()
+	p.adoptHome(t.Name)
+	if err := id.Prepare(p.settings.StateDir, p.Key(), t.Name); err != nil {
+		return runner.Invocation{}, err
+	}
+	inv := runner.Invocation{
+		Project:    p.Recipe.Name,
+		Key:        p.Key(),
+		Labels:     p.Owned(),
+		Root:       p.Root,
+		Tool:       t,
+		Image:      ref,
+		Args:       req.Args,
+		Entrypoint: req.Entrypoint,
+		Cwd:        realPath(p.settings.Cwd),
+		HostEnv:    p.settings.Environ,
+		TTY:        tty,
+		Identity:   id,
+		Launcher:   runner.Launcher(),
+	}
+	inv.Direct, inv.NoDirect = p.directPath()
+	inv.Local = p.localEngine() == "" && p.settings.Helper.Path != ""
+	if recipe.Flag(t.Run.Docker, false) {
+		sock, err := engineSocket(p.engine.DaemonHost(), t.Name)
+		if err != nil {
+			return inv, err
+		}
+		inv.EngineSocket = sock
+	}
+	return inv, p.keepID(ctx, &inv)
+}
+
+// keepID keeps the caller the owner of what a tool writes when the Engine
+// is a rootless Podman of the caller's, and says so under --debug.
+func (p *Project) keepID(ctx context.Context, inv *runner.Invocation) error {
+	rl, err := engine.FindRootless(ctx, p.engine)
+	if err != nil || rl == nil {
+		return err
+	}
+	inv.KeepID = true
+	if p.settings.Debug != nil {
+		fmt.Fprintf(p.settings.Debug, "tbx: debug: the Engine is a rootless Podman %s of yours: the caller's uid is kept on the host (keep-id)\n", rl.Podman)
+	}
+	return nil
+}
+
+// adoptHome moves a tool's HOME from where an older tbx kept it, under the
+// project's name alone, to where it is kept now, under the project's key:
+// once, with a note. A second checkout of the same name starts afresh.
+func (p *Project) adoptHome(tool string) {
+	old := filepath.Join(p.settings.StateDir, "home", p.Recipe.Name, tool)
+	now := runner.HomeDir(p.settings.StateDir, p.Key(), tool)
+	if _, err := os.Lstat(old); err != nil {
+		return
+	}
+	if _, err := os.Lstat(now); err == nil {
+		return
+	}
+	if err := os.MkdirAll(filepath.Dir(now), 0o700); err != nil {
+		return
+	}
+	if os.Rename(old, now) == nil {
+		fmt.Fprintf(p.settings.Stderr, "tbx: moved the HOME of tool %s from %s to %s: HOMEs are now kept per checkout\n", tool, old, now)
+	}
+}
+
+// directPath is the directory under which warm containers serve their
+// helper's socket, or "" and why there is none: the helper's socket must be
+// on this host's file system and reach the container's.
+func (p *Project) directPath() (dir, why string) {
+	if p.settings.NoDirect {
+		return "", "TBX_DIRECT=0"
+	}
+	if why := p.localEngine(); why != "" {
+		return "", why
+	}
+	return filepath.Join(p.settings.StateDir, "direct"), ""
+}
+
+// localEngine says why the Engine's paths are not this host's, or "" when
+// they are: Linux with a local Engine outside a VM.
+func (p *Project) localEngine() string {
+	host := p.engine.DaemonHost()
+	switch {
+	case runtime.GOOS != "linux":
+		return "the Engine runs in a VM on " + runtime.GOOS + ", where a socket of the host cannot be shared with a container"
+	case !strings.HasPrefix(host, "unix://"):
+		return "the Engine is at " + host + ", not on this host"
+	case strings.Contains(host, "/.docker/desktop/"):
+		return "Docker Desktop runs the Engine in a VM, where a socket of the host cannot be shared with a container"
+	}
+	return ""
+}
+
+// engineSocket is the host path of the Engine's socket, for a tool with
+// docker = true.
+func engineSocket(host, tool string) (string, error) {
+	sock, ok := strings.CutPrefix(host, "unix://")
+	if !ok {
+		return "", exit.Errorf(exit.Launcher, "tool %s has docker = true, which mounts the Engine's unix socket, but the Engine is at %s; point DOCKER_HOST at a unix socket", tool, host)
+	}
+	return sock, nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}

@@ -1,0 +1,53 @@
+// Package project is the one way a command reaches a project: Inspect reads
+// it for the commands that only look (ls, doctor, trust --show), and Open
+// hands out a Project, which alone can build, pull, push, lock, run and
+// collect, only for a project whose user trusts it as it is now. What was
+// trusted is what acts: host paths are resolved again and compared with
+// the trust record, then used by their real paths; what each build is given
+// is checked against the record before the Engine is asked anything.
+package project
+
+import (
+	"io"
+	"time"
+
+	"github.com/tbx-dev/tbx/toolbox/internal/progress"
+	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/runner"
+)
+
+// Settings are what a command was asked for and what it takes from its
+// process, read once by the command line and passed down.
+type Settings struct {
+	File      string         // the recipe (--file); "" finds the nearest one upwards from Cwd
+	Cwd       string         // the working directory
+	Environ   []string       // the caller's environment, for the recipe's env rules
+	StateDir  string         // tbx's state directory: trust store, HOMEs
+	CacheDir  string         // where file hashes are remembered; "" remembers nothing
+	TrustDirs []string       // TBX_TRUST: directories under which every project is trusted
+	TrustOnce bool           // --trust: trust the project for this one command
+	Registry  string         // TBX_REGISTRY, over the recipe's; "" for the recipe's
+	Frozen    bool           // --frozen or TBX_FROZEN: exactly what toolbox.lock pins
+	LockAsIs  bool           // open a project whose lock pins what the recipe does not name: for `tbx lock`, which checks or rewrites it
+	Warm      *time.Duration // TBX_WARM, over the recipe's warm; nil for the recipe's
+	NoDirect  bool           // TBX_DIRECT=0: warm runs through the Engine's exec, never the helper's socket
+	Classic   bool           // TBX_BUILDKIT=0: the classic builder
+	SSHAgent  string         // SSH_AUTH_SOCK
+	Helper    Helper         // the warm helper binary on the host
+	Quiet     []string       // TBX_QUIET: the warnings not to say (ssh-agent)
+	UID       int            // the caller's uid, which owns what tbx makes
+	GID       int            // the caller's primary gid
+	// DockerConfig is the Docker client's configuration file (DOCKER_CONFIG,
+	// else ~/.docker), which names its current context.
+	DockerConfig string
+	Stderr       io.Writer
+	Debug        io.Writer // --debug: what containers and builds are made of; nil for none
+	Progress     progress.Mode
+	Fd           uintptr             // the terminal behind Stderr, for live progress
+	Signals      runner.SignalRouter // hands the process's signals to a command once it may start
+}
+
+// Helper is the binary warm containers run as their helper, and why it was
+// chosen (or why there is none: Path is then "").
+type Helper struct {
+	Path, Why string
+}

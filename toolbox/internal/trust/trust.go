@@ -1,0 +1,244 @@
+// Package trust remembers which projects their user has allowed to act. A
+// project is trusted by its recipe's real path together with a snapshot of
+// everything that decides what it does on this host: the recipe's bytes, the
+// lock's, what each build is given, and where each host path it names really
+// leads. Any change makes it untrusted again, as `direnv allow` does for an
+// .envrc, and the store says what changed.
+package trust
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/tbx-dev/tbx/toolbox/internal/safefile"
+	"github.com/tbx-dev/tbx/toolbox/internal/statedir"
+)
+
+// Status is what the store knows of a project.
+type Status int
+
+const (
+	Untrusted  Status = iota // never trusted, or untrusted since
+	Changed                  // trusted once, but it has changed since
+	Redirected               // as trusted, but a host path now leads elsewhere
+	Trusted                  // trusted as it is now
+	Covered                  // under a directory of TBX_TRUST, or --trust
+)
+
+// OK reports whether a project with this status may act.
+func (s Status) OK() bool { return s == Trusted || s == Covered }
+
+// Snapshot is what trust fingerprints of a project, as it is now.
+type Snapshot struct {
+	Recipe    string            `json:"recipe"`     // the recipe's real path
+	RecipeSum string            `json:"recipe_sum"` // sha256 of the bytes parsed
+	Keys      map[string]string `json:"keys"`       // recipe key → digest of its value, to say what changed
+	LockSum   string            `json:"lock_sum"`   // sha256 of toolbox.lock, "" without one
+	Contexts  map[string]string `json:"contexts"`   // built tool → content sum of what its build is given
+	Paths     map[string]string `json:"paths"`      // host path as the recipe names it → where it leads ("" if nowhere)
+}
+
+// Verdict is a project's status with what differs from its record.
+type Verdict struct {
+	Status  Status
+	Changes []string // one line each, when Changed or Redirected
+}
+
+// Store keeps one record per trusted project in Dir.
+type Store struct {
+	Dir    string
+	Covers []string // real directories under which every project is trusted
+}
+
+// recordVersion is the record format; records of another are not trusted.
+const recordVersion = 2
+
+type record struct {
+	Version int `json:"version"`
+	Snapshot
+}
+
+// Covered reports whether the recipe at real path lies under a directory
+// of TBX_TRUST.
+func (s *Store) Covered(path string) bool {
+	for _, d := range s.Covers {
+		if safefile.IsWithin(d, path) {
+			return true
+		}
+	}
+	return false
+}
+
+// Record returns the snapshot trusted for the recipe at real path, or nil.
+func (s *Store) Record(path string) (*Snapshot, error) {
+	b, err := safefile.Read(s.file(path), 16<<20)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the trust store: %w", err)
+	}
+	var rec record
+	if json.Unmarshal(b, &rec) != nil || rec.Version != recordVersion || rec.Recipe != path {
+		return nil, nil // a record of an older tbx: trust again
+	}
+	return &rec.Snapshot, nil
+}
+
+// Check compares now with the record of its recipe, and returns that
+// record (nil when there is none, or when a covering directory makes it
+// unneeded). Contexts are compared only for the tools now has read.
+func (s *Store) Check(now Snapshot) (Verdict, *Snapshot, error) {
+	if s.Covered(now.Recipe) {
+		return Verdict{Status: Covered}, nil, nil
+	}
+	rec, err := s.Record(now.Recipe)
+	if err != nil || rec == nil {
+		return Verdict{Status: Untrusted}, nil, err
+	}
+	return Compare(*rec, now), rec, nil
+}
+
+// Compare says how now differs from the trusted snapshot was.
+func Compare(was, now Snapshot) Verdict {
+	if changes := Changes(was, now); len(changes) > 0 {
+		return Verdict{Status: Changed, Changes: changes}
+	}
+	if moved := Moved(was, now); len(moved) > 0 {
+		return Verdict{Status: Redirected, Changes: moved}
+	}
+	return Verdict{Status: Trusted}
+}
+
+// Changes lists what differs in the recipe, the lock and the contexts.
+func Changes(was, now Snapshot) []string {
+	var out []string
+	if was.RecipeSum != now.RecipeSum {
+		out = append(out, keyChanges(was.Keys, now.Keys)...)
+		if len(out) == 0 {
+			out = append(out, "the recipe's text (comments or layout)")
+		}
+	}
+	switch {
+	case was.LockSum == now.LockSum:
+	case now.LockSum == "":
+		out = append(out, "toolbox.lock was removed")
+	case was.LockSum == "":
+		out = append(out, "toolbox.lock was added")
+	default:
+		out = append(out, "toolbox.lock")
+	}
+	for _, tool := range slices.Sorted(maps.Keys(now.Contexts)) {
+		if old, ok := was.Contexts[tool]; ok && old != now.Contexts[tool] {
+			out = append(out, "the files the build of tool "+tool+" is given")
+		}
+	}
+	return out
+}
+
+// Moved lists the host paths that lead elsewhere than when trusted.
+func Moved(was, now Snapshot) []string {
+	var out []string
+	for _, p := range slices.Sorted(maps.Keys(now.Paths)) {
+		old, ok := was.Paths[p]
+		if !ok || old == now.Paths[p] {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s now leads to %s, not to %s as when you trusted it", p, orNothing(now.Paths[p]), orNothing(old)))
+	}
+	return out
+}
+
+func orNothing(p string) string {
+	if p == "" {
+		return "nothing"
+	}
+	return p
+}
+
+func keyChanges(was, now map[string]string) []string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(now)) {
+		switch old, ok := was[k]; {
+		case !ok:
+			out = append(out, "key "+k+" was added")
+		case old != now[k]:
+			out = append(out, "key "+k+" changed")
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(was)) {
+		if _, ok := now[k]; !ok {
+			out = append(out, "key "+k+" was removed")
+		}
+	}
+	return out
+}
+
+// Allow records now as trusted.
+func (s *Store) Allow(now Snapshot) error {
+	if err := statedir.Mkdir(s.Dir); err != nil {
+		return fmt.Errorf("making the trust store %s: %w", s.Dir, err)
+	}
+	b, err := json.MarshalIndent(record{Version: recordVersion, Snapshot: now}, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(s.Dir, ".tmp-*")
+	if err != nil {
+		return fmt.Errorf("writing the trust store: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing the trust store: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing the trust store: %w", err)
+	}
+	return os.Rename(tmp.Name(), s.file(now.Recipe)) // CreateTemp made it 0600
+}
+
+// Revoke removes the record of the recipe at real path; it reports whether
+// there was one.
+func (s *Store) Revoke(path string) (bool, error) {
+	err := os.Remove(s.file(path))
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, os.ErrNotExist):
+		return false, nil
+	}
+	return false, fmt.Errorf("removing the trust record: %w", err)
+}
+
+// RecordFile is the file that holds the trust of the recipe at real path.
+func (s *Store) RecordFile(path string) string { return s.file(path) }
+
+// file is the file that holds the trust of the recipe at real path.
+func (s *Store) file(path string) string {
+	sum := sha256.Sum256([]byte(path))
+	return filepath.Join(s.Dir, hex.EncodeToString(sum[:16]))
+}
+
+// CoverDirs splits a TBX_TRUST value, PATH[:PATH...], into real absolute
+// directories; empty and relative entries are ignored.
+func CoverDirs(list string) []string {
+	var dirs []string
+	for _, d := range filepath.SplitList(list) {
+		if !filepath.IsAbs(d) {
+			continue
+		}
+		if real, err := filepath.EvalSymlinks(d); err == nil {
+			d = real
+		}
+		dirs = append(dirs, d)
+	}
+	return dirs
+}
