@@ -50,7 +50,7 @@ func (r *checkReport) fail(what, todo string) {
 
 func runDoctor(ctx context.Context, s project.Settings, w engine.Where, streams *Streams) error {
 	r := &checkReport{out: streams.Out}
-	e := checkEngine(ctx, r, w)
+	e := checkEngine(ctx, r, w, s.UID)
 	v := checkRecipe(s, r)
 	if e != nil && v != nil {
 		checkTools(ctx, r, v, e)
@@ -70,7 +70,7 @@ type closingEngine interface {
 	Close() error
 }
 
-func checkEngine(ctx context.Context, r *checkReport, w engine.Where) closingEngine {
+func checkEngine(ctx context.Context, r *checkReport, w engine.Where, uid int) closingEngine {
 	ep, err := engine.Locate(w)
 	if err != nil {
 		r.fail(err.Error(), "fix DOCKER_HOST or the docker context (`docker context ls`)")
@@ -88,7 +88,7 @@ func checkEngine(ctx context.Context, r *checkReport, w engine.Where) closingEng
 		return nil
 	}
 	name := engineName(v)
-	if rl, _ := engine.FindRootless(ctx, e); rl != nil {
+	if rl, _ := engine.FindRootless(ctx, e, uid); rl != nil {
 		name += " (rootless, yours: tools that run as you get keep-id)"
 	}
 	r.ok("%s at %s, context %s (API %s, tbx speaks %s)", name, e.DaemonHost(), ep.Context, v.APIVersion, e.ClientVersion())

@@ -89,6 +89,9 @@ func (a *app) settings(c *ucli.Context) (project.Settings, error) {
 		Progress:  a.streams.progressMode(c.String("progress")),
 	}
 	s.DockerConfig = filepath.Join(a.where.ConfigDir, "config.json")
+	if ep, err := engine.Locate(a.where); err == nil {
+		s.EngineHost = ep.Host
+	}
 	s.Fd, _ = fd(a.streams.Err)
 	if c.Bool("debug") {
 		s.Debug = a.streams.Err

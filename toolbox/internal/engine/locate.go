@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/docker/cli/cli/config"
 	"github.com/docker/cli/cli/connhelper"
@@ -142,4 +143,10 @@ func (ep Endpoint) Client() (*client.Client, error) {
 		return nil, fmt.Errorf("configuring the Docker Engine client for %s: %w", ep.Host, err)
 	}
 	return c, nil
+}
+
+// SocketPath is the host path of the unix socket an Engine host names
+// (unix:///path), and whether it names one: the one place tbx reads it.
+func SocketPath(host string) (string, bool) {
+	return strings.CutPrefix(host, "unix://")
 }

@@ -7,14 +7,13 @@ import (
 	"syscall"
 )
 
-// ownedByCaller reports whether the socket at path belongs to the caller,
-// who is not root: only a rootless Engine serves such a socket.
-func ownedByCaller(path string) bool {
+// ownedBy reports whether the socket at path belongs to uid, who is not
+// root: only a rootless Engine serves such a socket.
+func ownedBy(path string, uid int) bool {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return false
 	}
 	st, ok := fi.Sys().(*syscall.Stat_t)
-	uid := os.Getuid()
 	return ok && uid != 0 && int(st.Uid) == uid
 }

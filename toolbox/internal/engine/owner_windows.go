@@ -1,5 +1,5 @@
 package engine
 
-// ownedByCaller is false on Windows: Podman there runs in a machine, and
-// maps ownership itself.
-func ownedByCaller(string) bool { return false }
+// ownedBy is false on Windows: Podman there runs in a machine, and maps
+// ownership itself.
+func ownedBy(string, int) bool { return false }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/docker/docker/api/types"
@@ -29,10 +28,10 @@ type prober interface {
 // the caller's: its socket is a local one that the caller (not root) owns,
 // and its ping says Podman. That ping is the one the client would make
 // before its first call; other Engines cost no call at all.
-func FindRootless(ctx context.Context, e Engine) (*Rootless, error) {
-	sock, ok := strings.CutPrefix(e.DaemonHost(), "unix://")
+func FindRootless(ctx context.Context, e Engine, uid int) (*Rootless, error) {
+	sock, ok := SocketPath(e.DaemonHost())
 	p, isClient := e.(prober)
-	if !ok || !isClient || !ownedByCaller(sock) {
+	if !ok || !isClient || !ownedBy(sock, uid) {
 		return nil, nil
 	}
 	h, err := ping(ctx, p)

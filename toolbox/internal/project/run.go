@@ -157,7 +157,7 @@ func (p *Project) invocation(ctx context.Context, t *recipe.Tool, ref string, re
 // keepID keeps the caller the owner of what a tool writes when the Engine
 // is a rootless Podman of the caller's, and says so under --debug.
 func (p *Project) keepID(ctx context.Context, inv *runner.Invocation) error {
-	rl, err := engine.FindRootless(ctx, p.engine)
+	rl, err := engine.FindRootless(ctx, p.engine, p.settings.UID)
 	if err != nil || rl == nil {
 		return err
 	}
@@ -208,7 +208,7 @@ func (p *Project) localEngine() string {
 	switch {
 	case runtime.GOOS != "linux":
 		return "the Engine runs in a VM on " + runtime.GOOS + ", where a socket of the host cannot be shared with a container"
-	case !strings.HasPrefix(host, "unix://"):
+	case !isSocket(host):
 		return "the Engine is at " + host + ", not on this host"
 	case strings.Contains(host, "/.docker/desktop/"):
 		return "Docker Desktop runs the Engine in a VM, where a socket of the host cannot be shared with a container"
@@ -219,11 +219,16 @@ func (p *Project) localEngine() string {
 // engineSocket is the host path of the Engine's socket, for a tool with
 // docker = true.
 func engineSocket(host, tool string) (string, error) {
-	sock, ok := strings.CutPrefix(host, "unix://")
+	sock, ok := engine.SocketPath(host)
 	if !ok {
 		return "", exit.Errorf(exit.Launcher, "tool %s has docker = true, which mounts the Engine's unix socket, but the Engine is at %s; point DOCKER_HOST at a unix socket", tool, host)
 	}
 	return sock, nil
+}
+
+func isSocket(host string) bool {
+	_, ok := engine.SocketPath(host)
+	return ok
 }
 
 func orNone(s string) string {

@@ -9,6 +9,8 @@ package project
 
 import (
 	"io"
+
+	"github.com/tbx-dev/tbx/toolbox/internal/engine"
 	"time"
 
 	"github.com/tbx-dev/tbx/toolbox/internal/progress"
@@ -36,6 +38,10 @@ type Settings struct {
 	Quiet     []string       // TBX_QUIET: the warnings not to say (ssh-agent)
 	UID       int            // the caller's uid, which owns what tbx makes
 	GID       int            // the caller's primary gid
+	// EngineHost is the Engine that --host, --context, DOCKER_HOST and
+	// DOCKER_CONTEXT select, as the docker CLI finds it ("" where none
+	// could be found): the trust screen names its socket.
+	EngineHost string
 	// DockerConfig is the Docker client's configuration file (DOCKER_CONFIG,
 	// else ~/.docker), which names its current context.
 	DockerConfig string
@@ -50,4 +56,10 @@ type Settings struct {
 // chosen (or why there is none: Path is then "").
 type Helper struct {
 	Path, Why string
+}
+
+// engineSocket is the host path of the Engine's unix socket, or "".
+func (s Settings) engineSocket() string {
+	sock, _ := engine.SocketPath(s.EngineHost)
+	return sock
 }

@@ -92,7 +92,7 @@ func read(s Settings) (*View, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := recipe.Load(path)
+	r, err := recipe.LoadFor(path, s.engineSocket())
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +104,7 @@ func read(s Settings) (*View, error) {
 	if v.Lock, err = lockfile.Read(lockfile.Path(r.Path)); err != nil {
 		return nil, err
 	}
-	v.Reach = reach.Of(r, v.Registry)
+	v.Reach = reach.Of(r, v.Registry, s.engineSocket())
 	v.store = &trust.Store{Dir: filepath.Join(s.StateDir, "trust"), Covers: s.TrustDirs}
 	v.snapshot()
 	return v, v.judge()

@@ -29,17 +29,17 @@ type Tool struct {
 
 // Of lists, tool by tool in the recipe's order, what r may reach; registry
 // is the team registry in effect ("" for none).
-func Of(r *recipe.Recipe, registry string) []Tool {
+func Of(r *recipe.Recipe, registry, engineSocket string) []Tool {
 	out := make([]Tool, 0, len(r.Tools))
 	for _, t := range r.Tools {
-		out = append(out, Tool{Name: t.Name, Items: ofTool(r.Dir, t, registry)})
+		out = append(out, Tool{Name: t.Name, Items: ofTool(r.Dir, t, registry, engineSocket)})
 	}
 	return out
 }
 
-func ofTool(root string, t *recipe.Tool, registry string) []Item {
+func ofTool(root string, t *recipe.Tool, registry, engineSocket string) []Item {
 	items := ofHostPaths(root, t.Run)
-	items = append(items, ofRun(t.Run)...)
+	items = append(items, ofRun(t.Run, engineSocket)...)
 	return append(items, ofSource(root, t, registry)...)
 }
 
@@ -62,11 +62,11 @@ func ofHostPaths(root string, run recipe.Run) []Item {
 
 // ofRun lists the Engine, user, network, environment and agent a tool's
 // containers reach.
-func ofRun(run recipe.Run) []Item {
+func ofRun(run recipe.Run, engineSocket string) []Item {
 	var items []Item
 	add := func(kind, what string) { items = append(items, Item{kind, what}) }
 	if recipe.Flag(run.Docker, false) {
-		add("engine", "the Docker Engine's socket "+orDefault(recipe.EngineSocketPath(), "(DOCKER_HOST)")+": root on this host")
+		add("engine", "the Docker Engine's socket "+orDefault(engineSocket, "(the Engine is not on a local socket)")+": root on this host")
 	}
 	switch run.User {
 	case "root":

@@ -50,17 +50,22 @@ func oneLine(s string) string {
 
 // parser holds what every step of reading one recipe needs.
 type parser struct {
-	file string // as errors name it
-	dir  string // project root
-	loc  locator
-	doc  map[string]any
-	src  string
+	file   string // as errors name it
+	dir    string // project root
+	engine string // the Engine's socket, which no volume may name
+	loc    locator
+	doc    map[string]any
+	src    string
 }
 
-// Parse decodes and validates src, the recipe at the absolute path abs;
-// errors name the file as display.
+// Parse decodes and validates src, the recipe at the absolute path abs,
+// for an Engine at the default socket; errors name the file as display.
 func Parse(abs, display string, src []byte) (*Recipe, error) {
-	p := &parser{file: display, dir: filepath.Dir(abs), loc: locate(string(src)), src: string(src)}
+	return parseFor(abs, display, src, DefaultEngineSocket)
+}
+
+func parseFor(abs, display string, src []byte, engineSocket string) (*Recipe, error) {
+	p := &parser{file: display, dir: filepath.Dir(abs), engine: engineSocket, loc: locate(string(src)), src: string(src)}
 	if err := p.checkText(); err != nil {
 		return nil, err
 	}

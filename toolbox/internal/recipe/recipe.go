@@ -176,6 +176,13 @@ const MaxSize = safefile.MaxSize
 
 // Load reads, decodes and validates the recipe at path.
 func Load(path string) (*Recipe, error) {
+	return LoadFor(path, DefaultEngineSocket)
+}
+
+// LoadFor is Load for the Engine whose unix socket is at engineSocket (""
+// for an Engine not on one): a volume of that socket is refused, as of
+// any docker.sock.
+func LoadFor(path, engineSocket string) (*Recipe, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, err
@@ -184,7 +191,7 @@ func Load(path string) (*Recipe, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Parse(abs, displayName(abs), src)
+	return parseFor(abs, displayName(abs), src, engineSocket)
 }
 
 // read returns the recipe file's bytes, or an error that names the file and

@@ -289,3 +289,20 @@ func TestSuggest(t *testing.T) {
 		}
 	}
 }
+
+// The Engine's own socket, wherever the settings say it is (a Podman's,
+// a context's), is refused as a volume as any docker.sock is.
+func TestAVolumeOfTheEnginesSocketIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, FileName)
+	src := "[toolbox]\nname = \"p\"\n[tools.az]\nbuild = \"img\"\nvolumes = [\"/run/podman/podman.sock:/s\"]\n"
+	if err := errors.Join(os.Mkdir(filepath.Join(dir, "img"), 0o755), os.WriteFile(filepath.Join(dir, "img", "Dockerfile"), nil, 0o644), os.WriteFile(path, []byte(src), 0o644)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(path); err != nil {
+		t.Fatalf("another Engine's socket, with the default Engine: %v", err)
+	}
+	if _, err := LoadFor(path, "/run/podman/podman.sock"); err == nil || !strings.Contains(err.Error(), "mounts the Docker Engine's socket") {
+		t.Errorf("the Engine's own socket: %v", err)
+	}
+}

@@ -132,7 +132,7 @@ func (p *parser) volumes(at []string) ([]string, error) {
 		}
 		if isHostPath(parts[0]) {
 			parts[0] = p.hostPath(parts[0])
-			if IsEngineSocket(parts[0]) {
+			if isEngineSocket(parts[0], p.engine) {
 				return nil, p.errAt(keyPath(at, "volumes"), "%q mounts the Docker Engine's socket, which is root on the host; write docker = true instead, so that the recipe says so", v)
 			}
 		} else if !namePattern.MatchString(parts[0]) {
@@ -156,30 +156,19 @@ func ParseWarm(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// IsEngineSocket reports whether the host path p is, or leads by symlinks
-// to, a Docker Engine socket.
-func IsEngineSocket(p string) bool {
+// DefaultEngineSocket is where a local Docker Engine listens unless it is
+// told otherwise.
+const DefaultEngineSocket = "/var/run/docker.sock"
+
+// isEngineSocket reports whether the host path p is, or leads by symlinks
+// to, a Docker Engine socket: any docker.sock, or engine.
+func isEngineSocket(p, engine string) bool {
 	for _, q := range []string{p, RealPath(p)} {
-		switch {
-		case filepath.Base(q) == "docker.sock":
-			return true
-		case q == EngineSocketPath() && q != "":
+		if filepath.Base(q) == "docker.sock" || engine != "" && q == engine {
 			return true
 		}
 	}
 	return false
-}
-
-// EngineSocketPath is the host path of the Engine's unix socket: DOCKER_HOST's
-// when it names one, else the default.
-func EngineSocketPath() string {
-	if h := os.Getenv("DOCKER_HOST"); h != "" {
-		if rest, ok := strings.CutPrefix(h, "unix://"); ok {
-			return rest
-		}
-		return ""
-	}
-	return "/var/run/docker.sock"
 }
 
 func isHostPath(s string) bool {
