@@ -3,6 +3,7 @@ package project
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/tbx-dev/tbx/toolbox/internal/engine"
@@ -62,7 +63,7 @@ func (p *Project) managerConfig(frozen bool) acquire.Config {
 	return acquire.Config{
 		Engine: p.engine, Recipe: p.Recipe, Stderr: s.Stderr, Mode: s.Progress, Fd: s.Fd, Debug: s.Debug,
 		Registry: p.Registry, Lock: p.Lock, Frozen: frozen, Classic: s.Classic, SSHAgent: s.SSHAgent,
-		CacheDir: s.CacheDir, Labels: p.Owned(), Content: p.content,
+		CacheDir: s.CacheDir, Labels: p.Owned(), Content: p.content, DockerConfig: dockerConfigDir(s.DockerConfig),
 	}
 }
 
@@ -150,4 +151,13 @@ func (p *Project) WriteLock(ctx context.Context, opts acquire.PinOptions) (strin
 		}
 	}
 	return path, err
+}
+
+// dockerConfigDir is the directory of the Docker client's configuration
+// file, or "" for the client's default.
+func dockerConfigDir(file string) string {
+	if file == "" {
+		return ""
+	}
+	return filepath.Dir(file)
 }

@@ -122,7 +122,7 @@ func (p *Project) warmIdle(t *recipe.Tool) (time.Duration, error) {
 }
 
 func (p *Project) invocation(ctx context.Context, t *recipe.Tool, ref string, req RunRequest, tty bool) (runner.Invocation, error) {
-	id := runner.Caller()
+	id := runner.Caller(p.settings.UID, p.settings.GID, p.settings.Environ)
 	p.adoptHome(t.Name)
 	if err := id.Prepare(p.settings.StateDir, p.Key(), t.Name); err != nil {
 		return runner.Invocation{}, err

@@ -1,7 +1,6 @@
 package acquire
 
 import (
-	"os"
 
 	"github.com/distribution/reference"
 	"github.com/docker/cli/cli/config"
@@ -11,7 +10,7 @@ import (
 // registryAuth encodes the user's credentials for ref's registry, read from
 // the Docker config (~/.docker/config.json, DOCKER_CONFIG) and its credential
 // helpers; "" when there are none.
-func registryAuth(ref string) string {
+func (m *Manager) registryAuth(ref string) string {
 	named, err := reference.ParseNormalizedNamed(ref)
 	if err != nil {
 		return ""
@@ -20,13 +19,7 @@ func registryAuth(ref string) string {
 	if host == "docker.io" {
 		host = "https://index.docker.io/v1/"
 	}
-	// DOCKER_CONFIG is read here, not through config.Dir, which reads it
-	// once per process.
-	dir := os.Getenv("DOCKER_CONFIG")
-	if dir == "" {
-		dir = config.Dir()
-	}
-	cfg, err := config.Load(dir)
+	cfg, err := config.Load(m.DockerConfig)
 	if err != nil {
 		return ""
 	}

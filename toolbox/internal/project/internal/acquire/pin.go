@@ -244,7 +244,7 @@ func (m *Manager) adoptUnpinned(ctx context.Context, cat *catalog, t *recipe.Too
 // findPublished records the digest of a build someone else published.
 func (m *Manager) findPublished(ctx context.Context, st Status, pin *lockfile.Tool) error {
 	ref := m.teamRef(st.Tool, st.Hash)
-	d, err := m.Engine.DistributionInspect(ctx, ref, registryAuth(ref))
+	d, err := m.Engine.DistributionInspect(ctx, ref, m.registryAuth(ref))
 	if err != nil {
 		return fmt.Errorf("tool %s is neither on this Engine nor in the team registry as %s (%s); run `tbx prepare --push %s`, then `tbx lock`", st.Tool.Name, ref, oneLine(err.Error()), st.Tool.Name)
 	}
@@ -261,7 +261,7 @@ func (m *Manager) pinImage(ctx context.Context, t *recipe.Tool) (lockfile.Tool, 
 	if dg, ok := named.(reference.Digested); ok {
 		return lockfile.Tool{Ref: t.Image, Digest: dg.Digest().String(), Image: named.Name() + "@" + dg.Digest().String()}, nil
 	}
-	d, err := m.Engine.DistributionInspect(ctx, t.Image, registryAuth(t.Image))
+	d, err := m.Engine.DistributionInspect(ctx, t.Image, m.registryAuth(t.Image))
 	if err != nil {
 		return lockfile.Tool{}, fmt.Errorf("tool %s: %w", t.Name, &registryError{op: "resolving", ref: t.Image, err: err})
 	}

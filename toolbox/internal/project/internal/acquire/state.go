@@ -80,6 +80,9 @@ type Config struct {
 	Classic  bool           // build with the classic builder even where BuildKit is
 	SSHAgent string         // the caller's SSH agent socket, for builds with ssh = true
 	CacheDir string         // where file hashes are remembered; "" remembers nothing
+	// DockerConfig is the Docker client's configuration directory, whose
+	// credentials pulls and pushes use ("" for the client's default).
+	DockerConfig string
 	// Labels go on every image built, beside the tool's own (who made it,
 	// for which project root).
 	Labels map[string]string

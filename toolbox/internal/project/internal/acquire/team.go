@@ -44,7 +44,7 @@ func (m *Manager) pullTeam(ctx context.Context, st Status, mode progress.Mode) e
 
 // pull fetches ref from its registry with the user's credentials.
 func (m *Manager) pull(ctx context.Context, ref, name string, mode progress.Mode) error {
-	body, err := m.Engine.ImagePull(ctx, ref, image.PullOptions{RegistryAuth: registryAuth(ref)})
+	body, err := m.Engine.ImagePull(ctx, ref, image.PullOptions{RegistryAuth: m.registryAuth(ref)})
 	if err != nil {
 		return &registryError{op: "pulling", ref: ref, err: err}
 	}
@@ -57,7 +57,7 @@ func (m *Manager) pull(ctx context.Context, ref, name string, mode progress.Mode
 
 // push publishes ref and returns its digest.
 func (m *Manager) push(ctx context.Context, ref, name string) (string, error) {
-	body, err := m.Engine.ImagePush(ctx, ref, image.PushOptions{RegistryAuth: registryAuth(ref)})
+	body, err := m.Engine.ImagePush(ctx, ref, image.PushOptions{RegistryAuth: m.registryAuth(ref)})
 	if err != nil {
 		return "", &registryError{op: "pushing", ref: ref, err: err}
 	}

@@ -24,11 +24,12 @@ type Identity struct {
 
 var safeName = regexp.MustCompile(`^[a-z_][a-z0-9_.-]*$`)
 
-// Caller describes the user running tbx, with a name that works inside a
-// container even when the host's directory service has no entry for it.
-func Caller() Identity {
-	id := Identity{UID: os.Getuid(), GID: os.Getgid()}
-	id.Name = nameFor(id.UID)
+// Caller describes the user running tbx (uid, primary gid, environment),
+// with a name that works inside a container even when the host's directory
+// service has no entry for it.
+func Caller(uid, gid int, environ []string) Identity {
+	id := Identity{UID: uid, GID: gid}
+	id.Name = nameFor(id.UID, environ)
 	id.Group = id.Name
 	if g, err := user.LookupGroupId(strconv.Itoa(id.GID)); err == nil && safeName.MatchString(g.Name) {
 		id.Group = g.Name
@@ -41,8 +42,8 @@ func Caller() Identity {
 	return id
 }
 
-func nameFor(uid int) string {
-	candidates := []string{os.Getenv("USER"), os.Getenv("LOGNAME")}
+func nameFor(uid int, environ []string) string {
+	candidates := []string{lookupEnv(environ, "USER"), lookupEnv(environ, "LOGNAME")}
 	if u, err := user.LookupId(strconv.Itoa(uid)); err == nil {
 		candidates = append([]string{u.Username}, candidates...)
 	}
