@@ -51,19 +51,30 @@ func (p *Project) Run(ctx context.Context, req RunRequest, streams runner.Stream
 	// Signals now belong to the command: they are forwarded, not obeyed.
 	ctx = context.WithoutCancel(ctx)
 	if idle > 0 {
-		h := p.settings.Helper
-		if p.settings.Debug != nil {
-			fmt.Fprintf(p.settings.Debug, "tbx: debug: warm helper %s (%s)\n", orNone(h.Path), h.Why)
-			if in, ok := p.inputs(tool); ok {
-				in.describe(p.settings.Debug)
-			}
+		helper, err := p.warmHelper(tool)
+		if err != nil {
+			return err
 		}
-		if h.Path == "" {
-			return exit.Errorf(exit.Launcher, "tool %s is warm, but there is no helper for its container: %s", tool.Name, h.Why)
-		}
-		return rn.RunWarm(ctx, inv, idle, h.Path)
+		return rn.RunWarm(ctx, inv, idle, helper)
 	}
 	return rn.Run(ctx, inv)
+}
+
+// warmHelper is the helper binary that a warm tool's container runs, or
+// why it has none; under --debug it says which, and what the call
+// depends on.
+func (p *Project) warmHelper(tool *recipe.Tool) (string, error) {
+	h := p.settings.Helper
+	if p.settings.Debug != nil {
+		fmt.Fprintf(p.settings.Debug, "tbx: debug: warm helper %s (%s)\n", orNone(h.Path), h.Why)
+		if in, ok := p.inputs(tool); ok {
+			in.describe(p.settings.Debug)
+		}
+	}
+	if h.Path == "" {
+		return "", exit.Errorf(exit.Launcher, "tool %s is warm, but there is no helper for its container: %s", tool.Name, h.Why)
+	}
+	return h.Path, nil
 }
 
 // firstInShell reports whether this is the first time the warning what is

@@ -33,9 +33,14 @@ import (
 // TestLabel marks objects that tests make outside tbx.
 const TestLabel = "dev.tbx.test"
 
-// Engine connects to the Engine, failing the test when there is none.
+// Engine connects to the Engine, failing the test when there is none. With
+// -short it skips the test: `go test -short ./...` runs every test that
+// needs no Engine, on a machine without one.
 func Engine(t testing.TB) *client.Client {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("needs a Docker Engine; -short runs without one")
+	}
 	c, err := engine.Connect(context.Background())
 	if err != nil {
 		t.Fatalf("these tests need a Docker Engine (scripts/test.sh starts one): %v", err)

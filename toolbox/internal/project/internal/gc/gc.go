@@ -40,9 +40,24 @@ func short(id string) string {
 	return id
 }
 
+// Engine is what gc asks of the Engine: to list and remove containers,
+// images and volumes, and to stop a warm container.
+type Engine interface {
+	ContainerList(ctx context.Context, options container.ListOptions) ([]container.Summary, error)
+	ContainerStop(ctx context.Context, id string, options container.StopOptions) error
+	ContainerWait(ctx context.Context, id string, condition container.WaitCondition) (<-chan container.WaitResponse, <-chan error)
+	ContainerRemove(ctx context.Context, id string, options container.RemoveOptions) error
+	ImageList(ctx context.Context, options image.ListOptions) ([]image.Summary, error)
+	ImageRemove(ctx context.Context, ref string, options image.RemoveOptions) ([]image.DeleteResponse, error)
+	VolumeList(ctx context.Context, options volume.ListOptions) (volume.ListResponse, error)
+	VolumeRemove(ctx context.Context, id string, force bool) error
+}
+
+var _ Engine = engine.Engine(nil)
+
 // Collector removes tbx's leftovers.
 type Collector struct {
-	Engine engine.Engine
+	Engine Engine
 	Owned  filters.Args   // which objects are ours: labels.Owned
 	Host   string         // this machine's hostname, to judge launchers
 	Alive  func(int) bool // whether a local pid is running

@@ -1,0 +1,172 @@
+package project
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tbx-dev/tbx/toolbox/internal/engine"
+	"github.com/tbx-dev/tbx/toolbox/internal/exit"
+)
+
+// fakeEngine answers where it is and nothing else: any other call panics
+// on the nil interface it embeds, so a test that passes made none.
+type fakeEngine struct {
+	engine.Engine
+	host string
+}
+
+func (f *fakeEngine) DaemonHost() string { return f.host }
+
+// newProject writes files (path → content) into a new directory and
+// returns settings for a call from sub below it.
+func newProject(t *testing.T, files map[string]string, sub string) Settings {
+	t.Helper()
+	dir := t.TempDir()
+	for p, content := range files {
+		full := filepath.Join(dir, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cwd := filepath.Join(dir, sub)
+	if err := os.MkdirAll(cwd, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return Settings{Cwd: cwd, StateDir: t.TempDir(), UID: os.Getuid(), GID: os.Getgid(), Stderr: os.Stderr}
+}
+
+const recipeText = "[toolbox]\nname = \"p\"\n[tools.box]\nimage = \"debian:bookworm-slim\"\ncommands = [\"box\"]\nwarm = \"5m\"\nenv = [\"AZ_*\"]\n"
+
+// An untrusted project is refused in one line, exit 125, before the
+// Engine is asked anything; TBX_TRUST's directories trust it.
+func TestOpenRefusesUntrustedBeforeTheEngine(t *testing.T) {
+	s := newProject(t, map[string]string{"toolbox.toml": recipeText}, "")
+	_, err := Open(s, &fakeEngine{host: "unix:///var/run/docker.sock"})
+	if exit.Code(err) != exit.Launcher || !strings.Contains(err.Error(), "is not trusted yet") {
+		t.Fatalf("an untrusted project: %v (exit %d)", err, exit.Code(err))
+	}
+	s.TrustDirs = []string{filepath.Dir(s.Cwd)}
+	p, err := Open(s, &fakeEngine{host: "unix:///var/run/docker.sock"})
+	if err != nil {
+		t.Fatalf("a project under TBX_TRUST: %v", err)
+	}
+	p.Close()
+}
+
+func openTrusted(t *testing.T, s Settings, host string) *Project {
+	t.Helper()
+	s.TrustDirs = []string{os.TempDir()}
+	p, err := Open(s, &fakeEngine{host: host})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	return p
+}
+
+// Warm or throwaway: TBX_WARM over the recipe's warm.
+func TestWarmIdleTakesTBXWARMOverTheRecipe(t *testing.T) {
+	s := newProject(t, map[string]string{"toolbox.toml": recipeText}, "")
+	p := openTrusted(t, s, "unix:///var/run/docker.sock")
+	tool := p.Recipe.Tools[0]
+	if d, _ := p.warmIdle(tool); d != 5*time.Minute {
+		t.Errorf("the recipe's warm: %v", d)
+	}
+	off := time.Duration(0)
+	p.settings.Warm = &off
+	if d, _ := p.warmIdle(tool); d != 0 {
+		t.Errorf("TBX_WARM=off: %v", d)
+	}
+}
+
+// Whether a warm run may take the helper's socket, and whether mounts are
+// checked, follows from where the Engine is.
+func TestTheDirectPathNeedsALocalEngine(t *testing.T) {
+	s := newProject(t, map[string]string{"toolbox.toml": recipeText}, "")
+	for _, tc := range []struct {
+		host, noDirect string
+		direct         bool
+	}{
+		{host: "unix:///var/run/docker.sock", direct: runtime.GOOS == "linux"},
+		{host: "unix:///run/user/1000/podman/podman.sock", direct: runtime.GOOS == "linux"},
+		{host: "tcp://10.0.0.1:2376", noDirect: "not on this host"},
+		{host: "ssh://me@host", noDirect: "not on this host"},
+		{host: "unix:///Users/me/.docker/desktop/docker.sock", noDirect: "Docker Desktop"},
+	} {
+		p := openTrusted(t, s, tc.host)
+		dir, why := p.directPath()
+		if (dir != "") != tc.direct || tc.noDirect != "" && runtime.GOOS == "linux" && !strings.Contains(why, tc.noDirect) {
+			t.Errorf("%s: direct path %q, because %q", tc.host, dir, why)
+		}
+		if local := p.localEngine() == ""; local != tc.direct {
+			t.Errorf("%s: local %v", tc.host, local)
+		}
+	}
+	p := openTrusted(t, s, "unix:///var/run/docker.sock")
+	p.settings.NoDirect = true
+	if dir, why := p.directPath(); dir != "" || why != "TBX_DIRECT=0" {
+		t.Errorf("TBX_DIRECT=0: %q %q", dir, why)
+	}
+}
+
+// docker = true mounts the Engine's unix socket: an Engine elsewhere is
+// said to be the problem, in one line.
+func TestDockerTrueNeedsAUnixSocket(t *testing.T) {
+	if sock, err := engineSocket("unix:///run/docker.sock", "box"); err != nil || sock != "/run/docker.sock" {
+		t.Errorf("a unix socket: %q %v", sock, err)
+	}
+	_, err := engineSocket("tcp://10.0.0.1:2376", "box")
+	if exit.Code(err) != exit.Launcher || !strings.Contains(err.Error(), "tool box has docker = true") {
+		t.Errorf("a tcp Engine: %v", err)
+	}
+}
+
+// A warm tool with no helper to mount is refused, saying why, before any
+// container is made.
+func TestAWarmToolWithoutAHelperIsRefused(t *testing.T) {
+	s := newProject(t, map[string]string{"toolbox.toml": recipeText}, "")
+	s.Helper = Helper{Why: "no static Linux tbx-warm next to tbx"}
+	p := openTrusted(t, s, "unix:///var/run/docker.sock")
+	_, err := p.warmHelper(p.Recipe.Tools[0])
+	if exit.Code(err) != exit.Launcher || !strings.Contains(err.Error(), "no static Linux tbx-warm") {
+		t.Errorf("%v", err)
+	}
+}
+
+// What a call depends on: the recipe, the lock and the trust record, the
+// places a nearer recipe would appear, the root and the working
+// directory and where they lead, and the rules' variables.
+func TestInputsOfACall(t *testing.T) {
+	s := newProject(t, map[string]string{"toolbox.toml": recipeText}, "a/b")
+	p := openTrusted(t, s, "unix:///var/run/docker.sock")
+	in, ok := p.inputs(p.Recipe.Tools[0])
+	if !ok {
+		t.Fatal("no inputs")
+	}
+	root := filepath.Dir(filepath.Dir(s.Cwd))
+	for _, f := range []string{filepath.Join(root, "toolbox.toml"), filepath.Join(root, "toolbox.lock")} {
+		if !slices.Contains(in.Files, f) {
+			t.Errorf("inputs lack %s: %v", f, in.Files)
+		}
+	}
+	if want := []string{filepath.Join(s.Cwd, "toolbox.toml"), filepath.Join(root, "a", "toolbox.toml")}; !slices.Equal(in.Absent, want) {
+		t.Errorf("places a nearer recipe would be: %v; want %v", in.Absent, want)
+	}
+	if _, ok := in.Links[s.Cwd]; !ok {
+		t.Errorf("the working directory is not among the links: %v", in.Links)
+	}
+	if lead, ok := in.Links[root]; !ok || lead == "" {
+		t.Errorf("the root is not among the links: %v", in.Links)
+	}
+	if !slices.Equal(in.Env, []string{"AZ_*"}) {
+		t.Errorf("the rules' variables: %v", in.Env)
+	}
+}

@@ -1,0 +1,63 @@
+package reach
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
+)
+
+func load(t *testing.T, text string) *recipe.Recipe {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "img"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "img", "Dockerfile"), []byte("FROM x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, recipe.FileName)
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := recipe.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// What a user reads before trusting: every key that reaches the host,
+// with the Engine's socket as the settings locate it; a tool that reaches
+// nothing more says so.
+func TestTheSummaryNamesWhatEachToolReaches(t *testing.T) {
+	r := load(t, "[toolbox]\nname = \"p\"\nregistry = \"reg.example.com/team\"\n"+
+		"[tools.pwn]\nimage = \"docker.io/library/alpine:3.19\"\ncommands = [\"pwn\"]\ndocker = true\nuser = \"root\"\nnetwork = \"host\"\nenv = [\"AWS_*\", \"GITHUB_TOKEN\"]\nssh_agent = true\nvolumes = [\"/:/host\"]\n"+
+		"[tools.calm]\nbuild = \"img\"\ncommands = [\"calm\"]\n")
+	tools := Of(r, r.Registry, "/run/user/1000/docker.sock")
+	var b strings.Builder
+	Write(&b, r, tools)
+	out := b.String()
+	for _, want := range []string{
+		"host path     / at /host, read-write (outside the project)",
+		"engine        the Docker Engine's socket /run/user/1000/docker.sock: root on this host",
+		"user          root",
+		"network       host",
+		"env           AWS_*, GITHUB_TOKEN",
+		"ssh agent",
+		"image         docker.io/library/alpine:3.19, from outside the team registry",
+		"tool calm: nothing more",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the summary lacks %q:\n%s", want, out)
+		}
+	}
+	if Count(tools) != 7 {
+		t.Errorf("%d items; want 7:\n%s", Count(tools), out)
+	}
+	if engine := Of(r, r.Registry, ""); !strings.Contains(engine[0].Items[1].What, "not on a local socket") {
+		t.Errorf("an Engine not on a socket: %+v", engine[0].Items)
+	}
+}
