@@ -1,7 +1,6 @@
 package acquire
 
 import (
-
 	"github.com/distribution/reference"
 	"github.com/docker/cli/cli/config"
 	"github.com/docker/docker/api/types/registry"
