@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -27,7 +26,7 @@ type server struct {
 	fatal   string // why every run is refused, and the container must go
 	spec    Spec
 	user    job // the credentials and HOME of every command
-	ln      *net.UnixListener
+	ln      *direct.Listener
 	reaper  *reaper
 	mu      sync.Mutex
 	closing bool           // PID 1 has decided to stop: every request is refused
@@ -55,7 +54,7 @@ func refuseDirect(owner uint32, why string) {
 func listen(s *server) *server {
 	sock := filepath.Join(Direct, direct.Socket)
 	_ = os.Remove(sock) // left by a container of the same shape that was killed
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
+	ln, err := direct.Listen(sock)
 	if err == nil {
 		err = ownSocket(sock, s.owner)
 	}
@@ -66,7 +65,6 @@ func listen(s *server) *server {
 		}
 		return nil
 	}
-	ln.SetUnlinkOnClose(false) // a stopped helper leaves its directory as it was, for gc to judge by its age
 	s.ln = ln
 	go s.accept()
 	return s
@@ -112,7 +110,7 @@ func (s *server) accept() {
 	pending := make(chan struct{}, maxPending)
 	active := make(chan struct{}, maxConnections)
 	for {
-		c, err := s.ln.AcceptUnix()
+		c, err := s.ln.Accept()
 		if err != nil {
 			return // closed: PID 1 is stopping
 		}
@@ -137,7 +135,7 @@ func (s *server) accept() {
 }
 
 // refuseBusy refuses a connection over a bound, with a line in the log.
-func refuseBusy(c *net.UnixConn, why string) {
+func refuseBusy(c *direct.Sock, why string) {
 	logf("refused a run: %s", why)
 	_ = direct.SendRefusal(c, why, false)
 	_ = c.Close()
@@ -173,7 +171,7 @@ func (s *server) close() {
 
 // serve runs one connection's request, or refuses it with a reason, and
 // logs the refusal; received is called once the request is in.
-func (s *server) serve(c *net.UnixConn, received func()) {
+func (s *server) serve(c *direct.Sock, received func()) {
 	defer c.Close()
 	req, files, r, err := s.receive(c)
 	received()
@@ -199,7 +197,7 @@ func (s *server) serve(c *net.UnixConn, received func()) {
 
 // receive reads and checks a request: from the owner, well formed, with
 // the descriptors it must carry.
-func (s *server) receive(c *net.UnixConn) (direct.Request, []*os.File, io.Reader, error) {
+func (s *server) receive(c *direct.Sock) (direct.Request, []*os.File, io.Reader, error) {
 	uid, err := direct.PeerUID(c)
 	if err != nil {
 		return direct.Request{}, nil, nil, fmt.Errorf("the peer's uid: %w", err)
@@ -258,7 +256,7 @@ func (s *server) enter() (leave func(), err error) {
 // run starts the command under a reaper of its own, tells tbx, forwards
 // its signals, and sends its exit code once the command and all it left
 // have ended; a tbx that goes away hangs the command up.
-func (s *server) run(c *net.UnixConn, r io.Reader, req direct.Request, files []*os.File) {
+func (s *server) run(c *direct.Sock, r io.Reader, req direct.Request, files []*os.File) {
 	stdio, master, err := stdioFor(req, files)
 	var outputs []*os.File
 	if !req.TTY {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -24,7 +23,7 @@ const maxRights = 8
 
 // Conn is a connection to a warm container's helper.
 type Conn struct {
-	c *net.UnixConn
+	c *Sock
 }
 
 // Dial connects to the helper's socket in dir. It goes through the
@@ -40,7 +39,7 @@ func Dial(dir string) (*Conn, error) {
 	if _, err := os.Stat(addr); err != nil {
 		addr = filepath.Join(dir, Socket) // no /proc
 	}
-	c, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: addr, Net: "unix"})
+	c, err := dialSocket(addr)
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +53,7 @@ func (c *Conn) Close() { _ = c.c.Close() }
 // the socket is pid, the warm container's helper as the Engine reported
 // it: a process that took the socket's place gets nothing.
 func (c *Conn) CheckServer(pid int) error {
-	cred, err := peerCred(c.c)
+	cred, err := c.c.PeerCred()
 	if err != nil {
 		return fmt.Errorf("asking who serves the warm helper's socket: %w", err)
 	}
@@ -85,7 +84,7 @@ func (e *RefusedError) Error() string { return "the warm helper refused the run:
 // Session is a command started through a helper.
 type Session struct {
 	Master *os.File // the terminal's master, on a TTY
-	conn   *net.UnixConn
+	conn   *Sock
 	r      io.Reader
 	mu     sync.Mutex
 }
@@ -98,7 +97,7 @@ func (c *Conn) Start(req Request, files []*os.File) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, _, err := c.c.WriteMsgUnix(frame, Rights(files), nil); err != nil {
+	if err := c.c.WriteMsg(frame, Rights(files)); err != nil {
 		// A helper that refuses at once may have said why before closing.
 		if typ, payload, rerr := ReadFrame(c.c); rerr == nil && typ == TypeRefused {
 			return nil, &RefusedError{DecodeRefusal(payload)}
@@ -171,10 +170,10 @@ func (s *Session) Close() {
 // ReadWithRights reads what c has ready, with the descriptors that came
 // with it; more than maxRights, or a truncated set, is an error, and the
 // descriptors that came are closed.
-func ReadWithRights(c *net.UnixConn) ([]byte, []*os.File, error) {
+func ReadWithRights(c *Sock) ([]byte, []*os.File, error) {
 	buf := make([]byte, 64<<10)
 	oob := make([]byte, unix.CmsgSpace(maxRights*4))
-	n, oobn, flags, _, err := c.ReadMsgUnix(buf, oob)
+	n, oobn, flags, err := c.ReadMsg(buf, oob)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -222,44 +221,22 @@ func closeAll(files []*os.File) {
 
 // PeerUID is the uid of the process at the other end of c, as the kernel
 // says (SO_PEERCRED).
-func PeerUID(c *net.UnixConn) (uint32, error) {
-	cred, err := peerCred(c)
+func PeerUID(c *Sock) (uint32, error) {
+	cred, err := c.PeerCred()
 	if err != nil {
 		return 0, err
 	}
 	return cred.Uid, nil
 }
 
-// peerCred is what the kernel says of the process at the other end of c:
-// the one that connected, or the one that listened.
-func peerCred(c *net.UnixConn) (*unix.Ucred, error) {
-	raw, err := c.SyscallConn()
-	if err != nil {
-		return nil, err
-	}
-	var cred *unix.Ucred
-	var cerr error
-	err = raw.Control(func(fd uintptr) {
-		cred, cerr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
-	})
-	if err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, err
-	}
-	return cred, nil
-}
-
 // SendStarted tells tbx that the command runs, with the terminal's master
 // when it has one.
-func SendStarted(c *net.UnixConn, master *os.File) error {
+func SendStarted(c *Sock, master *os.File) error {
 	var files []*os.File
 	if master != nil {
 		files = append(files, master)
 	}
-	_, _, err := c.WriteMsgUnix(AppendFrame(nil, TypeStarted, nil), Rights(files), nil)
-	return err
+	return c.WriteMsg(AppendFrame(nil, TypeStarted, nil), Rights(files))
 }
 
 // SendRefusal refuses a request.
