@@ -32,6 +32,9 @@ func (a *app) gcCommand() *ucli.Command {
 			defer closeEngine(e)
 			rep, err := project.Collect(c.Context, s, e, opts)
 			printRemoved(a.streams, rep, opts.DryRun)
+			if err == nil && len(rep.Removed) == 0 {
+				fmt.Fprintln(a.streams.Err, "tbx: nothing to remove")
+			}
 			return err
 		},
 	}

@@ -74,14 +74,14 @@ func (a *app) runInit(st project.Settings, opts initOptions) error {
 	}
 	fmt.Fprintf(a.streams.Out, "%s\n", target)
 	if len(kept) > 0 {
-		fmt.Fprintf(a.streams.Err, "tbx: wrote %s from the %q example; kept the existing %s, which tbx did not write, so it is not trusted: review it with `tbx trust --show`, then run `tbx trust`\n", recipe.FileName, opts.Recipe, strings.Join(kept, ", "))
+		fmt.Fprintf(a.streams.Err, "tbx: wrote %s from the %q example; kept the existing %s, which tbx did not write, so it is not trusted: review it with `tbx trust --show`, then run `tbx trust`, `tbx prepare` and `tbx shims install`\n", recipe.FileName, opts.Recipe, strings.Join(kept, ", "))
 		return nil
 	}
 	st.File = target
 	if _, err := project.Trust(st); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.streams.Err, "tbx: wrote %s from the %q example, and trusted it; next: tbx prepare\n", recipe.FileName, opts.Recipe)
+	fmt.Fprintf(a.streams.Err, "tbx: wrote %s from the %q example, and trusted it; next: `tbx prepare` makes its tools ready, and `tbx shims install` puts their commands on your PATH\n", recipe.FileName, opts.Recipe)
 	return nil
 }
 

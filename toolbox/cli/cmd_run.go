@@ -70,15 +70,15 @@ func (a *app) shellCommand() *ucli.Command {
 	}
 }
 
-// showHelp prints the command's help: on stdout when it was asked for,
-// else on stderr with exit 125 (a command that needs arguments got none).
+// showHelp prints the command's help on stdout when it was asked for;
+// else (a command that needs arguments got none) it is a one-line usage
+// error, exit 125.
 func showHelp(c *ucli.Context, asked bool) error {
 	if asked {
 		ucli.HelpPrinter(c.App.Writer, ucli.CommandHelpTemplate, c.Command)
 		return nil
 	}
-	ucli.HelpPrinter(c.App.ErrWriter, ucli.CommandHelpTemplate, c.Command)
-	return exit.Errorf(exit.Launcher, "tbx %s needs a COMMAND", c.Command.Name)
+	return exit.Errorf(exit.Launcher, "tbx %s needs a COMMAND: tbx %s %s (`tbx %s --help` says more)", c.Command.Name, c.Command.Name, c.Command.ArgsUsage, c.Command.Name)
 }
 
 // parseRunArgs reads `COMMAND ARGS...` or `--tool TOOL [--] CMD ARGS...`;

@@ -30,7 +30,7 @@ func TestHelpAndCompletion(t *testing.T) {
 		}
 		golden(t, name, r.out)
 	}
-	if r := tbx(t, "run"); r.code != 125 || !strings.Contains(r.err, "USAGE:") || !strings.HasSuffix(r.err, "tbx: tbx run needs a COMMAND\n") {
+	if r := tbx(t, "run"); r.code != 125 || strings.Count(r.err, "\n") != 1 || !strings.HasPrefix(r.err, "tbx: tbx run needs a COMMAND: tbx run [--frozen] COMMAND") {
 		t.Errorf("tbx run with nothing: exit %d, stderr %q", r.code, r.err)
 	}
 	if r := tbx(t, "--bogus"); strings.Contains(r.err, "tbx tbx") {

@@ -84,7 +84,7 @@ func (a *app) cli() *ucli.App {
 	app := &ucli.App{
 		Name:                 "tbx",
 		Usage:                "run a team's pinned DevOps tools in throwaway containers",
-		Version:              Version,
+		Version:              version(),
 		Writer:               s.Out,
 		ErrWriter:            s.Err,
 		EnableBashCompletion: true,
