@@ -8,6 +8,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"syscall"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -74,7 +75,7 @@ func run(args []string, a *app) (err error) {
 	err = engine.Explain(a.cli().RunContext(ctx, args), a.engineHost)
 	if sig := router.Interrupted(); sig != 0 && err != nil && !exit.Silent(err) {
 		// Stopped before its command ran: exit as if killed by the signal.
-		return exit.Errorf(128+int(sig), "interrupted by %s", sig)
+		return exit.Errorf(128+int(sig), "stopped by %s before the command ran; nothing was left behind", signalName(sig))
 	}
 	return err
 }
@@ -182,4 +183,17 @@ func unknownCommand(c *ucli.Context) error {
 	}
 	sort.Strings(names)
 	return exit.Errorf(exit.Launcher, "unknown command %q; commands: %s (see `tbx --help`)", name, strings.Join(names, ", "))
+}
+
+// signalName names the signals that stop tbx before its command runs.
+func signalName(sig syscall.Signal) string {
+	switch sig {
+	case syscall.SIGINT:
+		return "Ctrl-C (SIGINT)"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	case syscall.SIGHUP:
+		return "a hangup (SIGHUP)"
+	}
+	return sig.String()
 }
