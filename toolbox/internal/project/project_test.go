@@ -1,6 +1,7 @@
 package project
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -168,5 +169,17 @@ func TestInputsOfACall(t *testing.T) {
 	}
 	if !slices.Equal(in.Env, []string{"AZ_*"}) {
 		t.Errorf("the rules' variables: %v", in.Env)
+	}
+}
+
+// --frozen in a project with no lock is one line for the project, before
+// the Engine is asked anything, not one per tool.
+func TestFrozenWithoutALockIsOneLine(t *testing.T) {
+	s := newProject(t, map[string]string{"toolbox.toml": recipeText + "[tools.two]\nimage = \"debian:bookworm-slim\"\ncommands = [\"two\"]\n"}, "")
+	s.Frozen = true
+	p := openTrusted(t, s, "unix:///var/run/docker.sock")
+	err := p.Prepare(context.Background(), p.Recipe.Tools, AcquireOptions{Jobs: 2, Frozen: true})
+	if err == nil || strings.Count(err.Error(), "toolbox.lock") != 1 || strings.Contains(err.Error(), "\n") {
+		t.Errorf("%v", err)
 	}
 }

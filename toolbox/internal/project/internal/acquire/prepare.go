@@ -93,7 +93,7 @@ func (m *Manager) frozenCheck(st Status) error {
 	t := st.Tool
 	switch {
 	case m.Lock == nil:
-		return fmt.Errorf("--frozen needs %s next to %s; run `tbx lock` where the tools are published, and commit it", "toolbox.lock", m.Recipe.Path)
+		return m.noLock()
 	case st.Lock == Unlocked:
 		return fmt.Errorf("tool %s is not in toolbox.lock (--frozen); run `tbx lock` and commit toolbox.lock", t.Name)
 	case st.Lock == Changed && t.Image != "":
@@ -106,6 +106,11 @@ func (m *Manager) frozenCheck(st Status) error {
 		return fmt.Errorf("tool %s: --frozen pulls it from the team registry, and there is none: set [toolbox] registry or TBX_REGISTRY", t.Name)
 	}
 	return nil
+}
+
+// noLock is why --frozen cannot work in a project with no lock.
+func (m *Manager) noLock() error {
+	return fmt.Errorf("--frozen needs %s next to %s; run `tbx lock` where the tools are published, and commit it", "toolbox.lock", m.Recipe.Path)
 }
 
 func (m *Manager) frozenPullError(st Status, err error) error {
@@ -187,6 +192,9 @@ func (m *Manager) one(ctx context.Context, t *recipe.Tool) (Status, error) {
 // Prepare makes every tool ready, opts.Jobs at a time. Each failure is
 // reported as it happens; the error names the tools that failed.
 func (m *Manager) Prepare(ctx context.Context, tools []*recipe.Tool, opts Options) error {
+	if m.Frozen && m.Lock == nil {
+		return m.noLock() // one line for the project, not one per tool
+	}
 	tools = m.selectTools(tools, opts)
 	mode := m.Mode
 	if len(tools) > 1 && opts.Jobs > 1 && mode == progress.Live {
