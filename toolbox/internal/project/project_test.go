@@ -12,6 +12,7 @@ import (
 
 	"github.com/tbx-dev/tbx/toolbox/internal/engine"
 	"github.com/tbx-dev/tbx/toolbox/internal/exit"
+	"github.com/tbx-dev/tbx/toolbox/internal/testenv"
 )
 
 // fakeEngine answers where it is and nothing else: any other call panics
@@ -28,15 +29,7 @@ func (f *fakeEngine) DaemonHost() string { return f.host }
 func newProject(t *testing.T, files map[string]string, sub string) Settings {
 	t.Helper()
 	dir := t.TempDir()
-	for p, content := range files {
-		full := filepath.Join(dir, p)
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testenv.WriteFiles(t, dir, files)
 	cwd := filepath.Join(dir, sub)
 	if err := os.MkdirAll(cwd, 0o755); err != nil {
 		t.Fatal(err)

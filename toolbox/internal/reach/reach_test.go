@@ -1,28 +1,19 @@
 package reach
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
+	"github.com/tbx-dev/tbx/toolbox/internal/testenv"
 )
 
 func load(t *testing.T, text string) *recipe.Recipe {
 	t.Helper()
 	dir := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(dir, "img"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "img", "Dockerfile"), []byte("FROM x\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, recipe.FileName)
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	r, err := recipe.Load(path)
+	testenv.WriteFiles(t, dir, map[string]string{"img/Dockerfile": "FROM x\n", recipe.FileName: text})
+	r, err := recipe.Load(filepath.Join(dir, recipe.FileName))
 	if err != nil {
 		t.Fatal(err)
 	}
