@@ -58,9 +58,17 @@ func (c *Conn) CheckServer(pid int) error {
 		return fmt.Errorf("asking who serves the warm helper's socket: %w", err)
 	}
 	if pid <= 0 || int(cred.Pid) != pid {
-		return fmt.Errorf("the warm helper's socket is served by pid %d, not by the container's helper (pid %d)", cred.Pid, pid)
+		return &ServerError{Server: int(cred.Pid), Helper: pid}
 	}
 	return nil
+}
+
+// ServerError says that the socket is served by another process than the
+// container's helper.
+type ServerError struct{ Server, Helper int }
+
+func (e *ServerError) Error() string {
+	return fmt.Sprintf("the warm helper's socket is served by pid %d, not by the container's helper (pid %d)", e.Server, e.Helper)
 }
 
 // Rights is the control message that passes files (SCM_RIGHTS); nil for

@@ -29,7 +29,7 @@ func (r *Runner) runDirect(ctx context.Context, inv Invocation, cfg *container.C
 	}
 	if err := conn.CheckServer(ct.pid); err != nil {
 		conn.Close()
-		return exit.Errorf(exit.Launcher, "refusing to run: %v", err)
+		return r.serverMismatch(ctx, w, err)
 	}
 	req := direct.Request{Argv: commandLine(cfg), Env: cfg.Env, Dir: cfg.WorkingDir, User: w.user, TTY: inv.TTY, Launcher: inv.Launcher}
 	router := r.Signals
@@ -59,6 +59,20 @@ func (r *Runner) runDirect(ctx context.Context, inv Invocation, cfg *container.C
 		return exit.Status(code)
 	}
 	return nil
+}
+
+// serverMismatch is the outcome of a socket served by another process
+// than the helper tbx found: a new attempt when a new container of the
+// same shape took the old one's place since (its helper serves), else a
+// refused run, nothing sent.
+func (r *Runner) serverMismatch(ctx context.Context, w *warmContainer, err error) error {
+	var se *direct.ServerError
+	if errors.As(err, &se) {
+		if ins, ierr := r.Engine.ContainerInspect(ctx, w.name); ierr == nil && ins.State.Pid == se.Server {
+			return errRetry
+		}
+	}
+	return exit.Errorf(exit.Launcher, "refusing to run: %v", err)
 }
 
 // dialWithin connects to the socket in dir, trying for up to wait.
