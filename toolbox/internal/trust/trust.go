@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/tbx-dev/tbx/toolbox/internal/safefile"
 	"github.com/tbx-dev/tbx/toolbox/internal/statedir"
@@ -164,9 +165,23 @@ func orNothing(p string) string {
 }
 
 func keyChanges(was, now map[string]string) []string {
+	added, removed := newTools(was, now), newTools(now, was)
 	var out []string
+	said := map[string]bool{}
+	whole := func(k string, tools map[string]bool, verb string) bool {
+		tool := toolOf(k)
+		if !tools[tool] {
+			return false
+		}
+		if !said[tool] {
+			said[tool] = true
+			out = append(out, "tool "+tool+" was "+verb)
+		}
+		return true
+	}
 	for _, k := range slices.Sorted(maps.Keys(now)) {
 		switch old, ok := was[k]; {
+		case !ok && whole(k, added, "added"):
 		case !ok:
 			out = append(out, "key "+k+" was added")
 		case old != now[k]:
@@ -174,11 +189,37 @@ func keyChanges(was, now map[string]string) []string {
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(was)) {
-		if _, ok := now[k]; !ok {
+		if _, ok := now[k]; !ok && !whole(k, removed, "removed") {
 			out = append(out, "key "+k+" was removed")
 		}
 	}
 	return out
+}
+
+// newTools are the tools that have keys in now and none in was: a tool
+// added whole is said as one change, not as its first key.
+func newTools(was, now map[string]string) map[string]bool {
+	had := map[string]bool{}
+	for k := range was {
+		had[toolOf(k)] = true
+	}
+	out := map[string]bool{}
+	for k := range now {
+		if t := toolOf(k); t != "" && !had[t] {
+			out[t] = true
+		}
+	}
+	return out
+}
+
+// toolOf is the tool a recipe key belongs to (tools.NAME.…), or "".
+func toolOf(key string) string {
+	rest, ok := strings.CutPrefix(key, "tools.")
+	if !ok {
+		return ""
+	}
+	name, _, _ := strings.Cut(rest, ".")
+	return name
 }
 
 // Allow records now as trusted.

@@ -67,9 +67,21 @@ func TestChangesAreNamed(t *testing.T) {
 		want Status
 		line string
 	}{
-		"a key":          {func(s *Snapshot) { s.RecipeSum = "r2"; s.Keys["tools.box.volumes"] = "x" }, Changed, "key tools.box.volumes changed"},
-		"a new key":      {func(s *Snapshot) { s.RecipeSum = "r2"; s.Keys["tools.box.docker"] = "x" }, Changed, "key tools.box.docker was added"},
-		"a comment":      {func(s *Snapshot) { s.RecipeSum = "r2" }, Changed, "the recipe's text"},
+		"a key":     {func(s *Snapshot) { s.RecipeSum = "r2"; s.Keys["tools.box.volumes"] = "x" }, Changed, "key tools.box.volumes changed"},
+		"a new key": {func(s *Snapshot) { s.RecipeSum = "r2"; s.Keys["tools.box.docker"] = "x" }, Changed, "key tools.box.docker was added"},
+		"a comment": {func(s *Snapshot) { s.RecipeSum = "r2" }, Changed, "the recipe's text"},
+		"a new tool": {func(s *Snapshot) {
+			s.RecipeSum = "r2"
+			s.Keys["tools.pwn.image"], s.Keys["tools.pwn.volumes"], s.Keys["tools.pwn.docker"] = "i", "v", "d"
+		}, Changed, "tool pwn was added"},
+		"a tool removed": {func(s *Snapshot) {
+			s.RecipeSum = "r2"
+			for k := range s.Keys {
+				if strings.HasPrefix(k, "tools.box.") {
+					delete(s.Keys, k)
+				}
+			}
+		}, Changed, "tool box was removed"},
 		"the lock":       {func(s *Snapshot) { s.LockSum = "l2" }, Changed, "toolbox.lock"},
 		"a context":      {func(s *Snapshot) { s.Contexts["box"] = "c2" }, Changed, "the files the build of tool box is given"},
 		"a symlink swap": {func(s *Snapshot) { s.Paths["/p/data"] = "/" }, Redirected, "/p/data now leads to /, not to /p/data"},
