@@ -75,7 +75,7 @@ func run(args []string, a *app) (err error) {
 	err = engine.Explain(a.cli().RunContext(ctx, args), a.engineHost)
 	if sig := router.Interrupted(); sig != 0 && err != nil && !exit.Silent(err) {
 		// Stopped before its command ran: exit as if killed by the signal.
-		return exit.Errorf(128+int(sig), "stopped by %s before the command ran; nothing was left behind", signalName(sig))
+		return exit.Errorf(128+int(sig), "stopped by %s before the command ran; nothing was left behind", stoppedBy(sig))
 	}
 	return err
 }
@@ -185,8 +185,8 @@ func unknownCommand(c *ucli.Context) error {
 	return exit.Errorf(exit.Launcher, "unknown command %q; commands: %s (see `tbx --help`)", name, strings.Join(names, ", "))
 }
 
-// signalName names the signals that stop tbx before its command runs.
-func signalName(sig syscall.Signal) string {
+// stoppedBy names the signals that stop tbx before its command runs.
+func stoppedBy(sig syscall.Signal) string {
 	switch sig {
 	case syscall.SIGINT:
 		return "Ctrl-C (SIGINT)"
