@@ -34,7 +34,8 @@ var allowed = map[string][]string{
 	"statedir":    {},
 	"direct":      {},
 	"route":       {"direct", "safefile"},
-	"front":       {"direct", "route", "signals", "statedir"},
+	"build":       {},
+	"front":       {"build", "direct", "route", "signals", "statedir"},
 	"warm":        {"direct"},
 	"trust":       {"safefile", "statedir"},
 	"reach":       {"recipe"},
@@ -46,7 +47,7 @@ var allowed = map[string][]string{
 	"testenv":     {"engine", "labels"},
 	"compat":      {}, // tests only: tbx against Podman
 	"conformance": {}, // tests only: the Dockerfile conformance suite
-	"cli":         {"engine", "exit", "front", "hashcache", "lockfile", "progress", "project", "reach", "recipe", "route", "shims", "signals", "statedir", "trust", "warm", "images", "recipes"},
+	"cli":         {"build", "engine", "exit", "front", "hashcache", "lockfile", "progress", "project", "reach", "recipe", "route", "shims", "signals", "statedir", "trust", "warm", "images", "recipes"},
 }
 
 func TestPackagesDependDownwards(t *testing.T) {

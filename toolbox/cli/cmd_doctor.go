@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/docker/docker/api/types"
@@ -50,6 +52,7 @@ func (r *checkReport) fail(what, todo string) {
 
 func runDoctor(ctx context.Context, s project.Settings, w engine.Where, streams *Streams) error {
 	r := &checkReport{out: streams.Out}
+	checkBinaries(r, s.Helper)
 	e := checkEngine(ctx, r, w, s.UID)
 	v := checkRecipe(s, r)
 	if e != nil && v != nil {
@@ -63,6 +66,26 @@ func runDoctor(ctx context.Context, s project.Settings, w engine.Where, streams 
 		return exit.Errorf(1, "doctor found %d problem(s)", r.problems)
 	}
 	return nil
+}
+
+// checkBinaries checks that tbx is whole: the front next to this core,
+// and a static helper for warm containers and the mount check. (A front
+// of another build is refused before any command, doctor too.)
+func checkBinaries(r *checkReport, helper project.Helper) {
+	core, err := os.Executable()
+	if err != nil {
+		r.fail("tbx's own binary cannot be found: "+err.Error(), "install tbx whole (scripts/install.sh in a tbx checkout)")
+		return
+	}
+	front := filepath.Join(filepath.Dir(core), "tbx")
+	if _, err := os.Stat(front); err != nil {
+		r.fail("the front "+front+" is missing next to "+core, "install tbx whole (scripts/install.sh in a tbx checkout)")
+	}
+	if helper.Path == "" {
+		r.fail("no helper for warm tools and the mount check: "+helper.Why, "install tbx whole (scripts/install.sh in a tbx checkout)")
+		return
+	}
+	r.ok("tbx %s: the front, the core and the helper %s (%s)", version(), helper.Path, helper.Why)
 }
 
 type closingEngine interface {

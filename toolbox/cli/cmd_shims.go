@@ -70,7 +70,7 @@ func (a *app) runShimsInstall(c *ucli.Context, dir string) error {
 		return err
 	}
 	if strings.Contains(self, "go-build") {
-		fmt.Fprintf(s.Err, "tbx: warning: shims will call %s, a temporary `go run` binary; install tbx first (go install ./cmd/...)\n", self)
+		fmt.Fprintf(s.Err, "tbx: warning: shims will call %s, a temporary `go run` binary; install tbx first (scripts/install.sh)\n", self)
 	}
 	written, err := shims.Install(dir, self, p.Commands())
 	for _, p := range written {

@@ -3,9 +3,10 @@ package cli
 import (
 	"fmt"
 	"runtime"
-	"runtime/debug"
 
 	ucli "github.com/urfave/cli/v2"
+
+	"github.com/tbx-dev/tbx/toolbox/internal/build"
 )
 
 func (a *app) versionCommand() *ucli.Command {
@@ -20,13 +21,5 @@ func (a *app) versionCommand() *ucli.Command {
 	}
 }
 
-// version is the link-time version, else the module's, else "dev".
-func version() string {
-	if Version != "dev" {
-		return Version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return Version
-}
+// version is tbx's version, as people read it.
+func version() string { return build.Name() }

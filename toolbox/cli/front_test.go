@@ -129,3 +129,38 @@ func TestFrontServesATerminal(t *testing.T) {
 	checkTTYSizeAndResize(t, cmd, 3)
 	noContainersLeft(t, c, project)
 }
+
+// A front and a core of different builds say so in one line naming both,
+// and do nothing; a front without its core says how to install tbx whole.
+func TestFrontAndCoreOfDifferentBuilds(t *testing.T) {
+	dir := t.TempDir()
+	build := exec.Command("go", "build", "-o", filepath.Join(dir, "tbx"), "-ldflags", "-X github.com/tbx-dev/tbx/toolbox/internal/build.Version=v0.0.1-other", "../../cmd/tbx")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building another front: %v\n%s", err, out)
+	}
+	alone := exec.Command(filepath.Join(dir, "tbx"), "ls")
+	out, err := alone.CombinedOutput()
+	if exitCode(err) != 125 || !strings.Contains(string(out), "tbx-core is missing next to") || !strings.Contains(string(out), "install tbx whole") {
+		t.Errorf("a front alone: exit %d, %q", exitCode(err), out)
+	}
+	core, err := os.ReadFile(filepath.Join(filepath.Dir(tbxBin), "tbx-core"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "tbx-core"), core, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mixed := exec.Command(filepath.Join(dir, "tbx"), "ls")
+	mixed.Dir = t.TempDir()
+	out, err = mixed.CombinedOutput()
+	if exitCode(err) != 125 || strings.Count(string(out), "\n") != 1 || !strings.Contains(string(out), "are of different builds") ||
+		!strings.Contains(string(out), filepath.Join(dir, "tbx")) || !strings.Contains(string(out), "v0.0.1-other") {
+		t.Errorf("a front and a core of different builds: exit %d, %q", exitCode(err), out)
+	}
+	// The front and the core built together agree.
+	same := exec.Command(tbxBin, "version")
+	if out, err := same.CombinedOutput(); err != nil || !strings.HasPrefix(string(out), "tbx ") {
+		t.Errorf("tbx version through the front: %v %q", err, out)
+	}
+}

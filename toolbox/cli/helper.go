@@ -38,7 +38,7 @@ func warmHelper() project.Helper {
 	for _, p := range passed {
 		why += "; " + p
 	}
-	return project.Helper{Why: why + "; install it with CGO_ENABLED=0 GOOS=linux go install …/cmd/tbx-warm, next to tbx"}
+	return project.Helper{Why: why + "; install tbx whole (scripts/install.sh in a tbx checkout), which puts it next to tbx"}
 }
 
 // staticLinux says why the executable at path cannot be a warm helper, or

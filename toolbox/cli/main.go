@@ -6,12 +6,15 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
 
 	ucli "github.com/urfave/cli/v2"
 
+	"github.com/tbx-dev/tbx/toolbox/internal/build"
 	"github.com/tbx-dev/tbx/toolbox/internal/engine"
 	"github.com/tbx-dev/tbx/toolbox/internal/exit"
 	"github.com/tbx-dev/tbx/toolbox/internal/route"
@@ -20,17 +23,35 @@ import (
 	"github.com/tbx-dev/tbx/toolbox/warm"
 )
 
-// Version is tbx's version, set at link time.
-var Version = "dev"
-
 // Main runs tbx with args and returns its exit code; nothing below it exits.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 1 && args[1] == warm.Command {
 		return warm.Main(args[2:]) // in a warm container, as its helper
 	}
+	if err := sameBuildAsFront(); err != nil {
+		return report(err, stderr)
+	}
 	args = completionArgs(args)
 	s := &Streams{In: stdin, Out: stdout, Err: stderr}
 	return report(run(args, &app{streams: s, deps: realDeps()}), stderr)
+}
+
+// sameBuildAsFront checks that the front that handed this call over (it
+// says its build in build.FrontVar) is of this core's build, and forgets
+// the variable, which is the front's and the core's alone: a front and a
+// core of different builds would act half one way and half the other.
+func sameBuildAsFront() error {
+	front, ok := os.LookupEnv(build.FrontVar)
+	if !ok {
+		return nil // the core run by itself
+	}
+	_ = os.Unsetenv(build.FrontVar)
+	if front == build.ID() {
+		return nil
+	}
+	core, _ := os.Executable()
+	return exit.Errorf(exit.Launcher, "%s (build %s) and %s (build %s) are of different builds; install tbx whole (scripts/install.sh in a tbx checkout)",
+		filepath.Join(filepath.Dir(core), "tbx"), front, core, build.ID())
 }
 
 // completionArgs keeps a completion request from running its command: a

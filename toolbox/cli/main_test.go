@@ -33,11 +33,14 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	tbxBin = filepath.Join(dir, "tbx")
-	// In-process runs are this test binary, which may be dynamically linked:
-	// give it the static tbx-warm next to it, as an install has.
+	// In-process runs are this test binary, the core, which may be
+	// dynamically linked: give it the static tbx-warm and the front next
+	// to it, as an install has.
 	if self, err := os.Executable(); err == nil {
-		if b, err := os.ReadFile(filepath.Join(dir, "tbx-warm")); err == nil {
-			_ = os.WriteFile(filepath.Join(filepath.Dir(self), "tbx-warm"), b, 0o755)
+		for _, name := range []string{"tbx-warm", "tbx"} {
+			if b, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
+				_ = os.WriteFile(filepath.Join(filepath.Dir(self), name), b, 0o755)
+			}
 		}
 	}
 	// The recipes tests write are theirs to run: they live under the temporary

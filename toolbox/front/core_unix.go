@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"syscall"
+
+	"github.com/tbx-dev/tbx/toolbox/internal/build"
 )
 
 // Core replaces the front with tbx's core, given the same arguments and
@@ -13,7 +15,7 @@ import (
 func Core(args []string) int {
 	path, err := corePath()
 	if err == nil {
-		err = syscall.Exec(path, args, os.Environ())
+		err = syscall.Exec(path, args, append(os.Environ(), build.FrontVar+"="+build.ID()))
 	}
 	fmt.Fprintf(os.Stderr, "tbx: %v\n", err)
 	return 125

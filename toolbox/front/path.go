@@ -26,7 +26,7 @@ func corePath() (string, error) {
 	}
 	path := filepath.Join(filepath.Dir(self), CoreName())
 	if _, err := os.Stat(path); err != nil {
-		return "", fmt.Errorf("%s is missing next to %s: install tbx whole (go install github.com/tbx-dev/tbx/cmd/...@latest, or go build -o DIR/ ./cmd/...)", CoreName(), self)
+		return "", fmt.Errorf("%s is missing next to %s: install tbx whole (scripts/install.sh in a tbx checkout)", CoreName(), self)
 	}
 	return path, nil
 }
