@@ -16,6 +16,7 @@ import (
 	"github.com/tbx-dev/tbx/toolbox/internal/exit"
 	"github.com/tbx-dev/tbx/toolbox/internal/project"
 	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
+	"github.com/tbx-dev/tbx/toolbox/internal/shims"
 )
 
 // lowDisk is the free space under which doctor warns.
@@ -55,6 +56,9 @@ func runDoctor(ctx context.Context, s project.Settings, w engine.Where, streams 
 	checkBinaries(r, s.Helper)
 	e := checkEngine(ctx, r, w, s.UID)
 	v := checkRecipe(s, r)
+	if v != nil {
+		checkShims(r, v)
+	}
 	if e != nil && v != nil {
 		checkTools(ctx, r, v, e)
 	}
@@ -86,6 +90,18 @@ func checkBinaries(r *checkReport, helper project.Helper) {
 		return
 	}
 	r.ok("tbx %s: the front, the core and the helper %s (%s)", version(), helper.Path, helper.Why)
+}
+
+// checkShims names the recipe's commands whose shims are missing where
+// the others are installed.
+func checkShims(r *checkReport, v *project.View) {
+	dir, err := shimDir("")
+	if err != nil {
+		return
+	}
+	if missing := shims.Missing(dir, v.Commands()); len(missing) > 0 {
+		r.fail(fmt.Sprintf("commands without a shim in %s: %s (typing them runs the host's, or nothing)", dir, strings.Join(missing, ", ")), "tbx shims install")
+	}
 }
 
 type closingEngine interface {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tbx-dev/tbx/toolbox/internal/project"
 	"github.com/tbx-dev/tbx/toolbox/internal/reach"
+	"github.com/tbx-dev/tbx/toolbox/internal/shims"
 	"github.com/tbx-dev/tbx/toolbox/internal/trust"
 )
 
@@ -60,7 +61,31 @@ func (a *app) runTrust(s project.Settings, show bool) error {
 	}
 	reach.Write(a.streams.Out, v.Recipe, v.Reach)
 	fmt.Fprintf(a.streams.Err, "tbx: trusted %s as it is now; `tbx untrust` takes it back\n", v.Recipe.Path)
+	a.refreshShims(v.Commands())
 	return nil
+}
+
+// refreshShims adds, where the recipe's shims are installed (the default
+// directory), the shims of commands the recipe has gained since: the
+// shims follow the recipe the user has just trusted.
+func (a *app) refreshShims(commands []string) {
+	dir, err := shimDir("")
+	if err != nil {
+		return
+	}
+	missing := shims.Missing(dir, commands)
+	if len(missing) == 0 {
+		return
+	}
+	self, err := frontBinary()
+	if err != nil {
+		return
+	}
+	if _, err := shims.Install(dir, self, missing); err != nil {
+		fmt.Fprintf(a.streams.Err, "tbx: warning: the shims of %s are missing in %s, and could not be added: %v; run `tbx shims install`\n", strings.Join(missing, ", "), dir, err)
+		return
+	}
+	fmt.Fprintf(a.streams.Err, "tbx: added the shims of %s in %s, beside the recipe's others\n", strings.Join(missing, ", "), dir)
 }
 
 // statusLine says what a verdict means, in one line.

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -94,5 +95,36 @@ func TestEveryActingCommandPassesTheTrustGate(t *testing.T) {
 	shims := t.TempDir()
 	if r := withFake(t, &gateEngine{}, dir, "shims", "install", "--dir", shims); r.code != 0 || !strings.Contains(r.out, filepath.Join(shims, "sh")) {
 		t.Errorf("trusted shims install: exit %d, out %q, err %q", r.code, r.out, r.err)
+	}
+}
+
+// The shims follow the recipe: a command the recipe gains gets its shim
+// when the user trusts the change, where the recipe's shims are; none is
+// written where the user installed none.
+func TestTrustAddsTheShimsOfNewCommands(t *testing.T) {
+	t.Setenv("TBX_TRUST", "")
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	dir := t.TempDir()
+	recipe := "[toolbox]\nname = \"shimmed\"\n[tools.box]\nimage = \"debian:bookworm-slim\"\ncommands = [\"sh\"]\n"
+	writeFiles(t, dir, map[string]string{"toolbox.toml": recipe})
+	bin := filepath.Join(home, ".local", "bin")
+	if r := withFake(t, &gateEngine{}, dir, "trust"); r.code != 0 || strings.Contains(r.err, "shims") {
+		t.Fatalf("trust with no shims installed: exit %d, %q", r.code, r.err)
+	}
+	if _, err := os.Stat(bin); err == nil {
+		t.Fatal("trust wrote shims where the user installed none")
+	}
+	if r := withFake(t, &gateEngine{}, dir, "shims", "install"); r.code != 0 {
+		t.Fatalf("shims install: %d %q", r.code, r.err)
+	}
+	writeFiles(t, dir, map[string]string{"toolbox.toml": recipe + "[tools.jq]\nimage = \"debian:bookworm-slim\"\ncommands = [\"jq\"]\n"})
+	r := withFake(t, &gateEngine{}, dir, "trust")
+	if r.code != 0 || !strings.Contains(r.err, "added the shims of jq in "+bin) {
+		t.Errorf("trust of a recipe with a new command: exit %d, %q", r.code, r.err)
+	}
+	if _, err := os.Stat(filepath.Join(bin, "jq")); err != nil {
+		t.Errorf("no shim for the new command: %v", err)
 	}
 }

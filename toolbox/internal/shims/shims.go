@@ -55,6 +55,27 @@ func IsShim(path string) bool {
 	return bytes.Contains(head[:n], []byte(Marker))
 }
 
+// Missing lists the commands that have no shim in dir, when at least one
+// of them has one there (the user installed the recipe's shims there); nil
+// otherwise. A command added to the recipe after `tbx shims install` would
+// run the host's binary of that name, or none.
+func Missing(dir string, commands []string) []string {
+	var missing []string
+	some := false
+	for _, c := range commands {
+		if IsShim(filepath.Join(dir, FileName(runtime.GOOS, c))) {
+			some = true
+		} else {
+			missing = append(missing, c)
+		}
+	}
+	if !some {
+		return nil
+	}
+	sort.Strings(missing)
+	return missing
+}
+
 // Install writes one shim per command into dir, made if missing. It never
 // overwrites a file that is not a tbx shim.
 func Install(dir, tbx string, commands []string) ([]string, error) {

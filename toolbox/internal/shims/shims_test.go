@@ -123,3 +123,18 @@ func TestNextBinaryOnWindowsTriesPATHEXT(t *testing.T) {
 		t.Errorf("on Linux a file without the executable bit was taken: %s", got)
 	}
 }
+
+// Missing names the commands without a shim where the recipe's others
+// are, and nothing where none is.
+func TestMissingShims(t *testing.T) {
+	dir := t.TempDir()
+	if m := Missing(dir, []string{"az", "jq"}); m != nil {
+		t.Errorf("no shim installed, yet missing %v", m)
+	}
+	if _, err := Install(dir, "/usr/local/bin/tbx", []string{"az"}); err != nil {
+		t.Fatal(err)
+	}
+	if m := Missing(dir, []string{"jq", "az", "kubectl"}); len(m) != 2 || m[0] != "jq" || m[1] != "kubectl" {
+		t.Errorf("missing %v; want jq and kubectl", m)
+	}
+}
