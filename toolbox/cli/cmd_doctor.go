@@ -31,7 +31,7 @@ func (a *app) doctorCommand() *ucli.Command {
 			if err != nil {
 				return err
 			}
-			return runDoctor(c.Context, s, a.where, a.streams)
+			return a.runDoctor(c.Context, s)
 		},
 	}
 }
@@ -51,10 +51,10 @@ func (r *checkReport) fail(what, todo string) {
 	fmt.Fprintf(r.out, "FAIL  %s\n      → %s\n", what, todo)
 }
 
-func runDoctor(ctx context.Context, s project.Settings, w engine.Where, streams *Streams) error {
-	r := &checkReport{out: streams.Out}
+func (a *app) runDoctor(ctx context.Context, s project.Settings) error {
+	r := &checkReport{out: a.streams.Out}
 	checkBinaries(r, s.Helper)
-	e := checkEngine(ctx, r, w, s.UID)
+	e := a.checkEngine(ctx, r, s.UID)
 	v := checkRecipe(s, r)
 	if v != nil {
 		checkShims(r, v)
@@ -64,7 +64,7 @@ func runDoctor(ctx context.Context, s project.Settings, w engine.Where, streams 
 	}
 	if e != nil {
 		checkDisk(ctx, r, e)
-		e.Close()
+		closeEngine(e)
 	}
 	if r.problems > 0 {
 		return exit.Errorf(1, "doctor found %d problem(s)", r.problems)
@@ -104,26 +104,35 @@ func checkShims(r *checkReport, v *project.View) {
 	}
 }
 
-type closingEngine interface {
-	engine.Engine
-	Close() error
+// versioned is an Engine that says its version: the docker client.
+type versioned interface {
+	ServerVersion(ctx context.Context) (types.Version, error)
 }
 
-func checkEngine(ctx context.Context, r *checkReport, w engine.Where, uid int) closingEngine {
-	ep, err := engine.Locate(w)
+// checkEngine gets the Engine the way every command does, and says what
+// it is; nil when there is none to check the rest against.
+func (a *app) checkEngine(ctx context.Context, r *checkReport, uid int) engine.Engine {
+	const fix = "fix DOCKER_HOST or the docker context (`docker context ls`)"
+	ep, err := engine.Locate(a.where)
 	if err != nil {
-		r.fail(err.Error(), "fix DOCKER_HOST or the docker context (`docker context ls`)")
+		r.fail(err.Error(), fix)
 		return nil
 	}
-	e, err := ep.Client()
+	e, err := a.engine()
 	if err != nil {
-		r.fail(err.Error(), "fix DOCKER_HOST or the docker context (`docker context ls`)")
+		r.fail(err.Error(), fix)
 		return nil
 	}
-	v, err := e.ServerVersion(ctx)
+	vs, ok := e.(versioned)
+	if !ok {
+		closeEngine(e)
+		r.fail("the Engine client cannot say the Engine's version", fix)
+		return nil
+	}
+	v, err := vs.ServerVersion(ctx)
 	if err != nil {
-		e.Close()
-		r.fail(engine.Explain(err, ep.Host).Error(), "start the Docker Engine, or point DOCKER_HOST or the docker context at one")
+		closeEngine(e)
+		r.fail(engine.Explain(err, a.engineHost).Error(), "start the Docker Engine, or point DOCKER_HOST or the docker context at one")
 		return nil
 	}
 	name := engineName(v)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
@@ -126,5 +127,34 @@ func TestTrustAddsTheShimsOfNewCommands(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(bin, "jq")); err != nil {
 		t.Errorf("no shim for the new command: %v", err)
+	}
+}
+
+// versionedEngine is the gate's fake Engine that also says its version,
+// as the docker client does.
+type versionedEngine struct{ *gateEngine }
+
+func (versionedEngine) ServerVersion(context.Context) (types.Version, error) {
+	return types.Version{Version: "99.0", APIVersion: "1.99"}, nil
+}
+
+// doctor gets its Engine the way every command does (here a fake, which
+// no real Engine stands behind), and says what it is.
+func TestDoctorGetsItsEngineAsEveryCommand(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	t.Setenv("DOCKER_HOST", "")
+	t.Setenv("DOCKER_CONTEXT", "")
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"toolbox.toml": "[toolbox]\nname = \"doc\"\n"})
+	t.Chdir(dir)
+	g := &gateEngine{}
+	var out, errb bytes.Buffer
+	a := &app{streams: &Streams{In: strings.NewReader(""), Out: &out, Err: &errb}, deps: deps{engine: func(engine.Where) (engine.Engine, string, error) {
+		return versionedEngine{g}, g.DaemonHost(), nil
+	}}}
+	report(run([]string{"tbx", "doctor"}, a), &errb)
+	if !strings.Contains(out.String(), "ok    Engine 99.0 at unix:///fake.sock, context default (API 1.99") {
+		t.Errorf("doctor with a fake Engine:\n%s%s", out.String(), errb.String())
 	}
 }
