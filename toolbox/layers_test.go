@@ -1,7 +1,7 @@
 // Package toolbox_test checks that the core's packages depend downwards only:
 // the command line imports the core, never the reverse, and each core
 // package imports only the packages below it. The compiler keeps the rest
-// out: everything but the three entry points (cli, front, warm) is under
+// out: everything but the three entry points (cli, front, helper) is under
 // toolbox/internal, and what only the project may use (acquire, runner,
 // gc) under toolbox/internal/project/internal.
 package toolbox_test
@@ -36,18 +36,18 @@ var allowed = map[string][]string{
 	"route":       {"direct", "safefile"},
 	"build":       {},
 	"front":       {"build", "direct", "route", "signals", "statedir"},
-	"warm":        {"direct"},
+	"helper":      {"direct"},
 	"trust":       {"safefile", "statedir"},
 	"reach":       {"recipe"},
 	"acquire":     {"buildkit", "engine", "hashcache", "imageid", "labels", "lockfile", "progress", "recipe"},
 	"project":     {"acquire", "direct", "engine", "exit", "gc", "imageid", "labels", "lockfile", "progress", "reach", "recipe", "route", "runner", "safefile", "trust"},
 	"signals":     {},
-	"runner":      {"direct", "engine", "exit", "hostpath", "labels", "recipe", "signals", "statedir", "warm"},
+	"runner":      {"direct", "engine", "exit", "helper", "hostpath", "labels", "recipe", "signals", "statedir"},
 	"gc":          {"engine", "labels"},
 	"testenv":     {"engine", "labels"},
 	"compat":      {}, // tests only: tbx against Podman
 	"conformance": {}, // tests only: the Dockerfile conformance suite
-	"cli":         {"build", "engine", "exit", "front", "hashcache", "lockfile", "progress", "project", "reach", "recipe", "route", "shims", "signals", "statedir", "trust", "warm", "images", "recipes"},
+	"cli":         {"build", "engine", "exit", "front", "hashcache", "lockfile", "progress", "project", "reach", "recipe", "route", "shims", "signals", "statedir", "trust", "helper", "images", "recipes"},
 }
 
 func TestPackagesDependDownwards(t *testing.T) {

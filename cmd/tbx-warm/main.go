@@ -8,13 +8,13 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/tbx-dev/tbx/toolbox/warm"
+	"github.com/tbx-dev/tbx/toolbox/helper"
 )
 
 func main() {
-	if len(os.Args) < 2 || os.Args[1] != warm.Command {
+	if len(os.Args) < 2 || os.Args[1] != helper.Command {
 		fmt.Fprintln(os.Stderr, "tbx-warm is the helper of tbx's warm containers; tbx runs it")
 		os.Exit(125)
 	}
-	os.Exit(warm.Main(os.Args[2:]))
+	os.Exit(helper.Main(os.Args[2:]))
 }

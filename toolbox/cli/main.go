@@ -14,19 +14,19 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
+	"github.com/tbx-dev/tbx/toolbox/helper"
 	"github.com/tbx-dev/tbx/toolbox/internal/build"
 	"github.com/tbx-dev/tbx/toolbox/internal/engine"
 	"github.com/tbx-dev/tbx/toolbox/internal/exit"
 	"github.com/tbx-dev/tbx/toolbox/internal/route"
 	"github.com/tbx-dev/tbx/toolbox/internal/signals"
 	"github.com/tbx-dev/tbx/toolbox/internal/statedir"
-	"github.com/tbx-dev/tbx/toolbox/warm"
 )
 
 // Main runs tbx with args and returns its exit code; nothing below it exits.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) > 1 && args[1] == warm.Command {
-		return warm.Main(args[2:]) // in a warm container, as its helper
+	if len(args) > 1 && args[1] == helper.Command {
+		return helper.Main(args[2:]) // in a warm container, as its helper
 	}
 	if err := sameBuildAsFront(); err != nil {
 		return report(err, stderr)

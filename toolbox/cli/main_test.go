@@ -11,9 +11,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/tbx-dev/tbx/toolbox/helper"
 	"github.com/tbx-dev/tbx/toolbox/internal/engine"
 	"github.com/tbx-dev/tbx/toolbox/internal/testenv"
-	"github.com/tbx-dev/tbx/toolbox/warm"
 )
 
 // tbxBin is a tbx binary built for tests that need a real process: signals,
@@ -22,8 +22,8 @@ var tbxBin string
 
 func TestMain(m *testing.M) {
 	// In-process runs make this test binary the warm helper.
-	if len(os.Args) > 1 && os.Args[1] == warm.Command {
-		os.Exit(warm.Main(os.Args[2:]))
+	if len(os.Args) > 1 && os.Args[1] == helper.Command {
+		os.Exit(helper.Main(os.Args[2:]))
 	}
 	// tbx-warm next to it: the helper its warm runs mount (in-process runs
 	// use this test binary instead, through the dispatch above).

@@ -19,9 +19,9 @@ import (
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
 
+	"github.com/tbx-dev/tbx/toolbox/helper"
 	"github.com/tbx-dev/tbx/toolbox/internal/labels"
 	"github.com/tbx-dev/tbx/toolbox/internal/testenv"
-	"github.com/tbx-dev/tbx/toolbox/warm"
 )
 
 // runProjects are the projects runProject (and the tests of the run path
@@ -98,7 +98,7 @@ func commandsIn(t *testing.T, c *client.Client, id string) []string {
 		}
 		cmds = cmds[:0]
 		for _, p := range top.Processes {
-			if args := p[len(p)-1]; !strings.Contains(args, warm.Command+" init") {
+			if args := p[len(p)-1]; !strings.Contains(args, helper.Command+" init") {
 				cmds = append(cmds, args)
 			}
 		}

@@ -18,9 +18,9 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/client"
 
+	"github.com/tbx-dev/tbx/toolbox/helper"
 	"github.com/tbx-dev/tbx/toolbox/internal/labels"
 	"github.com/tbx-dev/tbx/toolbox/internal/testenv"
-	"github.com/tbx-dev/tbx/toolbox/warm"
 )
 
 // warmContainers lists the project's warm containers.
@@ -163,7 +163,7 @@ func warmExecs(t *testing.T, c *client.Client, since time.Time, projects []strin
 	for {
 		select {
 		case m := <-msgs:
-			if strings.HasPrefix(string(m.Action), "exec_start") && strings.Contains(string(m.Action), warm.Command+" exec ") && slices.Contains(projects, m.Actor.Attributes[labels.Project]) {
+			if strings.HasPrefix(string(m.Action), "exec_start") && strings.Contains(string(m.Action), helper.Command+" exec ") && slices.Contains(projects, m.Actor.Attributes[labels.Project]) {
 				n++
 			}
 		case err := <-errs:
@@ -282,7 +282,7 @@ func TestWarmRunArrivingAtTheIdleEnd(t *testing.T) {
 	sh(t, dir, "true")
 	old := warmContainers(t, c, project)[0].ID
 	// What PID 1 does at its idle end: mark it closing, then stop.
-	ex, err := c.ContainerExecCreate(t.Context(), old, container.ExecOptions{User: "0", Cmd: []string{"touch", warm.State + "/closing"}})
+	ex, err := c.ContainerExecCreate(t.Context(), old, container.ExecOptions{User: "0", Cmd: []string{"touch", helper.State + "/closing"}})
 	if err == nil {
 		err = c.ContainerExecStart(t.Context(), ex.ID, container.ExecStartOptions{})
 	}

@@ -8,9 +8,9 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/mount"
 
+	"github.com/tbx-dev/tbx/toolbox/helper"
 	"github.com/tbx-dev/tbx/toolbox/internal/exit"
 	"github.com/tbx-dev/tbx/toolbox/internal/hostpath"
-	"github.com/tbx-dev/tbx/toolbox/warm"
 )
 
 // checkedSources are the host paths of inv that the project brings: its
@@ -35,7 +35,7 @@ func checkedSources(inv Invocation) map[string]bool {
 // target; release lets them go once the container has started. A source
 // that now leads through a symbolic link refuses the run. Where the
 // Engine's paths are not this host's (inv.Local false), nothing is held.
-func holdMounts(inv Invocation, host *container.HostConfig) (expect []warm.Mount, release func(), err error) {
+func holdMounts(inv Invocation, host *container.HostConfig) (expect []helper.Mount, release func(), err error) {
 	var held []*hostpath.Held
 	release = func() {
 		for _, h := range held {
@@ -59,13 +59,13 @@ func holdMounts(inv Invocation, host *container.HostConfig) (expect []warm.Mount
 			return nil, nil, exit.Errorf(exit.Launcher, "refusing to run: %v; review it with `tbx trust --show`", err)
 		}
 		held = append(held, h)
-		expect = append(expect, warm.Mount{Target: m.Target, Dev: h.Dev, Ino: h.Ino})
+		expect = append(expect, helper.Mount{Target: m.Target, Dev: h.Dev, Ino: h.Ino})
 	}
 	return expect, release, nil
 }
 
 // describeChecked says, under --debug, what the helper checks.
-func (r *Runner) describeChecked(expect []warm.Mount) {
+func (r *Runner) describeChecked(expect []helper.Mount) {
 	for _, m := range expect {
 		r.debugf("%s is checked to be the host path tbx opened (device %d, inode %d) before the command starts", m.Target, m.Dev, m.Ino)
 	}

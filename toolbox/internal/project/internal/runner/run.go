@@ -15,10 +15,10 @@ import (
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/pkg/stdcopy"
 
+	"github.com/tbx-dev/tbx/toolbox/helper"
 	"github.com/tbx-dev/tbx/toolbox/internal/direct"
 	"github.com/tbx-dev/tbx/toolbox/internal/engine"
 	"github.com/tbx-dev/tbx/toolbox/internal/exit"
-	"github.com/tbx-dev/tbx/toolbox/warm"
 )
 
 // Streams are the caller's standard streams; a TTY is used when In and Out
@@ -79,11 +79,11 @@ func (r *Runner) Run(ctx context.Context, inv Invocation) error {
 // startWithHelper makes the helper, mounted read-only, the container's
 // command: it checks that the mounts in expect are what tbx held, sizes
 // the terminal, then execs the command in its place.
-func (r *Runner) startWithHelper(cfg *container.Config, host *container.HostConfig, expect []warm.Mount) {
+func (r *Runner) startWithHelper(cfg *container.Config, host *container.HostConfig, expect []helper.Mount) {
 	argv := commandLine(cfg)
-	cfg.Entrypoint = warm.Argv("start", sizeArg(cfg.Tty, host.ConsoleSize), warm.EncodeMounts(expect), "--")
+	cfg.Entrypoint = helper.Argv("start", sizeArg(cfg.Tty, host.ConsoleSize), helper.EncodeMounts(expect), "--")
 	cfg.Cmd = argv
-	host.Mounts = append(host.Mounts, bind(r.Starter, warm.BinPath, true))
+	host.Mounts = append(host.Mounts, bind(r.Starter, helper.BinPath, true))
 	r.debugf("the helper %s starts the command: it checks the mounts, and sizes the terminal before the start", r.Starter)
 	r.describeChecked(expect)
 }

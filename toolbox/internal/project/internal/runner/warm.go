@@ -23,11 +23,11 @@ import (
 	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/pkg/stdcopy"
 
+	"github.com/tbx-dev/tbx/toolbox/helper"
 	"github.com/tbx-dev/tbx/toolbox/internal/engine"
 	"github.com/tbx-dev/tbx/toolbox/internal/exit"
 	"github.com/tbx-dev/tbx/toolbox/internal/labels"
 	"github.com/tbx-dev/tbx/toolbox/internal/statedir"
-	"github.com/tbx-dev/tbx/toolbox/warm"
 )
 
 // errRetry says that a run met a warm container on its way out: the run
@@ -38,7 +38,7 @@ var errRetry = errors.New("the warm container was stopping")
 // itself after idle with no run in it: through the helper's socket where
 // the container has one (the direct path), else through an Engine exec.
 // helper is the host path of a tbx binary, mounted into the container.
-func (r *Runner) RunWarm(ctx context.Context, inv Invocation, idle time.Duration, helper string) error {
+func (r *Runner) RunWarm(ctx context.Context, inv Invocation, idle time.Duration, helperBin string) error {
 	cfg, host, err := r.prepare(ctx, inv)
 	if err != nil {
 		return err
@@ -52,7 +52,7 @@ func (r *Runner) RunWarm(ctx context.Context, inv Invocation, idle time.Duration
 	if err != nil {
 		return err
 	}
-	w, err := warmShape(inv, cfg, host, warm.Spec{Idle: idle.String(), User: user, Groups: host.GroupAdd, Expect: expect}, helper)
+	w, err := warmShape(inv, cfg, host, helper.Spec{Idle: idle.String(), User: user, Groups: host.GroupAdd, Expect: expect}, helperBin)
 	if err != nil {
 		return err
 	}
@@ -166,8 +166,8 @@ type warmContainer struct {
 // the direct path and what it checks the mounts to be), and its
 // configuration. Its helper runs as root, and its socket's directory is
 // mounted inside a directory of root's alone: no command can reach it.
-func warmShape(inv Invocation, cfg *container.Config, host *container.HostConfig, spec warm.Spec, helper string) (*warmContainer, error) {
-	fi, err := os.Stat(helper)
+func warmShape(inv Invocation, cfg *container.Config, host *container.HostConfig, spec helper.Spec, helperBin string) (*warmContainer, error) {
+	fi, err := os.Stat(helperBin)
 	if err != nil {
 		return nil, fmt.Errorf("finding the tbx binary for a warm run: %w", err)
 	}
@@ -178,17 +178,17 @@ func warmShape(inv Invocation, cfg *container.Config, host *container.HostConfig
 	w := &container.Config{
 		Image:      cfg.Image,
 		User:       "0:0",
-		Entrypoint: warm.Argv("init", spec.Encode()),
+		Entrypoint: helper.Argv("init", spec.Encode()),
 		WorkingDir: "/",
 	}
 	h := *host
 	h.AutoRemove = true
 	h.Init = boolPtr(false) // the helper is PID 1, and reaps
 	h.ConsoleSize = [2]uint{}
-	h.Mounts = append(append([]mount.Mount{}, host.Mounts...), bind(helper, warm.BinPath, true))
+	h.Mounts = append(append([]mount.Mount{}, host.Mounts...), bind(helperBin, helper.BinPath, true))
 	h.Tmpfs = map[string]string{
-		warm.State:  "rw,nosuid,nodev,size=1m,mode=1777",
-		warm.Sealed: "rw,nosuid,nodev,noexec,size=64k,mode=0700",
+		helper.State:  "rw,nosuid,nodev,size=1m,mode=1777",
+		helper.Sealed: "rw,nosuid,nodev,noexec,size=64k,mode=0700",
 	}
 	for k, v := range host.Tmpfs {
 		h.Tmpfs[k] = v
@@ -198,7 +198,7 @@ func warmShape(inv Invocation, cfg *container.Config, host *container.HostConfig
 		Host       *container.HostConfig
 		Helper     string
 		Size, Time int64
-	}{w, &h, helper, fi.Size(), fi.ModTime().UnixNano()})
+	}{w, &h, helperBin, fi.Size(), fi.ModTime().UnixNano()})
 	if err != nil {
 		return nil, err
 	}
@@ -208,7 +208,7 @@ func warmShape(inv Invocation, cfg *container.Config, host *container.HostConfig
 	out := &warmContainer{name: "tbx-warm-" + inv.Key + "-" + inv.Tool.Name + "-" + key, cfg: w, host: &h, user: spec.User}
 	if inv.Direct != "" {
 		out.dir = filepath.Join(inv.Direct, key)
-		h.Mounts = append(h.Mounts, bind(out.dir, warm.Direct, false))
+		h.Mounts = append(h.Mounts, bind(out.dir, helper.Direct, false))
 	}
 	return out, nil
 }
@@ -257,12 +257,12 @@ func (r *Runner) ensureWarm(ctx context.Context, name string, cfg *container.Con
 }
 
 func (r *Runner) createWarm(ctx context.Context, name string, cfg *container.Config, host *container.HostConfig) (string, error) {
-	helper := ""
+	helperBin := ""
 	for _, m := range host.Mounts {
 		switch m.Target {
-		case warm.BinPath:
-			helper = m.Source
-		case warm.Direct:
+		case helper.BinPath:
+			helperBin = m.Source
+		case helper.Direct:
 			if err := statedir.Mkdir(m.Source); err != nil {
 				return "", fmt.Errorf("making the directory of the warm helper's socket: %w", err)
 			}
@@ -277,7 +277,7 @@ func (r *Runner) createWarm(ctx context.Context, name string, cfg *container.Con
 	}
 	if err := r.Engine.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
 		r.remove(created.ID)
-		return "", fmt.Errorf("starting the warm container %s (its helper, %s, must run in the image): %w", name, helper, err)
+		return "", fmt.Errorf("starting the warm container %s (its helper, %s, must run in the image): %w", name, helperBin, err)
 	}
 	return created.ID, nil
 }
@@ -354,12 +354,12 @@ func (r *Runner) execOptions(inv Invocation, cfg *container.Config, user, token 
 	}
 	// The helper sizes the terminal before the command starts too: Engines
 	// before API 1.42, and Podman, ignore the size given at create.
-	opts.Cmd = warm.Argv("exec", append([]string{token, inv.Launcher, sizeArg(inv.TTY, cs), cfg.WorkingDir, "--"}, commandLine(cfg)...)...)
+	opts.Cmd = helper.Argv("exec", append([]string{token, inv.Launcher, sizeArg(inv.TTY, cs), cfg.WorkingDir, "--"}, commandLine(cfg)...)...)
 	return opts
 }
 
 // execStatus waits for the exec to be over and maps its exit code. The
-// helper refuses a run that comes too late with warm.Retry; a command may
+// helper refuses a run that comes too late with helper.Retry; a command may
 // exit with that code too, so for it alone the helper is asked, out of
 // band, whether it took the run: a command is never run twice.
 func (r *Runner) execStatus(ctx context.Context, id, execID, token string) error {
@@ -372,7 +372,7 @@ func (r *Runner) execStatus(ctx context.Context, id, execID, token string) error
 			switch ins.ExitCode {
 			case 0:
 				return nil
-			case warm.Retry:
+			case helper.Retry:
 				if ran, err := helperOutput(ctx, r.Engine, id, "ran", token); err != nil || ran != "yes" {
 					return errRetry // refused, and the container is stopping or gone
 				}
@@ -389,7 +389,7 @@ func (r *Runner) signaller(ctx context.Context, id, token string) func(syscall.S
 	ctx = context.WithoutCancel(ctx)
 	return func(sig syscall.Signal) {
 		created, err := r.Engine.ContainerExecCreate(ctx, id, container.ExecOptions{
-			User: "0", Cmd: warm.Argv("signal", token, strconv.Itoa(int(sig))),
+			User: "0", Cmd: helper.Argv("signal", token, strconv.Itoa(int(sig))),
 		})
 		if err == nil {
 			_ = r.Engine.ContainerExecStart(ctx, created.ID, container.ExecStartOptions{Detach: true})
@@ -442,7 +442,7 @@ func ListWarm(ctx context.Context, e engine.Engine, f filters.Args) ([]WarmConta
 // returns what it printed.
 func helperOutput(ctx context.Context, e engine.Engine, id, mode string, args ...string) (string, error) {
 	created, err := e.ContainerExecCreate(ctx, id, container.ExecOptions{
-		User: "0", AttachStdout: true, AttachStderr: true, Cmd: warm.Argv(mode, args...),
+		User: "0", AttachStdout: true, AttachStderr: true, Cmd: helper.Argv(mode, args...),
 	})
 	if err != nil {
 		return "", err

@@ -1,11 +1,14 @@
-// Package warm is the helper tbx places in a warm container: the tbx binary
-// itself, mounted read-only, run in a hidden mode. As the container's PID 1
-// it reaps orphans and stops the container once no run has been in it for
-// its idle time; as the process of each exec it starts the command, names
-// its pid so that tbx can signal it, and returns its exit status the way a
-// throwaway container does. It runs inside the container and talks to
-// nothing but the kernel.
-package warm
+// Package helper is what tbx runs inside a container, the side of the
+// container boundary its name says: tbx-warm (or tbx itself), mounted
+// read-only, run in a hidden mode. In a throwaway container it starts the
+// command (start: the mounts checked, the terminal sized). As a warm
+// container's PID 1 (init) it checks the mounts, serves the helper's socket,
+// reaps orphans and stops the container once no run has been in it for its
+// idle time; each run's reaper (reap) or exec (exec) starts the command,
+// ends what it left, and returns its exit status the way a throwaway
+// container does. It talks to nothing but the kernel. The host's side of
+// warm containers is the runner's.
+package helper
 
 import (
 	"fmt"

@@ -1,6 +1,6 @@
 //go:build linux
 
-package warm
+package helper
 
 import (
 	"debug/elf"
