@@ -176,3 +176,20 @@ func TestFrozenWithoutALockIsOneLine(t *testing.T) {
 		t.Errorf("%v", err)
 	}
 }
+
+// The SSH agent warning is said once per shell, and never when TBX_QUIET
+// names it.
+func TestAWarningIsSaidOncePerShell(t *testing.T) {
+	s := newProject(t, map[string]string{"toolbox.toml": recipeText}, "")
+	p := openTrusted(t, s, "unix:///var/run/docker.sock")
+	if !p.firstInShell("ssh-agent-box") || p.firstInShell("ssh-agent-box") {
+		t.Error("not said exactly once")
+	}
+	if !p.firstInShell("ssh-agent-other") {
+		t.Error("another tool's warning was taken as said")
+	}
+	p.settings.Quiet = []string{"ssh-agent"}
+	if p.firstInShell("ssh-agent-third") {
+		t.Error("TBX_QUIET=ssh-agent did not silence it")
+	}
+}
