@@ -40,10 +40,11 @@ var allowed = map[string][]string{
 	"trust":       {"safefile", "statedir"},
 	"reach":       {"recipe"},
 	"acquire":     {"buildkit", "engine", "hashcache", "imageid", "labels", "lockfile", "progress", "recipe"},
-	"project":     {"acquire", "direct", "engine", "exit", "gc", "imageid", "labels", "lockfile", "progress", "reach", "recipe", "route", "runner", "safefile", "trust"},
+	"project":     {"warmrun", "acquire", "direct", "engine", "exit", "gc", "imageid", "labels", "lockfile", "progress", "reach", "recipe", "route", "runner", "safefile", "trust"},
 	"signals":     {},
 	"runner":      {"direct", "engine", "exit", "helper", "hostpath", "labels", "recipe", "signals", "statedir"},
 	"gc":          {"engine", "labels"},
+	"warmrun":     {"direct", "engine", "exit", "helper", "labels", "runner", "signals", "statedir"},
 	"testenv":     {"engine", "labels"},
 	"compat":      {}, // tests only: tbx against Podman
 	"conformance": {}, // tests only: the Dockerfile conformance suite

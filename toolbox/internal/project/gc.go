@@ -17,6 +17,7 @@ import (
 	"github.com/tbx-dev/tbx/toolbox/internal/labels"
 	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/gc"
 	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/runner"
+	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/warmrun"
 )
 
 // GCOptions say what gc removes.
@@ -57,7 +58,7 @@ func Collect(ctx context.Context, s Settings, e engine.Engine, opts GCOptions) (
 	}
 	host, _ := os.Hostname()
 	col := &gc.Collector{Engine: e, Owned: labels.Owned(strconv.Itoa(s.UID), root), Host: host, Alive: gc.ProcessAlive, DryRun: opts.DryRun,
-		Runs: func(ctx context.Context, id string) (bool, []string) { return runner.WarmRuns(ctx, e, id) }}
+		Runs: func(ctx context.Context, id string) (bool, []string) { return warmrun.WarmRuns(ctx, e, id) }}
 	removed, kept, err := col.Warm(ctx)
 	rep.Removed, rep.Kept = removed, kept
 	if err == nil && !opts.DryRun {

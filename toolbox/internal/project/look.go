@@ -9,7 +9,7 @@ import (
 	"github.com/tbx-dev/tbx/toolbox/internal/imageid"
 	"github.com/tbx-dev/tbx/toolbox/internal/labels"
 	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/acquire"
-	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/runner"
+	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/warmrun"
 	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
 )
 
@@ -33,8 +33,8 @@ func (v *View) lookContent(t *recipe.Tool) (imageid.Content, error) {
 }
 
 // Warm lists the project's warm containers made by this user.
-func (v *View) Warm(ctx context.Context, e engine.Engine) ([]runner.WarmContainer, error) {
-	return runner.ListWarm(ctx, e, v.owned())
+func (v *View) Warm(ctx context.Context, e engine.Engine) ([]warmrun.WarmContainer, error) {
+	return warmrun.ListWarm(ctx, e, v.owned())
 }
 
 func (v *View) owned() filters.Args {

@@ -12,6 +12,7 @@ import (
 	"github.com/tbx-dev/tbx/toolbox/internal/engine"
 	"github.com/tbx-dev/tbx/toolbox/internal/exit"
 	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/runner"
+	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/warmrun"
 	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
 )
 
@@ -44,7 +45,7 @@ func (p *Project) Run(ctx context.Context, req RunRequest, streams runner.Stream
 	if recipe.Flag(tool.Run.SSHAgent, false) && p.settings.SSHAgent == "" && p.firstInShell("ssh-agent-"+tool.Name) {
 		fmt.Fprintf(p.settings.Stderr, "tbx: warning: tool %s forwards the SSH agent, but SSH_AUTH_SOCK is not set: ssh in it will find no keys (eval $(ssh-agent); ssh-add); said once per shell, TBX_QUIET=ssh-agent silences it\n", tool.Name)
 	}
-	rn := &runner.Runner{Engine: p.engine, Streams: streams, Debug: p.settings.Debug, Signals: p.settings.Signals, OnDirect: p.rememberer(tool, req, inv.TTY)}
+	rn := &runner.Runner{Engine: p.engine, Streams: streams, Debug: p.settings.Debug, Signals: p.settings.Signals}
 	if inv.Local || runner.StarterNeeded(p.engine.ClientVersion()) {
 		rn.Starter = p.settings.Helper.Path // negotiated by now: Ensure asked the Engine
 	}
@@ -55,7 +56,8 @@ func (p *Project) Run(ctx context.Context, req RunRequest, streams runner.Stream
 		if err != nil {
 			return err
 		}
-		return rn.RunWarm(ctx, inv, idle, helper)
+		warm := &warmrun.Runner{Runner: rn, OnDirect: p.rememberer(tool, req, inv.TTY)}
+		return warm.RunWarm(ctx, inv, idle, helper)
 	}
 	return rn.Run(ctx, inv)
 }

@@ -35,7 +35,7 @@ func checkedSources(inv Invocation) map[string]bool {
 // target; release lets them go once the container has started. A source
 // that now leads through a symbolic link refuses the run. Where the
 // Engine's paths are not this host's (inv.Local false), nothing is held.
-func holdMounts(inv Invocation, host *container.HostConfig) (expect []helper.Mount, release func(), err error) {
+func HoldMounts(inv Invocation, host *container.HostConfig) (expect []helper.Mount, release func(), err error) {
 	var held []*hostpath.Held
 	release = func() {
 		for _, h := range held {
@@ -65,8 +65,8 @@ func holdMounts(inv Invocation, host *container.HostConfig) (expect []helper.Mou
 }
 
 // describeChecked says, under --debug, what the helper checks.
-func (r *Runner) describeChecked(expect []helper.Mount) {
+func (r *Runner) DescribeChecked(expect []helper.Mount) {
 	for _, m := range expect {
-		r.debugf("%s is checked to be the host path tbx opened (device %d, inode %d) before the command starts", m.Target, m.Dev, m.Ino)
+		r.Debugf("%s is checked to be the host path tbx opened (device %d, inode %d) before the command starts", m.Target, m.Dev, m.Ino)
 	}
 }

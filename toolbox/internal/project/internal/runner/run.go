@@ -39,9 +39,6 @@ type Runner struct {
 	// terminal for Engines that need it (see StarterNeeded); "" lets the
 	// Engine start it, unchecked.
 	Starter string
-	// OnDirect, when set, is told of each run the helper's socket in
-	// socket served, with the helper's pid and the request it was sent.
-	OnDirect func(socket string, server int, sent direct.Request)
 }
 
 // StarterNeeded reports whether an Engine speaking API version api needs
@@ -54,14 +51,14 @@ func StarterNeeded(api string) bool { return versions.LessThan(api, "1.42") }
 // Run runs inv in a throwaway container and returns its exit status as an
 // exit.Status, or an error with tbx's own exit code.
 func (r *Runner) Run(ctx context.Context, inv Invocation) error {
-	cfg, host, err := r.prepare(ctx, inv)
+	cfg, host, err := r.Prepare(ctx, inv)
 	if err != nil {
 		return err
 	}
 	if inv.TTY {
-		host.ConsoleSize = consoleSize(r.Streams.Out)
+		host.ConsoleSize = ConsoleSize(r.Streams.Out)
 	}
-	expect, release, err := holdMounts(inv, host)
+	expect, release, err := HoldMounts(inv, host)
 	if err != nil {
 		return err
 	}
@@ -80,17 +77,24 @@ func (r *Runner) Run(ctx context.Context, inv Invocation) error {
 // command: it checks that the mounts in expect are what tbx held, sizes
 // the terminal, then execs the command in its place.
 func (r *Runner) startWithHelper(cfg *container.Config, host *container.HostConfig, expect []helper.Mount) {
-	argv := commandLine(cfg)
-	cfg.Entrypoint = helper.Argv("start", sizeArg(cfg.Tty, host.ConsoleSize), helper.EncodeMounts(expect), "--")
+	argv := CommandLine(cfg)
+	cfg.Entrypoint = helper.Argv("start", SizeArg(cfg.Tty, host.ConsoleSize), helper.EncodeMounts(expect), "--")
 	cfg.Cmd = argv
-	host.Mounts = append(host.Mounts, bind(r.Starter, helper.BinPath, true))
-	r.debugf("the helper %s starts the command: it checks the mounts, and sizes the terminal before the start", r.Starter)
-	r.describeChecked(expect)
+	host.Mounts = append(host.Mounts, Bind(r.Starter, helper.BinPath, true))
+	r.Debugf("the helper %s starts the command: it checks the mounts, and sizes the terminal before the start", r.Starter)
+	r.DescribeChecked(expect)
+}
+
+// Debugf says, under --debug, what a run is made of.
+func (r *Runner) Debugf(format string, args ...any) {
+	if r.Debug != nil {
+		fmt.Fprintf(r.Debug, "tbx: debug: "+format+"\n", args...)
+	}
 }
 
 // commandLine is what the container's configuration runs: its entrypoint
 // (unless the empty one, which runs the command as named) and its command.
-func commandLine(cfg *container.Config) []string {
+func CommandLine(cfg *container.Config) []string {
 	if len(cfg.Entrypoint) > 0 && cfg.Entrypoint[0] != "" {
 		return append(append([]string{}, cfg.Entrypoint...), cfg.Cmd...)
 	}
@@ -99,7 +103,7 @@ func commandLine(cfg *container.Config) []string {
 
 // sizeArg is the terminal size the helper gives a command before it
 // starts, ROWSxCOLS, or "-" without a terminal.
-func sizeArg(tty bool, size [2]uint) string {
+func SizeArg(tty bool, size [2]uint) string {
 	if !tty {
 		return "-"
 	}
@@ -117,7 +121,7 @@ func createError(tool string, err error) error {
 
 // prepare is what every run does before its container: the container's
 // configuration, said under --debug, and the recipe's named volumes.
-func (r *Runner) prepare(ctx context.Context, inv Invocation) (*container.Config, *container.HostConfig, error) {
+func (r *Runner) Prepare(ctx context.Context, inv Invocation) (*container.Config, *container.HostConfig, error) {
 	cfg, host, err := Spec(inv)
 	if err != nil {
 		return nil, nil, err
@@ -138,7 +142,7 @@ func (r *Runner) volumes(ctx context.Context, inv Invocation, host *container.Ho
 		if m.Type != mount.TypeVolume {
 			continue
 		}
-		_, err := r.Engine.VolumeCreate(ctx, volume.CreateOptions{Name: m.Source, Labels: inv.labels(nil)})
+		_, err := r.Engine.VolumeCreate(ctx, volume.CreateOptions{Name: m.Source, Labels: inv.LabelsWith(nil)})
 		if err != nil {
 			return fmt.Errorf("creating volume %s: %w", m.Source, err)
 		}
@@ -151,39 +155,39 @@ func (r *Runner) volumes(ctx context.Context, inv Invocation, host *container.Ho
 func (r *Runner) attachAndStart(ctx context.Context, id string, tty, withInit bool) error {
 	hijack, err := r.Engine.ContainerAttach(ctx, id, container.AttachOptions{Stream: true, Stdin: true, Stdout: true, Stderr: true})
 	if err != nil {
-		r.remove(id)
+		r.Remove(id)
 		return fmt.Errorf("attaching to the container: %w", err)
 	}
 	defer hijack.Close()
 	exited := r.waitExit(ctx, id)
 
-	release, err := r.holdSignals()
+	release, err := r.HoldSignals()
 	if err != nil {
-		r.remove(id) // a signal came before the start: the command never runs
+		r.Remove(id) // a signal came before the start: the command never runs
 		return err
 	}
 	defer release()
 	if tty {
-		restore, err := rawTerminal(r.Streams.In)
+		restore, err := RawTerminal(r.Streams.In)
 		if err != nil {
-			r.remove(id)
+			r.Remove(id)
 			return err
 		}
 		defer restore()
 	}
 	if err := r.Engine.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
-		r.remove(id)
+		r.Remove(id)
 		return startError(err)
 	}
 	kill := killer(ctx, r.Engine, id, withInit)
 	r.Signals.Deliver(kill)
 	if tty {
-		stopResize := monitorSize(r.Streams.Out, func(o container.ResizeOptions) error {
+		stopResize := MonitorSize(r.Streams.Out, func(o container.ResizeOptions) error {
 			return r.Engine.ContainerResize(ctx, id, o)
 		})
 		defer stopResize()
 	}
-	outDone := r.pump(hijack, r.Streams.In, tty, kill)
+	outDone := r.Pump(hijack, r.Streams.In, tty, kill)
 	<-outDone
 	return exited()
 }
@@ -208,7 +212,7 @@ func (r *Runner) waitExit(ctx context.Context, id string) func() error {
 // pump copies in to the command's stdin and its stdout and stderr out; the
 // returned channel closes when all output is delivered. When the caller's
 // reader goes away, the command gets SIGPIPE through kill.
-func (r *Runner) pump(h types.HijackedResponse, in io.Reader, tty bool, kill func(syscall.Signal)) <-chan struct{} {
+func (r *Runner) Pump(h types.HijackedResponse, in io.Reader, tty bool, kill func(syscall.Signal)) <-chan struct{} {
 	go func() {
 		_, _ = io.Copy(h.Conn, in)
 		_ = h.CloseWrite() // EOF reaches the container's stdin
@@ -267,7 +271,7 @@ func lastClause(msg string) string {
 }
 
 // remove cleans up a container that never ran.
-func (r *Runner) remove(id string) {
+func (r *Runner) Remove(id string) {
 	_ = r.Engine.ContainerRemove(context.Background(), id, container.RemoveOptions{Force: true})
 }
 

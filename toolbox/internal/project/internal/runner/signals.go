@@ -24,7 +24,7 @@ type SignalRouter interface {
 // holdSignals takes the signals for a command about to start; when one
 // already asked tbx to stop, the command must not start and the run ends
 // as if the signal had killed it.
-func (r *Runner) holdSignals() (release func(), err error) {
+func (r *Runner) HoldSignals() (release func(), err error) {
 	router := r.Signals
 	if router == nil {
 		own, _ := signals.Start(context.Background())

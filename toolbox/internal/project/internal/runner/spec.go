@@ -1,7 +1,9 @@
 // Package runner proxies a command into a throwaway container so that it
 // behaves like a local binary: same files and working directory, the caller's
 // identity, the terminal or byte-exact pipes, forwarded signals and the
-// command's own exit code.
+// command's own exit code. It also holds what a warm run shares with it (the
+// container's configuration, the held mounts, the streams, terminal and
+// signals), which package warmrun builds on.
 package runner
 
 import (
@@ -80,7 +82,7 @@ func Spec(inv Invocation) (*container.Config, *container.HostConfig, error) {
 		AttachStdin:  true,
 		AttachStdout: true,
 		AttachStderr: true,
-		Labels:       inv.labels(map[string]string{labels.Launch: inv.Launcher}),
+		Labels:       inv.LabelsWith(map[string]string{labels.Launch: inv.Launcher}),
 	}
 	if ep := entrypoint(inv); ep != nil {
 		cfg.Entrypoint = ep
@@ -97,7 +99,7 @@ func Spec(inv Invocation) (*container.Config, *container.HostConfig, error) {
 		NetworkMode:    container.NetworkMode(run.Network),
 		ReadonlyRootfs: recipe.Flag(run.ReadOnly, false),
 		Resources:      resources(run),
-		Mounts:         []mount.Mount{bind(inv.Root, inContainer(inv.Root), false)},
+		Mounts:         []mount.Mount{Bind(inv.Root, inContainer(inv.Root), false)},
 	}
 	if host.ReadonlyRootfs {
 		host.Tmpfs = map[string]string{"/tmp": "rw,exec,nosuid,size=512m"}
@@ -109,8 +111,8 @@ func Spec(inv Invocation) (*container.Config, *container.HostConfig, error) {
 	return cfg, host, nil
 }
 
-// labels are the labels of the invocation's objects, with more added.
-func (inv Invocation) labels(more map[string]string) map[string]string {
+// LabelsWith are the labels of the invocation's objects, with more added.
+func (inv Invocation) LabelsWith(more map[string]string) map[string]string {
 	l := map[string]string{labels.Project: inv.Project, labels.Tool: inv.Tool.Name}
 	for k, v := range inv.Labels {
 		l[k] = v
@@ -163,14 +165,14 @@ func applyUser(inv Invocation, cfg *container.Config, host *container.HostConfig
 	}
 	cfg.User = fmt.Sprintf("%d:%d", id.UID, id.GID)
 	cfg.Env = append(cfg.Env, "HOME="+id.Home, "USER="+id.Name, "LOGNAME="+id.Name)
-	host.Mounts = append(host.Mounts, bind(id.HostHome, id.Home, false))
+	host.Mounts = append(host.Mounts, Bind(id.HostHome, id.Home, false))
 	if id.UID != 0 {
 		if inv.KeepID {
 			host.UsernsMode = "keep-id"
 		}
 		host.Mounts = append(host.Mounts,
-			bind(filepath.Join(id.PasswdDir, "passwd"), "/etc/passwd", true),
-			bind(filepath.Join(id.PasswdDir, "group"), "/etc/group", true))
+			Bind(filepath.Join(id.PasswdDir, "passwd"), "/etc/passwd", true),
+			Bind(filepath.Join(id.PasswdDir, "group"), "/etc/group", true))
 	}
 }
 
@@ -210,7 +212,7 @@ func applyExtras(inv Invocation, cfg *container.Config, host *container.HostConf
 		if err != nil {
 			return fmt.Errorf("tool %s has ssh_agent = true, but %w", inv.Tool.Name, err)
 		}
-		host.Mounts = append(host.Mounts, bind(src, sshAgentPath, false))
+		host.Mounts = append(host.Mounts, Bind(src, sshAgentPath, false))
 		cfg.Env = append(cfg.Env, "SSH_AUTH_SOCK="+sshAgentPath)
 	}
 	if inv.EngineSocket != "" {
@@ -219,7 +221,7 @@ func applyExtras(inv Invocation, cfg *container.Config, host *container.HostConf
 		}
 	}
 	if run.CABundle != "" {
-		host.Mounts = append(host.Mounts, bind(run.CABundle, caBundlePath, true))
+		host.Mounts = append(host.Mounts, Bind(run.CABundle, caBundlePath, true))
 		for _, k := range caVars {
 			cfg.Env = append(cfg.Env, k+"="+caBundlePath)
 		}
@@ -234,7 +236,7 @@ func mountEngine(inv Invocation, cfg *container.Config, host *container.HostConf
 	if err != nil {
 		return fmt.Errorf("tool %s has docker = true but the Engine's socket %s is not there: %v", inv.Tool.Name, inv.EngineSocket, err)
 	}
-	host.Mounts = append(host.Mounts, bind(inv.EngineSocket, enginePath, false))
+	host.Mounts = append(host.Mounts, Bind(inv.EngineSocket, enginePath, false))
 	cfg.Env = append(cfg.Env, "DOCKER_HOST=unix://"+enginePath)
 	if gid, ok := fileGroup(fi); ok && cfg.User != "" {
 		host.GroupAdd = append(host.GroupAdd, strconv.Itoa(gid))
@@ -257,10 +259,10 @@ func volumeMount(key, spec string) (mount.Mount, error) {
 	if _, err := os.Stat(parts[0]); err != nil {
 		return mount.Mount{}, fmt.Errorf("volume %s: the host path %s does not exist; create it or fix the recipe", spec, parts[0])
 	}
-	return bind(parts[0], parts[1], ro), nil
+	return Bind(parts[0], parts[1], ro), nil
 }
 
-func bind(src, dst string, ro bool) mount.Mount {
+func Bind(src, dst string, ro bool) mount.Mount {
 	return mount.Mount{Type: mount.TypeBind, Source: src, Target: dst, ReadOnly: ro}
 }
 

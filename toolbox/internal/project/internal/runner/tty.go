@@ -25,7 +25,7 @@ func UseTTY(in io.Reader, out io.Writer) bool {
 
 // rawTerminal puts the terminal behind in into raw mode, so that keys such
 // as Ctrl-C reach the container's TTY; restore undoes it.
-func rawTerminal(in io.Reader) (restore func(), err error) {
+func RawTerminal(in io.Reader) (restore func(), err error) {
 	f := in.(*os.File)
 	state, err := term.SetRawTerminal(f.Fd())
 	if err != nil {
@@ -47,13 +47,13 @@ func winsize(out io.Writer) (uint, uint, bool) {
 }
 
 // consoleSize is the size to create the container's TTY with.
-func consoleSize(out io.Writer) [2]uint {
+func ConsoleSize(out io.Writer) [2]uint {
 	h, w, _ := winsize(out)
 	return [2]uint{h, w}
 }
 
 // monitorSize sizes the command's TTY through set now and on every SIGWINCH.
-func monitorSize(out io.Writer, set func(container.ResizeOptions) error) (stop func()) {
+func MonitorSize(out io.Writer, set func(container.ResizeOptions) error) (stop func()) {
 	resize := func() error {
 		h, w, ok := winsize(out)
 		if !ok {

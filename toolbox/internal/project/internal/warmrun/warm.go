@@ -1,4 +1,8 @@
-package runner
+// Package warmrun is the host's side of warm containers: the container's
+// shape and start, and each run in it, through its helper's socket (the
+// direct path) or an Engine exec, with the streams, terminal, signals and
+// exit status of a throwaway run. What runs inside is package helper.
+package warmrun
 
 import (
 	"context"
@@ -24,11 +28,24 @@ import (
 	"github.com/docker/docker/pkg/stdcopy"
 
 	"github.com/tbx-dev/tbx/toolbox/helper"
+	"github.com/tbx-dev/tbx/toolbox/internal/direct"
 	"github.com/tbx-dev/tbx/toolbox/internal/engine"
 	"github.com/tbx-dev/tbx/toolbox/internal/exit"
 	"github.com/tbx-dev/tbx/toolbox/internal/labels"
+	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/runner"
 	"github.com/tbx-dev/tbx/toolbox/internal/statedir"
 )
+
+// Runner runs invocations in a tool's warm container: the host's side of
+// warm containers (their shape, their start, the run through the helper's
+// socket or an Engine exec), on a throwaway runner's streams, signals and
+// Engine.
+type Runner struct {
+	*runner.Runner
+	// OnDirect, when set, is told of each run the helper's socket in
+	// socket served, with the helper's pid and the request it was sent.
+	OnDirect func(socket string, server int, sent direct.Request)
+}
 
 // errRetry says that a run met a warm container on its way out: the run
 // goes to a new one.
@@ -38,12 +55,12 @@ var errRetry = errors.New("the warm container was stopping")
 // itself after idle with no run in it: through the helper's socket where
 // the container has one (the direct path), else through an Engine exec.
 // helper is the host path of a tbx binary, mounted into the container.
-func (r *Runner) RunWarm(ctx context.Context, inv Invocation, idle time.Duration, helperBin string) error {
-	cfg, host, err := r.prepare(ctx, inv)
+func (r *Runner) RunWarm(ctx context.Context, inv runner.Invocation, idle time.Duration, helperBin string) error {
+	cfg, host, err := r.Prepare(ctx, inv)
 	if err != nil {
 		return err
 	}
-	expect, release, err := holdMounts(inv, host)
+	expect, release, err := runner.HoldMounts(inv, host)
 	if err != nil {
 		return err
 	}
@@ -56,7 +73,7 @@ func (r *Runner) RunWarm(ctx context.Context, inv Invocation, idle time.Duration
 	if err != nil {
 		return err
 	}
-	r.describeChecked(expect)
+	r.DescribeChecked(expect)
 	stdin := newReplay(r.Streams.In)
 	for attempt := 0; ; attempt++ {
 		err := r.warmAttempt(ctx, inv, cfg, w, stdin)
@@ -85,7 +102,7 @@ func (r *Runner) runUser(ctx context.Context, cfg *container.Config) (string, er
 
 // warmAttempt runs inv once in the warm container w, or returns errRetry
 // when it met the container on its way out.
-func (r *Runner) warmAttempt(ctx context.Context, inv Invocation, cfg *container.Config, w *warmContainer, stdin *replay) error {
+func (r *Runner) warmAttempt(ctx context.Context, inv runner.Invocation, cfg *container.Config, w *warmContainer, stdin *replay) error {
 	ct, err := r.ensureWarm(ctx, w.name, w.cfg, w.host)
 	if err != nil {
 		return err
@@ -98,7 +115,7 @@ func (r *Runner) warmAttempt(ctx context.Context, inv Invocation, cfg *container
 			why = err.Error()
 		}
 	}
-	r.debugf("warm run through an Engine exec: %s", why)
+	r.Debugf("warm run through an Engine exec: %s", why)
 	in, err := stdin.reader()
 	if err != nil {
 		return exit.Errorf(exit.Launcher, "%v", err)
@@ -115,7 +132,7 @@ func (r *Runner) warmAttempt(ctx context.Context, inv Invocation, cfg *container
 // run (err is then its outcome, errRetry included, after waiting for the
 // stopping container to be gone); otherwise err says why the run goes to
 // an exec (nil when stdin was already taken by an exec attempt).
-func (r *Runner) tryDirect(ctx context.Context, inv Invocation, cfg *container.Config, w *warmContainer, ct running, stdin *replay) (done bool, err error) {
+func (r *Runner) tryDirect(ctx context.Context, inv runner.Invocation, cfg *container.Config, w *warmContainer, ct running, stdin *replay) (done bool, err error) {
 	in, ok := r.directStdin(stdin)
 	if !ok {
 		return false, nil
@@ -142,12 +159,6 @@ func (r *Runner) directStdin(stdin *replay) (io.Reader, bool) {
 	return in, err == nil
 }
 
-func (r *Runner) debugf(format string, args ...any) {
-	if r.Debug != nil {
-		fmt.Fprintf(r.Debug, "tbx: debug: "+format+"\n", args...)
-	}
-}
-
 // warmContainer is the shape of a warm container: its name, its
 // configuration, the user its commands run as, and the host directory of
 // its helper's socket ("" when it has none).
@@ -166,7 +177,7 @@ type warmContainer struct {
 // the direct path and what it checks the mounts to be), and its
 // configuration. Its helper runs as root, and its socket's directory is
 // mounted inside a directory of root's alone: no command can reach it.
-func warmShape(inv Invocation, cfg *container.Config, host *container.HostConfig, spec helper.Spec, helperBin string) (*warmContainer, error) {
+func warmShape(inv runner.Invocation, cfg *container.Config, host *container.HostConfig, spec helper.Spec, helperBin string) (*warmContainer, error) {
 	fi, err := os.Stat(helperBin)
 	if err != nil {
 		return nil, fmt.Errorf("finding the tbx binary for a warm run: %w", err)
@@ -183,9 +194,9 @@ func warmShape(inv Invocation, cfg *container.Config, host *container.HostConfig
 	}
 	h := *host
 	h.AutoRemove = true
-	h.Init = boolPtr(false) // the helper is PID 1, and reaps
+	h.Init = new(bool) // the helper is PID 1, and reaps
 	h.ConsoleSize = [2]uint{}
-	h.Mounts = append(append([]mount.Mount{}, host.Mounts...), bind(helperBin, helper.BinPath, true))
+	h.Mounts = append(append([]mount.Mount{}, host.Mounts...), runner.Bind(helperBin, helper.BinPath, true))
 	h.Tmpfs = map[string]string{
 		helper.State:  "rw,nosuid,nodev,size=1m,mode=1777",
 		helper.Sealed: "rw,nosuid,nodev,noexec,size=64k,mode=0700",
@@ -204,11 +215,11 @@ func warmShape(inv Invocation, cfg *container.Config, host *container.HostConfig
 	}
 	sum := sha256.Sum256(shape)
 	key := hex.EncodeToString(sum[:])[:16]
-	w.Labels = inv.labels(map[string]string{labels.Warm: key, labels.Idle: spec.Idle})
+	w.Labels = inv.LabelsWith(map[string]string{labels.Warm: key, labels.Idle: spec.Idle})
 	out := &warmContainer{name: "tbx-warm-" + inv.Key + "-" + inv.Tool.Name + "-" + key, cfg: w, host: &h, user: spec.User}
 	if inv.Direct != "" {
 		out.dir = filepath.Join(inv.Direct, key)
-		h.Mounts = append(h.Mounts, bind(out.dir, helper.Direct, false))
+		h.Mounts = append(h.Mounts, runner.Bind(out.dir, helper.Direct, false))
 	}
 	return out, nil
 }
@@ -276,7 +287,7 @@ func (r *Runner) createWarm(ctx context.Context, name string, cfg *container.Con
 		return "", fmt.Errorf("creating the warm container %s: %w", name, err)
 	}
 	if err := r.Engine.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
-		r.remove(created.ID)
+		r.Remove(created.ID)
 		return "", fmt.Errorf("starting the warm container %s (its helper, %s, must run in the image): %w", name, helperBin, err)
 	}
 	return created.ID, nil
@@ -295,7 +306,7 @@ func (r *Runner) waitGone(ctx context.Context, id string) {
 // execIn runs the invocation's command in the warm container id through
 // the helper, with the streams, terminal, signals and exit status of a
 // throwaway run.
-func (r *Runner) execIn(ctx context.Context, id string, inv Invocation, cfg *container.Config, user string, in io.Reader) error {
+func (r *Runner) execIn(ctx context.Context, id string, inv runner.Invocation, cfg *container.Config, user string, in io.Reader) error {
 	token := newToken()
 	opts := r.execOptions(inv, cfg, user, token)
 	created, err := r.Engine.ContainerExecCreate(ctx, id, opts)
@@ -307,13 +318,13 @@ func (r *Runner) execIn(ctx context.Context, id string, inv Invocation, cfg *con
 	}
 	// Attaching starts the command: the terminal and the signals must be
 	// the command's before that, as docker's start sequence has them.
-	release, err := r.holdSignals()
+	release, err := r.HoldSignals()
 	if err != nil {
 		return err // a signal came before the start: the command never runs
 	}
 	defer release()
 	if inv.TTY {
-		restore, err := rawTerminal(r.Streams.In)
+		restore, err := runner.RawTerminal(r.Streams.In)
 		if err != nil {
 			return err
 		}
@@ -330,31 +341,31 @@ func (r *Runner) execIn(ctx context.Context, id string, inv Invocation, cfg *con
 	defer hijack.Close()
 	r.Signals.Deliver(signal)
 	if inv.TTY {
-		stopResize := monitorSize(r.Streams.Out, func(o container.ResizeOptions) error {
+		stopResize := runner.MonitorSize(r.Streams.Out, func(o container.ResizeOptions) error {
 			return r.Engine.ContainerExecResize(ctx, created.ID, o)
 		})
 		defer stopResize()
 	}
-	<-r.pump(hijack, in, inv.TTY, signal)
+	<-r.Pump(hijack, in, inv.TTY, signal)
 	return r.execStatus(context.WithoutCancel(ctx), id, created.ID, token)
 }
 
 // execOptions is the exec of one run: the command as the throwaway
 // container would run it, behind the helper, as user, with the run's own
 // environment, working directory and terminal.
-func (r *Runner) execOptions(inv Invocation, cfg *container.Config, user, token string) container.ExecOptions {
+func (r *Runner) execOptions(inv runner.Invocation, cfg *container.Config, user, token string) container.ExecOptions {
 	opts := container.ExecOptions{
 		User: user, Tty: inv.TTY, Env: cfg.Env,
 		AttachStdin: true, AttachStdout: true, AttachStderr: true,
 	}
 	var cs [2]uint
 	if inv.TTY {
-		cs = consoleSize(r.Streams.Out)
+		cs = runner.ConsoleSize(r.Streams.Out)
 		opts.ConsoleSize = &cs
 	}
 	// The helper sizes the terminal before the command starts too: Engines
 	// before API 1.42, and Podman, ignore the size given at create.
-	opts.Cmd = helper.Argv("exec", append([]string{token, inv.Launcher, sizeArg(inv.TTY, cs), cfg.WorkingDir, "--"}, commandLine(cfg)...)...)
+	opts.Cmd = helper.Argv("exec", append([]string{token, inv.Launcher, runner.SizeArg(inv.TTY, cs), cfg.WorkingDir, "--"}, runner.CommandLine(cfg)...)...)
 	return opts
 }
 

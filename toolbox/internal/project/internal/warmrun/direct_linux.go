@@ -1,4 +1,4 @@
-package runner
+package warmrun
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/tbx-dev/tbx/toolbox/internal/direct"
 	"github.com/tbx-dev/tbx/toolbox/internal/exit"
+	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/runner"
 	"github.com/tbx-dev/tbx/toolbox/internal/signals"
 )
 
@@ -21,7 +22,7 @@ import (
 // The helper must be ct's PID 1. The command gets pipes that tbx relays,
 // or a terminal of the container's whose master tbx serves: the Engine is
 // not on the path.
-func (r *Runner) runDirect(ctx context.Context, inv Invocation, cfg *container.Config, in io.Reader, w *warmContainer, ct running, wait time.Duration) error {
+func (r *Runner) runDirect(ctx context.Context, inv runner.Invocation, cfg *container.Config, in io.Reader, w *warmContainer, ct running, wait time.Duration) error {
 	dir := w.dir
 	conn, err := dialWithin(dir, wait)
 	if err != nil {
@@ -31,7 +32,7 @@ func (r *Runner) runDirect(ctx context.Context, inv Invocation, cfg *container.C
 		conn.Close()
 		return r.serverMismatch(ctx, w, err)
 	}
-	req := direct.Request{Argv: commandLine(cfg), Env: cfg.Env, Dir: cfg.WorkingDir, User: w.user, TTY: inv.TTY, Launcher: inv.Launcher}
+	req := direct.Request{Argv: runner.CommandLine(cfg), Env: cfg.Env, Dir: cfg.WorkingDir, User: w.user, TTY: inv.TTY, Launcher: inv.Launcher}
 	router := r.Signals
 	if router == nil {
 		own, _ := signals.Start(context.Background())
@@ -42,7 +43,7 @@ func (r *Runner) runDirect(ctx context.Context, inv Invocation, cfg *container.C
 	var refused *direct.RefusedError
 	switch {
 	case errors.As(err, &refused) && refused.Fatal:
-		r.remove(ct.id)
+		r.Remove(ct.id)
 		return exit.Errorf(exit.Launcher, "refusing to run: %s; the warm container is removed", refused.Reason)
 	case errors.As(err, &refused) && refused.Retry:
 		return errRetry
@@ -51,7 +52,7 @@ func (r *Runner) runDirect(ctx context.Context, inv Invocation, cfg *container.C
 	case err != nil:
 		return exit.Errorf(exit.Launcher, "%v", err) // not started, or it may have: never again
 	}
-	r.debugf("warm run through the helper's socket in %s", dir) // after the run's output: the streams may be one
+	r.Debugf("warm run through the helper's socket in %s", dir) // after the run's output: the streams may be one
 	if r.OnDirect != nil {
 		r.OnDirect(dir, ct.pid, req)
 	}

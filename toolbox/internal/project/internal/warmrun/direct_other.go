@@ -1,6 +1,6 @@
 //go:build !linux
 
-package runner
+package warmrun
 
 import (
 	"context"
@@ -8,10 +8,11 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/container"
+	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/runner"
 )
 
 // runDirect is Linux's alone: elsewhere the Engine runs in a VM, where a
 // socket on the host cannot be shared with a container.
-func (r *Runner) runDirect(context.Context, Invocation, *container.Config, io.Reader, *warmContainer, running, time.Duration) error {
+func (r *Runner) runDirect(context.Context, runner.Invocation, *container.Config, io.Reader, *warmContainer, running, time.Duration) error {
 	return errNoSocket
 }
