@@ -3,7 +3,7 @@
 // package imports only the packages below it. The compiler keeps the rest
 // out: everything but the three entry points (cli, front, helper) is under
 // toolbox/internal, and what only the project may use (acquire, runner,
-// gc) under toolbox/internal/project/internal.
+// warmrun, gc) under toolbox/internal/project/internal.
 package toolbox_test
 
 import (
