@@ -9,7 +9,7 @@ import (
 // registryAuth encodes the user's credentials for ref's registry, read from
 // the Docker config (~/.docker/config.json, DOCKER_CONFIG) and its credential
 // helpers; "" when there are none.
-func (m *Manager) registryAuth(ref string) string {
+func (m team) registryAuth(ref string) string {
 	named, err := reference.ParseNormalizedNamed(ref)
 	if err != nil {
 		return ""

@@ -17,29 +17,29 @@ import (
 // build builds st's tool from its context and tags it with its hash, with
 // BuildKit when the Engine has it and the classic builder otherwise. force
 // builds without the layer cache.
-func (m *Manager) build(ctx context.Context, st Status, force bool, mode progress.Mode) (Status, error) {
-	m.debugBuild(st.Tool)
-	bkc := m.buildKit(ctx)
+func (m builder) build(ctx context.Context, st Status, force bool, mode progress.Mode) (Status, error) {
+	m.builder().debugBuild(st.Tool)
+	bkc := m.builder().buildKit(ctx)
 	var (
 		id  string
 		err error
 	)
 	if bkc != nil {
-		id, err = m.buildWithBuildKit(ctx, bkc, st, force, mode)
+		id, err = m.builder().buildWithBuildKit(ctx, bkc, st, force, mode)
 	} else {
-		id, err = m.buildClassic(ctx, st, force, mode)
+		id, err = m.builder().buildClassic(ctx, st, force, mode)
 	}
 	if err != nil {
 		return st, err
 	}
-	m.dropSuperseded(ctx, st.ImageID, id)
+	m.builder().dropSuperseded(ctx, st.ImageID, id)
 	st.ImageID, st.State = id, Ready
 	return st, nil
 }
 
 // buildKit connects to the Engine's BuildKit once; nil means the classic
 // builder, which is said once on stderr. TBX_BUILDKIT=0 asks for it.
-func (m *Manager) buildKit(ctx context.Context) *buildkit.Client {
+func (m builder) buildKit(ctx context.Context) *buildkit.Client {
 	m.bkOnce.Do(func() {
 		if m.Classic {
 			m.Out.Printf("building with the classic builder (TBX_BUILDKIT=0)")
@@ -55,9 +55,9 @@ func (m *Manager) buildKit(ctx context.Context) *buildkit.Client {
 	return m.bk
 }
 
-func (m *Manager) buildWithBuildKit(ctx context.Context, c *buildkit.Client, st Status, force bool, mode progress.Mode) (string, error) {
+func (m builder) buildWithBuildKit(ctx context.Context, c *buildkit.Client, st Status, force bool, mode progress.Mode) (string, error) {
 	t := st.Tool
-	req, err := m.buildRequest(st, force)
+	req, err := m.builder().buildRequest(st, force)
 	if err != nil {
 		return "", err
 	}
@@ -68,7 +68,7 @@ func (m *Manager) buildWithBuildKit(ctx context.Context, c *buildkit.Client, st 
 	})
 	if err != nil {
 		if mode == progress.Quiet {
-			m.showTail(t.Name, tail)
+			m.builder().showTail(t.Name, tail)
 		}
 		if sx := req.Syntax; sx.Ref != "" && !sx.Carried && strings.Contains(err.Error(), "frontend") {
 			return "", fmt.Errorf("building tool %s: its Dockerfile's `# syntax=%s` asks for a frontend image that tbx does not carry (it carries docker/dockerfile %s), and fetching it failed: %s; drop the line to build with the carried frontend, or make %s reachable", t.Name, sx.Ref, buildkit.CarriedVersion, oneLine(err.Error()), sx.Ref)
@@ -78,7 +78,7 @@ func (m *Manager) buildWithBuildKit(ctx context.Context, c *buildkit.Client, st 
 	return id, nil
 }
 
-func (m *Manager) buildRequest(st Status, force bool) (buildkit.Request, error) {
+func (m builder) buildRequest(st Status, force bool) (buildkit.Request, error) {
 	t := st.Tool
 	df, err := imageid.ReadDockerfile(Inputs(t, ""))
 	if err != nil {
@@ -92,14 +92,14 @@ func (m *Manager) buildRequest(st Status, force bool) (buildkit.Request, error) 
 		Dockerfile: t.Dockerfile,
 		Args:       t.Args,
 		Target:     t.Target,
-		Labels:     m.imageLabels(st),
+		Labels:     m.builder().imageLabels(st),
 		Tag:        st.Ref,
 		NoCache:    force,
 	}
 	for _, s := range t.Secrets {
 		req.Secrets = append(req.Secrets, buildkit.Secret{ID: s.ID, Env: s.Env, Src: s.Src})
 	}
-	pins, err := m.pinnedBases(t)
+	pins, err := m.locker().pinnedBases(t)
 	if err != nil {
 		return req, err
 	}
@@ -127,7 +127,7 @@ func (m *Manager) buildRequest(st Status, force bool) (buildkit.Request, error) 
 	return req, nil
 }
 
-func (m *Manager) imageLabels(st Status) map[string]string {
+func (m builder) imageLabels(st Status) map[string]string {
 	l := map[string]string{
 		labels.Project: m.Recipe.Name,
 		labels.Tool:    st.Tool.Name,
@@ -142,7 +142,7 @@ func (m *Manager) imageLabels(st Status) map[string]string {
 
 // debugBuild says for --debug what a build is given: secret ids and where
 // their values come from, never the values.
-func (m *Manager) debugBuild(t *recipe.Tool) {
+func (m builder) debugBuild(t *recipe.Tool) {
 	if m.Debug == nil {
 		return
 	}
@@ -168,14 +168,14 @@ func (m *Manager) debugBuild(t *recipe.Tool) {
 
 // dropSuperseded removes the image a forced rebuild replaced under the same
 // tag, so that it does not linger untagged; one still in use stays.
-func (m *Manager) dropSuperseded(ctx context.Context, oldID, newID string) {
+func (m builder) dropSuperseded(ctx context.Context, oldID, newID string) {
 	if oldID == "" || oldID == newID {
 		return
 	}
 	_, _ = m.Engine.ImageRemove(ctx, oldID, image.RemoveOptions{PruneChildren: true})
 }
 
-func (m *Manager) showTail(name string, tail []string) {
+func (m builder) showTail(name string, tail []string) {
 	if len(tail) == 0 || m.Mode == progress.Plain {
 		return // plain output has shown every line already
 	}

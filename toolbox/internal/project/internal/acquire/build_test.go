@@ -45,7 +45,7 @@ func TestEngineWithoutBuildKitBuildsClassicAndSaysSoOnce(t *testing.T) {
 	var stderr bytes.Buffer
 	m := New(Config{Engine: f, Recipe: r, Stderr: &stderr, Mode: progress.Plain})
 	for i := 0; i < 2; i++ {
-		if _, err := m.build(context.Background(), Status{Tool: r.Tools[0], Ref: "tbx/p/built:x"}, false, progress.Plain); err != nil {
+		if _, err := m.builder().build(context.Background(), Status{Tool: r.Tools[0], Ref: "tbx/p/built:x"}, false, progress.Plain); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -14,7 +14,7 @@ import (
 
 // buildClassic builds with the Engine's classic builder, for Engines
 // without BuildKit. It cannot give a build secrets or the SSH agent.
-func (m *Manager) buildClassic(ctx context.Context, st Status, force bool, mode progress.Mode) (string, error) {
+func (m builder) buildClassic(ctx context.Context, st Status, force bool, mode progress.Mode) (string, error) {
 	t := st.Tool
 	if len(t.Secrets) > 0 || t.SSH {
 		if m.Classic {
@@ -22,7 +22,7 @@ func (m *Manager) buildClassic(ctx context.Context, st Status, force bool, mode 
 		}
 		return "", fmt.Errorf("tool %s uses build secrets or ssh, which need BuildKit; this Engine has only the classic builder", t.Name)
 	}
-	if err := m.classicBases(ctx, t); err != nil {
+	if err := m.builder().classicBases(ctx, t); err != nil {
 		return "", err
 	}
 	excludes, err := imageid.Excludes(Inputs(t, ""))
@@ -36,7 +36,7 @@ func (m *Manager) buildClassic(ctx context.Context, st Status, force bool, mode 
 		return "", fmt.Errorf("packing build context %s: %w", t.Build, err)
 	}
 	defer tar.Close()
-	opts := m.classicOptions(st)
+	opts := m.builder().classicOptions(st)
 	opts.NoCache = force
 	resp, err := m.Engine.ImageBuild(ctx, tar, opts)
 	if err != nil {
@@ -45,13 +45,13 @@ func (m *Manager) buildClassic(ctx context.Context, st Status, force bool, mode 
 	defer resp.Body.Close()
 	res, err := progress.Build(resp.Body, m.Out, mode, t.Name)
 	if err != nil {
-		m.showTail(t.Name, res.Tail)
+		m.builder().showTail(t.Name, res.Tail)
 		return "", fmt.Errorf("building tool %s: %s", t.Name, oneLine(err.Error()))
 	}
 	return res.ImageID, nil
 }
 
-func (m *Manager) classicOptions(st Status) build.ImageBuildOptions {
+func (m builder) classicOptions(st Status) build.ImageBuildOptions {
 	args := map[string]*string{}
 	for k, v := range st.Tool.Args {
 		args[k] = &v
@@ -64,14 +64,14 @@ func (m *Manager) classicOptions(st Status) build.ImageBuildOptions {
 		Remove:      true,
 		ForceRemove: true, // no intermediate container is left, even on failure
 		Version:     build.BuilderV1,
-		Labels:      m.imageLabels(st),
+		Labels:      m.builder().imageLabels(st),
 	}
 }
 
 // classicBases checks that each base the lock pins is what its name means on
 // this Engine: the classic builder can only start from a name.
-func (m *Manager) classicBases(ctx context.Context, t *recipe.Tool) error {
-	pins, cat, err := m.pinnedOnEngine(ctx, t)
+func (m builder) classicBases(ctx context.Context, t *recipe.Tool) error {
+	pins, cat, err := m.locker().pinnedOnEngine(ctx, t)
 	if err != nil {
 		return err
 	}

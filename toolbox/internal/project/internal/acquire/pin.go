@@ -13,18 +13,18 @@ import (
 )
 
 // baseRefs lists the images a built tool's Dockerfile starts from.
-func (m *Manager) baseRefs(t *recipe.Tool) ([]string, error) {
+func (m locker) baseRefs(t *recipe.Tool) ([]string, error) {
 	c, err := m.content(t)
 	return c.Bases, err
 }
 
 // pinnedBases are the tool's bases that the lock pins, by the reference the
 // Dockerfile names: a build starts from exactly those.
-func (m *Manager) pinnedBases(t *recipe.Tool) (map[string]lockfile.Base, error) {
+func (m locker) pinnedBases(t *recipe.Tool) (map[string]lockfile.Base, error) {
 	if m.Lock == nil || len(m.Lock.Bases) == 0 {
 		return nil, nil
 	}
-	refs, err := m.baseRefs(t)
+	refs, err := m.locker().baseRefs(t)
 	if err != nil {
 		return nil, err
 	}
@@ -39,8 +39,8 @@ func (m *Manager) pinnedBases(t *recipe.Tool) (map[string]lockfile.Base, error) 
 
 // pinnedOnEngine is pinnedBases with the Engine's images to look them up
 // in; no pins and no catalog when the lock pins none of the tool's bases.
-func (m *Manager) pinnedOnEngine(ctx context.Context, t *recipe.Tool) (map[string]lockfile.Base, *catalog, error) {
-	pins, err := m.pinnedBases(t)
+func (m locker) pinnedOnEngine(ctx context.Context, t *recipe.Tool) (map[string]lockfile.Base, *catalog, error) {
+	pins, err := m.locker().pinnedBases(t)
 	if err != nil || len(pins) == 0 {
 		return nil, nil, err
 	}
@@ -52,15 +52,15 @@ type PinOptions struct {
 	Update bool // resolve tags and pin bases again, even those the lock already pins
 }
 
-// Pin computes the lock for the recipe as it is. Bases are pinned by their
+// doPin computes the lock for the recipe as it is. Bases are pinned by their
 // registry digest; a base that exists only on this Engine is published to
 // the team registry first. Built tools are pinned by content hash and by the
 // digest of their image in the team registry (pushed if it is not there);
 // pulled tools by the digest their tag has now. Pins of the current lock
 // stay unless opts.Update.
-func (m *Manager) Pin(ctx context.Context, opts PinOptions) (*lockfile.Lock, error) {
+func (m locker) doPin(ctx context.Context, opts PinOptions) (*lockfile.Lock, error) {
 	old, next := m.Lock, lockfile.New()
-	if redirects, err := m.lockRedirects(); err != nil || len(redirects) > 0 {
+	if redirects, err := m.locker().lockRedirects(); err != nil || len(redirects) > 0 {
 		if err != nil {
 			return nil, err
 		}
@@ -73,14 +73,14 @@ func (m *Manager) Pin(ctx context.Context, opts PinOptions) (*lockfile.Lock, err
 	cat := newCatalog(ctx, m.Engine, m.Recipe.Name)
 	for _, t := range m.Recipe.Tools {
 		if t.Build != "" {
-			if err := m.pinBases(ctx, cat, t, old, next); err != nil {
+			if err := m.locker().pinBases(ctx, cat, t, old, next); err != nil {
 				return nil, err
 			}
 		}
 	}
 	var unpublished []string
 	for _, t := range m.Recipe.Tools {
-		pin, err := m.pinTool(ctx, cat, t, old, next)
+		pin, err := m.locker().pinTool(ctx, cat, t, old, next)
 		if err != nil && pin.Hash == "" {
 			return nil, err
 		}
@@ -97,8 +97,8 @@ func (m *Manager) Pin(ctx context.Context, opts PinOptions) (*lockfile.Lock, err
 	return next, nil
 }
 
-func (m *Manager) pinBases(ctx context.Context, cat *catalog, t *recipe.Tool, old, next *lockfile.Lock) error {
-	refs, err := m.baseRefs(t)
+func (m locker) pinBases(ctx context.Context, cat *catalog, t *recipe.Tool, old, next *lockfile.Lock) error {
+	refs, err := m.locker().baseRefs(t)
 	if err != nil {
 		return err
 	}
@@ -110,7 +110,7 @@ func (m *Manager) pinBases(ctx context.Context, cat *catalog, t *recipe.Tool, ol
 			next.Bases[ref] = b
 			continue
 		}
-		b, err := m.pinBase(ctx, cat, t, ref)
+		b, err := m.locker().pinBase(ctx, cat, t, ref)
 		if err != nil {
 			return err
 		}
@@ -122,7 +122,7 @@ func (m *Manager) pinBases(ctx context.Context, cat *catalog, t *recipe.Tool, ol
 // pinBase pins the base ref as the Engine has it: by the digest it was
 // pulled with, or, for an image made here, by publishing it to the team
 // registry as REGISTRY/base/NAME:TAG.
-func (m *Manager) pinBase(ctx context.Context, cat *catalog, t *recipe.Tool, ref string) (lockfile.Base, error) {
+func (m locker) pinBase(ctx context.Context, cat *catalog, t *recipe.Tool, ref string) (lockfile.Base, error) {
 	id, ok := cat.resolve(ref)
 	if !ok {
 		return lockfile.Base{}, fmt.Errorf("tool %s: base image %s is not on the Engine; run `tbx prepare %s` first", t.Name, ref, t.Name)
@@ -139,7 +139,7 @@ func (m *Manager) pinBase(ctx context.Context, cat *catalog, t *recipe.Tool, ref
 		return lockfile.Base{}, fmt.Errorf("tagging base image %s as %s: %w", ref, target, err)
 	}
 	m.Out.Printf("%s: publishing base image %s as %s", t.Name, ref, target)
-	d, err := m.push(ctx, target, t.Name)
+	d, err := m.team().push(ctx, target, t.Name)
 	if err != nil {
 		return lockfile.Base{}, fmt.Errorf("tool %s: publishing base image %s: %w", t.Name, ref, err)
 	}
@@ -180,12 +180,12 @@ func oldTool(old *lockfile.Lock, name string) (lockfile.Tool, bool) {
 }
 
 // pinTool pins one tool, with next's bases already pinned.
-func (m *Manager) pinTool(ctx context.Context, cat *catalog, t *recipe.Tool, old, next *lockfile.Lock) (lockfile.Tool, error) {
+func (m locker) pinTool(ctx context.Context, cat *catalog, t *recipe.Tool, old, next *lockfile.Lock) (lockfile.Tool, error) {
 	if t.Image != "" {
 		if pin, ok := oldTool(old, t.Name); ok && pin.Ref == t.Image {
 			return pin, nil
 		}
-		return m.pinImage(ctx, t)
+		return m.locker().pinImage(ctx, t)
 	}
 	m.Lock = next
 	c, err := m.content(t)
@@ -200,14 +200,14 @@ func (m *Manager) pinTool(ctx context.Context, cat *catalog, t *recipe.Tool, old
 	if prev, ok := oldTool(old, t.Name); ok && prev.Hash == st.Hash && prev.Digest != "" {
 		return prev, nil
 	}
-	if st.State != Ready && !m.adoptUnpinned(ctx, cat, t, st, old) {
-		return pin, m.findPublished(ctx, st, &pin)
+	if st.State != Ready && !m.locker().adoptUnpinned(ctx, cat, t, st, old) {
+		return pin, m.locker().findPublished(ctx, st, &pin)
 	}
-	if d := cat.repoDigest(st.ImageID, m.teamRef(t, st.Hash)); d != "" {
+	if d := cat.repoDigest(st.ImageID, m.team().teamRef(t, st.Hash)); d != "" {
 		pin.Digest = d // pushed already (prepare --push) or pulled from there: each image is pushed once
 		return pin, nil
 	}
-	p, err := m.pushTool(ctx, st)
+	p, err := m.team().pushTool(ctx, st)
 	pin.Digest = p.Digest
 	return pin, err
 }
@@ -215,7 +215,7 @@ func (m *Manager) pinTool(ctx context.Context, cat *catalog, t *recipe.Tool, old
 // adoptUnpinned tags the image built before the bases were pinned as the
 // pinned build, when it was built from exactly the pinned bases: the same
 // inputs, so the same image.
-func (m *Manager) adoptUnpinned(ctx context.Context, cat *catalog, t *recipe.Tool, st Status, old *lockfile.Lock) bool {
+func (m locker) adoptUnpinned(ctx context.Context, cat *catalog, t *recipe.Tool, st Status, old *lockfile.Lock) bool {
 	c, err := m.content(t)
 	if err != nil {
 		return false
@@ -227,7 +227,7 @@ func (m *Manager) adoptUnpinned(ctx context.Context, cat *catalog, t *recipe.Too
 	if prev.State != Ready || prev.Ref == st.Ref {
 		return false
 	}
-	refs, err := m.baseRefs(t)
+	refs, err := m.locker().baseRefs(t)
 	if err != nil {
 		return false
 	}
@@ -242,9 +242,9 @@ func (m *Manager) adoptUnpinned(ctx context.Context, cat *catalog, t *recipe.Too
 }
 
 // findPublished records the digest of a build someone else published.
-func (m *Manager) findPublished(ctx context.Context, st Status, pin *lockfile.Tool) error {
-	ref := m.teamRef(st.Tool, st.Hash)
-	d, err := m.Engine.DistributionInspect(ctx, ref, m.registryAuth(ref))
+func (m locker) findPublished(ctx context.Context, st Status, pin *lockfile.Tool) error {
+	ref := m.team().teamRef(st.Tool, st.Hash)
+	d, err := m.Engine.DistributionInspect(ctx, ref, m.team().registryAuth(ref))
 	if err != nil {
 		return fmt.Errorf("tool %s is neither on this Engine nor in the team registry as %s (%s); run `tbx prepare --push %s`, then `tbx lock`", st.Tool.Name, ref, oneLine(err.Error()), st.Tool.Name)
 	}
@@ -253,7 +253,7 @@ func (m *Manager) findPublished(ctx context.Context, st Status, pin *lockfile.To
 }
 
 // pinImage resolves a pulled tool's tag to the digest it has now.
-func (m *Manager) pinImage(ctx context.Context, t *recipe.Tool) (lockfile.Tool, error) {
+func (m locker) pinImage(ctx context.Context, t *recipe.Tool) (lockfile.Tool, error) {
 	named, err := reference.ParseNormalizedNamed(t.Image)
 	if err != nil {
 		return lockfile.Tool{}, fmt.Errorf("tool %s: %w", t.Name, err)
@@ -261,7 +261,7 @@ func (m *Manager) pinImage(ctx context.Context, t *recipe.Tool) (lockfile.Tool, 
 	if dg, ok := named.(reference.Digested); ok {
 		return lockfile.Tool{Ref: t.Image, Digest: dg.Digest().String(), Image: named.Name() + "@" + dg.Digest().String()}, nil
 	}
-	d, err := m.Engine.DistributionInspect(ctx, t.Image, m.registryAuth(t.Image))
+	d, err := m.Engine.DistributionInspect(ctx, t.Image, m.team().registryAuth(t.Image))
 	if err != nil {
 		return lockfile.Tool{}, fmt.Errorf("tool %s: %w", t.Name, &registryError{op: "resolving", ref: t.Image, err: err})
 	}
@@ -269,9 +269,9 @@ func (m *Manager) pinImage(ctx context.Context, t *recipe.Tool) (lockfile.Tool, 
 	return lockfile.Tool{Ref: t.Image, Digest: digest, Image: named.Name() + "@" + digest}, nil
 }
 
-// CheckLock lists how the lock differs from the recipe and its build
+// doCheckLock lists how the lock differs from the recipe and its build
 // inputs, one line each; none when it matches.
-func (m *Manager) CheckLock(ctx context.Context) ([]string, error) {
+func (m locker) doCheckLock(ctx context.Context) ([]string, error) {
 	if m.Lock == nil {
 		return []string{"there is no toolbox.lock next to the recipe; run `tbx lock`"}, nil
 	}
@@ -286,7 +286,7 @@ func (m *Manager) CheckLock(ctx context.Context) ([]string, error) {
 		if st.Tool.Build == "" {
 			continue
 		}
-		refs, err := m.baseRefs(st.Tool)
+		refs, err := m.locker().baseRefs(st.Tool)
 		if err != nil {
 			return nil, err
 		}
@@ -297,7 +297,7 @@ func (m *Manager) CheckLock(ctx context.Context) ([]string, error) {
 			}
 		}
 	}
-	redirects, err := m.lockRedirects()
+	redirects, err := m.locker().lockRedirects()
 	if err != nil {
 		return nil, err
 	}

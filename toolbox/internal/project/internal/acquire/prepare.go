@@ -22,20 +22,20 @@ type Options struct {
 	Push   bool // push the built tools afterwards
 }
 
-// Ensure makes one tool's image ready: from the team registry when it has
+// doEnsure makes one tool's image ready: from the team registry when it has
 // it, else by building or pulling; frozen, exactly what the lock pins.
-func (m *Manager) Ensure(ctx context.Context, t *recipe.Tool, force bool) (Status, error) {
-	return m.ensure(ctx, t, force, m.Mode)
+func (m preparer) doEnsure(ctx context.Context, t *recipe.Tool, force bool) (Status, error) {
+	return m.preparer().ensure(ctx, t, force, m.Mode)
 }
 
-func (m *Manager) ensure(ctx context.Context, t *recipe.Tool, force bool, mode progress.Mode) (Status, error) {
-	st, err := m.one(ctx, t)
+func (m preparer) ensure(ctx context.Context, t *recipe.Tool, force bool, mode progress.Mode) (Status, error) {
+	st, err := m.preparer().one(ctx, t)
 	if err != nil {
 		return st, err
 	}
 	if m.Frozen {
 		// Before anything else: a stale lock fails even where an image is at hand.
-		if err := m.frozenCheck(st); err != nil {
+		if err := m.preparer().frozenCheck(st); err != nil {
 			return st, err
 		}
 	}
@@ -44,34 +44,34 @@ func (m *Manager) ensure(ctx context.Context, t *recipe.Tool, force bool, mode p
 	}
 	start := time.Now()
 	m.acquired.Add(1)
-	how, err := m.acquire(ctx, st, force, mode)
+	how, err := m.preparer().acquire(ctx, st, force, mode)
 	if err != nil {
 		return st, err
 	}
 	m.Out.Printf("%s: ready, %s (%s)", t.Name, how, time.Since(start).Round(100*time.Millisecond))
-	return m.one(ctx, t)
+	return m.preparer().one(ctx, t)
 }
 
 // acquire gets st's image and says how: pulled, pulled from the team
 // registry, or built.
-func (m *Manager) acquire(ctx context.Context, st Status, force bool, mode progress.Mode) (string, error) {
+func (m preparer) acquire(ctx context.Context, st Status, force bool, mode progress.Mode) (string, error) {
 	t := st.Tool
 	if t.Image != "" {
 		m.Out.Printf("%s: pulling %s", t.Name, st.Ref)
-		if err := m.pull(ctx, st.Ref, t.Name, mode); err != nil {
+		if err := m.team().pull(ctx, st.Ref, t.Name, mode); err != nil {
 			return "", fmt.Errorf("tool %s: %w", t.Name, err)
 		}
 		return "pulled", nil
 	}
 	if m.Registry != "" && !force {
-		err := m.pullTeam(ctx, st, mode)
+		err := m.team().pullTeam(ctx, st, mode)
 		if err == nil {
 			return "pulled from the team registry", nil
 		}
 		re, _ := asRegistryError(err)
 		switch {
 		case m.Frozen:
-			return "", m.frozenPullError(st, err)
+			return "", m.preparer().frozenPullError(st, err)
 		case re == nil || !re.notFound():
 			m.Out.Printf("warning: %s: %v; building it instead", t.Name, err)
 		default:
@@ -81,7 +81,7 @@ func (m *Manager) acquire(ctx context.Context, st Status, force bool, mode progr
 	if m.Frozen {
 		return "", fmt.Errorf("tool %s: --frozen never builds, and there is no team registry to pull it from: set [toolbox] registry or TBX_REGISTRY", t.Name)
 	}
-	if _, err := m.ensureBuilt(ctx, st, force, mode); err != nil {
+	if _, err := m.preparer().ensureBuilt(ctx, st, force, mode); err != nil {
 		return "", err
 	}
 	return "built", nil
@@ -89,11 +89,11 @@ func (m *Manager) acquire(ctx context.Context, st Status, force bool, mode progr
 
 // frozenCheck refuses, with one line naming the tool, what frozen mode
 // cannot do: run a tool the lock does not pin as the recipe says.
-func (m *Manager) frozenCheck(st Status) error {
+func (m preparer) frozenCheck(st Status) error {
 	t := st.Tool
 	switch {
 	case m.Lock == nil:
-		return m.noLock()
+		return m.preparer().noLock()
 	case st.Lock == Unlocked:
 		return fmt.Errorf("tool %s is not in toolbox.lock (--frozen); run `tbx lock` and commit toolbox.lock", t.Name)
 	case st.Lock == Changed && t.Image != "":
@@ -109,13 +109,13 @@ func (m *Manager) frozenCheck(st Status) error {
 }
 
 // noLock is why --frozen cannot work in a project with no lock.
-func (m *Manager) noLock() error {
+func (m preparer) noLock() error {
 	return fmt.Errorf("--frozen needs %s next to %s; run `tbx lock` where the tools are published, and commit it", "toolbox.lock", m.Recipe.Path)
 }
 
-func (m *Manager) frozenPullError(st Status, err error) error {
+func (m preparer) frozenPullError(st Status, err error) error {
 	if re, ok := asRegistryError(err); ok && re.notFound() {
-		return fmt.Errorf("tool %s: %s is not in the team registry (--frozen never builds); publish it with `tbx prepare --push` and `tbx lock`", st.Tool.Name, m.teamPull(st))
+		return fmt.Errorf("tool %s: %s is not in the team registry (--frozen never builds); publish it with `tbx prepare --push` and `tbx lock`", st.Tool.Name, m.team().teamPull(st))
 	}
 	return fmt.Errorf("tool %s (--frozen never builds): %w", st.Tool.Name, err)
 }
@@ -128,15 +128,15 @@ func short(hash string) string {
 }
 
 // ensureBuilt pulls missing base images, then builds under a lock.
-func (m *Manager) ensureBuilt(ctx context.Context, st Status, force bool, mode progress.Mode) (Status, error) {
+func (m preparer) ensureBuilt(ctx context.Context, st Status, force bool, mode progress.Mode) (Status, error) {
 	t := st.Tool
-	if err := m.pullBases(ctx, st, mode); err != nil {
+	if err := m.preparer().pullBases(ctx, st, mode); err != nil {
 		return st, err
 	}
 	if len(st.Missing) > 0 {
 		// The bases' IDs are part of the hash: only now is it final.
 		var err error
-		if st, err = m.one(ctx, t); err != nil {
+		if st, err = m.preparer().one(ctx, t); err != nil {
 			return st, err
 		}
 	}
@@ -147,25 +147,25 @@ func (m *Manager) ensureBuilt(ctx context.Context, st Status, force bool, mode p
 	defer unlock()
 	if !force {
 		// Another tbx may have built it while this one waited for the lock.
-		if st, err = m.one(ctx, t); err != nil || st.State == Ready {
+		if st, err = m.preparer().one(ctx, t); err != nil || st.State == Ready {
 			return st, err
 		}
 	}
 	m.Out.Printf("%s: building %s from %s", t.Name, st.Ref, t.Build)
-	return m.build(ctx, st, force, mode)
+	return m.builder().build(ctx, st, force, mode)
 }
 
 // pullBases fetches the base images a build needs: the pinned ones by their
 // locked digest, the others by name.
-func (m *Manager) pullBases(ctx context.Context, st Status, mode progress.Mode) error {
+func (m preparer) pullBases(ctx context.Context, st Status, mode progress.Mode) error {
 	t := st.Tool
 	for _, base := range st.Missing {
 		m.Out.Printf("%s: base image %s is not on the Engine; pulling it", t.Name, base)
-		if err := m.pull(ctx, base, t.Name, mode); err != nil {
+		if err := m.team().pull(ctx, base, t.Name, mode); err != nil {
 			return fmt.Errorf("tool %s: base image %s is missing and %v; pull or load it (docker load, docker import), then retry", t.Name, base, err)
 		}
 	}
-	pins, cat, err := m.pinnedOnEngine(ctx, t)
+	pins, cat, err := m.locker().pinnedOnEngine(ctx, t)
 	if err != nil {
 		return err
 	}
@@ -174,14 +174,14 @@ func (m *Manager) pullBases(ctx context.Context, st Status, mode progress.Mode) 
 			continue
 		}
 		m.Out.Printf("%s: pulling base image %s as toolbox.lock pins it (%s)", t.Name, ref, pin.Image)
-		if err := m.pull(ctx, pin.Image, t.Name, mode); err != nil {
+		if err := m.team().pull(ctx, pin.Image, t.Name, mode); err != nil {
 			return fmt.Errorf("tool %s: base image %s: %w", t.Name, ref, err)
 		}
 	}
 	return nil
 }
 
-func (m *Manager) one(ctx context.Context, t *recipe.Tool) (Status, error) {
+func (m preparer) one(ctx context.Context, t *recipe.Tool) (Status, error) {
 	sts, err := m.Inspect(ctx, []*recipe.Tool{t})
 	if err != nil {
 		return Status{}, err
@@ -189,13 +189,13 @@ func (m *Manager) one(ctx context.Context, t *recipe.Tool) (Status, error) {
 	return sts[0], nil
 }
 
-// Prepare makes every tool ready, opts.Jobs at a time. Each failure is
+// doPrepare makes every tool ready, opts.Jobs at a time. Each failure is
 // reported as it happens; the error names the tools that failed.
-func (m *Manager) Prepare(ctx context.Context, tools []*recipe.Tool, opts Options) error {
+func (m preparer) doPrepare(ctx context.Context, tools []*recipe.Tool, opts Options) error {
 	if m.Frozen && m.Lock == nil {
-		return m.noLock() // one line for the project, not one per tool
+		return m.preparer().noLock() // one line for the project, not one per tool
 	}
-	tools = m.selectTools(tools, opts)
+	tools = m.preparer().selectTools(tools, opts)
 	mode := m.Mode
 	if len(tools) > 1 && opts.Jobs > 1 && mode == progress.Live {
 		mode = progress.Quiet
@@ -213,7 +213,7 @@ func (m *Manager) Prepare(ctx context.Context, tools []*recipe.Tool, opts Option
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			if _, err := m.ensure(ctx, t, opts.Force, mode); err != nil {
+			if _, err := m.preparer().ensure(ctx, t, opts.Force, mode); err != nil {
 				mu.Lock()
 				failed, errs = append(failed, t.Name), append(errs, err)
 				mu.Unlock()
@@ -224,7 +224,7 @@ func (m *Manager) Prepare(ctx context.Context, tools []*recipe.Tool, opts Option
 	if len(errs) == 0 && m.acquired.Load() == 0 {
 		m.Out.Printf("%s ready; nothing to do", countTools(len(tools)))
 	}
-	return m.summarize(failed, errs, len(tools))
+	return m.preparer().summarize(failed, errs, len(tools))
 }
 
 func countTools(n int) string {
@@ -234,7 +234,7 @@ func countTools(n int) string {
 	return fmt.Sprintf("all %d tools", n)
 }
 
-func (m *Manager) selectTools(tools []*recipe.Tool, opts Options) []*recipe.Tool {
+func (m preparer) selectTools(tools []*recipe.Tool, opts Options) []*recipe.Tool {
 	var out []*recipe.Tool
 	for _, t := range tools {
 		if opts.Pull && t.Image == "" || opts.Build && t.Build == "" {
@@ -246,7 +246,7 @@ func (m *Manager) selectTools(tools []*recipe.Tool, opts Options) []*recipe.Tool
 }
 
 // summarize returns the one failure as it is, or names each of several.
-func (m *Manager) summarize(failed []string, errs []error, total int) error {
+func (m preparer) summarize(failed []string, errs []error, total int) error {
 	switch len(errs) {
 	case 0:
 		return nil

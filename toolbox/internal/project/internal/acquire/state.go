@@ -267,3 +267,46 @@ func Inputs(t *recipe.Tool, cacheDir string) imageid.Inputs {
 	}
 	return in
 }
+
+// The Manager's jobs beside image state, each a type of its own on it:
+// making tools ready, building, the team registry (pull, push), and the
+// lock (pin, verify).
+type (
+	preparer struct{ *Manager }
+	builder  struct{ *Manager }
+	team     struct{ *Manager }
+	locker   struct{ *Manager }
+)
+
+func (m *Manager) preparer() preparer { return preparer{m} }
+func (m *Manager) builder() builder   { return builder{m} }
+func (m *Manager) team() team         { return team{m} }
+func (m *Manager) locker() locker     { return locker{m} }
+
+// Ensure makes t's image ready, building or pulling it when stale.
+func (m *Manager) Ensure(ctx context.Context, t *recipe.Tool, force bool) (Status, error) {
+	return m.preparer().doEnsure(ctx, t, force)
+}
+
+// Prepare makes every tool ready, opts.Jobs at a time.
+func (m *Manager) Prepare(ctx context.Context, tools []*recipe.Tool, opts Options) error {
+	return m.preparer().doPrepare(ctx, tools, opts)
+}
+
+// Push pushes the built tools to the team registry.
+func (m *Manager) Push(ctx context.Context, tools []*recipe.Tool) ([]Pushed, error) {
+	return m.team().doPush(ctx, tools)
+}
+
+// Pin pins every tool and base by digest, for toolbox.lock.
+func (m *Manager) Pin(ctx context.Context, opts PinOptions) (*lockfile.Lock, error) {
+	return m.locker().doPin(ctx, opts)
+}
+
+// CheckLock lists what no longer matches the lock.
+func (m *Manager) CheckLock(ctx context.Context) ([]string, error) {
+	return m.locker().doCheckLock(ctx)
+}
+
+// VerifyLock refuses a lock that pins what the recipe does not name.
+func (m *Manager) VerifyLock() error { return m.locker().doVerifyLock() }

@@ -15,25 +15,25 @@ import (
 )
 
 // teamRef is where a built tool's image lives in the team registry, by tag.
-func (m *Manager) teamRef(t *recipe.Tool, hash string) string {
+func (m team) teamRef(t *recipe.Tool, hash string) string {
 	return fmt.Sprintf("%s/%s/%s:%s", m.Registry, m.Recipe.Name, t.Name, hash[:HashLen])
 }
 
 // teamPull is what to pull for st from the team registry: the locked digest
 // when the lock pins this very build, else the content-addressed tag.
-func (m *Manager) teamPull(st Status) string {
+func (m team) teamPull(st Status) string {
 	if st.Lock == Locked && st.Pinned.Digest != "" {
 		return fmt.Sprintf("%s/%s/%s@%s", m.Registry, m.Recipe.Name, st.Tool.Name, st.Pinned.Digest)
 	}
-	return m.teamRef(st.Tool, st.Hash)
+	return m.team().teamRef(st.Tool, st.Hash)
 }
 
 // pullTeam fetches st's image from the team registry and tags it as what
 // runs (st.Ref), so that a pulled image and a built one are used alike.
-func (m *Manager) pullTeam(ctx context.Context, st Status, mode progress.Mode) error {
-	ref := m.teamPull(st)
+func (m team) pullTeam(ctx context.Context, st Status, mode progress.Mode) error {
+	ref := m.team().teamPull(st)
 	m.Out.Printf("%s: looking for %s in the team registry", st.Tool.Name, ref)
-	if err := m.pull(ctx, ref, st.Tool.Name, mode); err != nil {
+	if err := m.team().pull(ctx, ref, st.Tool.Name, mode); err != nil {
 		return err
 	}
 	if err := m.Engine.ImageTag(ctx, ref, st.Ref); err != nil {
@@ -43,8 +43,8 @@ func (m *Manager) pullTeam(ctx context.Context, st Status, mode progress.Mode) e
 }
 
 // pull fetches ref from its registry with the user's credentials.
-func (m *Manager) pull(ctx context.Context, ref, name string, mode progress.Mode) error {
-	body, err := m.Engine.ImagePull(ctx, ref, image.PullOptions{RegistryAuth: m.registryAuth(ref)})
+func (m team) pull(ctx context.Context, ref, name string, mode progress.Mode) error {
+	body, err := m.Engine.ImagePull(ctx, ref, image.PullOptions{RegistryAuth: m.team().registryAuth(ref)})
 	if err != nil {
 		return &registryError{op: "pulling", ref: ref, err: err}
 	}
@@ -56,8 +56,8 @@ func (m *Manager) pull(ctx context.Context, ref, name string, mode progress.Mode
 }
 
 // push publishes ref and returns its digest.
-func (m *Manager) push(ctx context.Context, ref, name string) (string, error) {
-	body, err := m.Engine.ImagePush(ctx, ref, image.PushOptions{RegistryAuth: m.registryAuth(ref)})
+func (m team) push(ctx context.Context, ref, name string) (string, error) {
+	body, err := m.Engine.ImagePush(ctx, ref, image.PushOptions{RegistryAuth: m.team().registryAuth(ref)})
 	if err != nil {
 		return "", &registryError{op: "pushing", ref: ref, err: err}
 	}
@@ -80,9 +80,9 @@ type Pushed struct {
 	Digest string
 }
 
-// Push publishes the built tools' images to the team registry as
+// doPush publishes the built tools' images to the team registry as
 // REGISTRY/PROJECT/TOOL:HASH. Every tool must be ready.
-func (m *Manager) Push(ctx context.Context, tools []*recipe.Tool) ([]Pushed, error) {
+func (m team) doPush(ctx context.Context, tools []*recipe.Tool) ([]Pushed, error) {
 	if m.Registry == "" {
 		return nil, errNoRegistry
 	}
@@ -98,7 +98,7 @@ func (m *Manager) Push(ctx context.Context, tools []*recipe.Tool) ([]Pushed, err
 		if st.State != Ready {
 			return out, fmt.Errorf("tool %s is %s here: nothing to push; run `tbx prepare %s` first", st.Tool.Name, st.State, st.Tool.Name)
 		}
-		p, err := m.pushTool(ctx, st)
+		p, err := m.team().pushTool(ctx, st)
 		if err != nil {
 			return out, err
 		}
@@ -107,13 +107,13 @@ func (m *Manager) Push(ctx context.Context, tools []*recipe.Tool) ([]Pushed, err
 	return out, nil
 }
 
-func (m *Manager) pushTool(ctx context.Context, st Status) (Pushed, error) {
-	ref := m.teamRef(st.Tool, st.Hash)
+func (m team) pushTool(ctx context.Context, st Status) (Pushed, error) {
+	ref := m.team().teamRef(st.Tool, st.Hash)
 	if err := m.Engine.ImageTag(ctx, st.Ref, ref); err != nil {
 		return Pushed{}, fmt.Errorf("tagging %s as %s: %w", st.Ref, ref, err)
 	}
 	m.Out.Printf("%s: pushing %s", st.Tool.Name, ref)
-	digest, err := m.push(ctx, ref, st.Tool.Name)
+	digest, err := m.team().push(ctx, ref, st.Tool.Name)
 	if err != nil {
 		return Pushed{}, fmt.Errorf("tool %s: %w", st.Tool.Name, err)
 	}

@@ -13,15 +13,15 @@ import (
 	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
 )
 
-// VerifyLock checks that toolbox.lock can only pin what the recipe names:
+// doVerifyLock checks that toolbox.lock can only pin what the recipe names:
 // a pulled tool at the recipe's repository, a built tool in the team
 // registry's repository for it, a base at the repository the Dockerfile
 // names (or its copy that `tbx lock` published under the team registry:
 // the recipe's, or TBX_REGISTRY), and no tool the
 // recipe lacks. A lock edited to run or build from another image fails
 // here, whatever trust says. It reads the Dockerfiles, not the Engine.
-func (m *Manager) VerifyLock() error {
-	problems, err := m.lockRedirects()
+func (m locker) doVerifyLock() error {
+	problems, err := m.locker().lockRedirects()
 	if err != nil || len(problems) == 0 {
 		return err
 	}
@@ -30,18 +30,18 @@ func (m *Manager) VerifyLock() error {
 
 // lockRedirects lists, one line each, what the lock pins that the recipe
 // does not name.
-func (m *Manager) lockRedirects() ([]string, error) {
+func (m locker) lockRedirects() ([]string, error) {
 	l := m.Lock
 	if l == nil {
 		return nil, nil
 	}
 	var out []string
 	for _, name := range slices.Sorted(maps.Keys(l.Tools)) {
-		if p := m.toolRedirect(name, l.Tools[name]); p != "" {
+		if p := m.locker().toolRedirect(name, l.Tools[name]); p != "" {
 			out = append(out, p)
 		}
 	}
-	named, err := m.namedBases()
+	named, err := m.locker().namedBases()
 	if err != nil {
 		return nil, err
 	}
@@ -49,14 +49,14 @@ func (m *Manager) lockRedirects() ([]string, error) {
 		if !named[ref] {
 			continue // unused: it redirects nothing (lock --check says it is stale)
 		}
-		if p := m.baseRedirect(ref, l.Bases[ref]); p != "" {
+		if p := m.locker().baseRedirect(ref, l.Bases[ref]); p != "" {
 			out = append(out, p)
 		}
 	}
 	return out, nil
 }
 
-func (m *Manager) toolRedirect(name string, pin lockfile.Tool) string {
+func (m locker) toolRedirect(name string, pin lockfile.Tool) string {
 	t := m.Recipe.Tool(name)
 	switch {
 	case t == nil:
@@ -86,7 +86,7 @@ func pulledRedirect(t *recipe.Tool, pin lockfile.Tool) string {
 	return ""
 }
 
-func (m *Manager) baseRedirect(ref string, pin lockfile.Base) string {
+func (m locker) baseRedirect(ref string, pin lockfile.Base) string {
 	named, err := reference.ParseNormalizedNamed(ref)
 	if err != nil {
 		return fmt.Sprintf("base image %s is not a reference", ref)
@@ -129,7 +129,7 @@ func sameRepoAt(image string, repos []string, dgst string) bool {
 }
 
 // namedBases are the bases some Dockerfile of the recipe names.
-func (m *Manager) namedBases() (map[string]bool, error) {
+func (m locker) namedBases() (map[string]bool, error) {
 	out := map[string]bool{}
 	for _, t := range m.Recipe.Tools {
 		if t.Build == "" {
