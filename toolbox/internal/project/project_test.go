@@ -10,6 +10,10 @@ import (
 	"testing"
 	"time"
 
+	dockerregistry "github.com/docker/docker/api/types/registry"
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
 	"github.com/tbx-dev/tbx/toolbox/internal/engine"
 	"github.com/tbx-dev/tbx/toolbox/internal/exit"
 	"github.com/tbx-dev/tbx/toolbox/internal/testenv"
@@ -191,5 +195,39 @@ func TestAWarningIsSaidOncePerShell(t *testing.T) {
 	p.settings.Quiet = []string{"ssh-agent"}
 	if p.firstInShell("ssh-agent-third") {
 		t.Error("TBX_QUIET=ssh-agent did not silence it")
+	}
+}
+
+// pinEngine says the digest a registry has for an image, and nothing else.
+type pinEngine struct{ fakeEngine }
+
+func (pinEngine) DistributionInspect(context.Context, string, string) (dockerregistry.DistributionInspect, error) {
+	return dockerregistry.DistributionInspect{Descriptor: ocispec.Descriptor{Digest: digest.Digest("sha256:" + strings.Repeat("ab", 32))}}, nil
+}
+
+// A lock the user writes (tbx lock) keeps the project trusted; a lock
+// that arrives otherwise is a change like any other.
+func TestTheUsersLockKeepsTrust(t *testing.T) {
+	s := newProject(t, map[string]string{"toolbox.toml": recipeText}, "")
+	if _, err := Trust(s); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Open(s, &pinEngine{fakeEngine{host: "unix:///var/run/docker.sock"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path, err := p.WriteLock(context.Background(), PinOptions{})
+	p.Close()
+	if err != nil {
+		t.Fatalf("writing the lock: %v", err)
+	}
+	if v, err := Inspect(s); err != nil || !v.Verdict.Status.OK() {
+		t.Fatalf("after tbx lock: %v %+v", err, v.Verdict)
+	}
+	if err := os.WriteFile(path, []byte("version = 1\n# from a pull\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := Inspect(s); err != nil || v.Verdict.Status.OK() || !strings.Contains(strings.Join(v.Verdict.Changes, ";"), "toolbox.lock") {
+		t.Errorf("after a lock from elsewhere: %v %+v", err, v.Verdict)
 	}
 }
