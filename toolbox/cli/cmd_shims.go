@@ -137,7 +137,7 @@ func (a *app) runShim(ctx context.Context, s project.Settings, args []string) er
 
 // execNext replaces tbx with the next real binary of that name on PATH.
 func execNext(args []string, wd string) error {
-	bin, ok := shims.NextBinary(args[0], os.Getenv("PATH"))
+	bin, ok := shims.NextBinary(args[0], os.Getenv("PATH"), os.Getenv("PATHEXT"))
 	if !ok {
 		return exit.Errorf(exit.NotFound, "%s: not found: no toolbox.toml with that command above %s, and no other %s on PATH", args[0], wd, args[0])
 	}

@@ -144,10 +144,11 @@ func OnPath(dir, path string) bool {
 	return false
 }
 
-// NextBinary finds command on PATH, passing over tbx shims: what a shim runs
-// outside any toolbox project.
-func NextBinary(command, path string) (string, bool) {
-	return NextBinaryFor(runtime.GOOS, command, path, os.Getenv("PATHEXT"))
+// NextBinary finds command on path (PATH's value; pathext is PATHEXT's,
+// for Windows), passing over tbx shims: what a shim runs outside any
+// toolbox project.
+func NextBinary(command, path, pathext string) (string, bool) {
+	return NextBinaryFor(runtime.GOOS, command, path, pathext)
 }
 
 // NextBinaryFor is NextBinary on the system goos. On Windows, as cmd.exe

@@ -50,14 +50,14 @@ func TestNextBinarySkipsShims(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := strings.Join([]string{emptyDir, shimDir, realDir}, string(os.PathListSeparator))
-	if _, ok := NextBinary("az", path); ok {
+	if _, ok := NextBinary("az", path, ""); ok {
 		t.Fatal("found a binary where there are only shims")
 	}
 	real := filepath.Join(realDir, "az")
 	if err := os.WriteFile(real, []byte("#!/bin/sh\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if got, ok := NextBinary("az", path); !ok || got != real {
+	if got, ok := NextBinary("az", path, ""); !ok || got != real {
 		t.Errorf("NextBinary = %q, %v; want %q", got, ok, real)
 	}
 	if !OnPath(shimDir, path) || OnPath("/nowhere", path) {
