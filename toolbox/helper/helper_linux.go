@@ -324,9 +324,7 @@ func run(token string, argv []string) int {
 	pidFile := filepath.Join(State, "run-"+token)
 	_ = os.WriteFile(pidFile, []byte(strconv.Itoa(cmd.Process.Pid)), 0o666)
 	defer os.Remove(pidFile)
-	ws := (&command{pid: cmd.Process.Pid}).supervise(sigs)
-	killLeftovers()
-	return exitCode(ws)
+	return (&command{pid: cmd.Process.Pid}).wait(sigs)
 }
 
 // startFailure says why the command did not start, in the words and with

@@ -50,30 +50,25 @@ func reapMain() int {
 	sigs := make(chan os.Signal, 64)
 	signal.Notify(sigs)
 	sparePID1("self")
-	pid, err := startJob(j)
-	if err != nil {
-		return err.(exitError).code
+	pid, failed := startJob(j)
+	if failed != 0 {
+		return failed
 	}
 	cmd := &command{pid: pid}
 	go func() {
 		_, _ = io.Copy(io.Discard, ctl)
 		cmd.hangup() // tbx went away, as a terminal that closes
 	}()
-	ws := cmd.supervise(sigs)
-	killLeftovers()
-	return exitCode(ws)
+	return cmd.wait(sigs)
 }
 
-type exitError struct{ code int }
-
-func (e exitError) Error() string { return strconv.Itoa(e.code) }
-
 // startJob starts j's command as its user, in its own process group (or
-// session, with the terminal on stdin as its controlling one); a command
-// that cannot start is said on stderr, with exit 127, or 126.
-func startJob(j job) (int, error) {
+// session, with the terminal on stdin as its controlling one), and returns
+// its pid; a command that cannot start is said on stderr, and failed is
+// the exit code: 127, or 126.
+func startJob(j job) (pid, failed int) {
 	if fi, err := os.Stat(j.Dir); err != nil || !fi.IsDir() {
-		return 0, exitError{missingDir(j.Dir)}
+		return 0, missingDir(j.Dir)
 	}
 	path, err := lookPath(j.Argv[0], j.Env)
 	sys := &syscall.SysProcAttr{Setpgid: true, Credential: &syscall.Credential{Uid: j.UID, Gid: j.GID, Groups: j.Groups}}
@@ -85,11 +80,11 @@ func startJob(j job) (int, error) {
 		p, err = os.StartProcess(path, j.Argv, &os.ProcAttr{Dir: j.Dir, Env: j.Env, Files: []*os.File{os.Stdin, os.Stdout, os.Stderr}, Sys: sys})
 	}
 	if err != nil {
-		return 0, exitError{startFailure(os.Stderr, j.Argv[0], err)}
+		return 0, startFailure(os.Stderr, j.Argv[0], err)
 	}
-	pid := p.Pid
+	pid = p.Pid
 	_ = p.Release()
-	return pid, nil
+	return pid, 0
 }
 
 // command is a started command, to signal until it ends.
@@ -110,6 +105,14 @@ func (c *command) signal(pid int, sig syscall.Signal) {
 func (c *command) hangup() {
 	c.signal(-c.pid, syscall.SIGHUP)
 	c.signal(-c.pid, syscall.SIGCONT)
+}
+
+// wait is the command's run to its end: supervised, then every process
+// it left ended; it returns the exit code, 128+n for a signal.
+func (c *command) wait(sigs chan os.Signal) int {
+	ws := c.supervise(sigs)
+	killLeftovers()
+	return exitCode(ws)
 }
 
 // supervise reaps every child until the command ends, forwarding each
