@@ -78,7 +78,7 @@ func (rl *relay) sent() {
 	if rl == nil {
 		return
 	}
-	closeFiles(&rl.inR, &rl.outW, &rl.errW)
+	closeAll([]*os.File{rl.inR, rl.outW, rl.errW})
 }
 
 // start copies the caller's stdin to the command and its output to the
@@ -162,18 +162,9 @@ func copyStream(dst io.Writer, src io.Reader) (int64, error) {
 // once it copies.
 func (rl *relay) close() {
 	if !rl.fed {
-		closeFiles(&rl.inW)
+		_ = rl.inW.Close()
 	}
-	closeFiles(&rl.inR, &rl.outW, &rl.errW, &rl.outR, &rl.errR)
-}
-
-func closeFiles(files ...**os.File) {
-	for _, f := range files {
-		if *f != nil {
-			_ = (*f).Close()
-			*f = nil
-		}
-	}
+	closeAll([]*os.File{rl.inR, rl.outW, rl.errW, rl.outR, rl.errR}) // those sent are closed already: a second Close does nothing
 }
 
 // sameFile reports whether a and b are one open file (2>&1): the same

@@ -221,6 +221,7 @@ func parseRights(oob []byte) ([]*os.File, error) {
 	return files, bad
 }
 
+// closeAll closes files; a nil one, or one closed already, is passed over.
 func closeAll(files []*os.File) {
 	for _, f := range files {
 		_ = f.Close()
