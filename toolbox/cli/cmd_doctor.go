@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/docker/docker/api/types"
 	ucli "github.com/urfave/cli/v2"
 
+	"github.com/tbx-dev/tbx/toolbox/front"
 	"github.com/tbx-dev/tbx/toolbox/internal/engine"
 	"github.com/tbx-dev/tbx/toolbox/internal/exit"
 	"github.com/tbx-dev/tbx/toolbox/internal/project"
@@ -81,9 +81,9 @@ func checkBinaries(r *checkReport, helper project.Helper) {
 		r.fail("tbx's own binary cannot be found: "+err.Error(), "install tbx whole (scripts/install.sh in a tbx checkout)")
 		return
 	}
-	front := filepath.Join(filepath.Dir(core), "tbx")
-	if _, err := os.Stat(front); err != nil {
-		r.fail("the front "+front+" is missing next to "+core, "install tbx whole (scripts/install.sh in a tbx checkout)")
+	frontBin := front.NextTo(core)
+	if _, err := os.Stat(frontBin); err != nil {
+		r.fail("the front "+frontBin+" is missing next to "+core, "install tbx whole (scripts/install.sh in a tbx checkout)")
 	}
 	if helper.Path == "" {
 		r.fail("no helper for warm tools and the mount check: "+helper.Why, "install tbx whole (scripts/install.sh in a tbx checkout)")

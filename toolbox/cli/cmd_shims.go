@@ -154,7 +154,7 @@ func frontBinary() (string, error) {
 	}
 	self = recipe.RealPath(self)
 	if filepath.Base(self) == front.CoreName() {
-		tbx := filepath.Join(filepath.Dir(self), "tbx"+filepath.Ext(self))
+		tbx := front.NextTo(self)
 		if isExecutable(tbx) {
 			return tbx, nil
 		}

@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
 
 	ucli "github.com/urfave/cli/v2"
 
+	"github.com/tbx-dev/tbx/toolbox/front"
 	"github.com/tbx-dev/tbx/toolbox/helper"
 	"github.com/tbx-dev/tbx/toolbox/internal/build"
 	"github.com/tbx-dev/tbx/toolbox/internal/engine"
@@ -41,17 +41,17 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // the variable, which is the front's and the core's alone: a front and a
 // core of different builds would act half one way and half the other.
 func sameBuildAsFront() error {
-	front, ok := os.LookupEnv(build.FrontVar)
+	frontBuild, ok := os.LookupEnv(build.FrontVar)
 	if !ok {
 		return nil // the core run by itself
 	}
 	_ = os.Unsetenv(build.FrontVar)
-	if front == build.ID() {
+	if frontBuild == build.ID() {
 		return nil
 	}
 	core, _ := os.Executable()
 	return exit.Errorf(exit.Launcher, "%s (build %s) and %s (build %s) are of different builds; install tbx whole (scripts/install.sh in a tbx checkout)",
-		filepath.Join(filepath.Dir(core), "tbx"), front, core, build.ID())
+		front.NextTo(core), frontBuild, core, build.ID())
 }
 
 // completionArgs keeps a completion request from running its command: a

@@ -7,6 +7,7 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
+	"github.com/tbx-dev/tbx/toolbox/front"
 	"github.com/tbx-dev/tbx/toolbox/internal/engine"
 	"github.com/tbx-dev/tbx/toolbox/internal/exit"
 	"github.com/tbx-dev/tbx/toolbox/internal/hashcache"
@@ -89,6 +90,9 @@ func (a *app) settings(c *ucli.Context) (project.Settings, error) {
 		Progress:  a.streams.progressMode(c.String("progress")),
 	}
 	s.DockerConfig = filepath.Join(a.where.ConfigDir, "config.json")
+	if core, err := os.Executable(); err == nil {
+		s.Binaries = []string{core, front.NextTo(core)}
+	}
 	if ep, err := engine.Locate(a.where); err == nil {
 		s.EngineHost = ep.Host
 	}

@@ -15,6 +15,15 @@ func CoreName() string {
 	return "tbx-core"
 }
 
+// NextTo is the front's path beside the core at core: tbx is installed
+// whole, its binaries side by side.
+func NextTo(core string) string {
+	if runtime.GOOS == "windows" {
+		return filepath.Join(filepath.Dir(core), "tbx.exe")
+	}
+	return filepath.Join(filepath.Dir(core), "tbx")
+}
+
 // corePath is the core next to this binary.
 func corePath() (string, error) {
 	self, err := os.Executable()

@@ -5,7 +5,6 @@ import (
 	"io"
 	"io/fs"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -44,16 +43,13 @@ type Inputs struct {
 func (p *Project) inputs(tool *recipe.Tool) (Inputs, bool) {
 	s := p.settings
 	in := Inputs{
-		Files:  []string{p.Recipe.Path, p.Now.Recipe, lockfile.Path(p.Recipe.Path), p.store.RecordFile(p.Now.Recipe), s.Helper.Path, s.DockerConfig},
+		Files:  append([]string{p.Recipe.Path, p.Now.Recipe, lockfile.Path(p.Recipe.Path), p.store.RecordFile(p.Now.Recipe), s.Helper.Path, s.DockerConfig}, s.Binaries...),
 		Absent: p.passed,
 		Links:  maps.Clone(p.Now.Paths),
 		Env:    ruleNames(tool),
 	}
 	in.Links[p.Recipe.Dir] = p.Root
 	in.Links[s.Cwd] = leadsTo(s.Cwd)
-	if self, err := os.Executable(); err == nil {
-		in.Files = append(in.Files, self, filepath.Join(filepath.Dir(self), "tbx")) // the core, and the front next to it
-	}
 	for _, t := range p.Recipe.Tools {
 		if t.Build == "" {
 			continue
