@@ -56,7 +56,7 @@ func (p *Project) Run(ctx context.Context, req RunRequest, streams runner.Stream
 		if err != nil {
 			return err
 		}
-		warm := &warmrun.Runner{Runner: rn, OnDirect: p.rememberer(tool, req, inv.TTY)}
+		warm := &warmrun.Runner{Runner: rn, Engine: p.engine, OnDirect: p.rememberer(tool, req, inv.TTY)}
 		return warm.RunWarm(ctx, inv, idle, helper)
 	}
 	return rn.Run(ctx, inv)

@@ -10,7 +10,6 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 
-	"github.com/tbx-dev/tbx/toolbox/internal/engine"
 	"github.com/tbx-dev/tbx/toolbox/internal/labels"
 )
 
@@ -19,7 +18,7 @@ import (
 // grow with the number of images on the Engine.
 type catalog struct {
 	ctx     context.Context
-	e       engine.Engine
+	e       Engine
 	project string
 
 	mu      sync.Mutex
@@ -29,7 +28,7 @@ type catalog struct {
 	err     error               // the first lookup that failed other than "not found"
 }
 
-func newCatalog(ctx context.Context, e engine.Engine, project string) *catalog {
+func newCatalog(ctx context.Context, e Engine, project string) *catalog {
 	return &catalog{ctx: ctx, e: e, project: project, byRef: map[string]string{}, digests: map[string][]string{}}
 }
 

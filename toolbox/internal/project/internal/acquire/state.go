@@ -16,7 +16,6 @@ import (
 	bk "github.com/moby/buildkit/client"
 
 	"github.com/tbx-dev/tbx/toolbox/internal/buildkit"
-	"github.com/tbx-dev/tbx/toolbox/internal/engine"
 	"github.com/tbx-dev/tbx/toolbox/internal/imageid"
 	"github.com/tbx-dev/tbx/toolbox/internal/lockfile"
 	"github.com/tbx-dev/tbx/toolbox/internal/progress"
@@ -68,7 +67,7 @@ type Status struct {
 
 // Config is what a Manager works with, set once when it is made.
 type Config struct {
-	Engine   engine.Engine
+	Engine   Engine
 	Recipe   *recipe.Recipe
 	Stderr   io.Writer      // where progress goes
 	Mode     progress.Mode  // how a single build or pull is shown

@@ -10,7 +10,6 @@ import (
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/image"
 
-	"github.com/tbx-dev/tbx/toolbox/internal/engine"
 	"github.com/tbx-dev/tbx/toolbox/internal/labels"
 	"github.com/tbx-dev/tbx/toolbox/internal/progress"
 	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
@@ -27,9 +26,9 @@ type fakeEngine struct {
 
 // unexpected is every Engine call a fake does not answer: a nil interface,
 // so that a call panics. Embedded one level down, it loses to the fake's own.
-type unexpected struct{ engine.Engine }
+type unexpected struct{ Engine }
 
-var _ engine.Engine = (*fakeEngine)(nil)
+var _ Engine = (*fakeEngine)(nil)
 
 func (f *fakeEngine) ImageBuild(context.Context, io.Reader, build.ImageBuildOptions) (build.ImageBuildResponse, error) {
 	f.builds++

@@ -17,7 +17,6 @@ import (
 
 	"github.com/tbx-dev/tbx/toolbox/helper"
 	"github.com/tbx-dev/tbx/toolbox/internal/direct"
-	"github.com/tbx-dev/tbx/toolbox/internal/engine"
 	"github.com/tbx-dev/tbx/toolbox/internal/exit"
 )
 
@@ -30,7 +29,7 @@ type Streams struct {
 
 // Runner runs invocations on an Engine.
 type Runner struct {
-	Engine  engine.Engine
+	Engine  Engine
 	Streams Streams
 	Debug   io.Writer    // when set, gets what the container is made of (never env values)
 	Signals SignalRouter // the process's signals; nil routes them itself

@@ -7,7 +7,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/tbx-dev/tbx/toolbox/internal/engine"
 	"github.com/tbx-dev/tbx/toolbox/internal/exit"
 	"github.com/tbx-dev/tbx/toolbox/internal/signals"
 )
@@ -46,7 +45,7 @@ func (r *Runner) HoldSignals() (release func(), err error) {
 // kernel drops a signal sent to a PID namespace's init that has not yet
 // set up its handling (tini and catatonit block every signal before they
 // start the command, so one sent after that waits for them).
-func killer(ctx context.Context, e engine.Engine, id string, init bool) func(syscall.Signal) {
+func killer(ctx context.Context, e Engine, id string, init bool) func(syscall.Signal) {
 	ctx = context.WithoutCancel(ctx)
 	var ready sync.Once
 	return func(sig syscall.Signal) {
@@ -59,7 +58,7 @@ func killer(ctx context.Context, e engine.Engine, id string, init bool) func(sys
 
 // waitForCommand waits until the container's init has a child, has
 // stopped, or 5 seconds have passed.
-func waitForCommand(ctx context.Context, e engine.Engine, id string) {
+func waitForCommand(ctx context.Context, e Engine, id string) {
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		top, err := e.ContainerTop(ctx, id, nil)
 		if err != nil || len(top.Processes) >= 2 {

@@ -29,7 +29,6 @@ import (
 
 	"github.com/tbx-dev/tbx/toolbox/helper"
 	"github.com/tbx-dev/tbx/toolbox/internal/direct"
-	"github.com/tbx-dev/tbx/toolbox/internal/engine"
 	"github.com/tbx-dev/tbx/toolbox/internal/exit"
 	"github.com/tbx-dev/tbx/toolbox/internal/labels"
 	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/runner"
@@ -42,6 +41,7 @@ import (
 // Engine.
 type Runner struct {
 	*runner.Runner
+	Engine Engine // the throwaway runner's, with what warm runs ask more
 	// OnDirect, when set, is told of each run the helper's socket in
 	// socket served, with the helper's pid and the request it was sent.
 	OnDirect func(socket string, server int, sent direct.Request)
@@ -423,7 +423,7 @@ type WarmContainer struct {
 
 // ListWarm lists the running warm containers that match f and asks each
 // one's helper whether a run is in it, or how long it has been idle.
-func ListWarm(ctx context.Context, e engine.Engine, f filters.Args) ([]WarmContainer, error) {
+func ListWarm(ctx context.Context, e Lister, f filters.Args) ([]WarmContainer, error) {
 	f = f.Clone()
 	f.Add("label", labels.Warm)
 	list, err := e.ContainerList(ctx, container.ListOptions{Filters: f})
@@ -451,7 +451,7 @@ func ListWarm(ctx context.Context, e engine.Engine, f filters.Args) ([]WarmConta
 
 // helperOutput runs the helper in mode, with args, in container id and
 // returns what it printed.
-func helperOutput(ctx context.Context, e engine.Engine, id, mode string, args ...string) (string, error) {
+func helperOutput(ctx context.Context, e Asker, id, mode string, args ...string) (string, error) {
 	created, err := e.ContainerExecCreate(ctx, id, container.ExecOptions{
 		User: "0", AttachStdout: true, AttachStderr: true, Cmd: helper.Argv(mode, args...),
 	})
@@ -480,7 +480,7 @@ func firstName(names []string) string {
 // WarmRuns says whether the warm container id has runs in it, as its
 // helper says, and the launchers (pid@host) of those runs; a container
 // whose helper does not answer has none.
-func WarmRuns(ctx context.Context, e engine.Engine, id string) (busy bool, launchers []string) {
+func WarmRuns(ctx context.Context, e Asker, id string) (busy bool, launchers []string) {
 	status, err := helperOutput(ctx, e, id, "status")
 	if err != nil {
 		return false, nil
