@@ -85,12 +85,15 @@ func runPush(ctx context.Context, p *project.Project, names []string, s *Streams
 }
 
 func (a *app) acquireAction(c *ucli.Context, opts project.AcquireOptions) error {
-	p, err := a.open(c, opts.Frozen)
-	if err != nil {
-		return err
-	}
-	defer p.Close()
-	return runAcquire(c.Context, p, c.Args().Slice(), opts)
+	return act(a, c, a.seams.acquire, acquireOptions{opts, c.Args().Slice()}, func(s project.Settings, o acquireOptions) error {
+		s.Frozen = s.Frozen || o.Frozen
+		p, err := a.openWith(s)
+		if err != nil {
+			return err
+		}
+		defer p.Close()
+		return runAcquire(c.Context, p, o.Tools, o.AcquireOptions)
+	})
 }
 
 func runAcquire(ctx context.Context, p *project.Project, names []string, opts project.AcquireOptions) error {

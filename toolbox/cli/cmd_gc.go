@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 
 	ucli "github.com/urfave/cli/v2"
@@ -20,24 +21,24 @@ func (a *app) gcCommand() *ucli.Command {
 			&ucli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "only say what would be removed"},
 		},
 		Action: func(c *ucli.Context) error {
-			s, err := a.settings(c)
-			if err != nil {
-				return err
-			}
 			opts := project.GCOptions{Images: c.Bool("images"), Volumes: c.Bool("volumes"), Warm: c.Bool("warm"), All: c.Bool("all"), DryRun: c.Bool("dry-run")}
-			e, err := a.engine()
-			if err != nil {
-				return err
-			}
-			defer closeEngine(e)
-			rep, err := project.Collect(c.Context, s, e, opts)
-			printRemoved(a.streams, rep, opts.DryRun)
-			if err == nil && len(rep.Removed) == 0 {
-				fmt.Fprintln(a.streams.Err, "tbx: nothing to remove")
-			}
-			return err
+			return act(a, c, a.seams.gc, opts, func(s project.Settings, o project.GCOptions) error { return a.runGC(c.Context, s, o) })
 		},
 	}
+}
+
+func (a *app) runGC(ctx context.Context, s project.Settings, opts project.GCOptions) error {
+	e, err := a.engine()
+	if err != nil {
+		return err
+	}
+	defer closeEngine(e)
+	rep, err := project.Collect(ctx, s, e, opts)
+	printRemoved(a.streams, rep, opts.DryRun)
+	if err == nil && len(rep.Removed) == 0 {
+		fmt.Fprintln(a.streams.Err, "tbx: nothing to remove")
+	}
+	return err
 }
 
 func printRemoved(s *Streams, rep project.GCReport, dry bool) {

@@ -34,11 +34,8 @@ func (a *app) initCommand() *ucli.Command {
 			&ucli.BoolFlag{Name: "force", Usage: "overwrite an existing toolbox.toml (never anything else)"},
 		},
 		Action: func(c *ucli.Context) error {
-			s, err := a.settings(c)
-			if err != nil {
-				return err
-			}
-			return a.runInit(s, initOptions{Recipe: c.String("recipe"), Name: c.String("name"), Force: c.Bool("force")})
+			opts := initOptions{Recipe: c.String("recipe"), Name: c.String("name"), Force: c.Bool("force")}
+			return act(a, c, a.seams.init, opts, a.runInit)
 		},
 	}
 }

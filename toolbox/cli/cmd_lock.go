@@ -24,11 +24,8 @@ func (a *app) lockCommand() *ucli.Command {
 			&ucli.BoolFlag{Name: "update", Usage: "resolve tags and pin base images again, even those the lock pins"},
 		},
 		Action: func(c *ucli.Context) error {
-			s, err := a.settings(c)
-			if err != nil {
-				return err
-			}
-			return a.runLock(c.Context, s, lockOptions{Check: c.Bool("check"), Update: c.Bool("update")})
+			opts := lockOptions{Check: c.Bool("check"), Update: c.Bool("update")}
+			return act(a, c, a.seams.lock, opts, func(s project.Settings, o lockOptions) error { return a.runLock(c.Context, s, o) })
 		},
 	}
 }

@@ -26,25 +26,25 @@ func (a *app) lsCommand() *ucli.Command {
 		Usage: "list the recipe's tools: commands, source, version and state",
 		Flags: []ucli.Flag{&ucli.BoolFlag{Name: "json", Usage: "print JSON"}},
 		Action: func(c *ucli.Context) error {
-			s, err := a.settings(c)
-			if err != nil {
-				return err
-			}
-			v, err := project.Inspect(s)
-			if err != nil {
-				return err
-			}
-			if !v.Verdict.Status.OK() {
-				fmt.Fprintf(a.streams.Err, "tbx: %s is %s\n", v.Recipe.Path, statusLine(v.Verdict))
-			}
-			e, err := a.engine()
-			if err != nil {
-				return err
-			}
-			defer closeEngine(e)
-			return runLs(c.Context, v, e, lsOptions{JSON: c.Bool("json")}, a.streams)
+			return act(a, c, a.seams.ls, lsOptions{JSON: c.Bool("json")}, func(s project.Settings, o lsOptions) error { return a.ls(c.Context, s, o) })
 		},
 	}
+}
+
+func (a *app) ls(ctx context.Context, s project.Settings, opts lsOptions) error {
+	v, err := project.Inspect(s)
+	if err != nil {
+		return err
+	}
+	if !v.Verdict.Status.OK() {
+		fmt.Fprintf(a.streams.Err, "tbx: %s is %s\n", v.Recipe.Path, statusLine(v.Verdict))
+	}
+	e, err := a.engine()
+	if err != nil {
+		return err
+	}
+	defer closeEngine(e)
+	return runLs(ctx, v, e, opts, a.streams)
 }
 
 // lsEntry is one tool in `tbx ls --json`.

@@ -40,11 +40,7 @@ func (a *app) runCommand() *ucli.Command {
 			if opts == nil {
 				return showHelp(c, c.NArg() > 0)
 			}
-			s, err := a.settings(c)
-			if err != nil {
-				return err
-			}
-			return a.runRun(c.Context, s, *opts)
+			return act(a, c, a.seams.run, *opts, func(s project.Settings, o runOptions) error { return a.runRun(c.Context, s, o) })
 		},
 	}
 }
@@ -58,14 +54,11 @@ func (a *app) shellCommand() *ucli.Command {
 			if c.NArg() != 1 {
 				return exit.Errorf(exit.Launcher, "tbx shell takes one TOOL; see `tbx shell --help`")
 			}
-			s, err := a.settings(c)
-			if err != nil {
-				return err
-			}
-			return a.runRun(c.Context, s, runOptions{RunRequest: project.RunRequest{
+			opts := runOptions{RunRequest: project.RunRequest{
 				Tool:       c.Args().First(),
 				Entrypoint: []string{"/bin/sh", "-c", "if command -v bash >/dev/null 2>&1; then exec bash; else exec sh; fi"},
-			}})
+			}}
+			return act(a, c, a.seams.run, opts, func(s project.Settings, o runOptions) error { return a.runRun(c.Context, s, o) })
 		},
 	}
 }

@@ -122,7 +122,7 @@ func (a *app) runShim(ctx context.Context, s project.Settings, args []string) er
 	s.File = "" // a shim finds its recipe from where it runs
 	path, err := recipe.Find(s.Cwd)
 	if err == nil {
-		r, err := recipe.Load(path)
+		r, err := recipe.Load(path, s.RecipeOptions())
 		if err != nil {
 			return err
 		}

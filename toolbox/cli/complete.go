@@ -167,7 +167,7 @@ func nearestRecipe(c *ucli.Context) *recipe.Recipe {
 			return nil
 		}
 	}
-	r, err := recipe.Load(path)
+	r, err := recipe.Load(path, recipe.Options{EngineSocket: recipe.DefaultEngineSocket, Home: homeDir()})
 	if err != nil {
 		return nil
 	}

@@ -26,7 +26,7 @@ func TestInitWritesValidRecipes(t *testing.T) {
 			if r.code != 0 {
 				t.Fatalf("init: exit %d: %s", r.code, r.err)
 			}
-			rec, err := recipe.Load(filepath.Join(dir, recipe.FileName))
+			rec, err := recipe.Load(filepath.Join(dir, recipe.FileName), recipe.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -41,7 +41,7 @@ func TestInitWritesValidRecipes(t *testing.T) {
 	if r := tbxIn(t, t.TempDir(), "init", "--recipe", "nope"); r.code != 125 || !strings.Contains(r.err, "no example recipe") {
 		t.Errorf("unknown recipe: exit %d, %q", r.code, r.err)
 	}
-	if _, err := recipe.Load(repoRecipe); err != nil {
+	if _, err := recipe.Load(repoRecipe, recipe.Options{}); err != nil {
 		t.Errorf("the repository's toolbox.toml: %v", err)
 	}
 }

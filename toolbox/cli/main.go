@@ -82,6 +82,7 @@ type app struct {
 	engineHost string       // where the Engine client points, once made
 	where      engine.Where // where the flags and variables say the Engine is
 	signals    *signals.Router
+	seams      seams // a test's stand-ins for what commands do
 }
 
 func run(args []string, a *app) (err error) {

@@ -85,6 +85,7 @@ func (a *app) settings(c *ucli.Context) (project.Settings, error) {
 		Quiet:     strings.FieldsFunc(os.Getenv("TBX_QUIET"), func(r rune) bool { return r == ',' || r == ' ' }),
 		UID:       os.Getuid(),
 		GID:       os.Getgid(),
+		Home:      homeDir(),
 		Stderr:    a.streams.Err,
 		Signals:   a.signals,
 		Progress:  a.streams.progressMode(c.String("progress")),
@@ -108,6 +109,12 @@ func (a *app) settings(c *ucli.Context) (project.Settings, error) {
 		s.Warm = &d
 	}
 	return s, nil
+}
+
+// homeDir is the caller's home directory, "" where none is known.
+func homeDir() string {
+	home, _ := os.UserHomeDir()
+	return home
 }
 
 func envTrue(name string) bool {

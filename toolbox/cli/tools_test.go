@@ -68,7 +68,7 @@ func newToolsProject(t *testing.T) *toolsProject {
 func repoTools(t testing.TB, names ...string) string {
 	t.Helper()
 	repo, _ := filepath.Abs("../..")
-	pinned, err := recipe.Load(filepath.Join(repo, recipe.FileName))
+	pinned, err := recipe.Load(filepath.Join(repo, recipe.FileName), recipe.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,12 +9,12 @@ package project
 
 import (
 	"io"
-
-	"github.com/tbx-dev/tbx/toolbox/internal/engine"
 	"time"
 
+	"github.com/tbx-dev/tbx/toolbox/internal/engine"
 	"github.com/tbx-dev/tbx/toolbox/internal/progress"
 	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/runner"
+	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
 )
 
 // Settings are what a command was asked for and what it takes from its
@@ -39,6 +39,7 @@ type Settings struct {
 	Quiet     []string       // TBX_QUIET: the warnings not to say (ssh-agent)
 	UID       int            // the caller's uid, which owns what tbx makes
 	GID       int            // the caller's primary gid
+	Home      string         // the caller's home directory, which ~ names in the recipe
 	// EngineHost is the Engine that --host, --context, DOCKER_HOST and
 	// DOCKER_CONTEXT select, as the docker CLI finds it ("" where none
 	// could be found): the trust screen names its socket.
@@ -57,6 +58,12 @@ type Settings struct {
 // chosen (or why there is none: Path is then "").
 type Helper struct {
 	Path, Why string
+}
+
+// RecipeOptions are what the recipe is read for: the Engine's socket, which
+// no volume may name, and the home directory ~ names.
+func (s Settings) RecipeOptions() recipe.Options {
+	return recipe.Options{EngineSocket: s.engineSocket(), Home: s.Home}
 }
 
 // engineSocket is the host path of the Engine's unix socket, or "".

@@ -92,7 +92,7 @@ func read(s Settings) (*View, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := recipe.LoadFor(path, s.engineSocket())
+	r, err := recipe.Load(path, s.RecipeOptions())
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,7 @@ func load(t *testing.T, text string) *recipe.Recipe {
 	t.Helper()
 	dir := t.TempDir()
 	testenv.WriteFiles(t, dir, map[string]string{"img/Dockerfile": "FROM x\n", recipe.FileName: text})
-	r, err := recipe.Load(filepath.Join(dir, recipe.FileName))
+	r, err := recipe.Load(filepath.Join(dir, recipe.FileName), recipe.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,7 @@ func FuzzParse(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, src string) {
-		r, err := Parse(abs, "toolbox.toml", []byte(src))
+		r, err := Parse(abs, "toolbox.toml", []byte(src), testOptions)
 		if err == nil {
 			if r == nil || len(r.Tools) == 0 || r.Name == "" {
 				t.Fatalf("no error, but recipe %+v", r)

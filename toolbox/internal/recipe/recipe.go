@@ -175,14 +175,7 @@ func Discover(dir string) (path string, passed []string, err error) {
 const MaxSize = safefile.MaxSize
 
 // Load reads, decodes and validates the recipe at path.
-func Load(path string) (*Recipe, error) {
-	return LoadFor(path, DefaultEngineSocket)
-}
-
-// LoadFor is Load for the Engine whose unix socket is at engineSocket (""
-// for an Engine not on one): a volume of that socket is refused, as of
-// any docker.sock.
-func LoadFor(path, engineSocket string) (*Recipe, error) {
+func Load(path string, o Options) (*Recipe, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, err
@@ -191,7 +184,7 @@ func LoadFor(path, engineSocket string) (*Recipe, error) {
 	if err != nil {
 		return nil, err
 	}
-	return parseFor(abs, displayName(abs), src, engineSocket)
+	return Parse(abs, displayName(abs), src, o)
 }
 
 // read returns the recipe file's bytes, or an error that names the file and

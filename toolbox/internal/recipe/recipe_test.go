@@ -10,6 +10,9 @@ import (
 	"time"
 )
 
+// testOptions read a recipe for the default Engine, with ~ at /home/me.
+var testOptions = Options{EngineSocket: DefaultEngineSocket, Home: "/home/me"}
+
 // parse parses src as if it were testdata/ctx/toolbox.toml, so that build
 // contexts resolve against testdata/ctx.
 func parse(t *testing.T, src string) (*Recipe, error) {
@@ -18,7 +21,7 @@ func parse(t *testing.T, src string) (*Recipe, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Parse(abs, "toolbox.toml", []byte(src))
+	return Parse(abs, "toolbox.toml", []byte(src), testOptions)
 }
 
 const valid = `# the platform team's tools
@@ -71,8 +74,7 @@ func TestParseValid(t *testing.T) {
 	if az.Run.Memory != 1<<30 || az.Run.CPUs != 1.5 {
 		t.Errorf("limits: %d %v", az.Run.Memory, az.Run.CPUs)
 	}
-	home, _ := os.UserHomeDir()
-	if az.Run.Volumes[0] != home+"/.kube:/kube:ro" {
+	if az.Run.Volumes[0] != "/home/me/.kube:/kube:ro" {
 		t.Errorf("~ not expanded: %v", az.Run.Volumes)
 	}
 	an := r.Tool("ansible")
@@ -93,8 +95,7 @@ func TestParseBuildSecretsAndSSH(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	home, _ := os.UserHomeDir()
-	want := []Secret{{ID: "token", Env: "FEED_TOKEN"}, {ID: "npmrc", Src: home + "/.npmrc"}, {ID: "local", Src: mustAbs("testdata/ctx/keys/feed")}}
+	want := []Secret{{ID: "token", Env: "FEED_TOKEN"}, {ID: "npmrc", Src: "/home/me/.npmrc"}, {ID: "local", Src: mustAbs("testdata/ctx/keys/feed")}}
 	az := r.Tool("az")
 	if !az.SSH || len(az.Secrets) != 3 {
 		t.Fatalf("ssh %v, secrets %+v", az.SSH, az.Secrets)
@@ -228,7 +229,7 @@ func TestLoadNotARecipe(t *testing.T) {
 		cases[locked] = "cannot read the recipe " + locked + ": permission denied"
 	}
 	for path, want := range cases {
-		_, err := Load(path)
+		_, err := Load(path, testOptions)
 		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("Load(%s) = %v; want one line with %q", path, err, want)
 		}
@@ -299,10 +300,10 @@ func TestAVolumeOfTheEnginesSocketIsRefused(t *testing.T) {
 	if err := errors.Join(os.Mkdir(filepath.Join(dir, "img"), 0o755), os.WriteFile(filepath.Join(dir, "img", "Dockerfile"), nil, 0o644), os.WriteFile(path, []byte(src), 0o644)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Load(path); err != nil {
+	if _, err := Load(path, testOptions); err != nil {
 		t.Fatalf("another Engine's socket, with the default Engine: %v", err)
 	}
-	if _, err := LoadFor(path, "/run/podman/podman.sock"); err == nil || !strings.Contains(err.Error(), "mounts the Docker Engine's socket") {
+	if _, err := Load(path, Options{EngineSocket: "/run/podman/podman.sock"}); err == nil || !strings.Contains(err.Error(), "mounts the Docker Engine's socket") {
 		t.Errorf("the Engine's own socket: %v", err)
 	}
 }

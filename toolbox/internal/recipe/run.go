@@ -51,20 +51,20 @@ func (p *parser) run(at []string) (Run, error) {
 }
 
 func (p *parser) limits(at []string, r *Run) error {
-	if v := lookup(p.doc, keyPath(at, "memory")); v != nil {
+	if v := p.value(at, "memory"); v != nil {
 		n, err := size(v)
 		if err != nil || n < 6*1024*1024 {
 			return p.errAt(keyPath(at, "memory"), "%v is not a memory limit of at least 6m (write it as \"512m\" or \"2g\")", v)
 		}
 		r.Memory = n
 	}
-	if v := lookup(p.doc, keyPath(at, "cpus")); v != nil {
+	if v := p.value(at, "cpus"); v != nil {
 		r.CPUs = toFloat(v)
 		if r.CPUs <= 0 {
 			return p.errAt(keyPath(at, "cpus"), "%v is not a positive number of CPUs", v)
 		}
 	}
-	if v, ok := lookup(p.doc, keyPath(at, "pids")).(int64); ok {
+	if v, ok := p.value(at, "pids").(int64); ok {
 		if v <= 0 {
 			return p.errAt(keyPath(at, "pids"), "%d is not a positive process limit", v)
 		}
@@ -81,28 +81,6 @@ func toFloat(v any) float64 {
 		return v
 	}
 	return 0
-}
-
-func (p *parser) flag(at []string, key string) *bool {
-	if b, ok := lookup(p.doc, keyPath(at, key)).(bool); ok {
-		return &b
-	}
-	return nil
-}
-
-// strings reads a string or list of strings.
-func (p *parser) strings(at []string, key string) []string {
-	switch v := lookup(p.doc, keyPath(at, key)).(type) {
-	case string:
-		return []string{v}
-	case []any:
-		out := make([]string, len(v))
-		for i, s := range v {
-			out[i] = s.(string)
-		}
-		return out
-	}
-	return nil
 }
 
 func (p *parser) env(at []string) ([]string, error) {
@@ -178,8 +156,7 @@ func isHostPath(s string) bool {
 // hostPath expands ~ and makes a path relative to the recipe absolute.
 func (p *parser) hostPath(s string) string {
 	if s == "~" || strings.HasPrefix(s, "~/") {
-		home, _ := os.UserHomeDir()
-		return filepath.Join(home, s[1:])
+		return filepath.Join(p.home, s[1:])
 	}
 	if filepath.IsAbs(s) {
 		return filepath.Clean(s)

@@ -45,7 +45,7 @@ func testRecipe(t *testing.T) *recipe.Recipe {
 		t.Fatal(err)
 	}
 	src := "[toolbox]\nname = \"p\"\n[tools.built]\nbuild = \"img\"\n[tools.pulled]\nimage = \"127.0.0.1:5000/jq:1.7\"\n"
-	r, err := recipe.Parse(filepath.Join(dir, recipe.FileName), recipe.FileName, []byte(src))
+	r, err := recipe.Parse(filepath.Join(dir, recipe.FileName), recipe.FileName, []byte(src), recipe.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,6 @@ type fakeLister struct {
 	Lister
 	list   []container.Summary
 	status map[string]string
-	asked  string // the container of the last exec
 }
 
 func (f *fakeLister) ContainerList(_ context.Context, o container.ListOptions) ([]container.Summary, error) {

@@ -36,7 +36,7 @@ func (p *parser) build() (*Recipe, error) {
 	if r.Defaults, err = p.run([]string{"defaults"}); err != nil {
 		return nil, err
 	}
-	tools, _ := p.doc["tools"].(map[string]any)
+	tools, _ := p.values["tools"].(map[string]any)
 	if len(tools) == 0 {
 		return nil, p.errAt([]string{"tools"}, "no tools; add a [tools.NAME] table with image = ... or build = ...")
 	}
@@ -50,27 +50,11 @@ func (p *parser) build() (*Recipe, error) {
 	return r, p.uniqueCommands(r)
 }
 
-// inFileOrder sorts the keys of the table at key by where they are written.
-func (p *parser) inFileOrder(key string, table map[string]any) []string {
-	names := make([]string, 0, len(table))
-	for name := range table {
-		names = append(names, name)
-	}
-	sort.Slice(names, func(i, j int) bool {
-		a, b := p.loc.at([]string{key, names[i]}), p.loc.at([]string{key, names[j]})
-		if a != b {
-			return a.Line < b.Line || a.Line == b.Line && a.Col < b.Col
-		}
-		return names[i] < names[j]
-	})
-	return names
-}
-
 func (p *parser) projectName() (string, error) {
 	path := []string{"toolbox", "name"}
-	name, _ := lookup(p.doc, path).(string)
+	name, _ := p.value(path[:1], "name").(string)
 	switch {
-	case lookup(p.doc, path) == nil:
+	case !p.has(path[:1], "name"):
 		return "", p.errAt(path, `missing; add [toolbox] with name = "your-team"`)
 	case !namePattern.MatchString(name):
 		return "", p.errAt(path, "%q is not a valid name: use lowercase letters, digits and . _ - between them", name)
@@ -101,21 +85,6 @@ func (p *parser) tool(name string, defaults Run) (*Tool, error) {
 		t.Version = deriveVersion(t)
 	}
 	return t, nil
-}
-
-// str reads an optional string key below table.
-func (p *parser) str(table []string, key string) string {
-	s, _ := lookup(p.doc, keyPath(table, key)).(string)
-	return s
-}
-
-func (p *parser) has(table []string, key string) bool {
-	return lookup(p.doc, keyPath(table, key)) != nil
-}
-
-// keyPath is table's path with key added, never sharing table's array.
-func keyPath(table []string, key string) []string {
-	return append(table[:len(table):len(table)], key)
 }
 
 // source reads image, or build with its dockerfile, target and args.
@@ -164,7 +133,7 @@ func (p *parser) buildContext(at []string, t *Tool) error {
 	}
 	t.Target = p.str(at, "target")
 	t.Args = map[string]string{}
-	args, _ := lookup(p.doc, keyPath(at, "args")).(map[string]any)
+	args, _ := p.value(at, "args").(map[string]any)
 	for k, v := range args {
 		if !envName.MatchString(k) {
 			return p.errAt(append(keyPath(at, "args"), k), "not a valid build arg name")
@@ -183,7 +152,7 @@ var secretID = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 // ids served by the caller's agent, or by a key file, as docker build --ssh.
 func (p *parser) ssh(at []string, t *Tool) error {
 	key := keyPath(at, "ssh")
-	switch v := lookup(p.doc, key).(type) {
+	switch v := p.value(at, "ssh").(type) {
 	case bool:
 		t.SSH = v
 		return nil
@@ -258,16 +227,8 @@ func (p *parser) secret(spec string) (Secret, error) {
 	return s, nil
 }
 
-// keyOr returns key when the table sets it, else fallback.
-func (p *parser) keyOr(at []string, key, fallback string) string {
-	if p.has(at, key) {
-		return key
-	}
-	return fallback
-}
-
 func (p *parser) commands(at []string, t *Tool) error {
-	list, set := lookup(p.doc, keyPath(at, "commands")).([]any)
+	list, set := p.value(at, "commands").([]any)
 	if !set {
 		return nil
 	}
