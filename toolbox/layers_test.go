@@ -20,6 +20,7 @@ const module = "github.com/tbx-dev/tbx/"
 // allowed lists, for each package, the project packages it may import.
 var allowed = map[string][]string{
 	"exit":        {},
+	"environ":     {},
 	"labels":      {},
 	"engine":      {},
 	"safefile":    {},
@@ -39,10 +40,10 @@ var allowed = map[string][]string{
 	"helper":      {"direct"},
 	"trust":       {"safefile", "statedir"},
 	"reach":       {"recipe"},
-	"acquire":     {"buildkit", "engine", "hashcache", "imageid", "labels", "lockfile", "progress", "recipe"},
+	"acquire":     {"buildkit", "engine", "environ", "hashcache", "imageid", "labels", "lockfile", "progress", "recipe"},
 	"project":     {"warmrun", "acquire", "direct", "engine", "exit", "gc", "imageid", "labels", "lockfile", "progress", "reach", "recipe", "route", "runner", "safefile", "trust"},
 	"signals":     {},
-	"runner":      {"direct", "engine", "exit", "helper", "hostpath", "labels", "recipe", "signals", "statedir"},
+	"runner":      {"direct", "engine", "environ", "exit", "helper", "hostpath", "labels", "recipe", "signals", "statedir"},
 	"gc":          {"engine", "labels"},
 	"warmrun":     {"direct", "engine", "exit", "helper", "labels", "runner", "signals", "statedir"},
 	"testenv":     {"engine", "labels"},

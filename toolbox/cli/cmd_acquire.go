@@ -13,7 +13,7 @@ import (
 // DefaultJobs bounds how many tools prepare acquires at once.
 const DefaultJobs = 3
 
-func (a *app) buildCommand() *ucli.Command {
+func buildCommand(a *app) *ucli.Command {
 	return &ucli.Command{
 		Name:      "build",
 		Usage:     "build the images of the recipe's built tools (all, or those named)",
@@ -25,7 +25,7 @@ func (a *app) buildCommand() *ucli.Command {
 	}
 }
 
-func (a *app) pullCommand() *ucli.Command {
+func pullCommand(a *app) *ucli.Command {
 	return &ucli.Command{
 		Name:      "pull",
 		Usage:     "pull the images of the recipe's pulled tools (all, or those named)",
@@ -36,7 +36,7 @@ func (a *app) pullCommand() *ucli.Command {
 	}
 }
 
-func (a *app) prepareCommand() *ucli.Command {
+func prepareCommand(a *app) *ucli.Command {
 	return &ucli.Command{
 		Name:      "prepare",
 		Usage:     "make every tool ready, building or pulling what is missing or stale, in parallel",
@@ -56,7 +56,7 @@ func (a *app) prepareCommand() *ucli.Command {
 	}
 }
 
-func (a *app) pushCommand() *ucli.Command {
+func pushCommand(a *app) *ucli.Command {
 	return &ucli.Command{
 		Name:      "push",
 		Usage:     "push the built tools' images to the team registry as REGISTRY/PROJECT/TOOL:HASH",

@@ -22,7 +22,7 @@ import (
 // lowDisk is the free space under which doctor warns.
 const lowDisk = 5 << 30
 
-func (a *app) doctorCommand() *ucli.Command {
+func doctorCommand(a *app) *ucli.Command {
 	return &ucli.Command{
 		Name:  "doctor",
 		Usage: "check the Engine, the recipe and every tool, and say what to do about each problem",

@@ -9,7 +9,7 @@ import (
 	"github.com/tbx-dev/tbx/toolbox/internal/project"
 )
 
-func (a *app) gcCommand() *ucli.Command {
+func gcCommand(a *app) *ucli.Command {
 	return &ucli.Command{
 		Name:  "gc",
 		Usage: "remove this project's containers a killed tbx left behind and its idle warm containers; with --images/--volumes, what the recipe no longer uses",

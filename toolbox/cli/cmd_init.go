@@ -24,7 +24,7 @@ type initOptions struct {
 	Force  bool
 }
 
-func (a *app) initCommand() *ucli.Command {
+func initCommand(a *app) *ucli.Command {
 	return &ucli.Command{
 		Name:  "init",
 		Usage: "start a toolbox.toml here from an example recipe (" + strings.Join(recipes.Names(), ", ") + ")",

@@ -15,7 +15,7 @@ type lockOptions struct {
 	Check, Update bool
 }
 
-func (a *app) lockCommand() *ucli.Command {
+func lockCommand(a *app) *ucli.Command {
 	return &ucli.Command{
 		Name:  "lock",
 		Usage: "pin every tool and base image by digest in toolbox.lock, publishing what the team registry lacks",

@@ -20,7 +20,7 @@ type lsOptions struct {
 	JSON bool
 }
 
-func (a *app) lsCommand() *ucli.Command {
+func lsCommand(a *app) *ucli.Command {
 	return &ucli.Command{
 		Name:  "ls",
 		Usage: "list the recipe's tools: commands, source, version and state",

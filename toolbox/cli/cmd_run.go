@@ -16,7 +16,7 @@ type runOptions struct {
 	Frozen bool // exactly what toolbox.lock pins
 }
 
-func (a *app) runCommand() *ucli.Command {
+func runCommand(a *app) *ucli.Command {
 	return &ucli.Command{
 		Name:      "run",
 		Usage:     "run a recipe command in its tool's container, as if installed locally",
@@ -45,7 +45,7 @@ func (a *app) runCommand() *ucli.Command {
 	}
 }
 
-func (a *app) shellCommand() *ucli.Command {
+func shellCommand(a *app) *ucli.Command {
 	return &ucli.Command{
 		Name:      "shell",
 		Usage:     "open an interactive shell in a tool's container",

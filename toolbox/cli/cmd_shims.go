@@ -17,7 +17,7 @@ import (
 	"github.com/tbx-dev/tbx/toolbox/internal/shims"
 )
 
-func (a *app) shimsCommand() *ucli.Command {
+func shimsCommand(a *app) *ucli.Command {
 	s := a.streams
 	dirFlag := &ucli.StringFlag{Name: "dir", Usage: "where the shims go (default ~/.local/bin)"}
 	return &ucli.Command{
@@ -99,7 +99,7 @@ func runShimsRemove(s *Streams, dir string) error {
 
 // shimCommand is what a shim calls: run COMMAND through the nearest recipe
 // that has it, else the next real COMMAND on PATH.
-func (a *app) shimCommand() *ucli.Command {
+func shimCommand(a *app) *ucli.Command {
 	return &ucli.Command{
 		Name:            "shim",
 		Hidden:          true,

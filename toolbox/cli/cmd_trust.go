@@ -12,7 +12,7 @@ import (
 	"github.com/tbx-dev/tbx/toolbox/internal/trust"
 )
 
-func (a *app) trustCommand() *ucli.Command {
+func trustCommand(a *app) *ucli.Command {
 	return &ucli.Command{
 		Name:  "trust",
 		Usage: "say what the recipe may reach on this host, then allow it to act",
@@ -27,7 +27,7 @@ func (a *app) trustCommand() *ucli.Command {
 	}
 }
 
-func (a *app) untrustCommand() *ucli.Command {
+func untrustCommand(a *app) *ucli.Command {
 	return &ucli.Command{
 		Name:  "untrust",
 		Usage: "take back the trust of the recipe",

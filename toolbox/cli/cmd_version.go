@@ -9,7 +9,7 @@ import (
 	"github.com/tbx-dev/tbx/toolbox/internal/build"
 )
 
-func (a *app) versionCommand() *ucli.Command {
+func versionCommand(a *app) *ucli.Command {
 	s := a.streams
 	return &ucli.Command{
 		Name:  "version",

@@ -63,7 +63,7 @@ complete -c tbx -n '__fish_seen_subcommand_from run' -f -a '(tbx run --generate-
 complete -c tbx -n '__fish_seen_subcommand_from shell build pull prepare push' -f -a '(tbx shell --generate-bash-completion 2>/dev/null)'
 `
 
-func (a *app) completionCommand() *ucli.Command {
+func completionCommand(a *app) *ucli.Command {
 	return &ucli.Command{
 		Name:      "completion",
 		Usage:     "print the shell completion script for bash, zsh, fish or powershell",
@@ -157,17 +157,17 @@ func completeCommands(c *ucli.Context) {
 // nearestRecipe reads the recipe --file names or the nearest one, only to
 // complete: nothing acts on it. Any problem means no words.
 func nearestRecipe(c *ucli.Context) *recipe.Recipe {
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil
+	}
 	path := c.String("file")
 	if path == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			return nil
-		}
 		if path, err = recipe.Find(wd); err != nil {
 			return nil
 		}
 	}
-	r, err := recipe.Load(path, recipe.Options{EngineSocket: recipe.DefaultEngineSocket, Home: homeDir()})
+	r, err := recipe.Load(path, recipe.Options{EngineSocket: recipe.DefaultEngineSocket, Home: homeDir(), Cwd: wd})
 	if err != nil {
 		return nil
 	}

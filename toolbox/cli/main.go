@@ -20,7 +20,6 @@ import (
 	"github.com/tbx-dev/tbx/toolbox/internal/exit"
 	"github.com/tbx-dev/tbx/toolbox/internal/route"
 	"github.com/tbx-dev/tbx/toolbox/internal/signals"
-	"github.com/tbx-dev/tbx/toolbox/internal/statedir"
 )
 
 // Main runs tbx with args and returns its exit code; nothing below it exits.
@@ -132,7 +131,7 @@ func forgetRoutes(c *ucli.Context) error {
 	case "", "run", "shim", "ls", "doctor", "help", "version", "completion":
 		return nil
 	}
-	if state, err := statedir.Dir(); err == nil {
+	if state, err := stateDir(); err == nil {
 		_ = route.Clear(state)
 	}
 	return nil
@@ -164,23 +163,23 @@ func (a *app) commands() []*ucli.Command {
 
 func (a *app) commandList() []*ucli.Command {
 	return []*ucli.Command{
-		a.runCommand(),
-		a.shellCommand(),
-		a.initCommand(),
-		a.shimsCommand(),
-		a.shimCommand(),
-		a.lsCommand(),
-		a.buildCommand(),
-		a.pullCommand(),
-		a.prepareCommand(),
-		a.pushCommand(),
-		a.lockCommand(),
-		a.trustCommand(),
-		a.untrustCommand(),
-		a.gcCommand(),
-		a.doctorCommand(),
-		a.versionCommand(),
-		a.completionCommand(),
+		runCommand(a),
+		shellCommand(a),
+		initCommand(a),
+		shimsCommand(a),
+		shimCommand(a),
+		lsCommand(a),
+		buildCommand(a),
+		pullCommand(a),
+		prepareCommand(a),
+		pushCommand(a),
+		lockCommand(a),
+		trustCommand(a),
+		untrustCommand(a),
+		gcCommand(a),
+		doctorCommand(a),
+		versionCommand(a),
+		completionCommand(a),
 	}
 }
 

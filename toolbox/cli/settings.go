@@ -3,6 +3,7 @@ package cli
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	ucli "github.com/urfave/cli/v2"
@@ -10,7 +11,6 @@ import (
 	"github.com/tbx-dev/tbx/toolbox/front"
 	"github.com/tbx-dev/tbx/toolbox/internal/engine"
 	"github.com/tbx-dev/tbx/toolbox/internal/exit"
-	"github.com/tbx-dev/tbx/toolbox/internal/hashcache"
 	"github.com/tbx-dev/tbx/toolbox/internal/project"
 	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
 	"github.com/tbx-dev/tbx/toolbox/internal/statedir"
@@ -52,7 +52,7 @@ func whereFrom(c *ucli.Context) engine.Where {
 	return engine.Where{
 		Host: c.String("host"), EnvHost: os.Getenv("DOCKER_HOST"),
 		Context: c.String("context"), EnvContext: os.Getenv("DOCKER_CONTEXT"),
-		ConfigDir: engine.ConfigDir(os.Getenv("DOCKER_CONFIG")),
+		ConfigDir: engine.ConfigDir(os.Getenv("DOCKER_CONFIG"), homeDir()),
 	}
 }
 
@@ -63,17 +63,19 @@ func (a *app) settings(c *ucli.Context) (project.Settings, error) {
 	if err != nil {
 		return project.Settings{}, err
 	}
-	state, err := statedir.Dir()
+	state, err := stateDir()
 	if err != nil {
 		return project.Settings{}, err
 	}
 	a.where = whereFrom(c)
+	hashes, locks := cacheDirs()
 	s := project.Settings{
 		File:      c.String("file"),
 		Cwd:       cwd,
 		Environ:   os.Environ(),
 		StateDir:  state,
-		CacheDir:  hashcache.Dir(),
+		CacheDir:  hashes,
+		LockDir:   locks,
 		TrustDirs: trust.CoverDirs(os.Getenv("TBX_TRUST")),
 		TrustOnce: c.Bool("trust"),
 		Registry:  os.Getenv("TBX_REGISTRY"),
@@ -109,6 +111,22 @@ func (a *app) settings(c *ucli.Context) (project.Settings, error) {
 		s.Warm = &d
 	}
 	return s, nil
+}
+
+// stateDir is tbx's state directory: $XDG_STATE_HOME/tbx, or
+// ~/.local/state/tbx.
+func stateDir() (string, error) {
+	return statedir.Dir(os.Getenv("XDG_STATE_HOME"), homeDir())
+}
+
+// cacheDirs are where file hashes are remembered ("" where the user has
+// no cache directory) and where build locks are kept.
+func cacheDirs() (hashes, locks string) {
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return "", filepath.Join(os.TempDir(), "tbx-locks-"+strconv.Itoa(os.Getuid()))
+	}
+	return filepath.Join(cache, "tbx", "hashes"), filepath.Join(cache, "tbx", "locks")
 }
 
 // homeDir is the caller's home directory, "" where none is known.

@@ -16,7 +16,8 @@ import (
 // tryRoute runs command with rest through its route, if it has a fresh one
 // and its helper answers.
 func tryRoute(command string, rest []string, router *signals.Router) (int, bool) {
-	state, err := statedir.Dir()
+	home, _ := os.UserHomeDir()
+	state, err := statedir.Dir(os.Getenv("XDG_STATE_HOME"), home)
 	if err != nil {
 		return 0, false
 	}

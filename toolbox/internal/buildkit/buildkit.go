@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"strings"
 	"time"
 
 	bk "github.com/moby/buildkit/client"
@@ -69,9 +68,9 @@ func (c *Client) Close() error { return c.c.Close() }
 // Secret is a build secret: its value comes from an environment variable or
 // a file, and reaches only RUN --mount=type=secret,id=ID.
 type Secret struct {
-	ID  string
-	Env string // the variable holding the value, or ""
-	Src string // the file holding the value, or ""
+	ID    string
+	Src   string // the file holding the value, or ""
+	Value []byte // the value, when it comes from a variable of the caller's
 }
 
 // SSHSource serves one ssh id of the build: an agent's socket or a
@@ -211,28 +210,22 @@ func sshConfigs(req Request) []sshprovider.AgentConfig {
 	return configs
 }
 
-// secretProvider checks that every secret's source is there before the
-// build starts, so that a missing one is named rather than built in empty.
+// secretProvider serves the build's secrets, each read before the build
+// starts so that a missing file is named rather than built in empty.
 func secretProvider(list []Secret) (session.Attachable, error) {
-	var sources []secretsprovider.Source
+	values := map[string][]byte{}
 	for _, s := range list {
-		switch {
-		case s.Env != "":
-			if _, ok := os.LookupEnv(s.Env); !ok {
-				return nil, fmt.Errorf("build secret %q: the variable %s is not set; export it, then retry", s.ID, s.Env)
-			}
-		case s.Src != "":
-			if _, err := os.Stat(s.Src); err != nil {
-				return nil, fmt.Errorf("build secret %q: no file at %s; create it, then retry", s.ID, s.Src)
-			}
+		values[s.ID] = s.Value
+		if s.Src == "" {
+			continue
 		}
-		sources = append(sources, secretsprovider.Source{ID: s.ID, Env: s.Env, FilePath: s.Src})
+		b, err := os.ReadFile(s.Src)
+		if err != nil {
+			return nil, fmt.Errorf("build secret %q: cannot read %s (%v); create it, then retry", s.ID, s.Src, errors.Unwrap(err))
+		}
+		values[s.ID] = b
 	}
-	store, err := secretsprovider.NewStore(sources)
-	if err != nil {
-		return nil, fmt.Errorf("reading build secrets: %s", strings.TrimSpace(err.Error()))
-	}
-	return secretsprovider.NewSecretProvider(store), nil
+	return secretsprovider.FromMap(values), nil
 }
 
 // Run builds req while show renders the status stream; it returns the image

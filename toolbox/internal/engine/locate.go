@@ -3,7 +3,6 @@ package engine
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -104,12 +103,11 @@ func ContextStore(dir string) *store.ContextStore {
 }
 
 // ConfigDir is the Docker config directory: DOCKER_CONFIG's value env, else
-// ~/.docker.
-func ConfigDir(env string) string {
+// .docker in the caller's home.
+func ConfigDir(env, home string) string {
 	if env != "" {
 		return env
 	}
-	home, _ := os.UserHomeDir()
 	return filepath.Join(home, ".docker")
 }
 

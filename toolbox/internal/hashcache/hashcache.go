@@ -172,13 +172,3 @@ func writeAtomic(path string, data []byte) error {
 	}
 	return os.Rename(tmp.Name(), path)
 }
-
-// Dir is where tbx keeps hash caches: $XDG_CACHE_HOME/tbx/hashes, or
-// ~/.cache/tbx/hashes; "" when there is no home to keep them in.
-func Dir() string {
-	d, err := os.UserCacheDir()
-	if err != nil {
-		return ""
-	}
-	return filepath.Join(d, "tbx", "hashes")
-}

@@ -25,6 +25,7 @@ type Settings struct {
 	Environ   []string       // the caller's environment, for the recipe's env rules
 	StateDir  string         // tbx's state directory: trust store, HOMEs
 	CacheDir  string         // where file hashes are remembered; "" remembers nothing
+	LockDir   string         // where build locks are kept, so that two tbx never build one image at once
 	TrustDirs []string       // TBX_TRUST: directories under which every project is trusted
 	TrustOnce bool           // --trust: trust the project for this one command
 	Registry  string         // TBX_REGISTRY, over the recipe's; "" for the recipe's
@@ -61,9 +62,10 @@ type Helper struct {
 }
 
 // RecipeOptions are what the recipe is read for: the Engine's socket, which
-// no volume may name, and the home directory ~ names.
+// no volume may name, the home directory ~ names, and the working
+// directory a relative --file is read from.
 func (s Settings) RecipeOptions() recipe.Options {
-	return recipe.Options{EngineSocket: s.engineSocket(), Home: s.Home}
+	return recipe.Options{EngineSocket: s.engineSocket(), Home: s.Home, Cwd: s.Cwd}
 }
 
 // engineSocket is the host path of the Engine's unix socket, or "".

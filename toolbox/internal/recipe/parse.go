@@ -60,6 +60,9 @@ type Options struct {
 	EngineSocket string
 	// Home is the caller's home directory, which ~ names in host paths.
 	Home string
+	// Cwd is the working directory: a relative recipe path is read from
+	// it, and errors name the recipe relative to it.
+	Cwd string
 }
 
 // Parse decodes and validates src, the recipe at the absolute path abs;

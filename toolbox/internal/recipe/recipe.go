@@ -174,24 +174,26 @@ func Discover(dir string) (path string, passed []string, err error) {
 // enough that a wrong --file (a log, a disk image) fails at once.
 const MaxSize = safefile.MaxSize
 
-// Load reads, decodes and validates the recipe at path.
+// Load reads, decodes and validates the recipe at path, relative to
+// o.Cwd; errors name it relative to o.Cwd when that is shorter.
 func Load(path string, o Options) (*Recipe, error) {
-	abs, err := filepath.Abs(path)
+	abs := path
+	if !filepath.IsAbs(abs) {
+		abs = filepath.Join(o.Cwd, path)
+	}
+	abs = filepath.Clean(abs)
+	name := displayName(abs, o.Cwd)
+	src, err := read(abs, name)
 	if err != nil {
 		return nil, err
 	}
-	src, err := read(abs)
-	if err != nil {
-		return nil, err
-	}
-	return Parse(abs, displayName(abs), src, o)
+	return Parse(abs, name, src, o)
 }
 
 // read returns the recipe file's bytes, or an error that names the file and
 // says what is wrong with it. A FIFO, a device or a huge file is refused at
 // once, without blocking or reading it.
-func read(abs string) ([]byte, error) {
-	name := displayName(abs)
+func read(abs, name string) ([]byte, error) {
 	src, err := safefile.Read(abs, MaxSize)
 	switch {
 	case err == nil:
@@ -215,11 +217,10 @@ func read(abs string) ([]byte, error) {
 	return nil, fmt.Errorf("cannot read the recipe %s: %w", name, err)
 }
 
-// displayName is how errors name the file: relative to the working directory
-// when that is shorter.
-func displayName(abs string) string {
-	wd, err := os.Getwd()
-	if err != nil {
+// displayName is how errors name the file: relative to the working
+// directory wd when that is shorter.
+func displayName(abs, wd string) string {
+	if wd == "" {
 		return abs
 	}
 	rel, err := filepath.Rel(wd, abs)

@@ -4,19 +4,19 @@
 package statedir
 
 import (
-	"fmt"
+	"errors"
 	"os"
 	"path/filepath"
 )
 
-// Dir is $XDG_STATE_HOME/tbx, or ~/.local/state/tbx.
-func Dir() (string, error) {
-	if d := os.Getenv("XDG_STATE_HOME"); filepath.IsAbs(d) {
-		return filepath.Join(d, "tbx"), nil
+// Dir is $XDG_STATE_HOME/tbx, or ~/.local/state/tbx: xdgStateHome is
+// XDG_STATE_HOME's value, home the caller's home directory.
+func Dir(xdgStateHome, home string) (string, error) {
+	if filepath.IsAbs(xdgStateHome) {
+		return filepath.Join(xdgStateHome, "tbx"), nil
 	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return "", fmt.Errorf("finding the home directory for tbx's state: %w", err)
+	if home == "" {
+		return "", errors.New("no home directory for tbx's state: set HOME, or XDG_STATE_HOME to an absolute path")
 	}
 	return filepath.Join(home, ".local", "state", "tbx"), nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/docker/docker/api/types/image"
 
 	"github.com/tbx-dev/tbx/toolbox/internal/buildkit"
+	"github.com/tbx-dev/tbx/toolbox/internal/environ"
 	"github.com/tbx-dev/tbx/toolbox/internal/imageid"
 	"github.com/tbx-dev/tbx/toolbox/internal/labels"
 	"github.com/tbx-dev/tbx/toolbox/internal/progress"
@@ -97,7 +98,15 @@ func (m builder) buildRequest(st Status, force bool) (buildkit.Request, error) {
 		NoCache:    force,
 	}
 	for _, s := range t.Secrets {
-		req.Secrets = append(req.Secrets, buildkit.Secret{ID: s.ID, Env: s.Env, Src: s.Src})
+		sec := buildkit.Secret{ID: s.ID, Src: s.Src}
+		if s.Env != "" {
+			v, ok := environ.Lookup(m.Environ, s.Env)
+			if !ok {
+				return req, fmt.Errorf("tool %s: build secret %q: the variable %s is not set; export it, then retry", t.Name, s.ID, s.Env)
+			}
+			sec.Value = []byte(v)
+		}
+		req.Secrets = append(req.Secrets, sec)
 	}
 	pins, err := m.locker().pinnedBases(t)
 	if err != nil {

@@ -12,13 +12,8 @@ import (
 
 // buildLock keeps two tbx processes from building the same image at once: the
 // second waits, then finds the image ready.
-func buildLock(ctx context.Context, key string) (unlock func(), err error) {
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		dir = os.TempDir()
-	}
-	dir = filepath.Join(dir, "tbx", "locks")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+func buildLock(ctx context.Context, dir, key string) (unlock func(), err error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("making lock directory: %w", err)
 	}
 	fl := flock.New(filepath.Join(dir, key+".lock"))

@@ -140,7 +140,7 @@ func (m preparer) ensureBuilt(ctx context.Context, st Status, force bool, mode p
 			return st, err
 		}
 	}
-	unlock, err := buildLock(ctx, st.Hash)
+	unlock, err := buildLock(ctx, m.LockDir, st.Hash)
 	if err != nil {
 		return st, err
 	}

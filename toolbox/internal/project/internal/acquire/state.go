@@ -79,6 +79,8 @@ type Config struct {
 	Classic  bool           // build with the classic builder even where BuildKit is
 	SSHAgent string         // the caller's SSH agent socket, for builds with ssh = true
 	CacheDir string         // where file hashes are remembered; "" remembers nothing
+	LockDir  string         // where build locks are kept
+	Environ  []string       // the caller's environment, which env= build secrets come from
 	// DockerConfig is the Docker client's configuration directory, whose
 	// credentials pulls and pushes use ("" for the client's default).
 	DockerConfig string

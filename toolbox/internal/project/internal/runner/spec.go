@@ -18,6 +18,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/mount"
 
+	"github.com/tbx-dev/tbx/toolbox/internal/environ"
 	"github.com/tbx-dev/tbx/toolbox/internal/labels"
 	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
 )
@@ -267,12 +268,8 @@ func Bind(src, dst string, ro bool) mount.Mount {
 }
 
 func lookupEnv(env []string, name string) string {
-	for _, kv := range env {
-		if k, v, ok := strings.Cut(kv, "="); ok && k == name {
-			return v
-		}
-	}
-	return ""
+	v, _ := environ.Lookup(env, name)
+	return v
 }
 
 func termOf(env []string) string {
