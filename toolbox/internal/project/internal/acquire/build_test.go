@@ -12,14 +12,14 @@ import (
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/image"
 
-	"github.com/tbx-dev/tbx/toolbox/internal/engine"
 	"github.com/tbx-dev/tbx/toolbox/internal/progress"
+	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
 )
 
 // classicEngine is an Engine without BuildKit: /grpc is refused, and the
 // classic builder answers every build with a finished image.
 type classicEngine struct {
-	engine.Engine
+	Engine
 	dials, builds int
 }
 
@@ -54,5 +54,24 @@ func TestEngineWithoutBuildKitBuildsClassicAndSaysSoOnce(t *testing.T) {
 	}
 	if f.dials == 0 {
 		t.Error("BuildKit was never asked for")
+	}
+}
+
+// A build secret's variable comes from the caller's environment as the
+// command line read it: its value is what the build is given, and a
+// variable that is not set is named before the Engine is asked anything.
+func TestBuildSecretsComeFromTheCallersEnvironment(t *testing.T) {
+	r := testRecipe(t)
+	tool := *r.Tools[0]
+	tool.Secrets = []recipe.Secret{{ID: "token", Env: "FEED_TOKEN"}}
+	st := Status{Tool: &tool, Ref: "tbx/p/built:x"}
+	m := New(Config{Recipe: r, Environ: []string{"FEED_TOKEN=s3cret"}})
+	req, err := m.builder().buildRequest(st, false)
+	if err != nil || len(req.Secrets) != 1 || string(req.Secrets[0].Value) != "s3cret" {
+		t.Fatalf("request secrets %+v, %v", req.Secrets, err)
+	}
+	m = New(Config{Recipe: r, Environ: []string{"OTHER=1"}})
+	if _, err := m.builder().buildRequest(st, false); err == nil || !strings.Contains(err.Error(), "the variable FEED_TOKEN is not set") {
+		t.Errorf("a missing variable: %v", err)
 	}
 }
