@@ -67,9 +67,14 @@ func TestTeamRegistryAcrossTwoEngines(t *testing.T) {
 	if !strings.Contains(r.err, "hello: ready, built") || !strings.Contains(r.err, "hello: pushed "+p.registry+"/"+p.project+"/hello:") {
 		t.Fatalf("prepare --push on A:\n%s", r.err)
 	}
-	mustTbx(t, "-f", p.recipe, "--progress", "plain", "lock")
+	locked := mustTbx(t, "-f", p.recipe, "--progress", "plain", "lock")
 	l := p.lock(t)
 	base, hello, jq := l.Bases[testenv.DebianBase], l.Tools["hello"], l.Tools["jq"]
+	// One push per tool: publishing the base made here changed no hash.
+	if tags := testenv.Tags(t, p.registry, p.project+"/hello"); len(tags) != 1 || len(hello.Hash) < 16 || tags[0] != hello.Hash[:16] ||
+		strings.Contains(locked.err, "hello: pushed") || !strings.Contains(r.err, "/hello:"+hello.Hash[:16]) {
+		t.Errorf("hello's tags after prepare --push and lock: %v, lock's hash %.16s; lock said:\n%s", tags, hello.Hash, locked.err)
+	}
 	if !strings.HasPrefix(base.Image, p.registry+"/base/debian@sha256:") || hello.Digest == "" || len(hello.Hash) != 64 ||
 		jq.Digest != p.jqDigest || jq.Ref != p.registry+"/tools/jq:1.7" {
 		t.Fatalf("lock: %+v", l)

@@ -24,8 +24,9 @@ import (
 // FileName is the lock's name, next to the recipe.
 const FileName = "toolbox.lock"
 
-// Version is the format this tbx writes and reads.
-const Version = 1
+// Version is the format this tbx writes; it reads every version from 1
+// (version 2 added a published base's id).
+const Version = 2
 
 // Lock is a toolbox.lock.
 type Lock struct {
@@ -38,6 +39,11 @@ type Lock struct {
 type Base struct {
 	Digest string // the manifest digest, sha256:…
 	Image  string // where to pull it: repository@digest
+	// ID is, for a base made on the publishing machine and published by
+	// `tbx lock`, the image ID it had there: its identity in the tools'
+	// hashes, which publishing it does not change. "" for a base pulled
+	// from a registry, whose identity is Digest.
+	ID string
 }
 
 // Tool pins a tool: a built tool by Hash and the Digest pushed to the team
@@ -76,7 +82,7 @@ func Read(path string) (*Lock, error) {
 	if un := md.Undecoded(); len(un) > 0 {
 		return nil, fmt.Errorf("%s: unknown key %s; run `tbx lock` to write it again", path, un[0])
 	}
-	if raw.Version != Version {
+	if raw.Version < 1 || raw.Version > Version {
 		return nil, fmt.Errorf("%s: format version %d, this tbx reads %d; run `tbx lock` (or update tbx)", path, raw.Version, Version)
 	}
 	l := &Lock{Version: raw.Version, Bases: map[string]Base{}, Tools: raw.Tools}
@@ -92,6 +98,7 @@ func Read(path string) (*Lock, error) {
 type base struct {
 	Digest string `toml:"digest"`
 	Image  string `toml:"image"`
+	ID     string `toml:"id"`
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
@@ -130,6 +137,9 @@ func Encode(w io.Writer, l *Lock) error {
 	for _, name := range slices.Sorted(maps.Keys(l.Bases)) {
 		base := l.Bases[name]
 		fmt.Fprintf(&b, "\n[bases.%q]\ndigest = %q\nimage = %q\n", name, base.Digest, base.Image)
+		if base.ID != "" {
+			fmt.Fprintf(&b, "id = %q\n", base.ID)
+		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(l.Tools)) {
 		t := l.Tools[name]

@@ -11,7 +11,8 @@ const d1, d2 = "sha256:111111111111111111111111111111111111111111111111111111111
 
 func sample() *Lock {
 	l := New()
-	l.Bases["debian:bookworm-slim"] = Base{Digest: d1, Image: "127.0.0.1:5000/base/debian@" + d1}
+	l.Bases["debian:bookworm-slim"] = Base{Digest: d1, Image: "127.0.0.1:5000/base/debian@" + d1, ID: "sha256:local"}
+	l.Bases["alpine:3"] = Base{Digest: d2, Image: "docker.io/library/alpine@" + d2}
 	l.Tools["kubectl"] = Tool{Hash: "ab12", Digest: d2}
 	l.Tools["az"] = Tool{Hash: "cd34", Digest: d1}
 	l.Tools["jq"] = Tool{Ref: "jq:1.7", Digest: d2, Image: "docker.io/library/jq@" + d2}
@@ -25,7 +26,7 @@ func TestWriteIsSortedAndRoundTrips(t *testing.T) {
 	}
 	b, _ := os.ReadFile(path)
 	text := string(b)
-	if i, j, k := strings.Index(text, "[tools.az]"), strings.Index(text, "[tools.jq]"), strings.Index(text, "[tools.kubectl]"); !(i < j && j < k) || !strings.Contains(text, "version = 1\n") {
+	if i, j, k := strings.Index(text, "[tools.az]"), strings.Index(text, "[tools.jq]"), strings.Index(text, "[tools.kubectl]"); !(i < j && j < k) || !strings.Contains(text, "version = 2\n") {
 		t.Errorf("not sorted or no version:\n%s", text)
 	}
 	l, err := Read(path)
@@ -38,8 +39,21 @@ func TestWriteIsSortedAndRoundTrips(t *testing.T) {
 	if b2, _ := os.ReadFile(path + "2"); string(b2) != text {
 		t.Errorf("read and written again, it differs:\n%s\n---\n%s", text, b2)
 	}
-	if l.Tools["jq"].Image != "docker.io/library/jq@"+d2 || l.Bases["debian:bookworm-slim"].Digest != d1 {
+	if l.Tools["jq"].Image != "docker.io/library/jq@"+d2 || l.Bases["debian:bookworm-slim"].Digest != d1 || l.Bases["debian:bookworm-slim"].ID != "sha256:local" || l.Bases["alpine:3"].ID != "" {
 		t.Errorf("read back: %+v", l)
+	}
+}
+
+// A lock of format 1, written before bases had ids, reads as it was.
+func TestReadsFormatOne(t *testing.T) {
+	path := filepath.Join(t.TempDir(), FileName)
+	src := "version = 1\n[bases.\"debian:bookworm-slim\"]\ndigest = \"" + d1 + "\"\nimage = \"r/base/debian@" + d1 + "\"\n[tools.az]\nhash = \"cd34\"\n"
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l, err := Read(path)
+	if err != nil || l.Bases["debian:bookworm-slim"].Digest != d1 || l.Bases["debian:bookworm-slim"].ID != "" || l.Tools["az"].Hash != "cd34" {
+		t.Errorf("format 1: %+v, %v", l, err)
 	}
 }
 

@@ -9,8 +9,10 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/docker/docker/pkg/jsonmessage"
+	units "github.com/docker/go-units"
 )
 
 // Mode is how a stream is shown.
@@ -112,13 +114,13 @@ func show(w *Writer, mode Mode, name, step, line string) {
 
 // Pull reads a pull stream to its end.
 func Pull(r io.Reader, w *Writer, mode Mode, fd uintptr, name string) error {
-	_, err := transfer(r, w, mode, fd, name)
+	_, err := transfer(r, w, mode, fd, name, "received")
 	return err
 }
 
 // Push reads a push stream to its end and returns the pushed digest.
 func Push(r io.Reader, w *Writer, mode Mode, fd uintptr, name string) (string, error) {
-	digest, err := transfer(r, w, mode, fd, name)
+	digest, err := transfer(r, w, mode, fd, name, "sent")
 	if err == nil && digest == "" {
 		err = errors.New("the push reported no digest")
 	}
@@ -126,7 +128,10 @@ func Push(r io.Reader, w *Writer, mode Mode, fd uintptr, name string) (string, e
 }
 
 // transfer shows a pull or push stream and returns the digest it reported.
-func transfer(r io.Reader, w *Writer, mode Mode, fd uintptr, name string) (string, error) {
+// In plain mode it prints layer states, not byte counts, which would flood
+// a log; when no state has come for a while, a line says how many bytes
+// were moved (verb: "sent", "received") and for how long.
+func transfer(r io.Reader, w *Writer, mode Mode, fd uintptr, name, verb string) (string, error) {
 	var digest string
 	aux := func(m jsonmessage.JSONMessage) {
 		var a struct{ Digest string }
@@ -137,6 +142,14 @@ func transfer(r io.Reader, w *Writer, mode Mode, fd uintptr, name string) (strin
 	if mode == Live {
 		err := jsonmessage.DisplayJSONMessagesStream(r, w.Out(), fd, true, aux)
 		return digest, err
+	}
+	moved := bytesMoved{beat: func() {}}
+	if mode == Plain {
+		hb := startHeartbeat(w, Silence, func(elapsed time.Duration) string {
+			return fmt.Sprintf("%s: %s %s, %s elapsed", name, moved.String(), verb, elapsed)
+		})
+		defer hb.stop()
+		moved.beat = hb.beat
 	}
 	dec := json.NewDecoder(r)
 	for {
@@ -150,8 +163,9 @@ func transfer(r io.Reader, w *Writer, mode Mode, fd uintptr, name string) (strin
 			return digest, errors.New(strings.TrimSpace(m.Error.Message))
 		}
 		aux(m)
-		// Byte counts would flood a log; layer states and the digest are enough.
+		moved.add(m)
 		if mode == Plain && m.Progress == nil && m.Status != "" {
+			moved.beat()
 			w.Printf("%s: %s", name, strings.TrimSpace(strings.TrimSpace(m.ID+" "+m.Status)))
 		}
 	}
@@ -185,4 +199,38 @@ func (r *ring) add(l string) {
 	if len(r.lines) > r.max {
 		r.lines = r.lines[len(r.lines)-r.max:]
 	}
+}
+
+// bytesMoved adds up a transfer's layers: how far each is, of how much.
+type bytesMoved struct {
+	mu     sync.Mutex
+	layers map[string]jsonmessage.JSONProgress
+	beat   func() // tells the heartbeat a line was printed
+}
+
+func (b *bytesMoved) add(m jsonmessage.JSONMessage) {
+	if m.Progress == nil || m.ID == "" {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.layers == nil {
+		b.layers = map[string]jsonmessage.JSONProgress{}
+	}
+	b.layers[m.ID] = *m.Progress
+}
+
+// String says "120 MB of 1.5 GB" (or "120 MB" where a total is unknown).
+func (b *bytesMoved) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var current, total int64
+	for _, p := range b.layers {
+		current += p.Current
+		total += max(p.Total, p.Current)
+	}
+	if total > current {
+		return units.HumanSize(float64(current)) + " of " + units.HumanSize(float64(total))
+	}
+	return units.HumanSize(float64(current))
 }

@@ -3,6 +3,7 @@ package progress
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -26,7 +27,9 @@ func Solve(ctx context.Context, ch chan *bk.SolveStatus, w *Writer, mode Mode, n
 	case Quiet:
 		out = &lineWriter{emit: tail.add}
 	default:
-		hb := startHeartbeat(w, name, Silence)
+		hb := startHeartbeat(w, Silence, func(elapsed time.Duration) string {
+			return fmt.Sprintf("%s: still working, %s elapsed", name, elapsed)
+		})
 		defer hb.stop()
 		out = &lineWriter{emit: func(l string) { hb.beat(); w.Printf("%s: %s", name, l) }}
 	}
@@ -78,9 +81,10 @@ func (l *lineWriter) send(line string) {
 
 // Silence is how long a plain build may say nothing before tbx says how
 // long it has been going, so that a CI log shows it is not stuck.
-const Silence = 15 * time.Second
+var Silence = 15 * time.Second // a variable for tests alone
 
-// heartbeat prints the elapsed time when no line has come for a while.
+// heartbeat prints a line of say's, given the elapsed time, when no line
+// has come for a while.
 type heartbeat struct {
 	mu    sync.Mutex
 	last  time.Time
@@ -88,7 +92,7 @@ type heartbeat struct {
 	done  chan struct{}
 }
 
-func startHeartbeat(w *Writer, name string, silence time.Duration) *heartbeat {
+func startHeartbeat(w *Writer, silence time.Duration, say func(elapsed time.Duration) string) *heartbeat {
 	h := &heartbeat{start: time.Now(), last: time.Now(), done: make(chan struct{})}
 	go func() {
 		tick := time.NewTicker(silence / 15)
@@ -105,7 +109,7 @@ func startHeartbeat(w *Writer, name string, silence time.Duration) *heartbeat {
 				}
 				h.mu.Unlock()
 				if quiet {
-					w.Printf("%s: still working, %s elapsed", name, now.Sub(h.start).Round(time.Second))
+					w.Printf("%s", say(now.Sub(h.start).Round(time.Second)))
 				}
 			}
 		}

@@ -58,7 +58,7 @@ func TestSolveQuietKeepsTheFailingLog(t *testing.T) {
 // has taken, so that a CI log shows it is not stuck; a line resets it.
 func TestHeartbeatSaysElapsedTimeWhenSilent(t *testing.T) {
 	var mu safeBuffer
-	h := startHeartbeat(NewWriter(&mu), "az", 150*time.Millisecond)
+	h := startHeartbeat(NewWriter(&mu), 150*time.Millisecond, func(d time.Duration) string { return "az: still working, " + d.String() })
 	defer h.stop()
 	deadline := time.Now().Add(5 * time.Second)
 	for !strings.Contains(mu.String(), "tbx: az: still working, ") {

@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -94,4 +95,21 @@ func untagRegistry(addr string) {
 			}
 		}
 	}
+}
+
+// Tags lists the tags repo has in the registry at addr, as its API says.
+func Tags(t testing.TB, addr, repo string) []string {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/v2/" + repo + "/tags/list")
+	if err != nil {
+		t.Fatalf("listing the tags of %s: %v", repo, err)
+	}
+	defer resp.Body.Close()
+	var list struct {
+		Tags []string `json:"tags"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+		t.Fatalf("listing the tags of %s: %s: %v", repo, resp.Status, err)
+	}
+	return list.Tags
 }

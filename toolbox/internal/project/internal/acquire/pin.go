@@ -148,7 +148,7 @@ func (m locker) pinBase(ctx context.Context, cat *catalog, t *recipe.Tool, ref s
 		pinned = tn.Name() + "@" + d
 	}
 	cat.remember(pinned, id, pinned)
-	return lockfile.Base{Digest: d, Image: pinned}, nil
+	return lockfile.Base{Digest: d, Image: pinned, ID: id}, nil
 }
 
 // baseName is a base's path and tag under REGISTRY/base/: debian:bookworm-slim

@@ -224,12 +224,15 @@ func (m *Manager) isPinned(cat *catalog, st Status) bool {
 	return cat.hasDigest(st.ImageID, st.Pinned.Digest)
 }
 
-// baseIdentity is how a base image enters a tool's hash: the digest the lock
-// pins it at; else its registry digest, when it was pulled from a registry;
-// else its local image ID, which only this Engine knows.
+// baseIdentity is how a base image enters a tool's hash: its registry
+// digest, when it was pulled from a registry (as the lock pins it, or as
+// the Engine has it); else its image ID, which the lock keeps for a base it
+// published, so that publishing a base changes no tool's hash.
 func (m *Manager) baseIdentity(cat *catalog) imageid.Resolver {
 	return func(ref string) (string, bool) {
-		if b, ok := m.lockedBase(ref); ok {
+		if b, ok := m.lockedBase(ref); ok && b.ID != "" {
+			return b.ID, true
+		} else if ok {
 			return "digest " + b.Digest, true
 		}
 		id, ok := cat.resolve(ref)

@@ -5,12 +5,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/image"
 
 	"github.com/tbx-dev/tbx/toolbox/internal/labels"
+	"github.com/tbx-dev/tbx/toolbox/internal/lockfile"
 	"github.com/tbx-dev/tbx/toolbox/internal/progress"
 	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
 	"github.com/tbx-dev/tbx/toolbox/internal/testenv"
@@ -98,5 +100,24 @@ func TestBaseIDIsPartOfIdentity(t *testing.T) {
 	second, _ := states(t, m)
 	if first.Ref == second.Ref {
 		t.Error("a new base image ID kept the tag")
+	}
+}
+
+// Publishing a base made here changes no tool's hash: the lock keeps the
+// image ID it had, which stays its identity, so `tbx lock` after `prepare
+// --push` finds every tool pushed already, under the same tag.
+func TestAPublishedBaseKeepsItsIdentity(t *testing.T) {
+	r := testRecipe(t)
+	f := &fakeEngine{Images: testenv.Images{List: []image.Summary{{ID: "sha256:one", RepoTags: []string{"debian:bookworm-slim"}}}}}
+	before, _ := states(t, New(Config{Engine: f, Recipe: r, Mode: progress.Plain}))
+	d := "sha256:" + strings.Repeat("d", 64)
+	published := &lockfile.Lock{Bases: map[string]lockfile.Base{"debian:bookworm-slim": {Digest: d, Image: "reg/base/debian@" + d, ID: "sha256:one"}}}
+	after, _ := states(t, New(Config{Engine: f, Recipe: r, Mode: progress.Plain, Lock: published}))
+	if after.Hash != before.Hash {
+		t.Errorf("publishing the base changed the tool's hash: %s → %s", before.Hash[:12], after.Hash[:12])
+	}
+	pulled := &lockfile.Lock{Bases: map[string]lockfile.Base{"debian:bookworm-slim": {Digest: d, Image: "docker.io/library/debian@" + d}}}
+	if other, _ := states(t, New(Config{Engine: f, Recipe: r, Mode: progress.Plain, Lock: pulled})); other.Hash == before.Hash {
+		t.Error("a base pinned by its registry digest alone kept the local image's identity")
 	}
 }
