@@ -48,6 +48,7 @@ var allowed = map[string][]string{
 	"warmrun":     {"direct", "engine", "exit", "helper", "labels", "runner", "signals", "statedir"},
 	"testenv":     {"engine", "labels"},
 	"compat":      {}, // tests only: tbx against Podman
+	"cifiles":     {}, // tests only: the CI files of docs/ci
 	"conformance": {}, // tests only: the Dockerfile conformance suite
 	"cli":         {"build", "engine", "exit", "front", "hashcache", "lockfile", "progress", "project", "reach", "recipe", "route", "shims", "signals", "statedir", "trust", "helper", "images", "recipes"},
 }

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
+	"testing"
 )
 
 // BuildTbx builds a static tbx with tbx-core and tbx-warm next to it, as an install has
@@ -32,4 +34,28 @@ func BuildTbx() (string, error) {
 		return "", fmt.Errorf("building tbx: %w", err)
 	}
 	return dir, nil
+}
+
+// GoTool builds the command at pkg, of the module version version, from the
+// Go module proxy into a cache that outlives the run (under the user's
+// cache directory), once, and returns its path. A test that cannot build
+// it fails, saying why.
+func GoTool(t testing.TB, pkg, version string) string {
+	t.Helper()
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	dir := filepath.Join(cache, "tbx-test", "tools", strings.ReplaceAll(pkg, "/", "_")+"@"+version)
+	bin := filepath.Join(dir, path.Base(pkg))
+	if _, err := os.Stat(bin); err == nil {
+		return bin
+	}
+	install := exec.Command("go", "install", pkg+"@"+version)
+	install.Dir = os.TempDir() // outside this module: the tool's own go.mod decides
+	install.Env = append(os.Environ(), "GOBIN="+dir, "CGO_ENABLED=0", "GOFLAGS=")
+	if out, err := install.CombinedOutput(); err != nil {
+		t.Fatalf("building %s@%s from the Go module proxy: %v\n%s", pkg, version, err, out)
+	}
+	return bin
 }

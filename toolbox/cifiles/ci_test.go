@@ -1,0 +1,113 @@
+//go:build linux
+
+package cifiles
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tbx-dev/tbx/toolbox/internal/lockfile"
+	"github.com/tbx-dev/tbx/toolbox/internal/testenv"
+)
+
+// ciDir is where the CI files a team copies live.
+var ciDir = filepath.Join("..", "..", "docs", "ci")
+
+// team is a team's repository as a CI system checks it out: a recipe with
+// one built tool, jq (a fake that says its version), and the team
+// registry; origin is the repository the jobs push to.
+type team struct {
+	project, registry string
+	origin            string // a bare repository
+	tbxGit, tbxRef    string // where the jobs install tbx from: this checkout
+}
+
+func newTeam(t *testing.T) *team {
+	t.Helper()
+	c := testenv.Engine(t)
+	testenv.Debian(t, c)
+	tm := &team{project: testenv.Project(t, c), registry: testenv.Registry(t, ""), origin: t.TempDir()}
+	tm.tbxGit, _ = filepath.Abs(filepath.Join("..", ".."))
+	tm.tbxRef = git(t, tm.tbxGit, "rev-parse", "HEAD")
+	git(t, tm.origin, "init", "--quiet", "--bare", "--initial-branch=main")
+	git(t, tm.origin, "config", "receive.advertisePushOptions", "true")
+	hook := "#!/bin/sh\nenv | grep '^GIT_PUSH_OPTION_[0-9]' >> \"$GIT_DIR/push-options\"\nexit 0\n"
+	if err := os.WriteFile(filepath.Join(tm.origin, "hooks", "pre-receive"), []byte(hook), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	src := t.TempDir()
+	git(t, src, "init", "--quiet", "--initial-branch=main")
+	files := map[string]string{
+		"toolbox.toml":         "[toolbox]\nname = \"" + tm.project + "\"\nregistry = \"" + tm.registry + "\"\n\n[tools.jq]\nbuild = \"images/jq\"\n",
+		"images/jq/Dockerfile": "FROM " + testenv.DebianBase + "\nRUN printf '#!/bin/sh\\necho jq-1.7-fake\\n' > /usr/local/bin/jq && chmod +x /usr/local/bin/jq\n",
+	}
+	for name, body := range files {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(src, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(src, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	git(t, src, "add", ".")
+	git(t, src, "commit", "--quiet", "-m", "the team's tools")
+	git(t, src, "push", "--quiet", tm.origin, "main")
+	return tm
+}
+
+// checkout clones origin at branch, as a job's first step does.
+func (tm *team) checkout(t *testing.T, branch string) string {
+	t.Helper()
+	ws := filepath.Join(t.TempDir(), "ws")
+	if out, err := exec.Command("git", "clone", "--quiet", "--branch", branch, tm.origin, ws).CombinedOutput(); err != nil {
+		t.Fatalf("checkout of %s: %v\n%s", branch, err, out)
+	}
+	return ws
+}
+
+// ciJob runs a CI file's job in a workspace on a fresh machine and returns
+// what its steps printed.
+type ciJob func(t *testing.T, m *machine, tm *team, job, workspace string) string
+
+// publishThenConsume runs the file's publishing job on the main branch,
+// checks that it pushed each tool once and proposed the lock on a branch
+// of its own, then runs its tools job on a fresh machine whose Engine has
+// none of the tools, from the lock's branch: every tool is pulled by
+// digest and runs.
+func publishThenConsume(t *testing.T, run ciJob, proposed func(m *machine) bool) {
+	tm := newTeam(t)
+	m := newMachine(t)
+	ws := tm.checkout(t, "main")
+	sha := git(t, ws, "rev-parse", "HEAD")
+	out := run(t, m, tm, "publish", ws)
+	branch := "tbx/lock-" + sha[:8]
+	lockBranch := ""
+	for _, b := range strings.Fields(git(t, tm.origin, "branch", "--list", "tbx/lock-*", "--format=%(refname:short)")) {
+		if strings.HasPrefix(b, branch) {
+			lockBranch = b
+		}
+	}
+	if lockBranch == "" || !proposed(m) {
+		t.Fatalf("the publishing job proposed no lock (branches %q):\n%s", git(t, tm.origin, "branch", "--list"), out)
+	}
+	lws := tm.checkout(t, lockBranch)
+	l, err := lockfile.Read(filepath.Join(lws, lockfile.FileName))
+	if err != nil || l == nil || len(l.Tools["jq"].Hash) < 16 {
+		t.Fatalf("the proposed lock: %+v, %v", l, err)
+	}
+	if tags := testenv.Tags(t, tm.registry, tm.project+"/jq"); len(tags) != 1 || tags[0] != l.Tools["jq"].Hash[:16] {
+		t.Errorf("jq's tags in the team registry: %v, want the lock's hash alone (%.16s)", tags, l.Tools["jq"].Hash)
+	}
+	if n := strings.Count(out, "jq: pushed "); n != 1 {
+		t.Errorf("the publishing job pushed jq %d times:\n%s", n, out)
+	}
+
+	testenv.RemoveProject(t, testenv.Engine(t), tm.project) // a fresh agent: none of the tools
+	out = run(t, newMachine(t), tm, "tools", lws)
+	if !strings.Contains(out, "jq: ready, pulled from the team registry") || !strings.Contains(out, "jq-1.7-fake") || strings.Contains(out, "does not match") {
+		t.Errorf("the tools job did not take the locked tools:\n%s", out)
+	}
+}
