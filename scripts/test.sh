@@ -39,12 +39,11 @@ need_service_pkgs /usr/bin/newuidmap uidmap
 
 docker info >/dev/null 2>&1 || { say "no Docker Engine answers; start one (.ci/run does)"; exit 1; }
 
-# BuildKit keeps a build cache apart from images; what the suite adds to it
-# is pruned at the end, and nothing else.
-cache_ids() { docker system df -v --format '{{range .BuildCache}}{{.ID}} {{end}}' 2>/dev/null | tr ' ' '\n' | sort; }
-cache_before=$(mktemp)
-cache_ids >"$cache_before"
-
+# BuildKit keeps a build cache apart from images. The suite prunes none of
+# it: the Engine may be shared (a CI agent), and a record tells no one which
+# build made it, so a prune of "what appeared during the run" would take
+# other users' too. The suite's records are small (its contexts are a few
+# files) and content-addressed: the next run reuses those of the same steps.
 base=debian:bookworm-slim
 made_base=""
 if ! docker image inspect "$base" >/dev/null 2>&1; then
@@ -55,11 +54,6 @@ cleanup() {
   if [ -n "$made_base" ]; then
     docker image rm "$base" >/dev/null 2>&1 || true
   fi
-  new=$(cache_ids | comm -13 "$cache_before" - | paste -sd '|')
-  if [ -n "$new" ]; then
-    docker builder prune -af --filter "id=^($new)\$" >/dev/null 2>&1 || true
-  fi
-  rm -f "$cache_before"
 }
 trap cleanup EXIT
 
