@@ -69,7 +69,7 @@ func (r *Runner) Run(ctx context.Context, inv Invocation) error {
 	if err != nil {
 		return createError(inv.Tool.Name, err)
 	}
-	return r.attachAndStart(ctx, created.ID, inv.TTY, *host.Init)
+	return r.attachAndStart(ctx, created.ID, inv.TTY, *host.Init, CommandLine(cfg)[0])
 }
 
 // startWithHelper makes the helper, mounted read-only, the container's
@@ -151,7 +151,7 @@ func (r *Runner) volumes(ctx context.Context, inv Invocation, host *container.Ho
 
 // attachAndStart follows docker's own sequence: attach and wait before start
 // so that no output and no exit is missed.
-func (r *Runner) attachAndStart(ctx context.Context, id string, tty, withInit bool) error {
+func (r *Runner) attachAndStart(ctx context.Context, id string, tty, withInit bool, command string) error {
 	hijack, err := r.Engine.ContainerAttach(ctx, id, container.AttachOptions{Stream: true, Stdin: true, Stdout: true, Stderr: true})
 	if err != nil {
 		r.Remove(id)
@@ -186,8 +186,21 @@ func (r *Runner) attachAndStart(ctx context.Context, id string, tty, withInit bo
 		})
 		defer stopResize()
 	}
-	outDone := r.Pump(hijack, r.Streams.In, tty, kill)
-	<-outDone
+	out, errw := r.Streams.Out, r.Streams.Err
+	var init *initLine
+	if withInit && r.Starter == "" { // the Engine's init starts the command
+		if tty {
+			init = &initLine{w: out, command: command}
+			out = init
+		} else {
+			init = &initLine{w: errw, command: command}
+			errw = init
+		}
+	}
+	<-r.Pump(hijack, r.Streams.In, out, errw, tty, kill)
+	if init != nil {
+		return init.finish(exited())
+	}
 	return exited()
 }
 
@@ -208,10 +221,10 @@ func (r *Runner) waitExit(ctx context.Context, id string) func() error {
 	}
 }
 
-// pump copies in to the command's stdin and its stdout and stderr out; the
-// returned channel closes when all output is delivered. When the caller's
-// reader goes away, the command gets SIGPIPE through kill.
-func (r *Runner) Pump(h types.HijackedResponse, in io.Reader, tty bool, kill func(syscall.Signal)) <-chan struct{} {
+// Pump copies in to the command's stdin and its stdout and stderr to out
+// and errw; the returned channel closes when all output is delivered. When
+// the caller's reader goes away, the command gets SIGPIPE through kill.
+func (r *Runner) Pump(h types.HijackedResponse, in io.Reader, out, errw io.Writer, tty bool, kill func(syscall.Signal)) <-chan struct{} {
 	go func() {
 		_, _ = io.Copy(h.Conn, in)
 		_ = h.CloseWrite() // EOF reaches the container's stdin
@@ -221,9 +234,9 @@ func (r *Runner) Pump(h types.HijackedResponse, in io.Reader, tty bool, kill fun
 		defer close(done)
 		var err error
 		if tty {
-			_, err = io.Copy(r.Streams.Out, h.Reader)
+			_, err = io.Copy(out, h.Reader)
 		} else {
-			_, err = stdcopy.StdCopy(r.Streams.Out, r.Streams.Err, h.Reader)
+			_, err = stdcopy.StdCopy(out, errw, h.Reader)
 		}
 		if errors.Is(err, syscall.EPIPE) {
 			// Our reader went away: the command meets a broken pipe too.

@@ -346,7 +346,7 @@ func (r *Runner) execIn(ctx context.Context, id string, inv runner.Invocation, c
 		})
 		defer stopResize()
 	}
-	<-r.Pump(hijack, in, inv.TTY, signal)
+	<-r.Pump(hijack, in, r.Streams.Out, r.Streams.Err, inv.TTY, signal)
 	return r.execStatus(context.WithoutCancel(ctx), id, created.ID, token)
 }
 
