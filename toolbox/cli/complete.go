@@ -7,6 +7,7 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
+	"github.com/tbx-dev/tbx/recipes"
 	"github.com/tbx-dev/tbx/toolbox/internal/exit"
 	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
 )
@@ -101,6 +102,29 @@ func (a *app) runCompletion(app *ucli.App, shell string) error {
 		return exit.Errorf(exit.Launcher, "tbx completion takes one of bash, zsh, fish, powershell; see `tbx completion --help`")
 	}
 	return nil
+}
+
+// flagValues completes the value of a flag that takes one of a few when
+// the word before the cursor is that flag (--progress, run's --tool,
+// init's --recipe), else completes as next does. args is the command line.
+func flagValues(args []string, next ucli.BashCompleteFunc) ucli.BashCompleteFunc {
+	return func(c *ucli.Context) {
+		n := len(args)
+		if n < 3 || args[n-1] != "--generate-bash-completion" {
+			next(c)
+			return
+		}
+		switch args[n-2] {
+		case "--progress":
+			fmt.Fprintln(c.App.Writer, "auto\ntty\nplain")
+		case "--tool", "-t":
+			completeTools(c)
+		case "--recipe", "-r":
+			fmt.Fprintln(c.App.Writer, strings.Join(recipes.Names(), "\n"))
+		default:
+			next(c)
+		}
+	}
 }
 
 // words completes with a fixed list.

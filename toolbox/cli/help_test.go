@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/tbx-dev/tbx/recipes"
 )
 
 // Help is on every command, run included, and on `tbx help`; the texts are
@@ -73,12 +75,17 @@ func TestBashCompletion(t *testing.T) {
 		return strings.TrimSpace(string(out))
 	}
 	for line, want := range map[string]string{
-		"tbx ru":          "run",
-		"tbx run ansible": "ansible ansible-playbook",
-		"tbx run a":       "az ansible ansible-playbook",
-		"tbx shell a":     "ansible az",
-		"tbx prepare --j": "--jobs",
-		"tbx completion ": "bash zsh fish powershell",
+		"tbx ru":               "run",
+		"tbx run ansible":      "ansible ansible-playbook",
+		"tbx run a":            "az ansible ansible-playbook",
+		"tbx shell a":          "ansible az",
+		"tbx prepare --j":      "--jobs",
+		"tbx completion ":      "bash zsh fish powershell",
+		"tbx run --tool ":      "ansible az",
+		"tbx run -t an":        "ansible",
+		"tbx --progress ":      "auto tty plain",
+		"tbx init -r ":         strings.Join(recipes.Names(), " "),
+		"tbx init --recipe pl": "platform",
 	} {
 		if got := complete(line); got != want {
 			t.Errorf("%q completes to %q, want %q", line, got, want)

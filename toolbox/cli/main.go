@@ -81,7 +81,8 @@ type app struct {
 	engineHost string       // where the Engine client points, once made
 	where      engine.Where // where the flags and variables say the Engine is
 	signals    *signals.Router
-	seams      seams // a test's stand-ins for what commands do
+	seams      seams    // a test's stand-ins for what commands do
+	args       []string // the command line, for completion
 }
 
 func run(args []string, a *app) (err error) {
@@ -90,6 +91,7 @@ func run(args []string, a *app) (err error) {
 			err = fmt.Errorf("internal error: %v; please report it", r)
 		}
 	}()
+	a.args = args
 	router, ctx := signals.Start(context.Background())
 	defer router.Stop()
 	a.signals = router
@@ -117,8 +119,13 @@ func (a *app) cli() *ucli.App {
 		OnUsageError:         usageError,
 		Action:               unknownCommand,
 	}
+	app.BashComplete = flagValues(a.args, ucli.DefaultAppComplete)
 	for _, c := range app.Commands {
 		c.OnUsageError = usageError
+		if c.BashComplete == nil {
+			c.BashComplete = ucli.DefaultCompleteWithFlags(c)
+		}
+		c.BashComplete = flagValues(a.args, c.BashComplete)
 	}
 	return app
 }
