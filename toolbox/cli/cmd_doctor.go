@@ -136,10 +136,15 @@ func (a *app) checkEngine(ctx context.Context, r *checkReport, uid int) engine.E
 		return nil
 	}
 	name := engineName(v)
-	if rl, _ := engine.FindRootless(ctx, e, uid); rl != nil {
+	rl, _ := engine.FindRootless(ctx, e, uid)
+	if rl != nil {
 		name += " (rootless, yours: tools that run as you get keep-id)"
 	}
 	r.ok("%s at %s, context %s (API %s, tbx speaks %s)", name, e.DaemonHost(), ep.Context, v.APIVersion, e.ClientVersion())
+	if why := engine.RootlessNetwork(); rl != nil && why != nil {
+		r.fail(fmt.Sprintf("the rootless Podman cannot give containers a network, because %v (its network helper opens it as you); only tools with network = \"none\" or \"host\" run", why),
+			"sudo chmod 0666 /dev/net/tun (the usual mode), or set network = \"none\" for the tools that need none")
+	}
 	return e
 }
 

@@ -60,6 +60,8 @@ func TestErrorsAreOneLineWithExitCodes(t *testing.T) {
 		{[]string{"frobnicate"}, nil, 125, `tbx: unknown command "frobnicate"`},
 		{[]string{"ls", "--bogus"}, nil, 125, "tbx: flag provided but not defined: -bogus; see `tbx ls --help`"},
 		{[]string{"gc"}, map[string]string{"DOCKER_HOST": "unix:///nonexistent.sock"}, 125, "tbx: cannot reach the Docker Engine at unix:///nonexistent.sock"},
+		{[]string{"gc"}, map[string]string{"DOCKER_HOST": "unix:///run/user/4242/podman/podman.sock"}, 125,
+			"tbx: the Podman service at unix:///run/user/4242/podman/podman.sock is not running; start it: systemctl --user enable --now podman.socket"},
 	}
 	for _, c := range cases {
 		for k, v := range c.env {

@@ -138,18 +138,36 @@ func TestRootlessPodmanKeepsTheCallerTheOwner(t *testing.T) {
 	who.cred = &syscall.Credential{Uid: uint32(u.UID), Gid: uint32(u.GID)}
 	dir := filepath.Join(u.Home, "proj")
 	extra := ""
-	if fi, err := os.Stat("/dev/net/tun"); err != nil || fi.Mode().Perm()&0o006 != 0o006 {
+	fi, err := os.Stat("/dev/net/tun")
+	noTun := err != nil || fi.Mode().Perm()&0o006 != 0o006
+	if noTun {
 		// Rootless networks need /dev/net/tun; this sandbox keeps it from
-		// other users. The user namespace is what is under test.
-		t.Log("/dev/net/tun is not open to other users here: the tool uses network = \"host\"")
+		// other users. The user namespace is what is under test; tool deb,
+		// on Podman's default network, meets the missing device.
+		t.Log("/dev/net/tun is not open to other users here: box uses network = \"host\"")
 		extra = "network = \"host\"\n"
 	}
 	podmanProject(t, dir, extra)
 	testenv.ChownTree(t, dir, u.UID, u.GID)
 	who.must(t, dir, "trust")
 	who.must(t, dir, "prepare")
-	if r := who.must(t, dir, "doctor"); !strings.Contains(r.out, "ok    Podman 4.") || !strings.Contains(r.out, "(rootless, yours") {
-		t.Errorf("doctor does not name a rootless Podman of the caller's:\n%s", r.out)
+	doctor := who.tbx(t, dir, nil, "doctor")
+	if !strings.Contains(doctor.out, "ok    Podman 4.") || !strings.Contains(doctor.out, "(rootless, yours") {
+		t.Errorf("doctor does not name a rootless Podman of the caller's:\n%s", doctor.out)
+	}
+	if noTun {
+		t.Run("no /dev/net/tun", func(t *testing.T) {
+			if doctor.code != 1 || !strings.Contains(doctor.out, "cannot give containers a network, because open /dev/net/tun: permission denied") || !strings.Contains(doctor.out, "sudo chmod 0666 /dev/net/tun") {
+				t.Errorf("doctor on a rootless Podman without /dev/net/tun: exit %d\n%s", doctor.code, doctor.out)
+			}
+			r := who.tbx(t, dir, nil, "run", "head", "-c", "3", "/etc/debian_version")
+			want := "tbx: tool deb: the rootless Podman at " + p.Host + " cannot give its container a network, because open /dev/net/tun: permission denied"
+			if r.code != 125 || !strings.HasPrefix(r.err, want) || strings.Count(r.err, "\n") != 1 || !strings.Contains(r.err, `set network = "none"`) {
+				t.Errorf("a run on a rootless Podman without /dev/net/tun: exit %d, stderr %q; want 125 and one line starting %q", r.code, r.err, want)
+			}
+		})
+	} else if doctor.code != 0 {
+		t.Errorf("doctor: exit %d\n%s", doctor.code, doctor.out)
 	}
 
 	r := who.tbx(t, dir, nil, "--debug", "run", "box-sh", "-c", "id -u; touch made; exit 3")

@@ -2,6 +2,7 @@ package project
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -57,9 +58,30 @@ func (p *Project) Run(ctx context.Context, req RunRequest, streams runner.Stream
 			return err
 		}
 		warm := &warmrun.Runner{Runner: rn, Engine: p.engine, OnDirect: p.rememberer(tool, req, inv.TTY)}
-		return warm.RunWarm(ctx, inv, idle, helper)
+		return p.diagnose(tool, inv, warm.RunWarm(ctx, inv, idle, helper))
 	}
-	return rn.Run(ctx, inv)
+	return p.diagnose(tool, inv, rn.Run(ctx, inv))
+}
+
+// diagnose names the cause of a run that failed before its command ran,
+// where tbx can tell it: a rootless Podman of the caller's gives a
+// container its network through /dev/net/tun, which the caller must be
+// able to open (the Engine itself says only "received 409").
+func (p *Project) diagnose(tool *recipe.Tool, inv runner.Invocation, err error) error {
+	var status exit.Status
+	if err == nil || errors.As(err, &status) || !inv.KeepID || !needsNetwork(tool.Run.Network) {
+		return err
+	}
+	if why := engine.RootlessNetwork(); why != nil {
+		return exit.Errorf(exit.Launcher, "tool %s: the rootless Podman at %s cannot give its container a network, because %v (its network helper opens it as you): make it yours (sudo chmod 0666 /dev/net/tun, the usual mode), or set network = \"none\" for the tool in the recipe", tool.Name, p.engine.DaemonHost(), why)
+	}
+	return err
+}
+
+// needsNetwork is false for the networks a container gets without one of
+// its own: none, the host's, another container's.
+func needsNetwork(network string) bool {
+	return network != "none" && network != "host" && !strings.HasPrefix(network, "container:")
 }
 
 // warmHelper is the helper binary that a warm tool's container runs, or
