@@ -8,11 +8,13 @@ import (
 	"crypto/rand"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/tbx-dev/tbx/toolbox/internal/labels"
 	"github.com/tbx-dev/tbx/toolbox/internal/testenv"
@@ -193,5 +195,58 @@ func ownedBy(t *testing.T, path string, u *testenv.User) {
 	}
 	if st := fi.Sys().(*syscall.Stat_t); int(st.Uid) != u.UID || int(st.Gid) != u.GID {
 		t.Errorf("%s belongs to %d:%d, want the caller %d:%d", filepath.Base(path), st.Uid, st.Gid, u.UID, u.GID)
+	}
+}
+
+// docs/podman.md's setup without systemd, run as written by a rootless user
+// of the test's own: the service starts, and tbx doctor finds a rootless
+// Podman of the user's. (The sandbox's containers.conf is the one thing
+// added: runc here cannot apply Podman's default ulimits.)
+func TestRootlessPodmanSetupAsDocumented(t *testing.T) {
+	u := testenv.RootlessUser(t)
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "podman.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(b), "<!-- podman-setup -->\n```sh\n")
+	block, _, ok2 := strings.Cut(block, "```\n<!-- /podman-setup -->")
+	if !ok || !ok2 {
+		t.Fatal("docs/podman.md has no podman-setup block")
+	}
+	runtime := filepath.Join(t.TempDir(), "xdg")
+	conf := filepath.Join(filepath.Dir(runtime), "containers.conf")
+	testenv.WriteFiles(t, filepath.Dir(runtime), map[string]string{"containers.conf": "[containers]\ndefault_ulimits = []\n", "xdg/.keep": ""})
+	_ = os.Chmod(filepath.Dir(runtime), 0o755)
+	_ = os.Chmod(conf, 0o644)
+	testenv.ChownTree(t, runtime, u.UID, u.GID)
+	_ = os.Chmod(runtime, 0o700)
+	cmd := exec.Command("bash", "-c", block)
+	cmd.Dir = u.Home
+	cmd.Env = []string{"PATH=" + filepath.Dir(tbxBin) + ":" + os.Getenv("PATH"), "HOME=" + u.Home, "USER=" + u.Name,
+		"XDG_RUNTIME_DIR=" + runtime, "CONTAINERS_CONF=" + conf}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: &syscall.Credential{Uid: uint32(u.UID), Gid: uint32(u.GID)}}
+	// A file, not a pipe: the service the block starts in the background
+	// keeps its streams open after the block ends.
+	log, err := os.Create(filepath.Join(t.TempDir(), "setup.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Minute):
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		t.Fatal("the documented setup did not finish in 2 minutes")
+	}
+	out, _ := os.ReadFile(log.Name())
+	if !strings.Contains(string(out), "ok    Podman 4.") || !strings.Contains(string(out), "(rootless, yours") ||
+		!strings.Contains(string(out), "unix://"+runtime+"/podman/podman.sock") {
+		t.Errorf("tbx doctor after the documented setup:\n%s", out)
 	}
 }
