@@ -59,7 +59,12 @@ func (p *Project) inputs(tool *recipe.Tool) (Inputs, bool) {
 			return in, false
 		}
 	}
-	in.Files = slices.DeleteFunc(in.Files, func(f string) bool { return f == "" })
+	seen := map[string]bool{"": true} // the recipe is often its own real path, the Dockerfile in its context
+	in.Files = slices.DeleteFunc(in.Files, func(f string) bool {
+		dup := seen[f]
+		seen[f] = true
+		return dup
+	})
 	return in, true
 }
 

@@ -155,6 +155,9 @@ func TestInputsOfACall(t *testing.T) {
 			t.Errorf("inputs lack %s: %v", f, in.Files)
 		}
 	}
+	if sorted := slices.Sorted(slices.Values(in.Files)); len(slices.Compact(sorted)) != len(in.Files) {
+		t.Errorf("inputs name a file twice: %v", in.Files)
+	}
 	if want := []string{filepath.Join(s.Cwd, "toolbox.toml"), filepath.Join(root, "a", "toolbox.toml")}; !slices.Equal(in.Absent, want) {
 		t.Errorf("places a nearer recipe would be: %v; want %v", in.Absent, want)
 	}
