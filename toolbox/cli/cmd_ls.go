@@ -65,6 +65,7 @@ type lsWarm struct {
 	Container string `json:"container"`
 	Busy      bool   `json:"busy"`
 	StopsIn   int    `json:"stops_in_seconds"` // when idle
+	Spare     bool   `json:"spare,omitempty"`  // it serves one run, then goes
 }
 
 func runLs(ctx context.Context, v *project.View, e engine.Engine, opts lsOptions, s *Streams) error {
@@ -81,7 +82,7 @@ func runLs(ctx context.Context, v *project.View, e engine.Engine, opts lsOptions
 		entries[i] = entryOf(v, st)
 		for _, w := range warms {
 			if w.Tool == st.Tool.Name {
-				entries[i].Warm = append(entries[i].Warm, lsWarm{Container: w.Name, Busy: w.Busy, StopsIn: int(w.Left.Seconds())})
+				entries[i].Warm = append(entries[i].Warm, lsWarm{Container: w.Name, Busy: w.Busy, StopsIn: int(w.Left.Seconds()), Spare: w.Spare})
 			}
 		}
 	}
@@ -174,11 +175,14 @@ func total(widths []int) int {
 // printWarm lists the warm containers under the table, when there are any.
 func printWarm(s *Streams, warms []project.WarmContainer) {
 	for _, w := range warms {
-		state := "idle, stops in " + w.Left.String()
+		kind, state := "warm", "idle, stops in "+w.Left.String()
+		if w.Spare {
+			kind, state = "spare", "ready for the next run, goes in "+w.Left.String()
+		}
 		if w.Busy {
 			state = "running a command"
 		}
-		fmt.Fprintf(s.Out, "warm: %s in %s: %s\n", w.Tool, w.Name, state)
+		fmt.Fprintf(s.Out, "%s: %s in %s: %s\n", kind, w.Tool, w.Name, state)
 	}
 }
 

@@ -135,7 +135,7 @@ func (a *app) cli() *ucli.App {
 // calls go the whole way, and make new ones.
 func forgetRoutes(c *ucli.Context) error {
 	switch c.Args().First() {
-	case "", "run", "shim", "ls", "doctor", "help", "version", "completion":
+	case "", "run", "shim", "ls", "doctor", "help", "version", "completion", front.SpareCommand:
 		return nil
 	}
 	if state, err := stateDir(); err == nil {
@@ -187,6 +187,7 @@ func (a *app) commandList() []*ucli.Command {
 		doctorCommand(a),
 		versionCommand(a),
 		completionCommand(a),
+		spareCommand(a),
 	}
 }
 

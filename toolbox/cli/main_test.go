@@ -47,6 +47,9 @@ func TestMain(m *testing.M) {
 	// directory, or are the repository's own. The trust tests clear this.
 	repo, _ := filepath.Abs("../..")
 	os.Setenv("TBX_TRUST", os.TempDir()+string(filepath.ListSeparator)+repo)
+	// Spares are containers left for the next run: the tests of spares
+	// ask for them; every other test leaves nothing behind.
+	os.Setenv("TBX_SPARE", "0")
 	code := withStrangers(m.Run)
 	os.RemoveAll(dir)
 	os.Exit(code)

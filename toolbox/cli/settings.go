@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -103,14 +104,41 @@ func (a *app) settings(c *ucli.Context) (project.Settings, error) {
 	if c.Bool("debug") {
 		s.Debug = a.streams.Err
 	}
-	if v := os.Getenv("TBX_WARM"); v != "" {
-		d, err := recipe.ParseWarm(v)
-		if err != nil {
-			return s, exit.Errorf(exit.Launcher, "TBX_WARM: %v", err)
+	for _, v := range []struct {
+		name string
+		dst  **time.Duration
+	}{{"TBX_WARM", &s.Warm}, {"TBX_SPARE", &s.Spare}} {
+		if val := os.Getenv(v.name); val != "" {
+			d, err := recipe.ParseWarm(val)
+			if err != nil {
+				return s, exit.Errorf(exit.Launcher, "%s: %v", v.name, err)
+			}
+			*v.dst = &d
 		}
-		s.Warm = &d
 	}
+	s.CI = envTrue("CI")
+	s.MakeSpare = a.spareMaker(c.String("file"))
 	return s, nil
+}
+
+// spareMaker has this core, again, make a spare in the background, on the
+// Engine this call was told of.
+func (a *app) spareMaker(file string) func(tool, command string, tty bool) {
+	core, err := os.Executable()
+	if err != nil {
+		return nil
+	}
+	var flags []string
+	if file != "" {
+		flags = append(flags, "--file", file)
+	}
+	if a.where.Host != "" {
+		flags = append(flags, "--host", a.where.Host)
+	}
+	if a.where.Context != "" {
+		flags = append(flags, "--context", a.where.Context)
+	}
+	return func(tool, command string, tty bool) { front.MakeSpare(core, tool, command, tty, flags) }
 }
 
 // stateDir is tbx's state directory: $XDG_STATE_HOME/tbx, or

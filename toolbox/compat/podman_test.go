@@ -44,7 +44,7 @@ func onPodman(t *testing.T, opts testenv.PodmanOptions) (*testenv.Podman, caller
 	if err := p.Client.ImageTag(context.Background(), base, "bars/deb:1"); err != nil {
 		t.Fatal(err)
 	}
-	env := []string{"PATH=" + os.Getenv("PATH"), "DOCKER_HOST=" + p.Host, "TBX_PROGRESS=plain"}
+	env := []string{"PATH=" + os.Getenv("PATH"), "DOCKER_HOST=" + p.Host, "TBX_PROGRESS=plain", "TBX_SPARE=0"}
 	return p, caller{env: env}
 }
 

@@ -52,5 +52,10 @@ func tryRoute(command string, rest []string, router *signals.Router) (int, bool)
 		fmt.Fprintf(os.Stderr, "tbx: %v\n", err)
 		return 125, true
 	}
+	if rt.Spare != "" {
+		if core, err := corePath(); err == nil {
+			MakeSpare(core, rt.Spare, command, tty, nil) // the run is over: off the caller's path
+		}
+	}
 	return code, true
 }

@@ -31,6 +31,7 @@ type server struct {
 	mu      sync.Mutex
 	closing bool           // PID 1 has decided to stop: every request is refused
 	runs    sync.WaitGroup // runs whose exit code is yet to be sent
+	served  chan struct{}  // a spare's one run has sent its exit code (Spec.Once)
 }
 
 // serveDirect listens on Direct's socket for the spec owner's runs; nil,
@@ -41,7 +42,7 @@ func serveDirect(spec Spec, rp *reaper) *server {
 		logf("no direct path, runs come through the Engine: %v", err)
 		return nil
 	}
-	return listen(&server{owner: *spec.Owner, spec: spec, user: user, reaper: rp})
+	return listen(&server{owner: *spec.Owner, spec: spec, user: user, reaper: rp, served: make(chan struct{})})
 }
 
 // refuseDirect serves owner's runs with a refusal that has tbx remove the
@@ -187,11 +188,14 @@ func (s *server) serve(c *direct.Sock, received func()) {
 	}
 	leave, err := s.enter()
 	if err != nil {
-		_ = direct.SendRefusal(c, err.Error(), true)
+		_ = direct.SendRefusal(c, err.Error(), !s.spec.Once)
 		return
 	}
 	defer leave()
 	defer s.runs.Done()
+	if s.spec.Once {
+		defer close(s.served)
+	}
 	s.run(c, r, req, files)
 }
 
@@ -245,12 +249,28 @@ func (s *server) enter() (leave func(), err error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closing && s.spec.Once {
+		leave()
+		return nil, fmt.Errorf("the spare was claimed by another run")
+	}
 	if s.closing {
 		leave()
 		return nil, fmt.Errorf("the container is stopping")
 	}
 	s.runs.Add(1)
+	if s.spec.Once {
+		s.closing = true // one run: every later request is refused
+	}
 	return leave, nil
+}
+
+// finished is closed once a spare's one run has sent its exit code; nil
+// (never) for a warm container, or where there is no direct path.
+func (s *server) finished() <-chan struct{} {
+	if s == nil || !s.spec.Once {
+		return nil
+	}
+	return s.served
 }
 
 // run starts the command under a reaper of its own, tells tbx, forwards

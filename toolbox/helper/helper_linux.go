@@ -63,6 +63,12 @@ func initMain(args []string) int {
 		case <-chld:
 			rp.reap()
 			continue
+		case <-srv.finished():
+			// A spare's one run is over: what it left is ended, and the
+			// container goes, as a throwaway one does.
+			srv.close()
+			endRuns(rp, chld)
+			return 0
 		case <-tick.C:
 		}
 		rp.reap()

@@ -14,6 +14,10 @@ type Spec struct {
 	User   string   `json:"user"`             // the user commands run as, uid[:gid] or names, as the Engine takes it
 	Groups []string `json:"groups,omitempty"` // supplementary groups every command gets (the Engine's socket's)
 	Expect []Mount  `json:"expect,omitempty"` // the host paths as tbx checked them
+	// Once makes the container a spare: it serves one run on its socket
+	// (a second request is refused: the spare is claimed), then stops,
+	// which removes it; Idle is how long it waits to be claimed.
+	Once bool `json:"once,omitempty"`
 }
 
 // Mount is a host path as tbx opened and checked it: the container must

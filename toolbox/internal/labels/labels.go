@@ -13,6 +13,7 @@ const (
 	Launch  = "dev.tbx.launch"  // the launcher's pid@host, on containers
 	Warm    = "dev.tbx.warm"    // a warm container's shape key
 	Idle    = "dev.tbx.idle"    // a warm container's idle time
+	Spare   = "dev.tbx.spare"   // on a warm container that serves one run: a spare
 	Owner   = "dev.tbx.owner"   // the uid of the user whose tbx made it
 	Root    = "dev.tbx.root"    // the project's identity: a digest of its real root directory
 )

@@ -14,7 +14,8 @@ import (
 // Engine while every input of the call (Inputs) is as it was. A call with
 // flags that the front does not read (--file, --debug, --trust, --tool) is
 // not remembered.
-func (p *Project) rememberer(tool *recipe.Tool, req RunRequest, tty bool) func(socket string, server int, sent direct.Request) {
+// A spare's route says so: the front has the next spare made after the run.
+func (p *Project) rememberer(tool *recipe.Tool, req RunRequest, tty, spare bool) func(socket string, server int, sent direct.Request) {
 	s := p.settings
 	if req.Tool != "" || len(req.Entrypoint) > 0 || s.File != "" || s.Debug != nil || s.TrustOnce || len(req.Args) == 0 {
 		return nil
@@ -34,6 +35,9 @@ func (p *Project) rememberer(tool *recipe.Tool, req RunRequest, tty bool) func(s
 		}
 		r := route.Route{Socket: socket, Server: server, Prefix: sent.Argv[:n], Request: sent, Stamps: stamps, Links: in.Links, Rules: in.Env}
 		r.Request.Argv = nil
+		if spare {
+			r.Spare = tool.Name
+		}
 		call := route.Call{Cwd: s.Cwd, Command: req.Args[0], TTY: tty, Environ: s.Environ, UID: s.UID, GID: s.GID}
 		_ = route.Write(s.StateDir, call, r) // a route is only a shortcut
 	}

@@ -57,10 +57,22 @@ func (p *Project) Run(ctx context.Context, req RunRequest, streams runner.Stream
 		if err != nil {
 			return err
 		}
-		warm := &warmrun.Runner{Runner: rn, Engine: p.engine, OnDirect: p.rememberer(tool, req, inv.TTY)}
+		warm := &warmrun.Runner{Runner: rn, Engine: p.engine, OnDirect: p.rememberer(tool, req, inv.TTY, false)}
 		return p.diagnose(tool, inv, warm.RunWarm(ctx, inv, idle, helper))
 	}
-	return p.diagnose(tool, inv, rn.Run(ctx, inv))
+	spare, ok := p.spareFor(tool, req, inv)
+	err = warmrun.ErrNoSpare
+	if ok {
+		warm := &warmrun.Runner{Runner: rn, Engine: p.engine}
+		err = warm.RunSpare(ctx, inv, spare, p.settings.Helper.Path)
+	}
+	if errors.Is(err, warmrun.ErrNoSpare) {
+		err = rn.Run(ctx, inv)
+	}
+	if ok {
+		p.settings.MakeSpare(tool.Name, req.Args[0], inv.TTY) // off the caller's path: the run is over
+	}
+	return p.diagnose(tool, inv, err)
 }
 
 // diagnose names the cause of a run that failed before its command ran,

@@ -32,15 +32,20 @@ type Settings struct {
 	Frozen    bool           // --frozen or TBX_FROZEN: exactly what toolbox.lock pins
 	LockAsIs  bool           // open a project whose lock pins what the recipe does not name: for `tbx lock`, which checks or rewrites it
 	Warm      *time.Duration // TBX_WARM, over the recipe's warm; nil for the recipe's
-	NoDirect  bool           // TBX_DIRECT=0: warm runs through the Engine's exec, never the helper's socket
-	Classic   bool           // TBX_BUILDKIT=0: the classic builder
-	SSHAgent  string         // SSH_AUTH_SOCK
-	Helper    Helper         // the warm helper binary on the host
-	Binaries  []string       // tbx's own: the core and the front beside it
-	Quiet     []string       // TBX_QUIET: the warnings not to say (ssh-agent)
-	UID       int            // the caller's uid, which owns what tbx makes
-	GID       int            // the caller's primary gid
-	Home      string         // the caller's home directory, which ~ names in the recipe
+	Spare     *time.Duration // TBX_SPARE, over the recipe's spare; nil for the recipe's
+	CI        bool           // CI=true: a CI agent, where spares are off unless asked for
+	// MakeSpare has the spare for the next run of command (of tool) made in
+	// the background, off the caller's path; nil makes none.
+	MakeSpare func(tool, command string, tty bool)
+	NoDirect  bool     // TBX_DIRECT=0: warm runs through the Engine's exec, never the helper's socket
+	Classic   bool     // TBX_BUILDKIT=0: the classic builder
+	SSHAgent  string   // SSH_AUTH_SOCK
+	Helper    Helper   // the warm helper binary on the host
+	Binaries  []string // tbx's own: the core and the front beside it
+	Quiet     []string // TBX_QUIET: the warnings not to say (ssh-agent)
+	UID       int      // the caller's uid, which owns what tbx makes
+	GID       int      // the caller's primary gid
+	Home      string   // the caller's home directory, which ~ names in the recipe
 	// EngineHost is the Engine that --host, --context, DOCKER_HOST and
 	// DOCKER_CONTEXT select, as the docker CLI finds it ("" where none
 	// could be found): the trust screen names its socket.

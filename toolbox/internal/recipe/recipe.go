@@ -78,6 +78,7 @@ type Run struct {
 	SSHAgent   *bool
 	Docker     *bool          // mount the Engine's socket (root on the host)
 	Warm       *time.Duration // keep a container for runs, stopped after this idle time; 0 is off
+	Spare      *time.Duration // keep a spare for the next throwaway run, removed after this idle time; 0 is off
 	Memory     int64          // bytes; 0 is no limit
 	CPUs       float64        // 0 is no limit
 	Pids       int64          // 0 is no limit

@@ -30,12 +30,17 @@ func (p *parser) run(at []string) (Run, error) {
 	}
 	r.SSHAgent, r.ReadOnly = p.flag(at, "ssh_agent"), p.flag(at, "read_only")
 	r.Docker = p.flag(at, "docker")
-	if v := p.str(at, "warm"); p.has(at, "warm") {
-		d, err := ParseWarm(v)
-		if err != nil {
-			return r, p.errAt(keyPath(at, "warm"), "%v", err)
+	for _, k := range []struct {
+		key string
+		dst **time.Duration
+	}{{"warm", &r.Warm}, {"spare", &r.Spare}} {
+		if v := p.str(at, k.key); p.has(at, k.key) {
+			d, err := ParseWarm(v)
+			if err != nil {
+				return r, p.errAt(keyPath(at, k.key), "%v", err)
+			}
+			*k.dst = &d
 		}
-		r.Warm = &d
 	}
 	r.Init, r.Proxy = p.flag(at, "init"), p.flag(at, "proxy")
 	if err := p.limits(at, &r); err != nil {
@@ -178,6 +183,9 @@ func merge(d, t Run) Run {
 	}
 	if t.Warm != nil {
 		m.Warm = t.Warm
+	}
+	if t.Spare != nil {
+		m.Spare = t.Spare
 	}
 	for _, b := range []struct {
 		dst **bool

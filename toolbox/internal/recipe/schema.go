@@ -46,6 +46,7 @@ var runKeys = map[string]kind{
 	"ssh_agent":  kBool,
 	"docker":     kBool,
 	"warm":       kString,
+	"spare":      kString,
 	"memory":     kSize,
 	"cpus":       kNumber,
 	"pids":       kInt,

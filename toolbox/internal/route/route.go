@@ -69,6 +69,9 @@ type Route struct {
 	EnvSum  string            `json:"env"`   // a hash of the watched variables as they were
 	UID     int               `json:"uid"`   // the caller's uid and gid
 	GID     int               `json:"gid"`
+	// Spare is the tool whose spare the socket is: it serves one run, after
+	// which the front has the next one made.
+	Spare string `json:"spare,omitempty"`
 }
 
 // Dir is where the routes are kept under tbx's state directory.

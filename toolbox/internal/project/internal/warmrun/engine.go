@@ -31,7 +31,7 @@ type Lister interface {
 // read the image's user.
 type Engine interface {
 	runner.Engine
-	Asker
+	Lister
 	ContainerInspect(ctx context.Context, id string) (container.InspectResponse, error)
 	ContainerExecStart(ctx context.Context, execID string, options container.ExecStartOptions) error
 	ContainerExecResize(ctx context.Context, execID string, options container.ResizeOptions) error

@@ -215,8 +215,13 @@ func warmShape(inv runner.Invocation, cfg *container.Config, host *container.Hos
 	}
 	sum := sha256.Sum256(shape)
 	key := hex.EncodeToString(sum[:])[:16]
-	w.Labels = inv.LabelsWith(map[string]string{labels.Warm: key, labels.Idle: spec.Idle})
-	out := &warmContainer{name: "tbx-warm-" + inv.Key + "-" + inv.Tool.Name + "-" + key, cfg: w, host: &h, user: spec.User}
+	l := map[string]string{labels.Warm: key, labels.Idle: spec.Idle}
+	kind := "tbx-warm-"
+	if spec.Once {
+		l[labels.Spare], kind = "1", "tbx-spare-"
+	}
+	w.Labels = inv.LabelsWith(l)
+	out := &warmContainer{name: kind + inv.Key + "-" + inv.Tool.Name + "-" + key, cfg: w, host: &h, user: spec.User}
 	if inv.Direct != "" {
 		out.dir = filepath.Join(inv.Direct, key)
 		h.Mounts = append(h.Mounts, runner.Bind(out.dir, helper.Direct, false))
@@ -419,6 +424,7 @@ type WarmContainer struct {
 	ID, Project, Tool, Name string
 	Busy                    bool          // a run is in it
 	Left                    time.Duration // idle time left before it stops, when not busy
+	Spare                   bool          // a spare: it serves one run, then goes
 }
 
 // ListWarm lists the running warm containers that match f and asks each
@@ -432,7 +438,7 @@ func ListWarm(ctx context.Context, e Lister, f filters.Args) ([]WarmContainer, e
 	}
 	var out []WarmContainer
 	for _, ct := range list {
-		w := WarmContainer{ID: ct.ID, Project: ct.Labels[labels.Project], Tool: ct.Labels[labels.Tool], Name: strings.TrimPrefix(firstName(ct.Names), "/")}
+		w := WarmContainer{ID: ct.ID, Project: ct.Labels[labels.Project], Tool: ct.Labels[labels.Tool], Name: strings.TrimPrefix(firstName(ct.Names), "/"), Spare: ct.Labels[labels.Spare] != ""}
 		status, err := helperOutput(ctx, e, ct.ID, "status")
 		if err != nil {
 			continue // stopping

@@ -1,0 +1,39 @@
+package cli
+
+import (
+	"strconv"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/tbx-dev/tbx/toolbox/front"
+	"github.com/tbx-dev/tbx/toolbox/internal/exit"
+)
+
+// spareCommand makes the spare for the next run of a command, in the
+// background: tbx runs it, detached, once a throwaway run is over. It
+// opens the project as every command does, so an untrusted project gets
+// none.
+func spareCommand(a *app) *ucli.Command {
+	return &ucli.Command{
+		Name:      front.SpareCommand,
+		Hidden:    true,
+		ArgsUsage: "TOOL COMMAND TTY",
+		Action: func(c *ucli.Context) error {
+			tty, err := strconv.ParseBool(c.Args().Get(2))
+			if c.NArg() != 3 || err != nil {
+				return exit.Errorf(exit.Launcher, "tbx %s takes TOOL COMMAND TTY", front.SpareCommand)
+			}
+			s, err := a.settings(c)
+			if err != nil {
+				return err
+			}
+			s.MakeSpare = nil // this is the maker
+			p, err := a.openWith(s)
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			return p.MakeSpare(c.Context, c.Args().Get(0), c.Args().Get(1), tty)
+		},
+	}
+}

@@ -1,0 +1,28 @@
+package front
+
+import (
+	"os"
+	"os/exec"
+	"strconv"
+	"syscall"
+
+	"github.com/tbx-dev/tbx/toolbox/internal/build"
+)
+
+// SpareCommand is the hidden command of tbx's core that makes a spare.
+const SpareCommand = "__spare"
+
+// MakeSpare has tbx's core at core make the spare for the next run of
+// command (a command of tool), with or without a terminal, in the
+// background: a process of a session of its own, with none of the
+// caller's streams, that outlives the caller's tbx. flags are the global
+// flags the call was given (the Engine's).
+func MakeSpare(core, tool, command string, tty bool, flags []string) {
+	args := append(append([]string{}, flags...), SpareCommand, tool, command, strconv.FormatBool(tty))
+	cmd := exec.Command(core, args...)
+	cmd.Env = append(os.Environ(), build.FrontVar+"="+build.ID())
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if cmd.Start() == nil {
+		_ = cmd.Process.Release()
+	}
+}

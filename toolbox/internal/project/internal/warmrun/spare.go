@@ -1,0 +1,133 @@
+package warmrun
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+
+	"github.com/tbx-dev/tbx/toolbox/helper"
+	"github.com/tbx-dev/tbx/toolbox/internal/direct"
+	"github.com/tbx-dev/tbx/toolbox/internal/labels"
+	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/runner"
+)
+
+// A spare is a container made and started, before it is needed, with the
+// exact shape of a tool's next throwaway run: its helper, PID 1, waits on
+// its socket, serves one run, then stops, and the Engine removes it. A
+// run that finds its spare starts at the speed of a warm one and is as
+// throwaway as a container of its own; one that finds none, or finds it
+// claimed by another run, runs in a throwaway container as before.
+
+// ErrNoSpare says that a run found no spare of its shape to take.
+var ErrNoSpare = errors.New("no spare")
+
+// spareShape is the spare for a run of cfg and host.
+func (r *Runner) spareShape(ctx context.Context, inv runner.Invocation, cfg *container.Config, host *container.HostConfig, idle time.Duration, helperBin string, expect []helper.Mount) (*warmContainer, error) {
+	if inv.Direct == "" {
+		return nil, fmt.Errorf("%w: spares need the helper's socket on this host", ErrNoSpare)
+	}
+	user, err := r.runUser(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	spec := helper.Spec{Idle: idle.String(), User: user, Groups: host.GroupAdd, Expect: expect, Once: true}
+	return warmShape(inv, cfg, host, spec, helperBin)
+}
+
+// RunSpare runs inv in the spare of its shape and returns the command's
+// exit status; ErrNoSpare (wrapped) when there is none, or another run
+// claimed it: nothing ran, and stdin is untouched.
+func (r *Runner) RunSpare(ctx context.Context, inv runner.Invocation, idle time.Duration, helperBin string) error {
+	cfg, host, err := runner.Spec(inv)
+	if err != nil {
+		return err
+	}
+	expect, release, err := runner.HoldMounts(inv, host)
+	if err != nil {
+		return err
+	}
+	defer release()
+	w, err := r.spareShape(ctx, inv, cfg, host, idle, helperBin, expect)
+	if err != nil {
+		return err
+	}
+	ins, err := r.Engine.ContainerInspect(ctx, w.name)
+	if err != nil || !ins.State.Running {
+		return fmt.Errorf("%w of shape %s", ErrNoSpare, w.name)
+	}
+	in := r.Streams.In
+	if in == nil {
+		in = os.Stdin
+	}
+	err = r.runDirect(ctx, inv, cfg, in, w, running{id: ins.ID, pid: ins.State.Pid}, 0)
+	if errors.Is(err, errNoSocket) || errors.Is(err, errRetry) {
+		return fmt.Errorf("%w: %v", ErrNoSpare, err)
+	}
+	r.Debugf("run in the spare %s", w.name)
+	return err
+}
+
+// Spare is a spare that serves: the host directory of its helper's
+// socket, the helper's host pid, and the request a run of inv sends it.
+type Spare struct {
+	Socket  string
+	Server  int
+	Request direct.Request
+}
+
+// MakeSpare starts the spare of inv's shape, unless one runs, and returns
+// once its helper serves (it has checked the mounts that tbx held); the
+// project's spares of the tool in another shape, stale, are removed.
+func (r *Runner) MakeSpare(ctx context.Context, inv runner.Invocation, idle time.Duration, helperBin string) (Spare, error) {
+	cfg, host, err := r.Prepare(ctx, inv)
+	if err != nil {
+		return Spare{}, err
+	}
+	expect, release, err := runner.HoldMounts(inv, host)
+	if err != nil {
+		return Spare{}, err
+	}
+	defer release()
+	w, err := r.spareShape(ctx, inv, cfg, host, idle, helperBin, expect)
+	if err != nil {
+		return Spare{}, err
+	}
+	r.removeStaleSpares(ctx, inv, w)
+	ct, err := r.ensureWarm(ctx, w.name, w.cfg, w.host)
+	if err != nil {
+		return Spare{}, err
+	}
+	sent := direct.Request{Argv: runner.CommandLine(cfg), Env: cfg.Env, Dir: cfg.WorkingDir, User: w.user, TTY: inv.TTY, Launcher: inv.Launcher}
+	// The helper listens once it has checked the mounts: until then, what
+	// this process holds must stay open.
+	sock := filepath.Join(w.dir, direct.Socket)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if _, err := os.Stat(sock); err == nil {
+			return Spare{Socket: w.dir, Server: ct.pid, Request: sent}, nil
+		}
+		if time.Now().After(deadline) {
+			return Spare{}, fmt.Errorf("the spare %s does not serve on %s", w.name, sock)
+		}
+	}
+}
+
+// removeStaleSpares removes the spares of inv's project and tool that are
+// not of w's shape: made for an older recipe, lock, context, image or tbx.
+func (r *Runner) removeStaleSpares(ctx context.Context, inv runner.Invocation, w *warmContainer) {
+	f := filters.NewArgs(filters.Arg("label", labels.Spare), filters.Arg("label", labels.Project+"="+inv.Project), filters.Arg("label", labels.Tool+"="+inv.Tool.Name))
+	list, err := r.Engine.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+	if err != nil {
+		return
+	}
+	for _, ct := range list {
+		if firstName(ct.Names) != "/"+w.name {
+			r.Remove(ct.ID)
+		}
+	}
+}

@@ -1,0 +1,79 @@
+package project
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/acquire"
+	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/runner"
+	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/warmrun"
+	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
+)
+
+// DefaultSpare is how long a spare waits to be claimed before it goes.
+const DefaultSpare = 10 * time.Minute
+
+// spareIdle is how long tool's spare waits to be claimed: TBX_SPARE, else
+// the recipe's spare, else DefaultSpare, or 0 (no spares) on a CI agent,
+// whose jobs rarely run a tool twice and whose memory other jobs share.
+func (p *Project) spareIdle(t *recipe.Tool) time.Duration {
+	switch {
+	case p.settings.Spare != nil:
+		return *p.settings.Spare
+	case t.Run.Spare != nil:
+		return *t.Run.Spare
+	case p.settings.CI:
+		return 0
+	}
+	return DefaultSpare
+}
+
+// spareFor is the idle time of the spare a throwaway run of req takes,
+// and whether it has one: a recipe command (not --tool, not a shell), on
+// an Engine whose helper's socket is on this host, with spares on.
+func (p *Project) spareFor(tool *recipe.Tool, req RunRequest, inv runner.Invocation) (time.Duration, bool) {
+	idle := p.spareIdle(tool)
+	ok := idle > 0 && inv.Direct != "" && p.settings.Helper.Path != "" && p.settings.MakeSpare != nil &&
+		len(req.Args) > 0 && req.Tool == "" && len(req.Entrypoint) == 0
+	return idle, ok
+}
+
+// MakeSpare makes the spare for the next run of command, a command of
+// tool, with or without a terminal, and remembers the call's route so that
+// tbx's front takes it at once. It builds and pulls nothing: a tool whose
+// image is not ready gets no spare.
+func (p *Project) MakeSpare(ctx context.Context, toolName, command string, tty bool) error {
+	tools, err := p.Tools([]string{toolName})
+	if err != nil {
+		return err
+	}
+	tool := tools[0]
+	idle := p.spareIdle(tool)
+	if idle <= 0 || p.settings.Helper.Path == "" {
+		return nil
+	}
+	sts, err := p.manager.Inspect(ctx, tools)
+	if err != nil {
+		return err
+	}
+	if sts[0].State != acquire.Ready {
+		return errors.New("the tool's image is not ready")
+	}
+	req := RunRequest{Args: []string{command}}
+	inv, err := p.invocation(ctx, tool, sts[0].Ref, req, tty)
+	if err != nil {
+		return err
+	}
+	rn := &runner.Runner{Engine: p.engine, Streams: runner.Streams{Out: io.Discard, Err: io.Discard}}
+	warm := &warmrun.Runner{Runner: rn, Engine: p.engine}
+	made, err := warm.MakeSpare(ctx, inv, idle, p.settings.Helper.Path)
+	if err != nil {
+		return err
+	}
+	if remember := p.rememberer(tool, req, tty, true); remember != nil {
+		remember(made.Socket, made.Server, made.Request)
+	}
+	return nil
+}
