@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/client"
@@ -208,7 +209,7 @@ func TestSparesAreThrowawayContainers(t *testing.T) {
 func waitRemoved(t *testing.T, c *client.Client, id string) {
 	t.Helper()
 	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if _, err := c.ContainerInspect(context.Background(), id); client.IsErrNotFound(err) {
+		if _, err := c.ContainerInspect(context.Background(), id); cerrdefs.IsNotFound(err) {
 			return
 		}
 	}

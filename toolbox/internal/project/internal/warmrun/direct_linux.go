@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
@@ -74,6 +76,13 @@ func (r *Runner) serverMismatch(ctx context.Context, w *warmContainer, err error
 		}
 	}
 	return exit.Errorf(exit.Launcher, "refusing to run: %v", err)
+}
+
+// listening reports whether a helper listens in dir: it makes its socket
+// once it has checked the container's mounts.
+func listening(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, direct.Socket))
+	return err == nil
 }
 
 // dialWithin connects to the socket in dir, trying for up to wait.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
@@ -106,13 +105,12 @@ func (r *Runner) MakeSpare(ctx context.Context, inv runner.Invocation, idle time
 	sent := direct.Request{Argv: runner.CommandLine(cfg), Env: cfg.Env, Dir: cfg.WorkingDir, User: w.user, TTY: inv.TTY, Launcher: inv.Launcher}
 	// The helper listens once it has checked the mounts: until then, what
 	// this process holds must stay open.
-	sock := filepath.Join(w.dir, direct.Socket)
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		if _, err := os.Stat(sock); err == nil {
+		if listening(w.dir) {
 			return Spare{Socket: w.dir, Server: ct.pid, Request: sent}, nil
 		}
 		if time.Now().After(deadline) {
-			return Spare{}, fmt.Errorf("the spare %s does not serve on %s", w.name, sock)
+			return Spare{}, fmt.Errorf("the spare %s does not serve in %s", w.name, w.dir)
 		}
 	}
 }
