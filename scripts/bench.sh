@@ -8,7 +8,10 @@
 #      socket, no Engine call) against `docker exec` into the same warm
 #      container and a local /bin/true, and a loop of 100 shim calls, side
 #      by side in one hyperfine run;
-#   3. `tbx ls` on a recipe of 50 ready tools (go test -bench).
+#   3. a run that finds its spare against `docker run --rm` of the same
+#      image and mounts, and a burst of 20 calls against 20 throwaway runs,
+#      side by side in one hyperfine run;
+#   4. `tbx ls` on a recipe of 50 ready tools (go test -bench).
 # Needs hyperfine (apt-get install hyperfine) and the Debian base image.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,12 +32,12 @@ trap cleanup EXIT
 
 CGO_ENABLED=0 go build -o "$work/" ./cmd/...
 mkdir -p "$work/proj/img"
-printf 'FROM debian:bookworm-slim\nRUN ln -s /bin/true /usr/local/bin/box\n' >"$work/proj/img/Dockerfile"
-printf '[toolbox]\nname = "%s"\n[tools.box]\nbuild = "img"\ncommands = ["box"]\nwarm = "15m"\n' "$project" >"$work/proj/toolbox.toml"
+printf '[toolbox]\nname = "%s"\n[tools.box]\nbuild = "img"\ncommands = ["box"]\nwarm = "15m"\n[tools.spare]\nbuild = "img"\ncommands = ["sparebox"]\nspare = "15m"\n' "$project" >"$work/proj/toolbox.toml"
+printf 'FROM debian:bookworm-slim\nRUN ln -s /bin/true /usr/local/bin/box && ln -s /bin/true /usr/local/bin/sparebox\n' >"$work/proj/img/Dockerfile"
 cd "$work/proj"
 export XDG_STATE_HOME="$work/state" TBX_TRUST="$work"
 "$work/tbx" prepare >/dev/null 2>&1
-ref=$("$work/tbx" ls --json | sed -n 's/.*"image": "\(.*\)".*/\1/p')
+ref=$("$work/tbx" ls --json | sed -n 's/.*"image": "\(.*\)".*/\1/p' | head -1)
 "$work/tbx" run --tool box -- true # makes the state directory and passwd files
 
 uid=$(id -u); gid=$(id -g)
@@ -102,6 +105,44 @@ print("Median ratios: warm tbx run (direct)/docker exec **%.3f** (goal ≤ 0.25)
     m['tbx run, direct'] / m['docker exec'], m['100 shim calls'], m['100 shim calls'] * 10, sys.argv[2]))
 PY
 echo
+
+# 3. Spares. Before each timed run, hyperfine waits for the spare that the
+# last run had made in the background (that run's cost is not the caller's).
+"$work/tbx" run sparebox
+spare_ready="sh -c 'while pgrep -f \"$work/tbx-core [_]_spare\" >/dev/null; do sleep 0.01; done'"
+spare_cmd="$work/tbx run sparebox"
+burst_cmd="sh -c 'for i in \$(seq 20); do $work/tbx run sparebox; done'"
+throwaway_burst_cmd="sh -c 'for i in \$(seq 20); do TBX_SPARE=0 $work/tbx run sparebox; done'"
+echo "## A run that finds its spare vs docker run --rm ($(date -u +%F), $(nproc) cores, Engine $(docker version -f '{{.Server.Version}}'))"
+echo
+echo '```'
+echo "tbx run, spare:       $spare_cmd   # spare = \"15m\" in the recipe; sparebox is /bin/true"
+echo "docker run --rm:      $docker_cmd"
+echo "20 calls, spares:     $burst_cmd"
+echo "20 calls, throwaway:  $throwaway_burst_cmd"
+echo "before each run:      $spare_ready   # the spare the last run had made is ready"
+echo '```'
+echo
+hyperfine -N --warmup 3 --runs "$runs" --prepare "$spare_ready" --export-markdown "$work/spare.md" --export-json "$work/spare.json" \
+  -n "tbx run, spare" "$spare_cmd" -n "docker run --rm" "$docker_cmd" </dev/null >&2
+hyperfine -N --warmup 1 --runs "${BURSTS:-5}" --prepare "$spare_ready" --export-markdown "$work/burst.md" --export-json "$work/burst.json" \
+  -n "20 calls, spares" "$burst_cmd" -n "20 calls, throwaway" "$throwaway_burst_cmd" </dev/null >&2
+cat "$work/spare.md"
+echo
+cat "$work/burst.md"
+echo
+python3 - "$work/spare.json" "$work/burst.json" "$runs" <<'PY'
+import json, sys
+m = {r['command']: r['median'] for f in sys.argv[1:3] for r in json.load(open(f))['results']}
+print("Median ratios: a run in its spare/docker run --rm **%.3f** (goal ≤ 0.15); 20 calls with spares/20 throwaway **%.3f** (goal ≤ 1.00). %s runs each (bursts: 5), after warm-up runs." % (
+    m['tbx run, spare'] / m['docker run --rm'], m['20 calls, spares'] / m['20 calls, throwaway'], sys.argv[3]))
+PY
+echo
+spare=$(docker ps -q --filter "label=dev.tbx.project=$project" --filter label=dev.tbx.spare | head -1)
+if [ -n "$spare" ]; then
+  echo "An idle spare: $(docker stats --no-stream --format '{{.MemUsage}} memory, {{.PIDs}} processes' "$spare")."
+  echo
+fi
 
 cd "$root"
 echo "## tbx ls on 50 ready tools"

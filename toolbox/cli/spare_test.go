@@ -194,6 +194,45 @@ func TestSparesAreThrowawayContainers(t *testing.T) {
 		}
 	})
 
+	t.Run("an edited recipe", func(t *testing.T) {
+		old := theSpare(t, c, project)
+		recipePath := filepath.Join(dir, "toolbox.toml")
+		src, err := os.ReadFile(recipePath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFiles(t, dir, map[string]string{"toolbox.toml": strings.Replace(string(src), "[tools.box]\n", "[tools.box]\ndescription = \"edited\"\n", 1)})
+		if r := spareRun(t, dir, nil, nil, "run", "box-sh", "-c", "hostname"); r.code != 0 || r.out == old.Config.Hostname+"\n" {
+			t.Errorf("a run after the recipe changed: exit %d, stdout %q, the spare made before is %s", r.code, r.out, old.Config.Hostname)
+		}
+		makersDone(t)
+		if _, err := c.ContainerInspect(context.Background(), old.ID); err == nil {
+			waitRemoved(t, c, old.ID)
+		}
+	})
+
+	t.Run("untrust", func(t *testing.T) {
+		untrusted := append(os.Environ(), "TBX_TRUST=")
+		trust := func(args ...string) {
+			cmd := tbxProcess(dir, args...)
+			cmd.Env = untrusted
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("tbx %v: %v\n%s", args, err, out)
+			}
+		}
+		trust("trust")
+		spareRun(t, dir, nil, []string{"TBX_TRUST="}, "run", "box-sh", "-c", "true")
+		old := theSpare(t, c, project)
+		trust("untrust")
+		if r := spareRun(t, dir, nil, []string{"TBX_TRUST="}, "run", "box-sh", "-c", "hostname"); r.code != 125 || !strings.Contains(r.err, "not trusted") {
+			t.Errorf("a run after untrust: exit %d, stdout %q, stderr %q", r.code, r.out, r.err)
+		}
+		trust("trust")
+		if r := spareRun(t, dir, nil, []string{"TBX_TRUST="}, "run", "box-sh", "-c", "hostname"); r.code != 0 || r.out == old.Config.Hostname+"\n" {
+			t.Errorf("a run trusted again used the spare made before untrust (%s): exit %d, stdout %q", old.Config.Hostname, r.code, r.out)
+		}
+	})
+
 	t.Run("ls and gc", func(t *testing.T) {
 		theSpare(t, c, project)
 		if r := spareRun(t, dir, nil, nil, "ls"); !strings.Contains(r.out, "spare: box in tbx-spare-") {

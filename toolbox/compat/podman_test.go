@@ -250,3 +250,71 @@ func TestRootlessPodmanSetupAsDocumented(t *testing.T) {
 		t.Errorf("tbx doctor after the documented setup:\n%s", out)
 	}
 }
+
+// Spares on Podman: a run takes the spare tbx made after the last one, in
+// a container of its own, and gc removes the next.
+func TestPodmanSpares(t *testing.T) {
+	p, who := onPodman(t, testenv.PodmanOptions{})
+	dir := t.TempDir()
+	podmanProject(t, dir, "")
+	who = who.with("HOME="+t.TempDir(), "XDG_STATE_HOME="+t.TempDir(), "TBX_TRUST="+dir, "TBX_SPARE=1m")
+	who.must(t, dir, "prepare")
+	who.must(t, dir, "run", "box-sh", "-c", "true")
+	first := podmanSpare(t, p)
+	r := who.tbx(t, dir, nil, "run", "box-sh", "-c", "hostname; echo left > /tmp/mark; exit 3")
+	if r.code != 3 || r.out != first+"\n" {
+		t.Fatalf("a run in the spare %s: exit %d, stdout %q, stderr %s", first, r.code, r.out, r.err)
+	}
+	second := podmanSpare(t, p)
+	r = who.tbx(t, dir, nil, "run", "box-sh", "-c", "hostname; cat /tmp/mark 2>/dev/null || echo no-mark")
+	if r.code != 0 || r.out != second+"\nno-mark\n" || second == first {
+		t.Errorf("the next run: exit %d, stdout %q (spares %s, %s), stderr %s", r.code, r.out, first, second, r.err)
+	}
+	podmanSpare(t, p)
+	who.must(t, dir, "gc")
+	for _, c := range p.Containers(t) {
+		if c.Labels[labels.Spare] != "" {
+			t.Errorf("gc left the spare %s (%s)", c.ID[:12], c.State)
+		}
+	}
+}
+
+// podmanSpare waits until no tbx makes a spare, and returns the hostname
+// of the one running spare.
+func podmanSpare(t *testing.T, p *testenv.Podman) string {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("a spare was still being made after 60s")
+		}
+		if !makingSpare() {
+			break
+		}
+	}
+	var hosts []string
+	for _, c := range p.Containers(t) {
+		if c.Labels[labels.Spare] != "" && c.State == "running" {
+			ins, err := p.Client.ContainerInspect(context.Background(), c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hosts = append(hosts, ins.Config.Hostname)
+		}
+	}
+	if len(hosts) != 1 {
+		t.Fatalf("%d running spares, want 1", len(hosts))
+	}
+	return hosts[0]
+}
+
+// makingSpare reports whether a tbx of this test's build makes a spare.
+func makingSpare() bool {
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err == nil && bytes.Contains(b, []byte("\x00__spare\x00")) && bytes.Contains(b, []byte(filepath.Dir(tbxBin))) {
+			return true
+		}
+	}
+	return false
+}

@@ -18,6 +18,10 @@ type Spec struct {
 	// (a second request is refused: the spare is claimed), then stops,
 	// which removes it; Idle is how long it waits to be claimed.
 	Once bool `json:"once,omitempty"`
+	// Inputs is, for a spare, a digest of what the run depends on as it
+	// was when the spare was made: a spare of older inputs is of another
+	// shape, never used. The helper does not read it.
+	Inputs string `json:"inputs,omitempty"`
 }
 
 // Mount is a host path as tbx opened and checked it: the container must

@@ -1,6 +1,9 @@
 package project
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
@@ -11,6 +14,7 @@ import (
 
 	"github.com/tbx-dev/tbx/toolbox/internal/lockfile"
 	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
+	"github.com/tbx-dev/tbx/toolbox/internal/route"
 )
 
 // maxInputFiles bounds what a call's inputs list: a project whose builds
@@ -66,6 +70,23 @@ func (p *Project) inputs(tool *recipe.Tool) (Inputs, bool) {
 		return dup
 	})
 	return in, true
+}
+
+// digest sums the inputs as they are now: the stamps of the files, the
+// places a nearer recipe would appear, where each path leads, and the
+// rules' variables' names.
+func (in Inputs) digest() string {
+	h := sha256.New()
+	for _, f := range append(append([]string{}, in.Files...), in.Absent...) {
+		b, _ := json.Marshal(route.StampOf(f))
+		h.Write(b)
+	}
+	b, _ := json.Marshal(struct {
+		Links map[string]string
+		Env   []string
+	}{in.Links, in.Env})
+	h.Write(b)
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // describe says, under --debug, what the call depends on.

@@ -64,7 +64,7 @@ func (p *Project) Run(ctx context.Context, req RunRequest, streams runner.Stream
 	err = warmrun.ErrNoSpare
 	if ok {
 		warm := &warmrun.Runner{Runner: rn, Engine: p.engine}
-		err = warm.RunSpare(ctx, inv, spare, p.settings.Helper.Path)
+		err = warm.RunSpare(ctx, inv, spare)
 	}
 	if errors.Is(err, warmrun.ErrNoSpare) {
 		err = rn.Run(ctx, inv)

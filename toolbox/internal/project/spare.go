@@ -30,14 +30,26 @@ func (p *Project) spareIdle(t *recipe.Tool) time.Duration {
 	return DefaultSpare
 }
 
-// spareFor is the idle time of the spare a throwaway run of req takes,
-// and whether it has one: a recipe command (not --tool, not a shell), on
-// an Engine whose helper's socket is on this host, with spares on.
-func (p *Project) spareFor(tool *recipe.Tool, req RunRequest, inv runner.Invocation) (time.Duration, bool) {
+// spareFor is the spare a throwaway run of req takes, and whether it has
+// one: a recipe command (not --tool, not a shell), on an Engine whose
+// helper's socket is on this host, with spares on, whose inputs can all be
+// stamped.
+func (p *Project) spareFor(tool *recipe.Tool, req RunRequest, inv runner.Invocation) (warmrun.SpareSpec, bool) {
+	sp, ok := p.spareSpec(tool)
+	return sp, ok && inv.Direct != "" && p.settings.MakeSpare != nil && len(req.Args) > 0 && req.Tool == "" && len(req.Entrypoint) == 0
+}
+
+// spareSpec is tool's spare as the project is now, and whether it has one.
+func (p *Project) spareSpec(tool *recipe.Tool) (warmrun.SpareSpec, bool) {
 	idle := p.spareIdle(tool)
-	ok := idle > 0 && inv.Direct != "" && p.settings.Helper.Path != "" && p.settings.MakeSpare != nil &&
-		len(req.Args) > 0 && req.Tool == "" && len(req.Entrypoint) == 0
-	return idle, ok
+	if idle <= 0 || p.settings.Helper.Path == "" {
+		return warmrun.SpareSpec{}, false
+	}
+	in, ok := p.inputs(tool)
+	if !ok {
+		return warmrun.SpareSpec{}, false
+	}
+	return warmrun.SpareSpec{Idle: idle, Helper: p.settings.Helper.Path, Inputs: in.digest()}, true
 }
 
 // MakeSpare makes the spare for the next run of command, a command of
@@ -50,8 +62,8 @@ func (p *Project) MakeSpare(ctx context.Context, toolName, command string, tty b
 		return err
 	}
 	tool := tools[0]
-	idle := p.spareIdle(tool)
-	if idle <= 0 || p.settings.Helper.Path == "" {
+	sp, ok := p.spareSpec(tool)
+	if !ok {
 		return nil
 	}
 	sts, err := p.manager.Inspect(ctx, tools)
@@ -68,7 +80,7 @@ func (p *Project) MakeSpare(ctx context.Context, toolName, command string, tty b
 	}
 	rn := &runner.Runner{Engine: p.engine, Streams: runner.Streams{Out: io.Discard, Err: io.Discard}}
 	warm := &warmrun.Runner{Runner: rn, Engine: p.engine}
-	made, err := warm.MakeSpare(ctx, inv, idle, p.settings.Helper.Path)
+	made, err := warm.MakeSpare(ctx, inv, sp)
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ import (
 var ErrNoSpare = errors.New("no spare")
 
 // spareShape is the spare for a run of cfg and host.
-func (r *Runner) spareShape(ctx context.Context, inv runner.Invocation, cfg *container.Config, host *container.HostConfig, idle time.Duration, helperBin string, expect []helper.Mount) (*warmContainer, error) {
+func (r *Runner) spareShape(ctx context.Context, inv runner.Invocation, cfg *container.Config, host *container.HostConfig, sp SpareSpec, expect []helper.Mount) (*warmContainer, error) {
 	if inv.Direct == "" {
 		return nil, fmt.Errorf("%w: spares need the helper's socket on this host", ErrNoSpare)
 	}
@@ -35,14 +35,23 @@ func (r *Runner) spareShape(ctx context.Context, inv runner.Invocation, cfg *con
 	if err != nil {
 		return nil, err
 	}
-	spec := helper.Spec{Idle: idle.String(), User: user, Groups: host.GroupAdd, Expect: expect, Once: true}
-	return warmShape(inv, cfg, host, spec, helperBin)
+	spec := helper.Spec{Idle: sp.Idle.String(), User: user, Groups: host.GroupAdd, Expect: expect, Once: true, Inputs: sp.Inputs}
+	return warmShape(inv, cfg, host, spec, sp.Helper)
+}
+
+// SpareSpec is what makes a tool's spare besides its run's shape: how long
+// it waits to be claimed, the helper binary, and a digest of the inputs of
+// the run as they are now.
+type SpareSpec struct {
+	Idle   time.Duration
+	Helper string
+	Inputs string
 }
 
 // RunSpare runs inv in the spare of its shape and returns the command's
 // exit status; ErrNoSpare (wrapped) when there is none, or another run
 // claimed it: nothing ran, and stdin is untouched.
-func (r *Runner) RunSpare(ctx context.Context, inv runner.Invocation, idle time.Duration, helperBin string) error {
+func (r *Runner) RunSpare(ctx context.Context, inv runner.Invocation, sp SpareSpec) error {
 	cfg, host, err := runner.Spec(inv)
 	if err != nil {
 		return err
@@ -52,7 +61,7 @@ func (r *Runner) RunSpare(ctx context.Context, inv runner.Invocation, idle time.
 		return err
 	}
 	defer release()
-	w, err := r.spareShape(ctx, inv, cfg, host, idle, helperBin, expect)
+	w, err := r.spareShape(ctx, inv, cfg, host, sp, expect)
 	if err != nil {
 		return err
 	}
@@ -83,7 +92,7 @@ type Spare struct {
 // MakeSpare starts the spare of inv's shape, unless one runs, and returns
 // once its helper serves (it has checked the mounts that tbx held); the
 // project's spares of the tool in another shape, stale, are removed.
-func (r *Runner) MakeSpare(ctx context.Context, inv runner.Invocation, idle time.Duration, helperBin string) (Spare, error) {
+func (r *Runner) MakeSpare(ctx context.Context, inv runner.Invocation, sp SpareSpec) (Spare, error) {
 	cfg, host, err := r.Prepare(ctx, inv)
 	if err != nil {
 		return Spare{}, err
@@ -93,7 +102,7 @@ func (r *Runner) MakeSpare(ctx context.Context, inv runner.Invocation, idle time
 		return Spare{}, err
 	}
 	defer release()
-	w, err := r.spareShape(ctx, inv, cfg, host, idle, helperBin, expect)
+	w, err := r.spareShape(ctx, inv, cfg, host, sp, expect)
 	if err != nil {
 		return Spare{}, err
 	}
