@@ -169,6 +169,14 @@ func TestSparesAreThrowawayContainers(t *testing.T) {
 		}
 	})
 
+	t.Run("a terminal", func(t *testing.T) {
+		old := theSpare(t, c, project)
+		checkTTYSizeAndResize(t, tbxProcess(dir, "run", "box-sh", "-c", ttyScript(5)), 5)
+		if next := theSpare(t, c, project); next.ID == old.ID {
+			t.Error("the run on a terminal did not take the spare")
+		}
+	})
+
 	t.Run("two at once", func(t *testing.T) {
 		theSpare(t, c, project)
 		outs := make(chan result, 2)

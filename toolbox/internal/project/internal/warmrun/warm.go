@@ -257,7 +257,7 @@ func (r *Runner) ensureWarm(ctx context.Context, name string, cfg *container.Con
 			r.waitGone(ctx, ins.ID)
 		case cerrdefs.IsNotFound(err):
 			_, err := r.createWarm(ctx, name, cfg, host)
-			if err != nil && !cerrdefs.IsConflict(err) {
+			if err != nil && !nameTaken(err) {
 				return running{}, err
 			}
 			fresh = true // inspected again for the helper's pid
@@ -286,7 +286,7 @@ func (r *Runner) createWarm(ctx context.Context, name string, cfg *container.Con
 	}
 	created, err := r.Engine.ContainerCreate(ctx, cfg, host, nil, nil, name)
 	if err != nil {
-		if cerrdefs.IsConflict(err) {
+		if nameTaken(err) {
 			return "", err
 		}
 		return "", fmt.Errorf("creating the warm container %s: %w", name, err)
@@ -296,6 +296,13 @@ func (r *Runner) createWarm(ctx context.Context, name string, cfg *container.Con
 		return "", fmt.Errorf("starting the warm container %s (its helper, %s, must run in the image): %w", name, helperBin, err)
 	}
 	return created.ID, nil
+}
+
+// nameTaken reports whether a create failed because another tbx made the
+// container of that name first: a conflict on Docker, a plain error whose
+// words say so on Podman.
+func nameTaken(err error) bool {
+	return cerrdefs.IsConflict(err) || strings.Contains(err.Error(), "is already in use")
 }
 
 func (r *Runner) waitGone(ctx context.Context, id string) {
