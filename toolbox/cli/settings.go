@@ -125,8 +125,8 @@ func (a *app) settings(c *ucli.Context) (project.Settings, error) {
 // Engine this call was told of.
 func (a *app) spareMaker(file string) func(tool, command string, tty bool) {
 	core, err := os.Executable()
-	if err != nil {
-		return nil
+	if err != nil || !strings.HasPrefix(filepath.Base(core), "tbx") {
+		return nil // not tbx's core: a test binary that runs tbx in-process
 	}
 	var flags []string
 	if file != "" {

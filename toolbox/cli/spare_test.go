@@ -114,9 +114,10 @@ func TestSparesAreThrowawayContainers(t *testing.T) {
 		t.Fatalf("first run: exit %d, %s", first.code, first.err)
 	}
 	s1 := theSpare(t, c, project)
+	const sleepers = `for p in /proc/[0-9]*; do cat $p/comm 2>/dev/null; done | grep -c '^sleep$' || true`
 	r := spareRun(t, dir, nil, []string{"CALLER_NAME=second"}, "run", "box-sh", "-c",
-		`hostname; echo $CALLER_NAME; echo left > /tmp/mark; setsid sleep 300 </dev/null >/dev/null 2>&1 & exit 42`)
-	if r.code != 42 || r.out != s1.Config.Hostname+"\nsecond\n" {
+		`hostname; echo $CALLER_NAME; echo left > /tmp/mark; setsid sleep 300 </dev/null >/dev/null 2>&1 & sleep 0.2; `+sleepers+`; exit 42`)
+	if r.code != 42 || r.out != s1.Config.Hostname+"\nsecond\n1\n" {
 		t.Fatalf("a run in the spare %s: exit %d, stdout %q, stderr %q", s1.Config.Hostname, r.code, r.out, r.err)
 	}
 	s2 := theSpare(t, c, project)
@@ -124,7 +125,7 @@ func TestSparesAreThrowawayContainers(t *testing.T) {
 		t.Fatal("the claimed spare is still running")
 	}
 	r = spareRun(t, dir, nil, []string{"CALLER_NAME=third"}, "run", "box-sh", "-c",
-		`hostname; echo $CALLER_NAME; cat /tmp/mark 2>/dev/null || echo no-mark; ps -e -o comm= | grep -c sleep || true`)
+		`hostname; echo $CALLER_NAME; cat /tmp/mark 2>/dev/null || echo no-mark; `+sleepers)
 	if r.code != 0 || r.out != s2.Config.Hostname+"\nthird\nno-mark\n0\n" {
 		t.Errorf("the run after one that left a file and a process: exit %d, stdout %q, stderr %q", r.code, r.out, r.err)
 	}
@@ -217,6 +218,23 @@ func TestSparesAreThrowawayContainers(t *testing.T) {
 		if _, err := c.ContainerInspect(context.Background(), old.ID); err == nil {
 			waitRemoved(t, c, old.ID)
 		}
+	})
+
+	t.Run("a new lock", func(t *testing.T) {
+		old := theSpare(t, c, project)
+		writeFiles(t, dir, map[string]string{"toolbox.lock": "version = 2\n"})
+		defer os.Remove(filepath.Join(dir, "toolbox.lock"))
+		if r := spareRun(t, dir, nil, nil, "run", "box-sh", "-c", "hostname"); r.code != 0 || r.out == old.Config.Hostname+"\n" {
+			t.Errorf("a run after toolbox.lock appeared: exit %d, stdout %q, stderr %q; the spare made before is %s", r.code, r.out, r.err, old.Config.Hostname)
+		}
+		theSpare(t, c, project)
+	})
+
+	t.Run("idle", func(t *testing.T) {
+		theSpare(t, c, project)
+		spareRun(t, dir, nil, []string{"TBX_SPARE=1s"}, "run", "box-sh", "-c", "true")
+		short := theSpare(t, c, project)
+		waitRemoved(t, c, short.ID) // within its idle time and the Engine's removal
 	})
 
 	t.Run("untrust", func(t *testing.T) {
