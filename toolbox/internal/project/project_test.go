@@ -16,6 +16,7 @@ import (
 
 	"github.com/tbx-dev/tbx/toolbox/internal/engine"
 	"github.com/tbx-dev/tbx/toolbox/internal/exit"
+	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
 	"github.com/tbx-dev/tbx/toolbox/internal/testenv"
 )
 
@@ -75,12 +76,12 @@ func TestWarmIdleTakesTBXWARMOverTheRecipe(t *testing.T) {
 	s := newProject(t, map[string]string{"toolbox.toml": recipeText}, "")
 	p := openTrusted(t, s, "unix:///var/run/docker.sock")
 	tool := p.Recipe.Tools[0]
-	if d, _ := p.warmIdle(tool); d != 5*time.Minute {
+	if d, _ := warmIdle(p.settings, tool); d != 5*time.Minute {
 		t.Errorf("the recipe's warm: %v", d)
 	}
 	off := time.Duration(0)
 	p.settings.Warm = &off
-	if d, _ := p.warmIdle(tool); d != 0 {
+	if d, _ := warmIdle(p.settings, tool); d != 0 {
 		t.Errorf("TBX_WARM=off: %v", d)
 	}
 }
@@ -189,14 +190,14 @@ func TestFrozenWithoutALockIsOneLine(t *testing.T) {
 func TestAWarningIsSaidOncePerShell(t *testing.T) {
 	s := newProject(t, map[string]string{"toolbox.toml": recipeText}, "")
 	p := openTrusted(t, s, "unix:///var/run/docker.sock")
-	if !p.firstInShell("ssh-agent-box") || p.firstInShell("ssh-agent-box") {
+	if !firstInShell(p.settings, "ssh-agent-box") || firstInShell(p.settings, "ssh-agent-box") {
 		t.Error("not said exactly once")
 	}
-	if !p.firstInShell("ssh-agent-other") {
+	if !firstInShell(p.settings, "ssh-agent-other") {
 		t.Error("another tool's warning was taken as said")
 	}
 	p.settings.Quiet = []string{"ssh-agent"}
-	if p.firstInShell("ssh-agent-third") {
+	if firstInShell(p.settings, "ssh-agent-third") {
 		t.Error("TBX_QUIET=ssh-agent did not silence it")
 	}
 }
@@ -232,5 +233,29 @@ func TestTheUsersLockKeepsTrust(t *testing.T) {
 	}
 	if v, err := Inspect(s); err != nil || v.Verdict.Status.OK() || !strings.Contains(strings.Join(v.Verdict.Changes, ";"), "toolbox.lock") {
 		t.Errorf("after a lock from elsewhere: %v %+v", err, v.Verdict)
+	}
+}
+
+// How long a tool's spare waits: TBX_SPARE over the recipe, the recipe
+// over the default, and no spares on a CI agent unless asked for.
+func TestSpareIdle(t *testing.T) {
+	d := func(v time.Duration) *time.Duration { return &v }
+	tool := &recipe.Tool{Name: "box"}
+	withKey := &recipe.Tool{Name: "box", Run: recipe.Run{Spare: d(3 * time.Minute)}}
+	cases := []struct {
+		s    Settings
+		t    *recipe.Tool
+		want time.Duration
+	}{
+		{Settings{}, tool, DefaultSpare},
+		{Settings{CI: true}, tool, 0},
+		{Settings{CI: true}, withKey, 3 * time.Minute},
+		{Settings{Spare: d(0)}, withKey, 0},
+		{Settings{Spare: d(time.Minute), CI: true}, tool, time.Minute},
+	}
+	for i, c := range cases {
+		if got := spareIdle(c.s, c.t); got != c.want {
+			t.Errorf("case %d: %v, want %v", i, got, c.want)
+		}
 	}
 }

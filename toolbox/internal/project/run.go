@@ -39,11 +39,11 @@ func (p *Project) Run(ctx context.Context, req RunRequest, streams runner.Stream
 	if err != nil {
 		return err
 	}
-	idle, err := p.warmIdle(tool)
+	idle, err := warmIdle(p.settings, tool)
 	if err != nil {
 		return err
 	}
-	if recipe.Flag(tool.Run.SSHAgent, false) && p.settings.SSHAgent == "" && p.firstInShell("ssh-agent-"+tool.Name) {
+	if recipe.Flag(tool.Run.SSHAgent, false) && p.settings.SSHAgent == "" && firstInShell(p.settings, "ssh-agent-"+tool.Name) {
 		fmt.Fprintf(p.settings.Stderr, "tbx: warning: tool %s forwards the SSH agent, but SSH_AUTH_SOCK is not set: ssh in it will find no keys (eval $(ssh-agent); ssh-add); said once per shell, TBX_QUIET=ssh-agent silences it\n", tool.Name)
 	}
 	rn := &runner.Runner{Engine: p.engine, Streams: streams, Debug: p.settings.Debug, Signals: p.settings.Signals}
@@ -58,7 +58,7 @@ func (p *Project) Run(ctx context.Context, req RunRequest, streams runner.Stream
 			return err
 		}
 		warm := &warmrun.Runner{Runner: rn, Engine: p.engine, OnDirect: p.rememberer(tool, req, inv.TTY, false)}
-		return p.diagnose(tool, inv, warm.RunWarm(ctx, inv, idle, helper))
+		return diagnose(p.engine.DaemonHost(), tool, inv, warm.RunWarm(ctx, inv, idle, helper))
 	}
 	spare, ok := p.spareFor(tool, req, inv)
 	err = warmrun.ErrNoSpare
@@ -72,20 +72,20 @@ func (p *Project) Run(ctx context.Context, req RunRequest, streams runner.Stream
 	if ok {
 		p.settings.MakeSpare(tool.Name, req.Args[0], inv.TTY) // off the caller's path: the run is over
 	}
-	return p.diagnose(tool, inv, err)
+	return diagnose(p.engine.DaemonHost(), tool, inv, err)
 }
 
 // diagnose names the cause of a run that failed before its command ran,
 // where tbx can tell it: a rootless Podman of the caller's gives a
 // container its network through /dev/net/tun, which the caller must be
 // able to open (the Engine itself says only "received 409").
-func (p *Project) diagnose(tool *recipe.Tool, inv runner.Invocation, err error) error {
+func diagnose(engineHost string, tool *recipe.Tool, inv runner.Invocation, err error) error {
 	var status exit.Status
 	if err == nil || errors.As(err, &status) || !inv.KeepID || !needsNetwork(tool.Run.Network) {
 		return err
 	}
 	if why := engine.RootlessNetwork(); why != nil {
-		return exit.Errorf(exit.Launcher, "tool %s: the rootless Podman at %s cannot give its container a network, because %v (its network helper opens it as you): make it yours (sudo chmod 0666 /dev/net/tun, the usual mode), or set network = \"none\" for the tool in the recipe", tool.Name, p.engine.DaemonHost(), why)
+		return exit.Errorf(exit.Launcher, "tool %s: the rootless Podman at %s cannot give its container a network, because %v (its network helper opens it as you): make it yours (sudo chmod 0666 /dev/net/tun, the usual mode), or set network = \"none\" for the tool in the recipe", tool.Name, engineHost, why)
 	}
 	return err
 }
@@ -116,13 +116,13 @@ func (p *Project) warmHelper(tool *recipe.Tool) (string, error) {
 // firstInShell reports whether this is the first time the warning what is
 // due in the shell that started tbx (its parent), and remembers that it
 // was said; a warning the settings silence is never due.
-func (p *Project) firstInShell(what string) bool {
-	for _, q := range p.settings.Quiet {
+func firstInShell(s Settings, what string) bool {
+	for _, q := range s.Quiet {
 		if strings.HasPrefix(what, q) {
 			return false
 		}
 	}
-	dir := filepath.Join(p.settings.StateDir, "said")
+	dir := filepath.Join(s.StateDir, "said")
 	mark := filepath.Join(dir, fmt.Sprintf("%s-%d", what, os.Getppid()))
 	if fi, err := os.Stat(mark); err == nil && time.Since(fi.ModTime()) < 24*time.Hour {
 		return false
@@ -158,8 +158,8 @@ func (v *View) Commands() []string {
 
 // warmIdle is how long the tool's warm container waits for the next run:
 // TBX_WARM over the recipe's warm; 0 runs a throwaway container.
-func (p *Project) warmIdle(t *recipe.Tool) (time.Duration, error) {
-	if w := p.settings.Warm; w != nil {
+func warmIdle(s Settings, t *recipe.Tool) (time.Duration, error) {
+	if w := s.Warm; w != nil {
 		return *w, nil
 	}
 	if t.Run.Warm != nil {

@@ -18,13 +18,13 @@ const DefaultSpare = 10 * time.Minute
 // spareIdle is how long tool's spare waits to be claimed: TBX_SPARE, else
 // the recipe's spare, else DefaultSpare, or 0 (no spares) on a CI agent,
 // whose jobs rarely run a tool twice and whose memory other jobs share.
-func (p *Project) spareIdle(t *recipe.Tool) time.Duration {
+func spareIdle(s Settings, t *recipe.Tool) time.Duration {
 	switch {
-	case p.settings.Spare != nil:
-		return *p.settings.Spare
+	case s.Spare != nil:
+		return *s.Spare
 	case t.Run.Spare != nil:
 		return *t.Run.Spare
-	case p.settings.CI:
+	case s.CI:
 		return 0
 	}
 	return DefaultSpare
@@ -41,7 +41,7 @@ func (p *Project) spareFor(tool *recipe.Tool, req RunRequest, inv runner.Invocat
 
 // spareSpec is tool's spare as the project is now, and whether it has one.
 func (p *Project) spareSpec(tool *recipe.Tool) (warmrun.SpareSpec, bool) {
-	idle := p.spareIdle(tool)
+	idle := spareIdle(p.settings, tool)
 	if idle <= 0 || p.settings.Helper.Path == "" {
 		return warmrun.SpareSpec{}, false
 	}
