@@ -21,7 +21,6 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/client"
 
-	"github.com/tbx-dev/tbx/toolbox/front"
 	"github.com/tbx-dev/tbx/toolbox/internal/labels"
 	"github.com/tbx-dev/tbx/toolbox/internal/testenv"
 )
@@ -35,12 +34,9 @@ func spareRun(t *testing.T, dir string, stdin []byte, env []string, args ...stri
 	cmd.Stdin = bytes.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
+	code := exitCode(cmd.Run())
+	if code < 0 {
+		t.Fatalf("tbx %v did not run", args)
 	}
 	return result{out.String(), errb.String(), code}
 }
@@ -50,16 +46,7 @@ func spareRun(t *testing.T, dir string, stdin []byte, env []string, args ...stri
 func makersDone(t *testing.T) {
 	t.Helper()
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		busy := false
-		entries, _ := os.ReadDir("/proc")
-		for _, e := range entries {
-			b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-			if err == nil && bytes.Contains(b, []byte("\x00"+front.SpareCommand+"\x00")) && bytes.Contains(b, []byte(filepath.Dir(tbxBin))) {
-				busy = true
-				break
-			}
-		}
-		if !busy {
+		if !testenv.MakingSpare(filepath.Dir(tbxBin)) {
 			return
 		}
 	}

@@ -288,7 +288,7 @@ func podmanSpare(t *testing.T, p *testenv.Podman) string {
 		if time.Now().After(deadline) {
 			t.Fatal("a spare was still being made after 60s")
 		}
-		if !makingSpare() {
+		if !testenv.MakingSpare(filepath.Dir(tbxBin)) {
 			break
 		}
 	}
@@ -306,16 +306,4 @@ func podmanSpare(t *testing.T, p *testenv.Podman) string {
 		t.Fatalf("%d running spares, want 1", len(hosts))
 	}
 	return hosts[0]
-}
-
-// makingSpare reports whether a tbx of this test's build makes a spare.
-func makingSpare() bool {
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err == nil && bytes.Contains(b, []byte("\x00__spare\x00")) && bytes.Contains(b, []byte(filepath.Dir(tbxBin))) {
-			return true
-		}
-	}
-	return false
 }

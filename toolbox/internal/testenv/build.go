@@ -59,3 +59,16 @@ func GoTool(t testing.TB, pkg, version string) string {
 	}
 	return bin
 }
+
+// MakingSpare reports whether a tbx from binDir is making a spare: its
+// core runs the hidden command that makes one, in the background.
+func MakingSpare(binDir string) bool {
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err == nil && strings.Contains(string(b), "\x00__spare\x00") && strings.Contains(string(b), binDir) {
+			return true
+		}
+	}
+	return false
+}
