@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
@@ -78,11 +76,16 @@ func (r *Runner) serverMismatch(ctx context.Context, w *warmContainer, err error
 	return exit.Errorf(exit.Launcher, "refusing to run: %v", err)
 }
 
-// listening reports whether a helper listens in dir: it makes its socket
-// once it has checked the container's mounts.
-func listening(dir string) bool {
-	_, err := os.Stat(filepath.Join(dir, direct.Socket))
-	return err == nil
+// servedBy reports whether the helper of host pid serves the socket in
+// dir: it listens once it has checked the container's mounts. The
+// connection sends no request; the helper drops it.
+func servedBy(dir string, pid int) bool {
+	conn, err := direct.Dial(dir)
+	if err != nil {
+		return false
+	}
+	defer conn.Close()
+	return conn.CheckServer(pid) == nil
 }
 
 // dialWithin connects to the socket in dir, trying for up to wait.

@@ -17,5 +17,5 @@ func (r *Runner) runDirect(context.Context, runner.Invocation, *container.Config
 	return errNoSocket
 }
 
-// listening is false: there is no helper's socket on this host.
-func listening(string) bool { return false }
+// servedBy is false: there is no helper's socket on this host.
+func servedBy(string, int) bool { return false }

@@ -113,9 +113,10 @@ func (r *Runner) MakeSpare(ctx context.Context, inv runner.Invocation, sp SpareS
 	}
 	sent := direct.Request{Argv: runner.CommandLine(cfg), Env: cfg.Env, Dir: cfg.WorkingDir, User: w.user, TTY: inv.TTY, Launcher: inv.Launcher}
 	// The helper listens once it has checked the mounts: until then, what
-	// this process holds must stay open.
+	// this process holds must stay open. A socket left by an earlier
+	// container of this shape is served by no one, or by another pid.
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		if listening(w.dir) {
+		if servedBy(w.dir, ct.pid) {
 			return Spare{Socket: w.dir, Server: ct.pid, Request: sent}, nil
 		}
 		if time.Now().After(deadline) {
