@@ -117,13 +117,13 @@ func (a *app) settings(c *ucli.Context) (project.Settings, error) {
 		}
 	}
 	s.CI = envTrue("CI")
-	s.MakeSpare = a.spareMaker(c.String("file"))
+	s.MakeSpare = a.spareMaker(state, c.String("file"))
 	return s, nil
 }
 
 // spareMaker has this core, again, make a spare in the background, on the
 // Engine this call was told of.
-func (a *app) spareMaker(file string) func(tool, command string, tty bool) {
+func (a *app) spareMaker(state, file string) func(tool, command string, tty bool) {
 	core, err := os.Executable()
 	if err != nil || !strings.HasPrefix(filepath.Base(core), "tbx") {
 		return nil // not tbx's core: a test binary that runs tbx in-process
@@ -138,7 +138,11 @@ func (a *app) spareMaker(file string) func(tool, command string, tty bool) {
 	if a.where.Context != "" {
 		flags = append(flags, "--context", a.where.Context)
 	}
-	return func(tool, command string, tty bool) { front.MakeSpare(core, tool, command, tty, flags) }
+	return func(tool, command string, tty bool) {
+		if statedir.Mkdir(state) == nil {
+			front.MakeSpare(core, state, tool, command, tty, flags)
+		}
+	}
 }
 
 // stateDir is tbx's state directory: $XDG_STATE_HOME/tbx, or

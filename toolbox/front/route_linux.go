@@ -54,7 +54,7 @@ func tryRoute(command string, rest []string, router *signals.Router) (int, bool)
 	}
 	if rt.Spare != "" {
 		if core, err := corePath(); err == nil {
-			MakeSpare(core, rt.Spare, command, tty, nil) // the run is over: off the caller's path
+			MakeSpare(core, state, rt.Spare, command, tty, nil) // the run is over: off the caller's path
 		}
 	}
 	return code, true

@@ -3,6 +3,7 @@ package front
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"syscall"
 
@@ -16,13 +17,22 @@ const SpareCommand = "__spare"
 // command (a command of tool), with or without a terminal, in the
 // background: a process of a session of its own, with none of the
 // caller's streams, that outlives the caller's tbx. flags are the global
-// flags the call was given (the Engine's).
-func MakeSpare(core, tool, command string, tty bool, flags []string) {
+// flags the call was given (the Engine's); what it says goes to the file
+// SpareLog names in tbx's state directory state.
+func MakeSpare(core, state, tool, command string, tty bool, flags []string) {
 	args := append(append([]string{}, flags...), SpareCommand, tool, command, strconv.FormatBool(tty))
 	cmd := exec.Command(core, args...)
 	cmd.Env = append(os.Environ(), build.FrontVar+"="+build.ID())
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if log, err := os.OpenFile(filepath.Join(state, SpareLog), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600); err == nil {
+		defer log.Close()
+		cmd.Stdout, cmd.Stderr = log, log
+	}
 	if cmd.Start() == nil {
 		_ = cmd.Process.Release()
 	}
 }
+
+// SpareLog is the file, in tbx's state directory, where the last spare's
+// maker says why it made none.
+const SpareLog = "spare.log"
