@@ -255,7 +255,7 @@ func (r *Runner) ensureWarm(ctx context.Context, name string, cfg *container.Con
 		case err == nil:
 			// Stopped at its idle end, and being removed.
 			r.waitGone(ctx, ins.ID)
-		case cerrdefs.IsNotFound(err):
+		case cerrdefs.IsNotFound(err) || gone(err):
 			_, err := r.createWarm(ctx, name, cfg, host)
 			if err != nil && !nameTaken(err) {
 				return running{}, err
@@ -296,6 +296,12 @@ func (r *Runner) createWarm(ctx context.Context, name string, cfg *container.Con
 		return "", fmt.Errorf("starting the warm container %s (its helper, %s, must run in the image): %w", name, helperBin, err)
 	}
 	return created.ID, nil
+}
+
+// gone reports whether a look-up failed because the container went while
+// it was asked for: Podman then says so in words, not as not-found.
+func gone(err error) bool {
+	return strings.Contains(err.Error(), "no such container")
 }
 
 // nameTaken reports whether a create failed because another tbx made the
