@@ -1,0 +1,178 @@
+package imagesig
+
+import (
+	"context"
+	"crypto/elliptic"
+	"errors"
+	"io"
+	"log"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
+)
+
+// keyPair writes an encrypted cosign-style key pair as cosign.key and
+// cosign.pub in a directory of its own.
+func keyPair(t *testing.T, password string) (SigningKey, Key) {
+	t.Helper()
+	priv, pub, err := cryptoutils.GeneratePEMEncodedECDSAKeyPair(elliptic.P256(), func(bool) ([]byte, error) { return []byte(password), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for f, b := range map[string][]byte{"cosign.key": priv, "cosign.pub": pub} {
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sk, err := LoadSigningKey(filepath.Join(dir, "cosign.key"), []byte(password))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := LoadKey(filepath.Join(dir, "cosign.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sk.Public.Fingerprint != k.Fingerprint {
+		t.Fatalf("the private key's public half is %s, the public key %s", sk.Public.Fingerprint, k.Fingerprint)
+	}
+	return sk, k
+}
+
+// pushRandom pushes a random image to repo and returns its digest reference.
+func pushRandom(t *testing.T, repo string) name.Digest {
+	t.Helper()
+	img, err := random.Image(64, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag, err := name.NewTag(repo + ":latest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(tag, img); err != nil {
+		t.Fatal(err)
+	}
+	h, _ := img.Digest()
+	return tag.Context().Digest(h.String())
+}
+
+func TestSignThenVerify(t *testing.T) {
+	ctx := context.Background()
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	signer, key := keyPair(t, "pw")
+	_, other := keyPair(t, "other")
+
+	az := pushRandom(t, host+"/proj/az")
+	if err := Sign(ctx, az, signer); err != nil {
+		t.Fatal(err)
+	}
+	if err := Sign(ctx, az, signer); err != nil { // again: kept as it is
+		t.Fatal(err)
+	}
+	if n := countSignatures(t, az); n != 1 {
+		t.Errorf("after signing twice, %d signatures; want 1", n)
+	}
+	got, err := Verify(ctx, az, []Key{other, key})
+	if err != nil || got.Fingerprint != key.Fingerprint {
+		t.Fatalf("Verify = %v, %v; want the key", got.Path, err)
+	}
+
+	t.Run("unsigned", func(t *testing.T) {
+		_, err := Verify(ctx, pushRandom(t, host+"/proj/jq"), []Key{key})
+		if !errors.Is(err, ErrUnsigned) {
+			t.Errorf("got %v, want %v", err, ErrUnsigned)
+		}
+	})
+	t.Run("another key", func(t *testing.T) {
+		_, err := Verify(ctx, az, []Key{other})
+		if !errors.Is(err, ErrOtherKey) {
+			t.Errorf("got %v, want %v", err, ErrOtherKey)
+		}
+	})
+	t.Run("signature copied onto another digest", func(t *testing.T) {
+		jq := pushRandom(t, host+"/proj/az")
+		copySignatures(t, az, jq)
+		_, err := Verify(ctx, jq, []Key{key})
+		if !errors.Is(err, ErrOtherDigest) {
+			t.Errorf("got %v, want %v", err, ErrOtherDigest)
+		}
+	})
+	t.Run("image copied to another repository", func(t *testing.T) {
+		img, _ := remote.Image(az)
+		moved, err := name.NewDigest(host + "/proj/evil@" + az.DigestStr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := remote.Write(moved, img); err != nil {
+			t.Fatal(err)
+		}
+		copySignatures(t, az, moved)
+		_, err = Verify(ctx, moved, []Key{key})
+		if !errors.Is(err, ErrOtherRepository) {
+			t.Errorf("got %v, want %v", err, ErrOtherRepository)
+		}
+	})
+	t.Run("registry gone", func(t *testing.T) {
+		dead := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+		d := pushRandom(t, strings.TrimPrefix(dead.URL, "http://")+"/proj/az")
+		dead.Close()
+		_, err := Verify(ctx, d, []Key{key})
+		var re *RegistryError
+		if !errors.As(err, &re) {
+			t.Errorf("got %v, want a RegistryError", err)
+		}
+	})
+}
+
+func TestKeysSayWhatIsWrong(t *testing.T) {
+	dir := t.TempDir()
+	signer, _ := keyPair(t, "right")
+	if _, err := LoadSigningKey(signer.Path, []byte("wrong")); err == nil || !strings.Contains(err.Error(), "COSIGN_PASSWORD") {
+		t.Errorf("a wrong password: %v", err)
+	}
+	junk := filepath.Join(dir, "junk.pub")
+	os.WriteFile(junk, []byte("not a key"), 0o600)
+	if _, err := LoadKey(junk); err == nil || !strings.Contains(err.Error(), "junk.pub: not a PEM public key") {
+		t.Errorf("junk: %v", err)
+	}
+	if _, err := LoadKey(filepath.Join(dir, "none.pub")); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("missing: %v", err)
+	}
+}
+
+func countSignatures(t *testing.T, d name.Digest) int {
+	t.Helper()
+	tag, _ := SignatureTag(d)
+	img, err := remote.Image(tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := img.Manifest()
+	return len(m.Layers)
+}
+
+// copySignatures puts the signatures of from where cosign would look for
+// those of to.
+func copySignatures(t *testing.T, from, to name.Digest) {
+	t.Helper()
+	src, _ := SignatureTag(from)
+	dst, _ := SignatureTag(to)
+	img, err := remote.Image(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(dst, img); err != nil {
+		t.Fatal(err)
+	}
+}
