@@ -31,9 +31,9 @@ type Key struct {
 
 // SigningKey is a private key that signs tool images.
 type SigningKey struct {
-	Path        string
-	Public      Key // its public half
-	signer      signature.Signer
+	Path   string
+	Public Key // its public half
+	signer signature.Signer
 }
 
 // maxKeySize bounds a key file read.
