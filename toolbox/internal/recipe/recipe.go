@@ -28,6 +28,7 @@ type Recipe struct {
 	Dir      string            // project root: the directory holding the recipe
 	Name     string            // [toolbox] name: names images and labels
 	Registry string            // [toolbox] registry: the team registry, host[:port][/path], or ""
+	Signers  []string          // [toolbox] signers: absolute paths of the public keys that sign the team's tools
 	Defaults Run               // [defaults]
 	Tools    []*Tool
 }
@@ -46,7 +47,12 @@ type Tool struct {
 	SSHKeys     []SSHKey          // ssh = [...]: what each id gets; none: the agent under every id
 	Version     string            // what `tbx ls` shows as its version
 	Commands    []string          // commands the tool provides
-	Run         Run               // how its containers run
+	// Signers are the public key files (absolute paths) one of which must
+	// have signed the tool's image before it runs; none: no signature is
+	// required. A built tool gets [toolbox] signers unless it names its
+	// own; a pulled tool only its own.
+	Signers []string
+	Run     Run // how its containers run
 }
 
 // Secret is a build secret: an id, and where its value comes from (an

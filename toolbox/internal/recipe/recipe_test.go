@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -128,7 +129,7 @@ func TestParseMalformed(t *testing.T) {
 		{"typo in table", head + "[tool.az]\nbuild = \"img\"\n", `toolbox.toml:3:1: tool: unknown key at the top level; did you mean "tools"?`},
 		{"typo in toolbox", "[toolbox]\nnmae = \"p\"\n", `toolbox.toml:2:1: toolbox.nmae: unknown key in [toolbox]; did you mean "name"?`},
 		{"typo in defaults", head + "[defaults]\nenvs = [\"A\"]\n[tools.az]\nbuild = \"img\"\n", `toolbox.toml:4:1: defaults.envs: unknown key in [defaults]; did you mean "env"?`},
-		{"unknown key no suggestion", head + "[tools.az]\nbuild = \"img\"\nzzzzzzzzzzzz = 1\n", "toolbox.toml:5:1: tools.az.zzzzzzzzzzzz: unknown key in [tools.az]; valid keys: args, build, ca_bundle, commands, cpus, description, docker, dockerfile, entrypoint, env, image, init, memory, network, pids, proxy, read_only, secrets, spare, ssh, ssh_agent, target, user, version, volumes, warm, workdir"},
+		{"unknown key no suggestion", head + "[tools.az]\nbuild = \"img\"\nzzzzzzzzzzzz = 1\n", "toolbox.toml:5:1: tools.az.zzzzzzzzzzzz: unknown key in [tools.az]; valid keys: args, build, ca_bundle, commands, cpus, description, docker, dockerfile, entrypoint, env, image, init, memory, network, pids, proxy, read_only, secrets, signers, spare, ssh, ssh_agent, target, user, version, volumes, warm, workdir"},
 		{"unknown key inline", head + "[tools.az]\nbuild = \"img\"\nargs = { A = \"1\", B = { C = \"2\" } }\n", "toolbox.toml:5:19: tools.az.args.B: must be a string, not a table"},
 		{"dotted unknown key", head + "[tools]\naz.build = \"img\"\naz.imgae = \"x\"\n", `toolbox.toml:5:1: tools.az.imgae: unknown key in [tools.az]; did you mean "image"?`},
 		{"commands not a list", head + "[tools.az]\nbuild = \"img\"\ncommands = \"az\"\n", "toolbox.toml:5:1: tools.az.commands: must be a list of strings, not a string"},
@@ -232,6 +233,41 @@ func TestLoadNotARecipe(t *testing.T) {
 		_, err := Load(path, testOptions)
 		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("Load(%s) = %v; want one line with %q", path, err, want)
+		}
+	}
+}
+
+func TestParseSigners(t *testing.T) {
+	r, err := parse(t, `[toolbox]
+name = "p"
+signers = ["ci/cosign.pub"]
+[tools.az]
+build = "img"
+[tools.own]
+build = "img"
+commands = ["own"]
+signers = []
+[tools.jq]
+image = "jq:1"
+[tools.yq]
+image = "yq:1"
+signers = ["ci/cosign.pub"]
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := mustAbs("testdata/ctx/ci/cosign.pub")
+	for name, want := range map[string][]string{"az": {key}, "own": nil, "jq": nil, "yq": {key}} {
+		if got := r.Tool(name).Signers; !slices.Equal(got, want) {
+			t.Errorf("%s: signers %v, want %v", name, got, want)
+		}
+	}
+	for src, want := range map[string]string{
+		"[toolbox]\nname = \"p\"\nsigners = [\"../key.pub\"]\n[tools.az]\nbuild = \"img\"\n":  "toolbox.toml:3:1: toolbox.signers: ../key.pub is outside the project",
+		"[toolbox]\nname = \"p\"\n[tools.az]\nbuild = \"img\"\nsigners = [\"ci/none.pub\"]\n": "toolbox.toml:5:1: tools.az.signers: no public key file at ",
+	} {
+		if _, err := parse(t, src); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("got %v, want %q", err, want)
 		}
 	}
 }

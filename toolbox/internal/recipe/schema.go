@@ -67,12 +67,14 @@ var toolOnlyKeys = map[string]kind{
 	"ssh":         kBoolOrStrings,
 	"version":     kString,
 	"commands":    kStrings,
+	"signers":     kStrings,
 }
 
 var toolboxKeys = map[string]kind{
 	"name":        kString,
 	"description": kString,
 	"registry":    kString,
+	"signers":     kStrings,
 }
 
 var topKeys = map[string]kind{

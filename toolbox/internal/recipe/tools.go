@@ -33,6 +33,9 @@ func (p *parser) build() (*Recipe, error) {
 			return nil, p.errAt([]string{"toolbox", "registry"}, "%v", err)
 		}
 	}
+	if r.Signers, err = p.signers([]string{"toolbox"}); err != nil {
+		return nil, err
+	}
 	if r.Defaults, err = p.run([]string{"defaults"}); err != nil {
 		return nil, err
 	}
@@ -45,9 +48,43 @@ func (p *parser) build() (*Recipe, error) {
 		if err != nil {
 			return nil, err
 		}
+		if t.Signers, err = p.toolSigners(name, t, r.Signers); err != nil {
+			return nil, err
+		}
 		r.Tools = append(r.Tools, t)
 	}
 	return r, p.uniqueCommands(r)
+}
+
+// signers reads signers = ["ci/cosign.pub"]: public key files inside the
+// project, as trust covers them.
+func (p *parser) signers(at []string) ([]string, error) {
+	var out []string
+	for _, rel := range p.strings(at, "signers") {
+		path := p.hostPath(rel)
+		if !Within(p.dir, path) {
+			return nil, p.errAt(keyPath(at, "signers"), "%s is outside the project: keep the team's public keys in its repository, where trust covers them", rel)
+		}
+		if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
+			return nil, p.errAt(keyPath(at, "signers"), "no public key file at %s", path)
+		}
+		out = append(out, path)
+	}
+	return out, nil
+}
+
+// toolSigners are the keys one of which must have signed t: its own
+// signers when it names them (an empty list: none), else the project's for
+// a built tool (published to the team registry) and none for a pulled one.
+func (p *parser) toolSigners(name string, t *Tool, project []string) ([]string, error) {
+	at := []string{"tools", name}
+	if p.has(at, "signers") {
+		return p.signers(at)
+	}
+	if t.Build != "" {
+		return project, nil
+	}
+	return nil, nil
 }
 
 func (p *parser) projectName() (string, error) {
