@@ -55,6 +55,7 @@ func (p *Project) inputs(tool *recipe.Tool) (Inputs, bool) {
 	in.Links[p.Recipe.Dir] = p.Root
 	in.Links[s.Cwd] = leadsTo(s.Cwd)
 	for _, t := range p.Recipe.Tools {
+		in.Files = append(in.Files, t.Signers...)
 		if t.Build == "" {
 			continue
 		}

@@ -102,6 +102,9 @@ func (v *View) resolvePaths() {
 		for i := range t.SSHKeys {
 			t.SSHKeys[i].Key = real(t.SSHKeys[i].Key)
 		}
+		for i := range t.Signers {
+			t.Signers[i] = real(t.Signers[i])
+		}
 		if t.Build != "" {
 			t.Build = real(t.Build)
 		}

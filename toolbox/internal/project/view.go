@@ -138,6 +138,29 @@ func (v *View) snapshot() {
 	for _, p := range reach.HostPaths(v.Recipe) {
 		v.Now.Paths[p] = leadsTo(p)
 	}
+	v.Now.Signers = signerSums(v.Recipe)
+}
+
+// signerSums fingerprints the signers' key files the recipe names: a key
+// swapped in a clone is a change trust sees.
+func signerSums(r *recipe.Recipe) map[string]string {
+	out := map[string]string{}
+	for _, t := range r.Tools {
+		for _, k := range t.Signers {
+			if _, done := out[k]; done {
+				continue
+			}
+			out[k] = ""
+			if b, err := safefile.Read(k, safefile.MaxSize); err == nil {
+				sum := sha256.Sum256(b)
+				out[k] = hex.EncodeToString(sum[:])
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
 
 // judge compares the snapshot with the trust record.

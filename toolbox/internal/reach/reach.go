@@ -207,6 +207,40 @@ func Write(w io.Writer, r *recipe.Recipe, tools []Tool) {
 			fmt.Fprintf(w, "  %-13s %s\n", it.Kind, it.What)
 		}
 	}
+	writeSigners(w, r)
+}
+
+// writeSigners says which key signs which tools, and which tools run
+// without a signature check, when the recipe names signers at all.
+func writeSigners(w io.Writer, r *recipe.Recipe) {
+	var keys []string
+	tools := map[string][]string{}
+	var unsigned []string
+	for _, t := range r.Tools {
+		if len(t.Signers) == 0 {
+			unsigned = append(unsigned, t.Name)
+		}
+		for _, k := range t.Signers {
+			if tools[k] == nil {
+				keys = append(keys, k)
+			}
+			tools[k] = append(tools[k], t.Name)
+		}
+	}
+	if len(keys) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "signatures: a tool's image runs only once verified as signed by one of its keys:")
+	for _, k := range keys {
+		name := k
+		if rel, err := filepath.Rel(r.Dir, k); err == nil {
+			name = rel
+		}
+		fmt.Fprintf(w, "  %s signs %s\n", name, strings.Join(tools[k], ", "))
+	}
+	if len(unsigned) > 0 {
+		fmt.Fprintf(w, "  no signature is required of %s\n", strings.Join(unsigned, ", "))
+	}
 }
 
 // Count is how many items all tools reach.
@@ -243,6 +277,9 @@ func HostPaths(r *recipe.Recipe) []string {
 		}
 		for _, k := range t.SSHKeys {
 			add(k.Key)
+		}
+		for _, k := range t.Signers {
+			add(k)
 		}
 		if t.Build != "" {
 			add(t.Build)

@@ -52,3 +52,21 @@ func TestTheSummaryNamesWhatEachToolReaches(t *testing.T) {
 		t.Errorf("an Engine not on a socket: %+v", engine[0].Items)
 	}
 }
+
+// trust --show says which key signs which tools, and which need none.
+func TestTheSummaryNamesTheSigners(t *testing.T) {
+	dir := t.TempDir()
+	testenv.WriteFiles(t, dir, map[string]string{"img/Dockerfile": "FROM x\n", "ci/cosign.pub": "k", "ci/vendor.pub": "v",
+		recipe.FileName: "[toolbox]\nname = \"p\"\nsigners = [\"ci/cosign.pub\"]\n[tools.az]\nbuild = \"img\"\n[tools.jq]\nimage = \"jq:1\"\n[tools.yq]\nimage = \"yq:1\"\nsigners = [\"ci/vendor.pub\"]\n"})
+	r, err := recipe.Load(filepath.Join(dir, recipe.FileName), recipe.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	Write(&b, r, Of(r, "", ""))
+	for _, want := range []string{"ci/cosign.pub signs az\n", "ci/vendor.pub signs yq\n", "no signature is required of jq\n"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("the summary lacks %q:\n%s", want, b.String())
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -82,7 +83,7 @@ func (p *parser) toolSigners(name string, t *Tool, project []string) ([]string, 
 		return p.signers(at)
 	}
 	if t.Build != "" {
-		return project, nil
+		return slices.Clone(project), nil
 	}
 	return nil, nil
 }

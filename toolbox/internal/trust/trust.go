@@ -38,12 +38,13 @@ func (s Status) OK() bool { return s == Trusted || s == Covered }
 
 // Snapshot is what trust fingerprints of a project, as it is now.
 type Snapshot struct {
-	Recipe    string            `json:"recipe"`     // the recipe's real path
-	RecipeSum string            `json:"recipe_sum"` // sha256 of the bytes parsed
-	Keys      map[string]string `json:"keys"`       // recipe key → digest of its value, to say what changed
-	LockSum   string            `json:"lock_sum"`   // sha256 of toolbox.lock, "" without one
-	Contexts  map[string]string `json:"contexts"`   // built tool → content sum of what its build is given
-	Paths     map[string]string `json:"paths"`      // host path as the recipe names it → where it leads ("" if nowhere)
+	Recipe    string            `json:"recipe"`            // the recipe's real path
+	RecipeSum string            `json:"recipe_sum"`        // sha256 of the bytes parsed
+	Keys      map[string]string `json:"keys"`              // recipe key → digest of its value, to say what changed
+	LockSum   string            `json:"lock_sum"`          // sha256 of toolbox.lock, "" without one
+	Contexts  map[string]string `json:"contexts"`          // built tool → content sum of what its build is given
+	Paths     map[string]string `json:"paths"`             // host path as the recipe names it → where it leads ("" if nowhere)
+	Signers   map[string]string `json:"signers,omitempty"` // public key file of signers → sha256 of its bytes ("" unreadable)
 }
 
 // Verdict is a project's status with what differs from its record.
@@ -139,6 +140,11 @@ func Changes(was, now Snapshot) []string {
 	for _, tool := range slices.Sorted(maps.Keys(now.Contexts)) {
 		if old, ok := was.Contexts[tool]; ok && old != now.Contexts[tool] {
 			out = append(out, "the files the build of tool "+tool+" is given")
+		}
+	}
+	for _, key := range slices.Sorted(maps.Keys(now.Signers)) {
+		if old, ok := was.Signers[key]; !ok || old != now.Signers[key] {
+			out = append(out, "the signers' key file "+key)
 		}
 	}
 	return out

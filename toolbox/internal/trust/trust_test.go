@@ -86,6 +86,7 @@ func TestChangesAreNamed(t *testing.T) {
 		"a context":      {func(s *Snapshot) { s.Contexts["box"] = "c2" }, Changed, "the files the build of tool box is given"},
 		"a symlink swap": {func(s *Snapshot) { s.Paths["/p/data"] = "/" }, Redirected, "/p/data now leads to /, not to /p/data"},
 		"a removed dir":  {func(s *Snapshot) { s.Paths["/p/data"] = "" }, Redirected, "/p/data now leads to nothing"},
+		"a signer's key": {func(s *Snapshot) { s.Signers = map[string]string{"/p/ci/cosign.pub": "k2"} }, Changed, "the signers' key file /p/ci/cosign.pub"},
 	}
 	for name, c := range cases {
 		now := snap()
