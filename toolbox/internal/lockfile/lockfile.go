@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -24,9 +25,11 @@ import (
 // FileName is the lock's name, next to the recipe.
 const FileName = "toolbox.lock"
 
-// Version is the format this tbx writes; it reads every version from 1
-// (version 2 added a published base's id).
-const Version = 2
+// Version is the newest format this tbx reads and writes; it reads every
+// version from 1 (2 added a published base's id, 3 the signers a tool
+// requires) and writes the oldest that holds what the lock says, so that a
+// lock without signers stays readable by the tbx of version 2.
+const Version = 3
 
 // Lock is a toolbox.lock.
 type Lock struct {
@@ -54,6 +57,10 @@ type Tool struct {
 	Ref    string `toml:"ref,omitempty"`
 	Digest string `toml:"digest,omitempty"`
 	Image  string `toml:"image,omitempty"`
+	// Signers are the fingerprints (sha256:HEX of the public key) of the
+	// keys one of which must have signed the tool's image, as the recipe
+	// said when it was locked.
+	Signers []string `toml:"signers,omitempty"`
 }
 
 // Path is where the lock of the recipe at recipePath lives.
@@ -127,13 +134,23 @@ func Write(path string, l *Lock) error {
 	return os.Rename(tmp, path)
 }
 
+// format is the oldest version that holds what l says.
+func (l *Lock) format() int {
+	for _, t := range l.Tools {
+		if len(t.Signers) > 0 {
+			return 3
+		}
+	}
+	return 2
+}
+
 // Encode writes l in its stable text form: a header, the version, then the
 // bases and the tools, each sorted by name.
 func Encode(w io.Writer, l *Lock) error {
 	var b strings.Builder
 	b.WriteString("# toolbox.lock: written by `tbx lock`. Commit it; do not edit it.\n")
 	b.WriteString("# It pins what the team tested: `tbx prepare --frozen` runs exactly this.\n")
-	fmt.Fprintf(&b, "version = %d\n", Version)
+	fmt.Fprintf(&b, "version = %d\n", l.format())
 	for _, name := range slices.Sorted(maps.Keys(l.Bases)) {
 		base := l.Bases[name]
 		fmt.Fprintf(&b, "\n[bases.%q]\ndigest = %q\nimage = %q\n", name, base.Digest, base.Image)
@@ -148,6 +165,13 @@ func Encode(w io.Writer, l *Lock) error {
 			if kv[1] != "" {
 				fmt.Fprintf(&b, "%s = %q\n", kv[0], kv[1])
 			}
+		}
+		if len(t.Signers) > 0 {
+			q := make([]string, len(t.Signers))
+			for i, s := range t.Signers {
+				q[i] = strconv.Quote(s)
+			}
+			fmt.Fprintf(&b, "signers = [%s]\n", strings.Join(q, ", "))
 		}
 	}
 	_, err := io.WriteString(w, b.String())

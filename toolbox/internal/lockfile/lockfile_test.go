@@ -77,3 +77,25 @@ func TestReadErrors(t *testing.T) {
 		}
 	}
 }
+
+// A lock that requires signers is format 3 and keeps them; one without
+// stays format 2, readable by the tbx before signers.
+func TestSignersAreFormatThree(t *testing.T) {
+	path := filepath.Join(t.TempDir(), FileName)
+	l := sample()
+	l.Tools["az"] = Tool{Hash: "cd34", Digest: d1, Signers: []string{d2, d1}}
+	if err := Write(path, l); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	if !strings.Contains(string(b), "version = 3\n") || !strings.Contains(string(b), `signers = ["`+d2+`", "`+d1+`"]`) {
+		t.Errorf("want version 3 with the signers:\n%s", b)
+	}
+	got, err := Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := got.Tools["az"].Signers; len(s) != 2 || s[0] != d2 {
+		t.Errorf("signers read back: %v", s)
+	}
+}
