@@ -45,6 +45,7 @@ func prepareCommand(a *app) *ucli.Command {
 			&ucli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: DefaultJobs, Usage: "how many tools to acquire at once"},
 			&ucli.BoolFlag{Name: "frozen", Usage: "exactly what toolbox.lock pins: never build, never follow a tag (also TBX_FROZEN=1)"},
 			&ucli.BoolFlag{Name: "push", Usage: "then push the built tools to the team registry: the publishing CI job"},
+			signKeyFlag(),
 		},
 		Action: func(c *ucli.Context) error {
 			opts := project.AcquireOptions{Jobs: c.Int("jobs"), Frozen: c.Bool("frozen") || envTrue("TBX_FROZEN"), Push: c.Bool("push")}
@@ -61,6 +62,7 @@ func pushCommand(a *app) *ucli.Command {
 		Name:      "push",
 		Usage:     "push the built tools' images to the team registry as REGISTRY/PROJECT/TOOL:HASH",
 		ArgsUsage: "[TOOL...]",
+		Flags:     []ucli.Flag{signKeyFlag()},
 		Action: func(c *ucli.Context) error {
 			p, err := a.open(c, false)
 			if err != nil {
@@ -70,6 +72,12 @@ func pushCommand(a *app) *ucli.Command {
 			return runPush(c.Context, p, c.Args().Slice(), a.streams)
 		},
 	}
+}
+
+// signKeyFlag names the key that signs what a command pushes.
+func signKeyFlag() ucli.Flag {
+	return &ucli.StringFlag{Name: "sign-key", EnvVars: []string{"TBX_SIGN_KEY"}, TakesFile: true,
+		Usage: "sign each image pushed with this cosign private key file, its password in COSIGN_PASSWORD"}
 }
 
 func runPush(ctx context.Context, p *project.Project, names []string, s *Streams) error {

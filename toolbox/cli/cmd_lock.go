@@ -22,6 +22,7 @@ func lockCommand(a *app) *ucli.Command {
 		Flags: []ucli.Flag{
 			&ucli.BoolFlag{Name: "check", Usage: "only say whether toolbox.lock still matches the recipe and its build inputs (exit 1 if not)"},
 			&ucli.BoolFlag{Name: "update", Usage: "resolve tags and pin base images again, even those the lock pins"},
+			signKeyFlag(),
 		},
 		Action: func(c *ucli.Context) error {
 			opts := lockOptions{Check: c.Bool("check"), Update: c.Bool("update")}

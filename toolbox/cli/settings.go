@@ -94,6 +94,9 @@ func (a *app) settings(c *ucli.Context) (project.Settings, error) {
 		Progress:  a.streams.progressMode(c.String("progress")),
 	}
 	s.DockerConfig = filepath.Join(a.where.ConfigDir, "config.json")
+	if key := c.String("sign-key"); key != "" {
+		s.SignKey = absFrom(cwd, key)
+	}
 	if core, err := os.Executable(); err == nil {
 		s.Binaries = []string{core, front.NextTo(core)}
 	}
@@ -199,4 +202,12 @@ func closeEngine(e engine.Engine) {
 	if c, ok := e.(interface{ Close() error }); ok {
 		_ = c.Close()
 	}
+}
+
+// absFrom is path read from dir, when it is relative.
+func absFrom(dir, path string) string {
+	if filepath.IsAbs(path) {
+		return path
+	}
+	return filepath.Join(dir, path)
 }

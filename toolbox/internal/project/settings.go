@@ -30,6 +30,7 @@ type Settings struct {
 	TrustOnce bool           // --trust: trust the project for this one command
 	Registry  string         // TBX_REGISTRY, over the recipe's; "" for the recipe's
 	Frozen    bool           // --frozen or TBX_FROZEN: exactly what toolbox.lock pins
+	SignKey   string         // --sign-key or TBX_SIGN_KEY: the cosign private key that signs what is pushed
 	LockAsIs  bool           // open a project whose lock pins what the recipe does not name: for `tbx lock`, which checks or rewrites it
 	Warm      *time.Duration // TBX_WARM, over the recipe's warm; nil for the recipe's
 	Spare     *time.Duration // TBX_SPARE, over the recipe's spare; nil for the recipe's

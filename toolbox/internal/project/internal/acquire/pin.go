@@ -88,6 +88,9 @@ func (m locker) doPin(ctx context.Context, opts PinOptions) (*lockfile.Lock, err
 			m.Out.Printf("warning: %v", err)
 			unpublished = append(unpublished, t.Name)
 		}
+		if pin.Signers, err = m.guard().fingerprints(t); err != nil {
+			return nil, err
+		}
 		next.Tools[t.Name] = pin
 	}
 	m.Lock = next
@@ -205,7 +208,7 @@ func (m locker) pinTool(ctx context.Context, cat *catalog, t *recipe.Tool, old, 
 	}
 	if d := cat.repoDigest(st.ImageID, m.team().teamRef(t, st.Hash)); d != "" {
 		pin.Digest = d // pushed already (prepare --push) or pulled from there: each image is pushed once
-		return pin, nil
+		return pin, m.guard().signPublished(ctx, st, d)
 	}
 	p, err := m.team().pushTool(ctx, st)
 	pin.Digest = p.Digest
@@ -283,6 +286,9 @@ func (m locker) doCheckLock(ctx context.Context) ([]string, error) {
 	used := map[string]bool{}
 	for _, st := range sts {
 		out = append(out, lockProblem(st)...)
+		if p := m.guard().signersProblem(st); p != "" {
+			out = append(out, p)
+		}
 		if st.Tool.Build == "" {
 			continue
 		}

@@ -40,7 +40,7 @@ func (m preparer) ensure(ctx context.Context, t *recipe.Tool, force bool, mode p
 		}
 	}
 	if st.State == Ready && !force {
-		return st, nil
+		return st, m.guard().check(ctx, st)
 	}
 	start := time.Now()
 	m.acquired.Add(1)
@@ -49,7 +49,13 @@ func (m preparer) ensure(ctx context.Context, t *recipe.Tool, force bool, mode p
 		return st, err
 	}
 	m.Out.Printf("%s: ready, %s (%s)", t.Name, how, time.Since(start).Round(100*time.Millisecond))
-	return m.preparer().one(ctx, t)
+	if st, err = m.preparer().one(ctx, t); err != nil {
+		return st, err
+	}
+	if how == "built" {
+		m.verdicts().recordBuilt(st.ImageID)
+	}
+	return st, m.guard().check(ctx, st)
 }
 
 // acquire gets st's image and says how: pulled, pulled from the team
@@ -57,11 +63,7 @@ func (m preparer) ensure(ctx context.Context, t *recipe.Tool, force bool, mode p
 func (m preparer) acquire(ctx context.Context, st Status, force bool, mode progress.Mode) (string, error) {
 	t := st.Tool
 	if t.Image != "" {
-		m.Out.Printf("%s: pulling %s", t.Name, st.Ref)
-		if err := m.team().pull(ctx, st.Ref, t.Name, mode); err != nil {
-			return "", fmt.Errorf("tool %s: %w", t.Name, err)
-		}
-		return "pulled", nil
+		return "pulled", m.preparer().pullImage(ctx, st, mode)
 	}
 	if m.Registry != "" && !force {
 		err := m.team().pullTeam(ctx, st, mode)
@@ -70,6 +72,8 @@ func (m preparer) acquire(ctx context.Context, st Status, force bool, mode progr
 		}
 		re, _ := asRegistryError(err)
 		switch {
+		case isRefusal(err):
+			return "", err
 		case m.Frozen:
 			return "", m.preparer().frozenPullError(st, err)
 		case re == nil || !re.notFound():
@@ -85,6 +89,37 @@ func (m preparer) acquire(ctx context.Context, st Status, force bool, mode progr
 		return "", err
 	}
 	return "built", nil
+}
+
+// pullImage pulls a pulled tool's image; one the recipe wants signed by
+// the digest just verified, tagged then as the recipe names it.
+func (m preparer) pullImage(ctx context.Context, st Status, mode progress.Mode) error {
+	t, ref := st.Tool, st.Ref
+	if len(t.Signers) > 0 {
+		var err error
+		if ref, err = m.guard().verifyRef(ctx, t, st.Ref); err != nil {
+			return wrapTool(t, err)
+		}
+	}
+	m.Out.Printf("%s: pulling %s", t.Name, ref)
+	if err := m.team().pull(ctx, ref, t.Name, mode); err != nil {
+		return fmt.Errorf("tool %s: %w", t.Name, err)
+	}
+	if ref == st.Ref {
+		return nil
+	}
+	if err := m.Engine.ImageTag(ctx, ref, st.Ref); err != nil {
+		return fmt.Errorf("tagging %s as %s: %w", ref, st.Ref, err)
+	}
+	return nil
+}
+
+// wrapTool names t in err, unless a refusal already does.
+func wrapTool(t *recipe.Tool, err error) error {
+	if isRefusal(err) {
+		return err
+	}
+	return fmt.Errorf("tool %s: %w", t.Name, err)
 }
 
 // frozenCheck refuses, with one line naming the tool, what frozen mode
@@ -104,6 +139,9 @@ func (m preparer) frozenCheck(st Status) error {
 		return fmt.Errorf("tool %s: toolbox.lock has no digest for it (locked without a team registry); run `tbx prepare --push` and `tbx lock` with the registry set", t.Name)
 	case t.Build != "" && m.Registry == "":
 		return fmt.Errorf("tool %s: --frozen pulls it from the team registry, and there is none: set [toolbox] registry or TBX_REGISTRY", t.Name)
+	}
+	if p := m.guard().signersProblem(st); p != "" {
+		return fmt.Errorf("toolbox.lock is stale (--frozen): %s; run `tbx lock`", p)
 	}
 	return nil
 }

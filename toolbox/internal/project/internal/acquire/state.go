@@ -17,6 +17,7 @@ import (
 
 	"github.com/tbx-dev/tbx/toolbox/internal/buildkit"
 	"github.com/tbx-dev/tbx/toolbox/internal/imageid"
+	"github.com/tbx-dev/tbx/toolbox/internal/imagesig"
 	"github.com/tbx-dev/tbx/toolbox/internal/lockfile"
 	"github.com/tbx-dev/tbx/toolbox/internal/progress"
 	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
@@ -60,6 +61,7 @@ type Status struct {
 	State   State
 	ImageID string
 	Missing []string // base images the Engine lacks and the lock does not pin
+	Digests []string // the image's repository@digest references: where it was pulled from or pushed to
 
 	Lock   LockState
 	Pinned lockfile.Tool // the lock's entry, when there is one
@@ -81,6 +83,10 @@ type Config struct {
 	CacheDir string         // where file hashes are remembered; "" remembers nothing
 	LockDir  string         // where build locks are kept
 	Environ  []string       // the caller's environment, which env= build secrets come from
+	// SignKey is the cosign private key file that signs what is pushed
+	// ("" signs nothing); its password comes from COSIGN_PASSWORD in
+	// Environ, as cosign reads it.
+	SignKey string
 	// DockerConfig is the Docker client's configuration directory, whose
 	// credentials pulls and pushes use ("" for the client's default).
 	DockerConfig string
@@ -103,7 +109,11 @@ type Manager struct {
 
 	mu       sync.Mutex
 	contents map[string]imageid.Content // by tool: read once per Manager
-	acquired atomic.Int32               // how many tools this Manager built or pulled
+	signers  map[string]imagesig.Key    // by key file: read once per Manager
+	signOnce sync.Once
+	signKey  *imagesig.SigningKey // SignKey, once read
+	signErr  error
+	acquired atomic.Int32 // how many tools this Manager built or pulled
 }
 
 // bkStatus is BuildKit's status update.
@@ -114,7 +124,7 @@ func New(c Config) *Manager {
 	if c.Stderr == nil {
 		c.Stderr = io.Discard
 	}
-	return &Manager{Config: c, Out: progress.NewWriter(c.Stderr), contents: map[string]imageid.Content{}}
+	return &Manager{Config: c, Out: progress.NewWriter(c.Stderr), contents: map[string]imageid.Content{}, signers: map[string]imagesig.Key{}}
 }
 
 // Close releases the Manager's BuildKit connection, if it made one.
@@ -183,6 +193,7 @@ func (m *Manager) status(cat *catalog, t *recipe.Tool, c imageid.Content) Status
 	}
 	m.lockState(&st)
 	st.ImageID, _ = cat.resolve(st.Ref)
+	st.Digests = cat.repoDigests(st.ImageID)
 	switch {
 	case st.ImageID != "" && len(st.Missing) == 0 && m.isPinned(cat, st):
 		st.State = Ready

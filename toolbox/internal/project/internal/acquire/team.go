@@ -32,6 +32,12 @@ func (m team) teamPull(st Status) string {
 // runs (st.Ref), so that a pulled image and a built one are used alike.
 func (m team) pullTeam(ctx context.Context, st Status, mode progress.Mode) error {
 	ref := m.team().teamPull(st)
+	if len(st.Tool.Signers) > 0 {
+		var err error
+		if ref, err = m.guard().verifyRef(ctx, st.Tool, ref); err != nil {
+			return err
+		}
+	}
 	m.Out.Printf("%s: looking for %s in the team registry", st.Tool.Name, ref)
 	if err := m.team().pull(ctx, ref, st.Tool.Name, mode); err != nil {
 		return err
@@ -73,6 +79,14 @@ func (m team) push(ctx context.Context, ref, name string) (string, error) {
 	return digest, nil
 }
 
+// teamRepo is the repository of a team reference, without its tag.
+func teamRepo(ref string) string {
+	if named, err := reference.ParseNormalizedNamed(ref); err == nil {
+		return named.Name()
+	}
+	return ref
+}
+
 // Pushed is one image published to the team registry.
 type Pushed struct {
 	Tool   string
@@ -85,6 +99,9 @@ type Pushed struct {
 func (m team) doPush(ctx context.Context, tools []*recipe.Tool) ([]Pushed, error) {
 	if m.Registry == "" {
 		return nil, errNoRegistry
+	}
+	if err := m.guard().checkSigning(tools); err != nil {
+		return nil, err
 	}
 	sts, err := m.Inspect(ctx, tools)
 	if err != nil {
@@ -118,7 +135,8 @@ func (m team) pushTool(ctx context.Context, st Status) (Pushed, error) {
 		return Pushed{}, fmt.Errorf("tool %s: %w", st.Tool.Name, err)
 	}
 	m.Out.Printf("%s: pushed %s@%s", st.Tool.Name, ref, digest)
-	return Pushed{Tool: st.Tool.Name, Ref: ref, Digest: digest}, nil
+	p := Pushed{Tool: st.Tool.Name, Ref: ref, Digest: digest}
+	return p, m.guard().sign(ctx, st.Tool, teamRepo(ref)+"@"+digest)
 }
 
 var errNoRegistry = errors.New("no team registry: set [toolbox] registry in the recipe, or TBX_REGISTRY")

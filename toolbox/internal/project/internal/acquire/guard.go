@@ -1,0 +1,210 @@
+package acquire
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/distribution/reference"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/tbx-dev/tbx/toolbox/internal/imagesig"
+	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
+)
+
+// signatureTimeout bounds the registry calls of one verification.
+const signatureTimeout = 2 * time.Minute
+
+// guard applies the recipe's signature policy: a tool with signers runs
+// only an image whose registry digest one of its keys signed, verified
+// before the image is pulled (or, for one found on the Engine, before its
+// first run here) and remembered by digest and key.
+type guard struct{ *Manager }
+
+func (m *Manager) guard() guard { return guard{m} }
+
+func (m *Manager) verdicts() verdicts {
+	if m.CacheDir == "" {
+		return verdicts{}
+	}
+	return verdicts{dir: m.CacheDir}
+}
+
+// keys are the public keys of t's signers, read once per Manager.
+func (m guard) keys(t *recipe.Tool) ([]imagesig.Key, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []imagesig.Key
+	for _, path := range t.Signers {
+		k, ok := m.signers[path]
+		if !ok {
+			var err error
+			if k, err = imagesig.LoadKey(path); err != nil {
+				return nil, fmt.Errorf("tool %s: signers: %w", t.Name, err)
+			}
+			m.signers[path] = k
+		}
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+// repository is where t's signed images live: the team registry's
+// repository of a built tool, the recipe's of a pulled one.
+func (m guard) repository(t *recipe.Tool) string {
+	ref := t.Image
+	if t.Build != "" {
+		ref = fmt.Sprintf("%s/%s/%s", m.Registry, m.Recipe.Name, t.Name)
+	}
+	if named, err := reference.ParseNormalizedNamed(ref); err == nil {
+		return named.Name()
+	}
+	return ref
+}
+
+// verifyRef resolves ref (a tag or a digest) to its digest in the
+// registry and verifies that digest's signature; it returns what to pull:
+// repository@digest, which a tag moved since cannot change.
+func (m guard) verifyRef(ctx context.Context, t *recipe.Tool, ref string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, signatureTimeout)
+	defer cancel()
+	d, err := imagesig.Resolve(ctx, normalizedRef(ref), m.guard().remote()...)
+	if err != nil {
+		return "", &registryError{op: "resolving", ref: ref, err: errors.Unwrap(err)}
+	}
+	if err := m.guard().verify(ctx, t, d); err != nil {
+		return "", err
+	}
+	return d.String(), nil
+}
+
+// check verifies, before its first run here, an image of t found on the
+// Engine: by the digest it came from the registry with (the lock's, when
+// it has that one). An image built here needs no signature.
+func (m guard) check(ctx context.Context, st Status) error {
+	t := st.Tool
+	if len(t.Signers) == 0 || st.ImageID == "" || m.verdicts().builtHere(st.ImageID) {
+		return nil
+	}
+	d, ok := m.guard().digestOf(st)
+	switch {
+	case !ok && t.Build != "":
+		return nil // never in a registry: built on this Engine
+	case !ok:
+		return &sigRefusal{tool: t.Name, ref: st.Ref, why: fmt.Sprintf("the Engine's image came from no digest of %s, so its signature cannot be checked; run `tbx prepare --force %s` to pull it again", m.guard().repository(t), t.Name)}
+	}
+	ctx, cancel := context.WithTimeout(ctx, signatureTimeout)
+	defer cancel()
+	return m.guard().verify(ctx, t, d)
+}
+
+// digestOf is the repository digest st's image has in the tool's
+// repository: the lock's digest when the image has it, else the first.
+func (m guard) digestOf(st Status) (name.Digest, bool) {
+	repo := m.guard().repository(st.Tool)
+	var found []string
+	for _, rd := range st.Digests {
+		named, err := reference.ParseNormalizedNamed(rd)
+		dg, ok := named.(reference.Digested)
+		if err != nil || !ok || named.Name() != repo {
+			continue
+		}
+		found = append(found, dg.Digest().String())
+	}
+	if len(found) == 0 {
+		return name.Digest{}, false
+	}
+	pick := found[0]
+	for _, f := range found {
+		if f == st.Pinned.Digest {
+			pick = f
+		}
+	}
+	d, err := name.NewDigest(normalizedRef(repo + "@" + pick))
+	return d, err == nil
+}
+
+// verify checks d against t's signers: from what was remembered, else in
+// the registry, remembering what it verified.
+func (m guard) verify(ctx context.Context, t *recipe.Tool, d name.Digest) error {
+	keys, err := m.guard().keys(t)
+	if err != nil {
+		return err
+	}
+	v := m.verdicts()
+	for _, k := range keys {
+		if v.signed(d.String(), k.Fingerprint) {
+			return nil
+		}
+	}
+	k, err := imagesig.Verify(ctx, d, keys, m.guard().remote()...)
+	if err != nil {
+		return &sigRefusal{tool: t.Name, ref: d.String(), err: err, signers: m.guard().names(t)}
+	}
+	v.recordSigned(d.String(), k.Fingerprint)
+	m.Out.Printf("%s: signature verified: %s signed %s", t.Name, m.guard().name(k.Path), d.DigestStr())
+	return nil
+}
+
+// remote are the registry client's options: the Docker client's
+// credentials, tbx's user agent.
+func (m guard) remote() []remote.Option {
+	return []remote.Option{remote.WithAuthFromKeychain(imagesig.Keychain(m.DockerConfig)), remote.WithUserAgent("tbx")}
+}
+
+// names are t's key files as the recipe names them.
+func (m guard) names(t *recipe.Tool) string {
+	out := make([]string, len(t.Signers))
+	for i, p := range t.Signers {
+		out[i] = m.guard().name(p)
+	}
+	return strings.Join(out, " or ")
+}
+
+func (m guard) name(path string) string {
+	if rel, err := filepath.Rel(m.Recipe.Dir, path); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return path
+}
+
+// normalizedRef spells ref with its registry, as go-containerregistry
+// reads it (docker.io/library/… for the Hub's short names).
+func normalizedRef(ref string) string {
+	if named, err := reference.ParseNormalizedNamed(ref); err == nil {
+		return named.String()
+	}
+	return ref
+}
+
+// sigRefusal is an image the policy refuses: one line naming the tool,
+// the image by digest and why.
+type sigRefusal struct {
+	tool, ref string
+	err       error  // from imagesig, or nil
+	why       string // when err is nil
+	signers   string
+}
+
+func (e *sigRefusal) Error() string {
+	var re *imagesig.RegistryError
+	switch {
+	case e.err == nil:
+		return fmt.Sprintf("tool %s: refusing %s: %s", e.tool, e.ref, e.why)
+	case errors.As(e.err, &re):
+		return fmt.Sprintf("tool %s: refusing %s: its signature cannot be checked (%v); nothing was run", e.tool, e.ref, re)
+	}
+	return fmt.Sprintf("tool %s: refusing %s: %v; the recipe requires a signature by %s", e.tool, e.ref, e.err, e.signers)
+}
+
+func (e *sigRefusal) Unwrap() error { return e.err }
+
+// isRefusal reports whether err is the policy refusing an image.
+func isRefusal(err error) bool {
+	var r *sigRefusal
+	return errors.As(err, &r)
+}
