@@ -193,9 +193,22 @@ func checkTools(ctx context.Context, r *checkReport, v *project.View, e engine.E
 			r.fail(fmt.Sprintf("tool %s: its build context lies outside the project and is not read until you trust it", st.Tool.Name), "review it with `tbx trust --show`, then run `tbx trust`")
 		case st.State == project.Ready:
 			r.ok("tool %s: ready (%s)", st.Tool.Name, st.Ref)
+			checkSignature(ctx, r, v, e, st)
 		default:
 			r.fail(fmt.Sprintf("tool %s: %s (%s)", st.Tool.Name, st.State, st.Ref), "run `tbx prepare`")
 		}
+	}
+}
+
+// checkSignature says whether a ready tool's image meets the recipe's
+// signature policy on this machine.
+func checkSignature(ctx context.Context, r *checkReport, v *project.View, e engine.Engine, st project.Status) {
+	verdict, err := v.Signature(ctx, e, st)
+	switch {
+	case err != nil:
+		r.fail(err.Error(), "have the publishing job sign it (tbx push --sign-key), then `tbx prepare --force "+st.Tool.Name+"`; docs/security.md says what a signature proves")
+	case verdict != "":
+		r.ok("tool %s: %s", st.Tool.Name, verdict)
 	}
 }
 

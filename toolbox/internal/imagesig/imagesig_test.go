@@ -74,11 +74,11 @@ func TestSignThenVerify(t *testing.T) {
 	_, other := keyPair(t, "other")
 
 	az := pushRandom(t, host+"/proj/az")
-	if err := Sign(ctx, az, signer); err != nil {
-		t.Fatal(err)
+	if added, err := Sign(ctx, az, signer); err != nil || !added {
+		t.Fatal(added, err)
 	}
-	if err := Sign(ctx, az, signer); err != nil { // again: kept as it is
-		t.Fatal(err)
+	if added, err := Sign(ctx, az, signer); err != nil || added { // again: kept as it is
+		t.Fatal(added, err)
 	}
 	if n := countSignatures(t, az); n != 1 {
 		t.Errorf("after signing twice, %d signatures; want 1", n)

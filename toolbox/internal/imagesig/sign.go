@@ -41,39 +41,39 @@ func SignatureTag(d name.Digest) (name.Tag, error) {
 // Sign signs the image at d with key and adds the signature to those the
 // registry keeps for it, as `cosign sign --key` does (no transparency log).
 // A signature of the same payload by the same key already there is kept
-// as it is.
-func Sign(ctx context.Context, d name.Digest, key SigningKey, opts ...remote.Option) error {
+// as it is; added says whether one was added.
+func Sign(ctx context.Context, d name.Digest, key SigningKey, opts ...remote.Option) (added bool, err error) {
 	body, err := payload.Cosign{Image: d}.MarshalJSON()
 	if err != nil {
-		return err
+		return false, err
 	}
 	tag, err := SignatureTag(d)
 	if err != nil {
-		return err
+		return false, err
 	}
 	opts = append(opts, remote.WithContext(ctx))
 	base, err := signatures(tag, opts)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if signedBy(base, body, key.Public) {
-		return nil
+		return false, nil
 	}
 	sig, err := key.signer.SignMessage(bytes.NewReader(body), options.WithContext(ctx))
 	if err != nil {
-		return fmt.Errorf("signing %s with %s: %w", d, key.Path, err)
+		return false, fmt.Errorf("signing %s with %s: %w", d, key.Path, err)
 	}
 	img, err := mutate.Append(base, mutate.Addendum{
 		Layer:       static.NewLayer(body, PayloadMediaType),
 		Annotations: map[string]string{SignatureAnnotation: base64.StdEncoding.EncodeToString(sig)},
 	})
 	if err != nil {
-		return err
+		return false, err
 	}
 	if err := remote.Write(tag, img, opts...); err != nil {
-		return &RegistryError{Op: "storing the signature of", Ref: d.String(), Err: err}
+		return false, &RegistryError{Op: "storing the signature of", Ref: d.String(), Err: err}
 	}
-	return nil
+	return true, nil
 }
 
 // signatures is the image holding the signatures at tag, or an empty one

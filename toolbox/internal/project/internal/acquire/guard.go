@@ -208,3 +208,24 @@ func isRefusal(err error) bool {
 	var r *sigRefusal
 	return errors.As(err, &r)
 }
+
+// Signature says how st's image meets the signature policy on this
+// machine, verifying it (in the registry, unless remembered) when it must
+// be signed; "" for a tool that requires no signature.
+func (m *Manager) Signature(ctx context.Context, st Status) (string, error) {
+	t := st.Tool
+	if len(t.Signers) == 0 {
+		return "", nil
+	}
+	if p := m.guard().signersProblem(st); p != "" {
+		return "", errors.New(p)
+	}
+	d, fromRegistry := m.guard().digestOf(st)
+	if m.verdicts().builtHere(st.ImageID) || !fromRegistry && t.Build != "" {
+		return "built here: needs no signature", nil
+	}
+	if err := m.guard().check(ctx, st); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s verified as signed by %s", d.DigestStr(), m.guard().names(t)), nil
+}

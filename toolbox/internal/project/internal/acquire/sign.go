@@ -70,11 +70,14 @@ func (m guard) sign(ctx context.Context, t *recipe.Tool, digested string) error 
 	}
 	ctx, cancel := context.WithTimeout(ctx, signatureTimeout)
 	defer cancel()
-	if err := imagesig.Sign(ctx, d, *key, m.guard().remote()...); err != nil {
+	added, err := imagesig.Sign(ctx, d, *key, m.guard().remote()...)
+	if err != nil {
 		return fmt.Errorf("tool %s: signing %s: %w", t.Name, digested, err)
 	}
 	m.verdicts().recordSigned(d.String(), key.Public.Fingerprint)
-	m.Out.Printf("%s: signed %s with %s", t.Name, d.DigestStr(), key.Path)
+	if added {
+		m.Out.Printf("%s: signed %s with %s", t.Name, d.DigestStr(), key.Path)
+	}
 	return nil
 }
 
