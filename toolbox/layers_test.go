@@ -50,6 +50,7 @@ var allowed = map[string][]string{
 	"testenv":     {"engine", "labels"},
 	"compat":      {}, // tests only: tbx against Podman
 	"cifiles":     {}, // tests only: the CI files of docs/ci
+	"signing":     {}, // tests only: signed tool images against cosign
 	"conformance": {}, // tests only: the Dockerfile conformance suite
 	"cli":         {"build", "engine", "exit", "front", "hashcache", "lockfile", "progress", "project", "reach", "recipe", "route", "shims", "signals", "statedir", "trust", "helper", "images", "recipes"},
 }

@@ -45,7 +45,7 @@ func Registry(t testing.TB, extra string) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait(); log.Close() })
-	t.Cleanup(func() { untagRegistry(addr) })
+	t.Cleanup(func() { UntagRegistry(addr) })
 	if !waitHTTP("http://" + addr + "/v2/") {
 		b, _ := os.ReadFile(logPath)
 		t.Fatalf("the registry did not answer at %s; its log ends:\n%s", addr, tail(string(b), 20))
@@ -74,10 +74,10 @@ func waitHTTP(url string) bool {
 	return false
 }
 
-// untagRegistry removes from the Engine every tag and digest reference
+// UntagRegistry removes from the Engine every tag and digest reference
 // under the registry at addr, which goes away with the test; the images
 // themselves stay, for whoever else holds them.
-func untagRegistry(addr string) {
+func UntagRegistry(addr string) {
 	ctx := context.Background()
 	c, err := engine.Connect(ctx)
 	if err != nil {
