@@ -3,11 +3,15 @@
 package cifiles
 
 import (
+	"crypto/elliptic"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
 
 	"github.com/tbx-dev/tbx/toolbox/internal/lockfile"
 	"github.com/tbx-dev/tbx/toolbox/internal/testenv"
@@ -23,6 +27,32 @@ type team struct {
 	project, registry string
 	origin            string // a bare repository
 	tbxGit, tbxRef    string // where the jobs install tbx from: this checkout
+	// The team's signing key, as the CI system keeps it for the publishing
+	// job: its text (a GitHub secret), a file of it (a GitLab File
+	// variable) and its password. The recipe requires its signature.
+	signKey, signKeyFile, signPassword string
+}
+
+// signingKey makes the team's key pair as `cosign generate-key-pair` does
+// (an encrypted sigstore private key, a PEM public key): the public key
+// goes into the repository, the private key to the CI system.
+func (tm *team) signingKey(t *testing.T, repo string) {
+	t.Helper()
+	tm.signPassword = "team-secret"
+	priv, pub, err := cryptoutils.GeneratePEMEncodedECDSAKeyPair(elliptic.P256(), func(bool) ([]byte, error) { return []byte(tm.signPassword), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm.signKey, tm.signKeyFile = string(priv), filepath.Join(t.TempDir(), "cosign.key")
+	if err := os.WriteFile(tm.signKeyFile, priv, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(repo, "ci"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(repo, "ci", "cosign.pub"), pub, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func newTeam(t *testing.T) *team {
@@ -40,8 +70,9 @@ func newTeam(t *testing.T) *team {
 	}
 	src := t.TempDir()
 	git(t, src, "init", "--quiet", "--initial-branch=main")
+	tm.signingKey(t, src)
 	files := map[string]string{
-		"toolbox.toml":         "[toolbox]\nname = \"" + tm.project + "\"\nregistry = \"" + tm.registry + "\"\n\n[tools.jq]\nbuild = \"images/jq\"\n",
+		"toolbox.toml":         "[toolbox]\nname = \"" + tm.project + "\"\nregistry = \"" + tm.registry + "\"\nsigners = [\"ci/cosign.pub\"]\n\n[tools.jq]\nbuild = \"images/jq\"\n",
 		"images/jq/Dockerfile": "FROM " + testenv.DebianBase + "\nRUN printf '#!/bin/sh\\necho jq-1.7-fake\\n' > /usr/local/bin/jq && chmod +x /usr/local/bin/jq\n",
 	}
 	for name, body := range files {
@@ -98,16 +129,20 @@ func publishThenConsume(t *testing.T, run ciJob, proposed func(m *machine) bool)
 	if err != nil || l == nil || len(l.Tools["jq"].Hash) < 16 {
 		t.Fatalf("the proposed lock: %+v, %v", l, err)
 	}
-	if tags := testenv.Tags(t, tm.registry, tm.project+"/jq"); len(tags) != 1 || tags[0] != l.Tools["jq"].Hash[:16] {
-		t.Errorf("jq's tags in the team registry: %v, want the lock's hash alone (%.16s)", tags, l.Tools["jq"].Hash)
+	tags := slices.DeleteFunc(testenv.Tags(t, tm.registry, tm.project+"/jq"), func(tag string) bool { return strings.HasSuffix(tag, ".sig") })
+	if len(tags) != 1 || tags[0] != l.Tools["jq"].Hash[:16] {
+		t.Errorf("jq's image tags in the team registry: %v, want the lock's hash alone (%.16s)", tags, l.Tools["jq"].Hash)
 	}
 	if n := strings.Count(out, "jq: pushed "); n != 1 {
 		t.Errorf("the publishing job pushed jq %d times:\n%s", n, out)
 	}
+	if n := strings.Count(out, "jq: signed "+l.Tools["jq"].Digest+" with "); n != 1 || len(l.Tools["jq"].Signers) != 1 {
+		t.Errorf("the publishing job signed jq's image %d times (want 1), and the lock requires signers %v:\n%s", n, l.Tools["jq"].Signers, out)
+	}
 
 	testenv.RemoveProject(t, testenv.Engine(t), tm.project) // a fresh agent: none of the tools
 	out = run(t, newMachine(t), tm, "tools", lws)
-	if !strings.Contains(out, "jq: ready, pulled from the team registry") || !strings.Contains(out, "jq-1.7-fake") || strings.Contains(out, "does not match") {
+	if !strings.Contains(out, "jq: signature verified: ci/cosign.pub signed "+l.Tools["jq"].Digest) || !strings.Contains(out, "jq: ready, pulled from the team registry") || !strings.Contains(out, "jq-1.7-fake") || strings.Contains(out, "does not match") {
 		t.Errorf("the tools job did not take the locked tools:\n%s", out)
 	}
 }

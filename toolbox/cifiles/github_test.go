@@ -83,7 +83,8 @@ func (wf workflow) run(t *testing.T, m *machine, tm *team, name, ws string) stri
 	if !ok {
 		t.Fatalf("%s has no job %q", githubFile, name)
 	}
-	values := map[string]string{"github.workspace": ws, "github.token": "a-token"} // secrets.* are empty
+	values := map[string]string{"github.workspace": ws, "github.token": "a-token", // other secrets.* are empty
+		"secrets.COSIGN_KEY": tm.signKey, "secrets.COSIGN_PASSWORD": tm.signPassword}
 	env := map[string]string{}
 	for _, layer := range []map[string]string{wf.Env, job.Env} {
 		for k, v := range layer {
@@ -94,6 +95,7 @@ func (wf workflow) run(t *testing.T, m *machine, tm *team, name, ws string) stri
 	env["GITHUB_ACTIONS"], env["GITHUB_WORKSPACE"], env["RUNNER_TEMP"] = "true", ws, m.temp
 	env["GITHUB_SHA"] = git(t, ws, "rev-parse", "HEAD")
 	env["GITHUB_PATH"] = filepath.Join(m.temp, "path")
+	env["GITHUB_ENV"] = filepath.Join(m.temp, "env")
 	outputs := map[string]string{}
 	var log strings.Builder
 	for i, st := range job.Steps {
@@ -113,6 +115,7 @@ func (wf workflow) run(t *testing.T, m *machine, tm *team, name, ws string) stri
 			t.Fatalf("job %s, step %q: %v\n%s", name, st.Name, err, log.String())
 		}
 		readOutputs(st.ID, stepEnv["GITHUB_OUTPUT"], outputs)
+		readEnv(env)
 		if b, err := os.ReadFile(env["GITHUB_PATH"]); err == nil {
 			for _, dir := range strings.Fields(string(b)) {
 				m.path = append([]string{dir}, m.path...)
@@ -121,6 +124,18 @@ func (wf workflow) run(t *testing.T, m *machine, tm *team, name, ws string) stri
 		}
 	}
 	return log.String()
+}
+
+// readEnv adds what a step wrote to GITHUB_ENV (NAME=value lines) to the
+// environment of the steps after it.
+func readEnv(env map[string]string) {
+	b, _ := os.ReadFile(env["GITHUB_ENV"])
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok && k != "GITHUB_ENV" {
+			env[k] = v
+		}
+	}
+	_ = os.Remove(env["GITHUB_ENV"])
 }
 
 func readOutputs(id, file string, outputs map[string]string) {

@@ -117,6 +117,7 @@ func (doc gitlabCI) run(t *testing.T, m *machine, tm *team, name, ws string) str
 		env[k] = os.Expand(v.(string), func(n string) string { return env[n] })
 	}
 	env["TBX_GIT"], env["TBX_REF"], env["TBX_REGISTRY_HOST"], env["TBX_LOCK_REMOTE"] = tm.tbxGit, tm.tbxRef, "", tm.origin
+	env["COSIGN_KEY"], env["COSIGN_PASSWORD"] = tm.signKeyFile, tm.signPassword // a File variable: its path
 	out, err := m.shell(t, ws, strings.Join(lines, "\n"), env)
 	if err != nil {
 		t.Fatalf("job %s: %v\n%s", name, err, out)
