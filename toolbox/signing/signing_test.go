@@ -55,10 +55,12 @@ func newWorld(t *testing.T) *world {
 	return w
 }
 
-func (w *world) writeRecipe(t *testing.T, signers string) {
+// writeRecipe writes the recipe with the project's signers, and the tools
+// of extra after the three built ones.
+func (w *world) writeRecipe(t *testing.T, signers string, extra ...string) {
 	t.Helper()
 	writeFile(t, w.dir, "toolbox.toml", "[toolbox]\nname = \""+w.project+"\"\nregistry = \""+w.proxy.addr+"\"\nsigners = "+signers+"\n\n"+
-		"[tools.jq]\nbuild = \"images/jq\"\n\n[tools.yq]\nbuild = \"images/yq\"\n\n[tools.zz]\nbuild = \"images/zz\"\n")
+		"[tools.jq]\nbuild = \"images/jq\"\n\n[tools.yq]\nbuild = \"images/yq\"\n\n[tools.zz]\nbuild = \"images/zz\"\n"+strings.Join(extra, ""))
 }
 
 // pushed is a tool's image in the team registry.
@@ -181,6 +183,28 @@ func TestSignedToolImages(t *testing.T) {
 		r := run(t, w.dir, w.fresh(t), "tbx", "run", "yq")
 		if r.code != 0 || strings.TrimSpace(r.out) != "yq-fake" || !strings.Contains(r.err, "yq: signature verified: ci/cosign.pub signed "+yq.digest.DigestStr()) {
 			t.Errorf("a run of the image cosign signed:\n%v", r)
+		}
+	})
+
+	t.Run("a pulled tool is held to its publisher's key", func(t *testing.T) {
+		// The vendor publishes yq's image as vendor/yq:1 and signs it with
+		// its own key, which the team keeps as ci/vendor.pub.
+		vendor, err := name.NewTag(w.proxy.addr + "/vendor/yq:1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		copyManifest(t, yq.digest, vendor)
+		signed := vendor.Context().Digest(yq.digest.DigestStr())
+		writeFile(t, w.dir, "ci/vendor.pub", string(mustRead(t, w.otherPub)))
+		defer w.writeRecipe(t, `["ci/cosign.pub"]`)
+		w.writeRecipe(t, `["ci/cosign.pub"]`, "\n[tools.vendor]\nimage = \""+vendor.String()+"\"\nsigners = [\"ci/vendor.pub\"]\n")
+		w.refused(t, run(t, w.dir, w.fresh(t), "tbx", "run", "--tool", "vendor", "yq"), "vendor", signed, "it has no signature in the registry; the recipe requires a signature by ci/vendor.pub")
+		if r := w.runCosign(t, "sign", "--key", w.otherKey, "--tlog-upload=false", "--allow-http-registry", "--yes", signed.String()); r.code != 0 {
+			t.Fatalf("cosign sign: %v", r)
+		}
+		r := run(t, w.dir, w.fresh(t), "tbx", "run", "--tool", "vendor", "yq")
+		if r.code != 0 || strings.TrimSpace(r.out) != "yq-fake" || !strings.Contains(r.err, "vendor: signature verified: ci/vendor.pub signed "+yq.digest.DigestStr()) {
+			t.Errorf("a run of the vendor's signed image:\n%v", r)
 		}
 	})
 
