@@ -59,7 +59,7 @@ func (r result) String() string {
 }
 
 // run runs name with args in dir with env, and returns what it did.
-func run(t *testing.T, dir string, env []string, name string, args ...string) result {
+func run(t testing.TB, dir string, env []string, name string, args ...string) result {
 	t.Helper()
 	if name == "tbx" {
 		name = filepath.Join(binDir, "tbx")
@@ -89,7 +89,7 @@ type registryProxy struct {
 	srv   *http.Server
 }
 
-func newRegistryProxy(t *testing.T, target string) *registryProxy {
+func newRegistryProxy(t testing.TB, target string) *registryProxy {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -114,7 +114,7 @@ func newRegistryProxy(t *testing.T, target string) *registryProxy {
 func (p *registryProxy) stop() { p.srv.Close() }
 
 // projectContainers lists the containers of project, running or not.
-func projectContainers(t *testing.T, c *client.Client, project string) []container.Summary {
+func projectContainers(t testing.TB, c *client.Client, project string) []container.Summary {
 	t.Helper()
 	cs, err := c.ContainerList(context.Background(), container.ListOptions{All: true, Filters: labels.ForProject(project)})
 	if err != nil {
@@ -131,7 +131,7 @@ func hasImage(c *client.Client, ref string) bool {
 
 // machine is one user's machine: a HOME of its own, so an empty tbx
 // state and cache (no verdict remembered), and the project trusted.
-func machine(t *testing.T, project string, extra ...string) []string {
+func machine(t testing.TB, project string, extra ...string) []string {
 	t.Helper()
 	home := t.TempDir()
 	env := []string{
@@ -156,7 +156,7 @@ func lines(s string) []string {
 }
 
 // writeFile writes body at dir/name.
-func writeFile(t *testing.T, dir, name, body string) {
+func writeFile(t testing.TB, dir, name, body string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
 		t.Fatal(err)

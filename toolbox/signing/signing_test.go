@@ -29,7 +29,7 @@ type world struct {
 	otherKey, otherPub string
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	w := &world{c: testenv.Engine(t), dir: t.TempDir()}
 	testenv.Debian(t, w.c)
@@ -57,7 +57,7 @@ func newWorld(t *testing.T) *world {
 
 // writeRecipe writes the recipe with the project's signers, and the tools
 // of extra after the three built ones.
-func (w *world) writeRecipe(t *testing.T, signers string, extra ...string) {
+func (w *world) writeRecipe(t testing.TB, signers string, extra ...string) {
 	t.Helper()
 	writeFile(t, w.dir, "toolbox.toml", "[toolbox]\nname = \""+w.project+"\"\nregistry = \""+w.proxy.addr+"\"\nsigners = "+signers+"\n\n"+
 		"[tools.jq]\nbuild = \"images/jq\"\n\n[tools.yq]\nbuild = \"images/yq\"\n\n[tools.zz]\nbuild = \"images/zz\"\n"+strings.Join(extra, ""))
@@ -70,7 +70,7 @@ type pushed struct {
 }
 
 // push pushes tool with tbx push and what it printed of it.
-func (w *world) push(t *testing.T, env []string, tool string, args ...string) (pushed, result) {
+func (w *world) push(t testing.TB, env []string, tool string, args ...string) (pushed, result) {
 	t.Helper()
 	r := run(t, w.dir, env, "tbx", append(append([]string{"push"}, args...), tool)...)
 	tag, dg, ok := strings.Cut(strings.TrimSpace(r.out), "@")
@@ -85,7 +85,7 @@ func (w *world) push(t *testing.T, env []string, tool string, args ...string) (p
 }
 
 // fresh is a new machine on an Engine with none of the project's images.
-func (w *world) fresh(t *testing.T) []string {
+func (w *world) fresh(t testing.TB) []string {
 	t.Helper()
 	testenv.RemoveProject(t, w.c, w.project)
 	return machine(t, w.dir)
@@ -94,7 +94,7 @@ func (w *world) fresh(t *testing.T) []string {
 // refused checks that r is the policy's refusal of tool's image at digest:
 // exit 125, one line naming the tool, the digest and cause; no container
 // made and the image not pulled.
-func (w *world) refused(t *testing.T, r result, tool string, digest name.Digest, cause string) {
+func (w *world) refused(t testing.TB, r result, tool string, digest name.Digest, cause string) {
 	t.Helper()
 	var said []string
 	for _, l := range lines(r.err) {
@@ -116,13 +116,13 @@ func (w *world) refused(t *testing.T, r result, tool string, digest name.Digest,
 	}
 }
 
-func (w *world) runCosign(t *testing.T, args ...string) result {
+func (w *world) runCosign(t testing.TB, args ...string) result {
 	t.Helper()
 	return run(t, w.dir, []string{"COSIGN_PASSWORD=" + password, "HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}, w.cosign, args...)
 }
 
 // copyManifest writes what from names in the registry under to.
-func copyManifest(t *testing.T, from, to name.Reference) {
+func copyManifest(t testing.TB, from, to name.Reference) {
 	t.Helper()
 	img, err := remote.Image(from)
 	if err != nil {
@@ -133,7 +133,7 @@ func copyManifest(t *testing.T, from, to name.Reference) {
 	}
 }
 
-func sigTag(t *testing.T, d name.Digest) name.Tag {
+func sigTag(t testing.TB, d name.Digest) name.Tag {
 	t.Helper()
 	tag, err := imagesig.SignatureTag(d)
 	if err != nil {
@@ -304,7 +304,7 @@ func TestSignedToolImages(t *testing.T) {
 	})
 }
 
-func mustRead(t *testing.T, path string) []byte {
+func mustRead(t testing.TB, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
