@@ -21,6 +21,7 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/client"
 
+	"github.com/tbx-dev/tbx/toolbox/front"
 	"github.com/tbx-dev/tbx/toolbox/internal/labels"
 	"github.com/tbx-dev/tbx/toolbox/internal/testenv"
 )
@@ -81,7 +82,8 @@ func theSpare(t *testing.T, c *client.Client, project string) container.InspectR
 		}
 	}
 	if len(running) != 1 {
-		t.Fatalf("%d running spares of project %s, want 1", len(running), project)
+		log, _ := os.ReadFile(filepath.Join(os.Getenv("XDG_STATE_HOME"), "tbx", front.SpareLog))
+		t.Fatalf("%d running spares of project %s, want 1; the last maker said %q", len(running), project, log)
 	}
 	return running[0]
 }
@@ -93,6 +95,7 @@ func theSpare(t *testing.T, c *client.Client, project string) container.InspectR
 func TestSparesAreThrowawayContainers(t *testing.T) {
 	c := testenv.Engine(t)
 	t.Setenv("TBX_SPARE", "2m")
+	t.Setenv("XDG_STATE_HOME", t.TempDir()) // the makers' log, spare.log, in a place of the test's
 	dir, project := runProject(t, c, "env = [\"CALLER_*\"]\n")
 	t.Cleanup(func() { makersDone(t) }) // before the project's containers are removed
 

@@ -259,7 +259,11 @@ func (s *server) enter() (leave func(), err error) {
 	}
 	s.runs.Add(1)
 	if s.spec.Once {
-		s.closing = true // one run: every later request is refused
+		// One run: every later request is refused, and the socket goes, so
+		// that the maker of the next spare, and every run, finds this one
+		// claimed without asking it.
+		s.closing = true
+		_ = s.ln.Close()
 	}
 	return leave, nil
 }

@@ -107,20 +107,50 @@ func (r *Runner) MakeSpare(ctx context.Context, inv runner.Invocation, sp SpareS
 		return Spare{}, err
 	}
 	r.removeStaleSpares(ctx, inv, w)
-	ct, err := r.ensureWarm(ctx, w.name, w.cfg, w.host)
-	if err != nil {
-		return Spare{}, err
-	}
 	sent := direct.Request{Argv: runner.CommandLine(cfg), Env: cfg.Env, Dir: cfg.WorkingDir, User: w.user, TTY: inv.TTY, Launcher: inv.Launcher}
-	// The helper listens once it has checked the mounts: until then, what
-	// this process holds must stay open. A socket left by an earlier
-	// container of this shape is served by no one, or by another pid.
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		if servedBy(w.dir, ct.pid) {
+	for attempt := 1; ; attempt++ {
+		ct, err := r.ensureWarm(ctx, w.name, w.cfg, w.host)
+		if err != nil {
+			return Spare{}, err
+		}
+		// The helper listens once it has checked the mounts: until then,
+		// what this process holds must stay open. A socket left by an
+		// earlier container of this shape is served by no one, or by
+		// another pid.
+		wait := spareStartWait
+		if !ct.fresh {
+			wait = time.Second // another's: a ready spare serves at once
+		}
+		if serves(w.dir, ct.pid, wait) {
 			return Spare{Socket: w.dir, Server: ct.pid, Request: sent}, nil
 		}
-		if time.Now().After(deadline) {
+		// A container of this name that does not serve is most often the
+		// spare that the run just over claimed (its helper lets go of the
+		// socket once claimed), on its way out: once the Engine has
+		// removed it, the next is made.
+		if ct.fresh || attempt == 3 || !r.waitGone(ctx, ct.id, spareGoneWait) {
 			return Spare{}, fmt.Errorf("the spare %s does not serve in %s", w.name, w.dir)
+		}
+	}
+}
+
+// How long a spare's maker waits for a container it started to serve, and
+// for a claimed one of the same name to be removed; a loaded machine
+// needs seconds for either.
+const (
+	spareStartWait = 15 * time.Second
+	spareGoneWait  = 15 * time.Second
+)
+
+// serves reports whether the helper of host pid serves the socket in dir
+// within wait.
+func serves(dir string, pid int, wait time.Duration) bool {
+	for deadline := time.Now().Add(wait); ; time.Sleep(5 * time.Millisecond) {
+		if servedBy(dir, pid) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
 		}
 	}
 }

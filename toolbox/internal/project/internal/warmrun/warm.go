@@ -122,7 +122,7 @@ func (r *Runner) warmAttempt(ctx context.Context, inv runner.Invocation, cfg *co
 	}
 	err = r.execIn(ctx, ct.id, inv, cfg, w.user, in)
 	if errors.Is(err, errRetry) {
-		r.waitGone(ctx, ct.id) // it is stopping: the next attempt makes a new one
+		r.waitGone(ctx, ct.id, 5*time.Second) // it is stopping: the next attempt makes a new one
 	}
 	return err
 }
@@ -143,7 +143,7 @@ func (r *Runner) tryDirect(ctx context.Context, inv runner.Invocation, cfg *cont
 	}
 	err = r.runDirect(ctx, inv, cfg, in, w, ct, wait)
 	if errors.Is(err, errRetry) {
-		r.waitGone(ctx, ct.id)
+		r.waitGone(ctx, ct.id, 5*time.Second)
 	}
 	return !errors.Is(err, errNoSocket), err
 }
@@ -254,7 +254,7 @@ func (r *Runner) ensureWarm(ctx context.Context, name string, cfg *container.Con
 			fresh = true
 		case err == nil:
 			// Stopped at its idle end, and being removed.
-			r.waitGone(ctx, ins.ID)
+			r.waitGone(ctx, ins.ID, 5*time.Second)
 		case cerrdefs.IsNotFound(err) || gone(err):
 			_, err := r.createWarm(ctx, name, cfg, host)
 			if err != nil && !nameTaken(err) {
@@ -311,13 +311,17 @@ func nameTaken(err error) bool {
 	return cerrdefs.IsConflict(err) || strings.Contains(err.Error(), "is already in use")
 }
 
-func (r *Runner) waitGone(ctx context.Context, id string) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+// waitGone waits, up to limit, until the Engine has removed container id,
+// and reports whether it has.
+func (r *Runner) waitGone(ctx context.Context, id string, limit time.Duration) bool {
+	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	statusC, errC := r.Engine.ContainerWait(ctx, id, container.WaitConditionRemoved)
 	select {
 	case <-statusC:
-	case <-errC:
+		return true
+	case err := <-errC:
+		return err != nil && (cerrdefs.IsNotFound(err) || gone(err))
 	}
 }
 
