@@ -164,6 +164,10 @@ func TestSignedToolImages(t *testing.T) {
 		if r.code != 125 || !strings.Contains(r.err, "tool jq: the signing key "+w.otherKey+" is not one of its signers (ci/cosign.pub)") || r.out != "" {
 			t.Errorf("want a refusal before any push:\n%v", r)
 		}
+		r = run(t, w.dir, machine(t, w.dir), "tbx", "prepare", "--push", "--sign-key", w.otherKey, "jq")
+		if r.code != 125 || !strings.Contains(r.err, "is not one of its signers") || strings.Contains(r.err, "building") || strings.Contains(r.err, "pulling") {
+			t.Errorf("prepare --push with a key that is not a signer: want a refusal before anything is acquired:\n%v", r)
+		}
 	})
 
 	t.Run("cosign verifies what tbx signed", func(t *testing.T) {

@@ -233,6 +233,12 @@ func (m preparer) doPrepare(ctx context.Context, tools []*recipe.Tool, opts Opti
 	if m.Frozen && m.Lock == nil {
 		return m.preparer().noLock() // one line for the project, not one per tool
 	}
+	if opts.Push {
+		// A key that cannot sign what is pushed stops the job before any build.
+		if err := m.guard().checkSigning(tools); err != nil {
+			return err
+		}
+	}
 	tools = m.preparer().selectTools(tools, opts)
 	mode := m.Mode
 	if len(tools) > 1 && opts.Jobs > 1 && mode == progress.Live {
