@@ -74,7 +74,11 @@ func (m guard) verifyRef(ctx context.Context, t *recipe.Tool, ref string) (strin
 	defer cancel()
 	d, err := imagesig.Resolve(ctx, normalizedRef(ref), m.guard().remote()...)
 	if err != nil {
-		return "", &registryError{op: "resolving", ref: ref, err: errors.Unwrap(err)}
+		var re *imagesig.RegistryError
+		if errors.As(err, &re) {
+			err = re.Err // the registry's own words, which registryError reads
+		}
+		return "", &registryError{op: "resolving", ref: ref, err: err}
 	}
 	if err := m.guard().verify(ctx, t, d); err != nil {
 		return "", err
@@ -196,7 +200,7 @@ func (e *sigRefusal) Error() string {
 	case e.err == nil:
 		return fmt.Sprintf("tool %s: refusing %s: %s", e.tool, e.ref, e.why)
 	case errors.As(e.err, &re):
-		return fmt.Sprintf("tool %s: refusing %s: its signature cannot be checked (%v); nothing was run", e.tool, e.ref, re)
+		return fmt.Sprintf("tool %s: refusing %s: its signature cannot be checked (%s); nothing was run", e.tool, e.ref, oneLine(re.Err.Error()))
 	}
 	return fmt.Sprintf("tool %s: refusing %s: %v; the recipe requires a signature by %s", e.tool, e.ref, e.err, e.signers)
 }
