@@ -79,14 +79,6 @@ func (m team) push(ctx context.Context, ref, name string) (string, error) {
 	return digest, nil
 }
 
-// teamRepo is the repository of a team reference, without its tag.
-func teamRepo(ref string) string {
-	if named, err := reference.ParseNormalizedNamed(ref); err == nil {
-		return named.Name()
-	}
-	return ref
-}
-
 // Pushed is one image published to the team registry.
 type Pushed struct {
 	Tool   string
@@ -136,7 +128,7 @@ func (m team) pushTool(ctx context.Context, st Status) (Pushed, error) {
 	}
 	m.Out.Printf("%s: pushed %s@%s", st.Tool.Name, ref, digest)
 	p := Pushed{Tool: st.Tool.Name, Ref: ref, Digest: digest}
-	return p, m.guard().sign(ctx, st.Tool, teamRepo(ref)+"@"+digest)
+	return p, m.guard().sign(ctx, st.Tool, m.guard().repository(st.Tool)+"@"+digest)
 }
 
 var errNoRegistry = errors.New("no team registry: set [toolbox] registry in the recipe, or TBX_REGISTRY")
