@@ -16,23 +16,16 @@ import (
 	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
 )
 
+// The guard applies the recipe's signature policy: a tool with signers
+// runs only an image whose registry digest one of its keys signed,
+// verified before the image is pulled (or, for one found on the Engine,
+// before its first run here) and remembered by digest and key.
+
 // signatureTimeout bounds the registry calls of one verification.
 const signatureTimeout = 2 * time.Minute
 
-// guard applies the recipe's signature policy: a tool with signers runs
-// only an image whose registry digest one of its keys signed, verified
-// before the image is pulled (or, for one found on the Engine, before its
-// first run here) and remembered by digest and key.
-type guard struct{ *Manager }
-
-func (m *Manager) guard() guard { return guard{m} }
-
-func (m *Manager) verdicts() verdicts {
-	if m.CacheDir == "" {
-		return verdicts{}
-	}
-	return verdicts{dir: m.CacheDir}
-}
+// verdicts are the verdicts remembered in the user's cache.
+func (m *Manager) verdicts() verdicts { return verdicts{dir: m.CacheDir} }
 
 // keys are the public keys of t's signers, read once per Manager.
 func (m guard) keys(t *recipe.Tool) ([]imagesig.Key, error) {

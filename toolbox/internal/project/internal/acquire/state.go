@@ -284,19 +284,21 @@ func Inputs(t *recipe.Tool, cacheDir string) imageid.Inputs {
 }
 
 // The Manager's jobs beside image state, each a type of its own on it:
-// making tools ready, building, the team registry (pull, push), and the
-// lock (pin, verify).
+// making tools ready, building, the team registry (pull, push), the lock
+// (pin, verify), and the signature policy (verify, sign).
 type (
 	preparer struct{ *Manager }
 	builder  struct{ *Manager }
 	team     struct{ *Manager }
 	locker   struct{ *Manager }
+	guard    struct{ *Manager }
 )
 
 func (m *Manager) preparer() preparer { return preparer{m} }
 func (m *Manager) builder() builder   { return builder{m} }
 func (m *Manager) team() team         { return team{m} }
 func (m *Manager) locker() locker     { return locker{m} }
+func (m *Manager) guard() guard       { return guard{m} }
 
 // Ensure makes t's image ready, building or pulling it when stale.
 func (m *Manager) Ensure(ctx context.Context, t *recipe.Tool, force bool) (Status, error) {
