@@ -40,7 +40,7 @@ var allowed = map[string][]string{
 	"front":       {"build", "direct", "route", "signals", "statedir"},
 	"helper":      {"direct"},
 	"trust":       {"safefile", "statedir"},
-	"reach":       {"recipe"},
+	"reach":       {"imagesig", "recipe"},
 	"acquire":     {"buildkit", "engine", "environ", "hashcache", "imageid", "imagesig", "labels", "lockfile", "progress", "recipe"},
 	"project":     {"warmrun", "acquire", "direct", "engine", "exit", "gc", "imageid", "labels", "lockfile", "progress", "reach", "recipe", "route", "runner", "safefile", "trust"},
 	"signals":     {},

@@ -12,6 +12,7 @@ import (
 
 	"github.com/distribution/reference"
 
+	"github.com/tbx-dev/tbx/toolbox/internal/imagesig"
 	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
 )
 
@@ -236,7 +237,7 @@ func writeSigners(w io.Writer, r *recipe.Recipe) {
 		if rel, err := filepath.Rel(r.Dir, k); err == nil {
 			name = rel
 		}
-		fmt.Fprintf(w, "  %s signs %s\n", name, strings.Join(tools[k], ", "))
+		fmt.Fprintf(w, "  %s (%s) signs %s\n", name, fingerprint(k), strings.Join(tools[k], ", "))
 	}
 	if len(unsigned) > 0 {
 		fmt.Fprintf(w, "  no signature is required of %s\n", strings.Join(unsigned, ", "))
@@ -287,4 +288,14 @@ func HostPaths(r *recipe.Recipe) []string {
 		}
 	}
 	return out
+}
+
+// fingerprint names the public key in file as toolbox.lock does, or says
+// why it cannot be read.
+func fingerprint(file string) string {
+	k, err := imagesig.LoadKey(file)
+	if err != nil {
+		return "unreadable: " + err.Error()
+	}
+	return k.Fingerprint
 }

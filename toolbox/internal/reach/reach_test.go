@@ -56,7 +56,7 @@ func TestTheSummaryNamesWhatEachToolReaches(t *testing.T) {
 // trust --show says which key signs which tools, and which need none.
 func TestTheSummaryNamesTheSigners(t *testing.T) {
 	dir := t.TempDir()
-	testenv.WriteFiles(t, dir, map[string]string{"img/Dockerfile": "FROM x\n", "ci/cosign.pub": "k", "ci/vendor.pub": "v",
+	testenv.WriteFiles(t, dir, map[string]string{"img/Dockerfile": "FROM x\n", "ci/cosign.pub": testKey, "ci/vendor.pub": "v",
 		recipe.FileName: "[toolbox]\nname = \"p\"\nsigners = [\"ci/cosign.pub\"]\n[tools.az]\nbuild = \"img\"\n[tools.jq]\nimage = \"jq:1\"\n[tools.yq]\nimage = \"yq:1\"\nsigners = [\"ci/vendor.pub\"]\n"})
 	r, err := recipe.Load(filepath.Join(dir, recipe.FileName), recipe.Options{})
 	if err != nil {
@@ -64,9 +64,20 @@ func TestTheSummaryNamesTheSigners(t *testing.T) {
 	}
 	var b strings.Builder
 	Write(&b, r, Of(r, "", ""))
-	for _, want := range []string{"ci/cosign.pub signs az\n", "ci/vendor.pub signs yq\n", "no signature is required of jq\n"} {
+	for _, want := range []string{"ci/cosign.pub (" + testKeyFingerprint + ") signs az\n", "ci/vendor.pub (unreadable: " + filepath.Join(dir, "ci", "vendor.pub") + ": not a PEM public key", "no signature is required of jq\n"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("the summary lacks %q:\n%s", want, b.String())
 		}
 	}
 }
+
+// testKey is a public key as cosign writes cosign.pub; its fingerprint,
+// the SHA-256 of its DER form, as openssl computes it.
+const (
+	testKey = `-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAETo1bdr5gt706Fe90BcQeGeQoVIh5
+VFcdPcDMCgPjqUn+5/tSir5F+8Ix7FihRWWtouRfXRTrOA5RebBeHPfXJg==
+-----END PUBLIC KEY-----
+`
+	testKeyFingerprint = "sha256:907f5b941b5b76b2b6e1dc7f901ebd16c123600c33e11f2f1889727096229b84"
+)
