@@ -251,6 +251,13 @@ func TestSignedToolImages(t *testing.T) {
 	})
 
 	t.Run("the lock records the signers and frozen runs hold to them", func(t *testing.T) {
+		wrong := append(machine(t, w.dir), "COSIGN_PASSWORD=wrong")
+		if r := run(t, w.dir, wrong, "tbx", "lock", "--sign-key", "ci/cosign.key"); r.code != 125 || !strings.Contains(r.err, "cannot decrypt the key") || !strings.Contains(r.err, "set COSIGN_PASSWORD") {
+			t.Errorf("tbx lock with the wrong password: %v", r)
+		}
+		if _, err := os.Stat(filepath.Join(w.dir, lockfile.FileName)); err == nil {
+			t.Error("tbx lock with a key it cannot read wrote a lock")
+		}
 		if r := run(t, w.dir, publisher, "tbx", "lock", "--sign-key", "ci/cosign.key"); r.code != 0 {
 			t.Fatalf("tbx lock: %v", r)
 		}

@@ -59,6 +59,9 @@ type PinOptions struct {
 // pulled tools by the digest their tag has now. Pins of the current lock
 // stay unless opts.Update.
 func (m locker) doPin(ctx context.Context, opts PinOptions) (*lockfile.Lock, error) {
+	if _, err := m.guard().signingKey(); err != nil {
+		return nil, err // a key that cannot sign stops the lock before anything is published
+	}
 	old, next := m.Lock, lockfile.New()
 	if redirects, err := m.locker().lockRedirects(); err != nil || len(redirects) > 0 {
 		if err != nil {
@@ -81,8 +84,8 @@ func (m locker) doPin(ctx context.Context, opts PinOptions) (*lockfile.Lock, err
 	var unpublished []string
 	for _, t := range m.Recipe.Tools {
 		pin, err := m.locker().pinTool(ctx, cat, t, old, next)
-		if err != nil && pin.Hash == "" {
-			return nil, err
+		if err != nil && (pin.Hash == "" || pin.Digest != "") {
+			return nil, err // not pinned at all, or published but not signed: no lock is written
 		}
 		if err != nil {
 			m.Out.Printf("warning: %v", err)
