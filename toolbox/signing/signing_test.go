@@ -178,6 +178,10 @@ func TestSignedToolImages(t *testing.T) {
 		if r := w.runCosign(t, "verify", "--key", w.otherPub, "--insecure-ignore-tlog=true", "--allow-http-registry", jq.digest.String()); r.code == 0 {
 			t.Errorf("cosign verified against another key: the check above proves nothing:\n%v", r)
 		}
+		sig := sigTag(t, jq.digest)
+		if r := w.runCosign(t, "tree", "--allow-http-registry", jq.digest.String()); r.code != 0 || !strings.Contains(r.out, "Signatures for an image tag: "+sig.String()) {
+			t.Errorf("cosign tree does not list tbx's signature %s:\n%v", sig, r)
+		}
 	})
 
 	t.Run("tbx verifies what cosign signed", func(t *testing.T) {
