@@ -259,11 +259,13 @@ func (s *server) enter() (leave func(), err error) {
 	}
 	s.runs.Add(1)
 	if s.spec.Once {
-		// One run: every later request is refused, and the socket goes, so
-		// that the maker of the next spare, and every run, finds this one
-		// claimed without asking it.
+		// One run: every later request is refused, and the socket's name
+		// goes, so that the maker of the next spare, and every later run,
+		// finds this one claimed without asking it. The listener stays
+		// open: a connection already queued is answered (claimed), never
+		// reset.
 		s.closing = true
-		_ = s.ln.Close()
+		_ = os.Remove(filepath.Join(Direct, direct.Socket))
 	}
 	return leave, nil
 }
