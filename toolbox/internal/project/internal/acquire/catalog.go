@@ -102,14 +102,24 @@ func (c *catalog) repoDigest(id, ref string) string {
 	if err != nil {
 		return ""
 	}
-	for _, rd := range c.repoDigests(id) {
-		if d, err := reference.ParseNormalizedNamed(rd); err == nil && d.Name() == named.Name() {
+	if ds := digestsIn(c.repoDigests(id), named.Name()); len(ds) > 0 {
+		return ds[0]
+	}
+	return ""
+}
+
+// digestsIn are the digests of the repository@digest references refs
+// (an image's RepoDigests) that are in repository repo, in their order.
+func digestsIn(refs []string, repo string) []string {
+	var out []string
+	for _, rd := range refs {
+		if d, err := reference.ParseNormalizedNamed(rd); err == nil && d.Name() == repo {
 			if dg, ok := d.(reference.Digested); ok {
-				return dg.Digest().String()
+				out = append(out, dg.Digest().String())
 			}
 		}
 	}
-	return ""
+	return out
 }
 
 // hasDigest reports whether image id is known under digest in any repository.

@@ -103,15 +103,7 @@ func (m guard) check(ctx context.Context, st Status) error {
 // repository: the lock's digest when the image has it, else the first.
 func (m guard) digestOf(st Status) (name.Digest, bool) {
 	repo := m.guard().repository(st.Tool)
-	var found []string
-	for _, rd := range st.Digests {
-		named, err := reference.ParseNormalizedNamed(rd)
-		dg, ok := named.(reference.Digested)
-		if err != nil || !ok || named.Name() != repo {
-			continue
-		}
-		found = append(found, dg.Digest().String())
-	}
+	found := digestsIn(st.Digests, repo)
 	if len(found) == 0 {
 		return name.Digest{}, false
 	}
