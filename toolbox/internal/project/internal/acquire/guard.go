@@ -142,7 +142,7 @@ func (m guard) verify(ctx context.Context, t *recipe.Tool, d name.Digest) error 
 // remote are the registry client's options: the Docker client's
 // credentials, tbx's user agent.
 func (m guard) remote() []remote.Option {
-	return []remote.Option{remote.WithAuthFromKeychain(imagesig.Keychain(m.DockerConfig)), remote.WithUserAgent("tbx")}
+	return []remote.Option{remote.WithAuthFromKeychain(keychain{m.DockerConfig}), remote.WithUserAgent("tbx")}
 }
 
 // names are t's key files as the recipe names them.
