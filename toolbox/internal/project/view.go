@@ -130,11 +130,7 @@ func (v *View) snapshot() {
 		Contexts:  map[string]string{},
 		Paths:     map[string]string{},
 	}
-	lock, err := safefile.Read(lockfile.Path(v.Recipe.Path), safefile.MaxSize)
-	if err == nil {
-		sum := sha256.Sum256(lock)
-		v.Now.LockSum = hex.EncodeToString(sum[:])
-	}
+	v.Now.LockSum = fileSum(lockfile.Path(v.Recipe.Path))
 	for _, p := range reach.HostPaths(v.Recipe) {
 		v.Now.Paths[p] = leadsTo(p)
 	}
@@ -147,13 +143,8 @@ func signerSums(r *recipe.Recipe) map[string]string {
 	out := map[string]string{}
 	for _, t := range r.Tools {
 		for _, k := range t.Signers {
-			if _, done := out[k]; done {
-				continue
-			}
-			out[k] = ""
-			if b, err := safefile.Read(k, safefile.MaxSize); err == nil {
-				sum := sha256.Sum256(b)
-				out[k] = hex.EncodeToString(sum[:])
+			if _, done := out[k]; !done {
+				out[k] = fileSum(k)
 			}
 		}
 	}
@@ -161,6 +152,17 @@ func signerSums(r *recipe.Recipe) map[string]string {
 		return nil
 	}
 	return out
+}
+
+// fileSum is the SHA-256 of a project file's bytes, read as a hostile
+// clone may have made it; "" for one that is missing or cannot be read.
+func fileSum(path string) string {
+	b, err := safefile.Read(path, safefile.MaxSize)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // judge compares the snapshot with the trust record.
