@@ -270,6 +270,21 @@ func (s *server) enter() (leave func(), err error) {
 	return leave, nil
 }
 
+// retire closes a spare that no run has claimed, and reports whether it
+// did: the same decision, under the same lock, as a run's claim.
+func (s *server) retire() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false // claimed
+	}
+	// As a claim does: the name goes, and a connection already queued is
+	// answered (claimed) while PID 1 waits out its grace time.
+	s.closing = true
+	_ = os.Remove(filepath.Join(Direct, direct.Socket))
+	return true
+}
+
 // finished is closed once a spare's one run has sent its exit code; nil
 // (never) for a warm container, or where there is no direct path.
 func (s *server) finished() <-chan struct{} {

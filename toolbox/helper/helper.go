@@ -33,6 +33,12 @@ const (
 	notInit = "the warm helper is tbx's own; it is not for use by hand"
 )
 
+// Retire is the signal, as the Engine names it, that asks a warm
+// container's PID 1 to go if no run is in it (a spare: if no run has
+// claimed it), and to go on untouched otherwise: what a spare's maker and
+// gc send, so that no run is ever ended by another's tbx.
+const Retire = "SIGUSR2"
+
 // Argv is the command line that runs the helper in a warm container in
 // mode ("init", "exec", "signal", "status" or "ran"; "start" in a
 // throwaway container; "reap" is PID 1's own) with args: what Main reads.

@@ -35,6 +35,8 @@ func initMain(args []string) int {
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
 	chld := make(chan os.Signal, 1)
 	signal.Notify(chld, syscall.SIGCHLD)
+	retire := make(chan os.Signal, 1)
+	signal.Notify(retire, syscall.SIGUSR2) // Retire
 	if err := verifyMounts(spec.Expect); err != nil {
 		return refuseAll(spec, err)
 	}
@@ -64,11 +66,18 @@ func initMain(args []string) int {
 			rp.reap()
 			continue
 		case <-srv.finished():
-			// A spare's one run is over: what it left is ended, and the
-			// container goes, as a throwaway one does.
+			// A spare's one run is over and its reaper has ended what the
+			// run left; whatever escaped it (a root command can kill its
+			// reaper) ends with PID 1, whose exit has the kernel kill every
+			// process in the container, which then goes, as a throwaway
+			// one does.
 			srv.close()
-			endRuns(rp, chld)
 			return 0
+		case <-retire:
+			if retired(f, srv, spec) {
+				return 0
+			}
+			continue
 		case <-tick.C:
 		}
 		rp.reap()
@@ -88,6 +97,28 @@ func initMain(args []string) int {
 		}
 		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 	}
+}
+
+// retired is PID 1's answer to Retire: a spare that no run has claimed,
+// or a warm container with no run in it, closes (true: PID 1 exits, and
+// the Engine removes the container); one in use goes on, untouched, so
+// that whoever asked can never end a run.
+func retired(f *os.File, srv *server, spec Spec) bool {
+	if spec.Once && srv != nil {
+		if !srv.retire() {
+			return false
+		}
+		time.Sleep(grace / 5) // a connection already queued is answered
+		return true
+	}
+	if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+		return false // a run holds the lock
+	}
+	srv.close()
+	_ = os.WriteFile(closing, nil, 0o644)
+	_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	time.Sleep(grace) // a run arriving now sees closing and goes elsewhere
+	return true
 }
 
 // refuseAll is PID 1 in a container whose mounts are not what tbx

@@ -35,6 +35,7 @@ type Engine interface {
 	ContainerInspect(ctx context.Context, id string) (container.InspectResponse, error)
 	ContainerExecStart(ctx context.Context, execID string, options container.ExecStartOptions) error
 	ContainerExecResize(ctx context.Context, execID string, options container.ResizeOptions) error
+	ContainerKill(ctx context.Context, id, signal string) error
 	ImageInspect(ctx context.Context, ref string, _ ...client.ImageInspectOption) (image.InspectResponse, error)
 }
 

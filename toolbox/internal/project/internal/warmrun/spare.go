@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
 
 	"github.com/tbx-dev/tbx/toolbox/helper"
 	"github.com/tbx-dev/tbx/toolbox/internal/direct"
@@ -106,7 +105,7 @@ func (r *Runner) MakeSpare(ctx context.Context, inv runner.Invocation, sp SpareS
 	if err != nil {
 		return Spare{}, err
 	}
-	r.removeStaleSpares(ctx, inv, w)
+	r.retireStaleSpares(ctx, inv, w)
 	sent := direct.Request{Argv: runner.CommandLine(cfg), Env: cfg.Env, Dir: cfg.WorkingDir, User: w.user, TTY: inv.TTY, Launcher: inv.Launcher}
 	for attempt := 1; ; attempt++ {
 		ct, err := r.ensureWarm(ctx, w.name, w.cfg, w.host)
@@ -155,17 +154,41 @@ func serves(dir string, pid int, wait time.Duration) bool {
 	}
 }
 
-// removeStaleSpares removes the spares of inv's project and tool that are
-// not of w's shape: made for an older recipe, lock, context, image or tbx.
-func (r *Runner) removeStaleSpares(ctx context.Context, inv runner.Invocation, w *warmContainer) {
-	f := filters.NewArgs(filters.Arg("label", labels.Spare), filters.Arg("label", labels.Project+"="+inv.Project), filters.Arg("label", labels.Tool+"="+inv.Tool.Name))
+// retireStaleSpares retires the spares of inv's tool, of this user and
+// this project (its identity: a clone of the same name is another
+// project), that are not of w's shape: made for an older recipe, lock,
+// context, image or tbx. A spare that a run has claimed is left to end
+// with its run: its helper answers Retire only while unclaimed.
+func (r *Runner) retireStaleSpares(ctx context.Context, inv runner.Invocation, w *warmContainer) {
+	f := labels.Owned(inv.Labels[labels.Owner], inv.Labels[labels.Root])
+	f.Add("label", labels.Spare)
+	f.Add("label", labels.Tool+"="+inv.Tool.Name)
+	if inv.Labels[labels.Owner] == "" || inv.Labels[labels.Root] == "" {
+		return // no identity to match by: leave every spare alone
+	}
 	list, err := r.Engine.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
 	if err != nil {
 		return
 	}
+	var retired []string
 	for _, ct := range list {
-		if firstName(ct.Names) != "/"+w.name {
-			r.Remove(ct.ID)
+		switch {
+		case firstName(ct.Names) == "/"+w.name:
+		case ct.State == "running":
+			if r.Engine.ContainerKill(ctx, ct.ID, helper.Retire) == nil {
+				retired = append(retired, ct.ID)
+			}
+		case ct.State != "removing":
+			r.Remove(ct.ID) // never started, or stopped and not yet removed
 		}
 	}
+	// Those that retire are gone in a moment; a claimed one stays, and is
+	// not waited for past that.
+	for _, id := range retired {
+		r.waitGone(ctx, id, retireWait)
+	}
 }
+
+// retireWait is how long a maker waits for a stale spare it retired to
+// be removed: a claimed one never is.
+const retireWait = 3 * time.Second
