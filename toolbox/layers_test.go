@@ -41,7 +41,7 @@ var allowed = map[string][]string{
 	"helper":      {"direct"},
 	"trust":       {"safefile", "statedir"},
 	"reach":       {"imagesig", "recipe"},
-	"acquire":     {"buildkit", "engine", "environ", "hashcache", "imageid", "imagesig", "labels", "lockfile", "progress", "recipe"},
+	"acquire":     {"buildkit", "engine", "environ", "hashcache", "imageid", "imagesig", "labels", "lockfile", "progress", "recipe", "statedir"},
 	"project":     {"warmrun", "acquire", "direct", "engine", "exit", "gc", "imageid", "labels", "lockfile", "progress", "reach", "recipe", "route", "runner", "safefile", "trust"},
 	"signals":     {},
 	"runner":      {"direct", "engine", "environ", "exit", "helper", "hostpath", "labels", "recipe", "signals", "statedir"},

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"strconv"
+	"time"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -17,11 +18,12 @@ func spareCommand(a *app) *ucli.Command {
 	return &ucli.Command{
 		Name:      front.SpareCommand,
 		Hidden:    true,
-		ArgsUsage: "TOOL COMMAND TTY",
+		ArgsUsage: "TOOL COMMAND TTY SINCE",
 		Action: func(c *ucli.Context) error {
 			tty, err := strconv.ParseBool(c.Args().Get(2))
-			if c.NArg() != 3 || err != nil {
-				return exit.Errorf(exit.Launcher, "tbx %s takes TOOL COMMAND TTY", front.SpareCommand)
+			since, serr := strconv.ParseInt(c.Args().Get(3), 10, 64)
+			if c.NArg() != 4 || err != nil || serr != nil {
+				return exit.Errorf(exit.Launcher, "tbx %s takes TOOL COMMAND TTY SINCE", front.SpareCommand)
 			}
 			s, err := a.settings(c)
 			if err != nil {
@@ -33,7 +35,7 @@ func spareCommand(a *app) *ucli.Command {
 				return err
 			}
 			defer p.Close()
-			return p.MakeSpare(c.Context, c.Args().Get(0), c.Args().Get(1), tty)
+			return p.MakeSpare(c.Context, c.Args().Get(0), c.Args().Get(1), tty, time.Unix(0, since))
 		},
 	}
 }

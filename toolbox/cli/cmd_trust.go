@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -36,7 +37,7 @@ func untrustCommand(a *app) *ucli.Command {
 			if err != nil {
 				return err
 			}
-			return a.runUntrust(s)
+			return a.runUntrust(c.Context, s)
 		},
 	}
 }
@@ -103,7 +104,7 @@ func statusLine(v trust.Verdict) string {
 	return "not trusted: `tbx trust` trusts it"
 }
 
-func (a *app) runUntrust(s project.Settings) error {
+func (a *app) runUntrust(ctx context.Context, s project.Settings) error {
 	path, had, err := project.Untrust(s)
 	if err != nil {
 		return err
@@ -113,5 +114,23 @@ func (a *app) runUntrust(s project.Settings) error {
 	} else {
 		fmt.Fprintf(a.streams.Err, "tbx: %s was not trusted\n", path)
 	}
+	a.retireWarm(ctx, s)
 	return nil
+}
+
+// retireWarm has the project's warm containers and spares go, now or once
+// their runs end, so that nothing of it stays up with its mounts; an
+// Engine that does not answer leaves them to their idle end, and says so.
+func (a *app) retireWarm(ctx context.Context, s project.Settings) {
+	e, err := a.engine()
+	if err == nil {
+		defer closeEngine(e)
+		var n int
+		if n, err = project.RetireWarm(ctx, s, e); err == nil && n > 0 {
+			fmt.Fprintf(a.streams.Err, "tbx: its %d warm containers and spares go once no run is in them\n", n)
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(a.streams.Err, "tbx: its warm containers and spares stop at their idle end: %v\n", err)
+	}
 }

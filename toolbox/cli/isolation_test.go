@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/docker/docker/api/types/container"
@@ -88,4 +89,115 @@ func TestSparesAreEachCheckoutsOwn(t *testing.T) {
 	if code := exitCode(long.Wait()); code != 3 || rest != "done\n" {
 		t.Errorf("the first checkout's run, while the clone ran: exit %d, then stdout %q; want 3 and \"done\"", code, rest)
 	}
+}
+
+// escape is a root command that leaves a process of a session of its own
+// and kills its parent (a run's reaper, or an exec's helper), which would
+// have ended it at the run's end.
+const escape = `setsid sh -c 'while :; do sleep 1; done' </dev/null >/dev/null 2>&1 & sleep 0.3; kill -9 $PPID; sleep 5`
+
+// sleepers counts the processes called sleep in the container.
+const sleepers = `n=0; for p in /proc/[0-9]*; do [ "$(cat $p/comm 2>/dev/null)" = sleep ] && n=$((n+1)); done; echo $n`
+
+// Whatever a root command does, nothing it started outlives its run: in a
+// warm container the next run meets none of it, and a claimed spare goes
+// when its run ends.
+func TestNothingOutlivesItsRun(t *testing.T) {
+	c := testenv.Engine(t)
+	for _, path := range []struct{ name, direct string }{{"warm", ""}, {"warm exec", "0"}} {
+		t.Run(path.name, func(t *testing.T) {
+			t.Setenv("TBX_WARM", "2m")
+			t.Setenv("TBX_DIRECT", path.direct)
+			dir, _ := runProject(t, c, "")
+			spareRun(t, dir, nil, nil, "run", "box-sh", "-c", "true") // the warm container, started
+			r := spareRun(t, dir, nil, nil, "run", "box-sh", "-c", escape)
+			if r.code == 0 {
+				t.Errorf("a command that killed its reaper: exit 0, %s", r.err)
+			}
+			if r := spareRun(t, dir, nil, nil, "run", "box-sh", "-c", sleepers); r.code != 0 || r.out != "0\n" {
+				t.Errorf("the next run in the warm container: exit %d, %q sleepers left by the one before, %s", r.code, r.out, r.err)
+			}
+		})
+	}
+	t.Run("spare", func(t *testing.T) {
+		t.Setenv("TBX_SPARE", "2m")
+		dir, project := runProject(t, c, "")
+		t.Setenv("XDG_STATE_HOME", t.TempDir())
+		t.Cleanup(func() { makersDone(t) })
+		spareRun(t, dir, nil, nil, "run", "box-sh", "-c", "true")
+		claimed := theSpare(t, c, project)
+		r := spareRun(t, dir, nil, nil, "run", "box-sh", "-c", "hostname; "+escape)
+		if r.code == 0 || r.out != claimed.Config.Hostname+"\n" {
+			t.Fatalf("the escaping run, in the spare %s: exit %d, stdout %q, stderr %s", claimed.Config.Hostname, r.code, r.out, r.err)
+		}
+		waitRemoved(t, c, claimed.ID)
+	})
+}
+
+// No command decides a later run, or gets more than its streams: a warm
+// container's state is root's to write, an exec run's command runs as the
+// user PID 1 resolved, and a command has descriptors 0, 1 and 2 only, on
+// the socket's path and the Engine's exec alike.
+func TestWarmStateIsRootsAlone(t *testing.T) {
+	c := testenv.Engine(t)
+	t.Setenv("TBX_WARM", "2m")
+	dir, _ := runProject(t, c, "user = \"image\"\n")
+	writeFiles(t, dir, map[string]string{"img/Dockerfile": "FROM " + testenv.DebianBase + "\nRUN ln -s /bin/sh /usr/local/bin/box-sh\nUSER 65534:65534\n"})
+	mustTbx(t, "-f", filepath.Join(dir, "toolbox.toml"), "prepare")
+	for _, path := range []struct{ name, direct string }{{"socket", ""}, {"exec", "0"}} {
+		t.Run(path.name, func(t *testing.T) {
+			env := []string{"TBX_DIRECT=" + path.direct}
+			r := spareRun(t, dir, nil, env, "run", "box-sh", "-c", "id -u; ls /proc/$$/fd | tr '\\n' ' '; echo; echo no > /run/tbx-warm/state/refused")
+			if r.code == 0 || r.out != "65534\n0 1 2 \n" {
+				t.Errorf("a command of uid 65534: exit %d, stdout %q (want its uid, descriptors 0 1 2, and a refused write), stderr %q", r.code, r.out, r.err)
+			}
+			if r := spareRun(t, dir, nil, env, "run", "box-sh", "-c", "echo next"); r.code != 0 || r.out != "next\n" {
+				t.Errorf("the run after: exit %d, stdout %q, stderr %q", r.code, r.out, r.err)
+			}
+		})
+	}
+}
+
+// A spare serves a run from any directory of its project; gc right after
+// a run wins over the maker that run started; untrust has the project's
+// spares and warm containers go; gc calls a spare a spare.
+func TestSparesServeTheWholeProject(t *testing.T) {
+	c := testenv.Engine(t)
+	t.Setenv("TBX_SPARE", "2m")
+	dir, project := runProject(t, c, "")
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	t.Cleanup(func() { makersDone(t) })
+	sub := filepath.Join(dir, "docs", "deep")
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	spareRun(t, dir, nil, nil, "run", "box-sh", "-c", "true")
+	s := theSpare(t, c, project)
+	if r := spareRun(t, sub, nil, nil, "run", "box-sh", "-c", "hostname; pwd"); r.code != 0 || r.out != s.Config.Hostname+"\n"+sub+"\n" {
+		t.Errorf("a run from %s: exit %d, stdout %q, stderr %q; want the spare %s, in that directory", sub, r.code, r.out, r.err, s.Config.Hostname)
+	}
+	next := theSpare(t, c, project)
+	if r := spareRun(t, dir, nil, nil, "run", "box-sh", "-c", "hostname"); r.code != 0 || r.out != next.Config.Hostname+"\n" {
+		t.Errorf("a run from the root after one from %s: exit %d, stdout %q; want the spare %s", sub, r.code, r.out, next.Config.Hostname)
+	}
+
+	if r := spareRun(t, dir, nil, nil, "gc"); r.code != 0 || !strings.Contains(r.out, "): spare") {
+		t.Errorf("gc of a spare: exit %d, stdout %q, stderr %q", r.code, r.out, r.err)
+	}
+	makersDone(t)
+	if left := spares(t, c, project); len(left) != 0 {
+		log, _ := os.ReadFile(filepath.Join(os.Getenv("XDG_STATE_HOME"), "tbx", "spare.log"))
+		marks, _ := filepath.Glob(filepath.Join(os.Getenv("XDG_STATE_HOME"), "tbx", "collected", "*"))
+		t.Errorf("gc right after a run: %d spares left once the run's maker was done; it said %q; marks %v", len(left), log, marks)
+	}
+
+	spareRun(t, dir, nil, nil, "run", "box-sh", "-c", "true")
+	s = theSpare(t, c, project)
+	untrusted := []string{"TBX_TRUST="}
+	spareRun(t, dir, nil, untrusted, "trust")
+	if r := spareRun(t, dir, nil, untrusted, "untrust"); r.code != 0 {
+		t.Fatalf("untrust: exit %d, %s", r.code, r.err)
+	}
+	waitRemoved(t, c, s.ID)
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -69,7 +68,7 @@ func (a *app) settings(c *ucli.Context) (project.Settings, error) {
 		return project.Settings{}, err
 	}
 	a.where = whereFrom(c)
-	hashes, locks := cacheDirs()
+	hashes, locks := cacheDirs(state)
 	s := project.Settings{
 		File:      c.String("file"),
 		Cwd:       cwd,
@@ -155,11 +154,13 @@ func stateDir() (string, error) {
 }
 
 // cacheDirs are where file hashes are remembered ("" where the user has
-// no cache directory) and where build locks are kept.
-func cacheDirs() (hashes, locks string) {
+// no cache directory) and where build locks are kept: in the user's cache,
+// else in tbx's state directory state, never a shared place another user
+// could make first.
+func cacheDirs(state string) (hashes, locks string) {
 	cache, err := os.UserCacheDir()
 	if err != nil {
-		return "", filepath.Join(os.TempDir(), "tbx-locks-"+strconv.Itoa(os.Getuid()))
+		return "", filepath.Join(state, "locks")
 	}
 	return filepath.Join(cache, "tbx", "hashes"), filepath.Join(cache, "tbx", "locks")
 }

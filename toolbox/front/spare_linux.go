@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/tbx-dev/tbx/toolbox/internal/build"
 )
@@ -20,7 +21,8 @@ const SpareCommand = "__spare"
 // flags the call was given (the Engine's); what it says goes to the file
 // SpareLog names in tbx's state directory state.
 func MakeSpare(core, state, tool, command string, tty bool, flags []string) {
-	args := append(append([]string{}, flags...), SpareCommand, tool, command, strconv.FormatBool(tty))
+	since := strconv.FormatInt(time.Now().UnixNano(), 10) // a gc after this wins over the maker
+	args := append(append([]string{}, flags...), SpareCommand, tool, command, strconv.FormatBool(tty), since)
 	cmd := exec.Command(core, args...)
 	cmd.Env = append(os.Environ(), build.FrontVar+"="+build.ID())
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}

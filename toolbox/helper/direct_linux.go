@@ -36,12 +36,7 @@ type server struct {
 
 // serveDirect listens on Direct's socket for the spec owner's runs; nil,
 // with a line in the container's log, where it cannot.
-func serveDirect(spec Spec, rp *reaper) *server {
-	user, err := resolveUser(spec)
-	if err != nil {
-		logf("no direct path, runs come through the Engine: %v", err)
-		return nil
-	}
+func serveDirect(spec Spec, user job, rp *reaper) *server {
 	return listen(&server{owner: *spec.Owner, spec: spec, user: user, reaper: rp, served: make(chan struct{})})
 }
 
@@ -307,6 +302,7 @@ func (s *server) run(c *direct.Sock, r io.Reader, req direct.Request, files []*o
 		_ = direct.SendRefusal(c, err.Error(), false)
 		return
 	}
+	s.reaper.sweep() // nothing an earlier run left sees this one
 	j := s.user
 	j.Argv, j.Dir, j.TTY = req.Argv, req.Dir, req.TTY
 	j.Env = mergeEnv(append(os.Environ(), s.user.Env...), req.Env, req.TTY)
@@ -513,6 +509,37 @@ func (rp *reaper) pids() []int {
 		out = append(out, pid)
 	}
 	return out
+}
+
+// sweep ends every process in the container that no run owns: as PID 1,
+// its children are the reapers it started and the orphans of everything
+// else, whatever they are. A run's command that is root can kill its
+// reaper, and what it started then comes here; it must not outlive its
+// run, see a later run's environment or read its stdin. Killing one hands
+// its own children to PID 1; they go on the next round. The reapers are
+// held still meanwhile, so that a run starting now is never taken for a
+// stranger.
+func (rp *reaper) sweep() {
+	rp.mu.Lock()
+	defer rp.mu.Unlock()
+	for round := 0; round < 1000; round++ {
+		var strangers []int
+		for _, pid := range children(os.Getpid()) {
+			if _, ok := rp.owned[pid]; !ok {
+				strangers = append(strangers, pid)
+			}
+		}
+		if len(strangers) == 0 {
+			return
+		}
+		for _, pid := range strangers {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+		for _, pid := range strangers {
+			var ws syscall.WaitStatus
+			_, _ = syscall.Wait4(pid, &ws, 0, nil)
+		}
+	}
 }
 
 // reap collects every child that has exited: as PID 1, every orphan.

@@ -34,9 +34,10 @@ const (
 )
 
 // Retire is the signal, as the Engine names it, that asks a warm
-// container's PID 1 to go if no run is in it (a spare: if no run has
-// claimed it), and to go on untouched otherwise: what a spare's maker and
-// gc send, so that no run is ever ended by another's tbx.
+// container's PID 1 to take no new run and go once no run is in it (a
+// spare: now, if no run has claimed it; a claimed one goes at its run's
+// end as ever): what a spare's maker and untrust send, so that no run in
+// flight is ever ended by another tbx.
 const Retire = "SIGUSR2"
 
 // Argv is the command line that runs the helper in a warm container in

@@ -46,11 +46,21 @@ func initMain(args []string) int {
 		return 125
 	}
 	rp := newReaper()
+	user, err := resolveUser(spec)
+	if err != nil {
+		return refuseAll(spec, err)
+	}
+	if err := writeSealed(runAs, user); err != nil {
+		fmt.Fprintln(os.Stderr, "tbx: warm init:", err)
+		return 125
+	}
 	var srv *server
 	if spec.Owner != nil {
-		srv = serveDirect(spec, rp)
+		srv = serveDirect(spec, user, rp)
 	}
-	last := time.Now()
+	sweeps := make(chan os.Signal, 1)
+	signal.Notify(sweeps, syscall.SIGUSR1) // an exec run's request: sweepMe
+	last, draining := time.Now(), false
 	markIdle(last)
 	tick := time.NewTicker(poll)
 	defer tick.Stop()
@@ -64,6 +74,7 @@ func initMain(args []string) int {
 			return 0
 		case <-chld:
 			rp.reap()
+			rp.sweep() // a reaper that ended leaves no process behind
 			continue
 		case <-srv.finished():
 			// A spare's one run is over and its reaper has ended what the
@@ -73,20 +84,26 @@ func initMain(args []string) int {
 			// one does.
 			srv.close()
 			return 0
+		case <-sweeps:
+			rp.reap()
+			answerSweeps(rp)
+			continue
 		case <-retire:
 			if retired(f, srv, spec) {
 				return 0
 			}
+			draining = !spec.Once // a warm container in use goes once its runs end
 			continue
 		case <-tick.C:
 		}
 		rp.reap()
+		rp.sweep()
 		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
 			last = time.Now() // a run holds the lock
 			markIdle(last)
 			continue
 		}
-		if time.Since(last) >= idle {
+		if draining || time.Since(last) >= idle {
 			// Marked while holding the lock, so that no run is inside; a
 			// run arriving in the grace time sees it and goes elsewhere.
 			srv.close()
@@ -99,10 +116,11 @@ func initMain(args []string) int {
 	}
 }
 
-// retired is PID 1's answer to Retire: a spare that no run has claimed,
-// or a warm container with no run in it, closes (true: PID 1 exits, and
-// the Engine removes the container); one in use goes on, untouched, so
-// that whoever asked can never end a run.
+// retired is PID 1's answer to Retire, and whether it goes now: a spare
+// that no run has claimed closes and goes (a claimed one goes at its
+// run's end, as ever); a warm container takes no new run, and goes now if
+// no run is in it, else once its runs have ended. No run in flight is ever
+// ended by whoever asked.
 func retired(f *os.File, srv *server, spec Spec) bool {
 	if spec.Once && srv != nil {
 		if !srv.retire() {
@@ -111,13 +129,13 @@ func retired(f *os.File, srv *server, spec Spec) bool {
 		time.Sleep(grace / 5) // a connection already queued is answered
 		return true
 	}
+	srv.close()
+	_ = os.WriteFile(closing, nil, 0o644) // a run that comes now goes elsewhere
 	if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
 		return false // a run holds the lock
 	}
-	srv.close()
-	_ = os.WriteFile(closing, nil, 0o644)
 	_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-	time.Sleep(grace) // a run arriving now sees closing and goes elsewhere
+	time.Sleep(grace)
 	return true
 }
 
@@ -176,7 +194,7 @@ func execCommands() []int {
 }
 
 func markIdle(t time.Time) {
-	_ = os.WriteFile(since, []byte(strconv.FormatInt(t.Unix(), 10)), 0o666)
+	_ = os.WriteFile(since, []byte(strconv.FormatInt(t.Unix(), 10)), 0o644)
 }
 
 // execMain runs one command: `exec TOKEN LAUNCHER SIZE DIR -- ARGV...`,
@@ -191,6 +209,11 @@ func execMain(args []string) int {
 	token, launcher, dir, argv := args[0], args[1], args[3], args[5:]
 	if why := awaitInit(); why != "" {
 		fmt.Fprintf(os.Stderr, "tbx: refusing to run: %s\n", why)
+		return 125
+	}
+	as, err := readRunAs()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "tbx: refusing to run: %v\n", err)
 		return 125
 	}
 	_ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
@@ -208,8 +231,9 @@ func execMain(args []string) int {
 	// The command is taken: say so out of band, for a command that exits
 	// with the code a refusal exits with.
 	ranFile := filepath.Join(State, "ran-"+token)
-	_ = os.WriteFile(ranFile, nil, 0o666)
-	code := run(token, argv)
+	_ = os.WriteFile(ranFile, nil, 0o644)
+	sweepFirst(token)
+	code := run(token, argv, as)
 	if code != Retry {
 		_ = os.Remove(ranFile)
 	}
@@ -265,7 +289,7 @@ func noteLauncher(key, launcher string) (forget func()) {
 		return func() {}
 	}
 	f := filepath.Join(State, "launcher-"+key)
-	_ = os.WriteFile(f, []byte(launcher), 0o666)
+	_ = os.WriteFile(f, []byte(launcher), 0o644)
 	return func() { _ = os.Remove(f) }
 }
 
@@ -345,12 +369,13 @@ func ranMain(args []string) int {
 // run starts argv as a throwaway container's command would start, and
 // returns its exit code: 127 and 126 when it cannot start, 128+n when a
 // signal killed it. Once it ends, every process it left is ended.
-func run(token string, argv []string) int {
+func run(token string, argv []string, as job) int {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: as.UID, Gid: as.GID, Groups: as.Groups}}
 	if isTerminal(os.Stdin) {
 		// The command owns the terminal: Ctrl-C reaches it, not the helper.
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Foreground: true, Ctty: 0}
+		cmd.SysProcAttr.Setpgid, cmd.SysProcAttr.Foreground = true, true
 	}
 	signal.Ignore(syscall.SIGTTOU, syscall.SIGTTIN)
 	sigs := make(chan os.Signal, 16)
@@ -359,7 +384,7 @@ func run(token string, argv []string) int {
 		return startFailure(os.Stderr, argv[0], err)
 	}
 	pidFile := filepath.Join(State, "run-"+token)
-	_ = os.WriteFile(pidFile, []byte(strconv.Itoa(cmd.Process.Pid)), 0o666)
+	_ = os.WriteFile(pidFile, []byte(strconv.Itoa(cmd.Process.Pid)), 0o644)
 	defer os.Remove(pidFile)
 	return (&command{pid: cmd.Process.Pid}).wait(sigs)
 }

@@ -41,6 +41,7 @@ const controlFd = 3
 func reapMain() int {
 	_ = unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
 	_ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+	unix.CloseOnExec(controlFd) // the command gets stdin, stdout and stderr, no more
 	ctl := os.NewFile(controlFd, "control")
 	var j job
 	if err := json.NewDecoder(ctl).Decode(&j); err != nil || len(j.Argv) == 0 {

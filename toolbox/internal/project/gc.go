@@ -59,6 +59,9 @@ func Collect(ctx context.Context, s Settings, e engine.Engine, opts GCOptions) (
 	host, _ := os.Hostname()
 	col := &gc.Collector{Engine: e, Owned: labels.Owned(strconv.Itoa(s.UID), root), Host: host, Alive: gc.ProcessAlive, DryRun: opts.DryRun,
 		Runs: func(ctx context.Context, id string) (bool, []string) { return warmrun.WarmRuns(ctx, e, id) }}
+	if !opts.DryRun {
+		markCollected(s, root)
+	}
 	removed, kept, err := col.Warm(ctx)
 	rep.Removed, rep.Kept = removed, kept
 	if err == nil && !opts.DryRun {
@@ -162,4 +165,61 @@ func forgetSockets(ctx context.Context, s Settings, e engine.Engine) {
 		}
 		_ = os.RemoveAll(filepath.Join(dir, d.Name()))
 	}
+}
+
+// RetireWarm has every warm container and spare of the project, made by
+// this user, take no new run and go once none is in it (a run in flight
+// ends as it would have): what untrust does, so that nothing of a project
+// no longer trusted stays up with its mounts. It returns how many it
+// asked.
+func RetireWarm(ctx context.Context, s Settings, e engine.Engine) (int, error) {
+	root, err := ownedRoot(s, false)
+	if err != nil {
+		return 0, err
+	}
+	markCollected(s, root)
+	f := labels.Owned(strconv.Itoa(s.UID), root)
+	f.Add("label", labels.Warm)
+	list, err := e.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+	if err != nil {
+		return 0, fmt.Errorf("listing the project's warm containers: %w", err)
+	}
+	for _, ct := range list {
+		if ct.State == "running" {
+			_ = warmrun.Retire(ctx, e, ct.ID)
+		} else {
+			_ = e.ContainerRemove(ctx, ct.ID, container.RemoveOptions{Force: true})
+		}
+	}
+	return len(list), nil
+}
+
+// markCollected notes that gc or untrust is retiring the warm containers
+// of the project whose identity is root ("" for every project of the
+// user's): a spare's maker started before then removes what it made
+// instead of leaving it up (collectedSince), so that gc wins.
+func markCollected(s Settings, root string) {
+	if root == "" {
+		root = "all"
+	}
+	dir := filepath.Join(s.StateDir, "collected")
+	if os.MkdirAll(dir, 0o700) != nil {
+		return
+	}
+	mark := filepath.Join(dir, root)
+	now := time.Now()
+	if os.WriteFile(mark, nil, 0o600) == nil {
+		_ = os.Chtimes(mark, now, now)
+	}
+}
+
+// collectedSince reports whether gc or untrust retired the warm
+// containers of the project whose identity is root after t.
+func collectedSince(s Settings, root string, t time.Time) bool {
+	for _, id := range []string{root, "all"} {
+		if fi, err := os.Stat(filepath.Join(s.StateDir, "collected", id)); err == nil && fi.ModTime().After(t) {
+			return true
+		}
+	}
+	return false
 }

@@ -40,6 +40,8 @@ type Inputs struct {
 	// Env are the names and patterns of the variables the tool's env rules
 	// pass; tbx's own variables are always watched besides.
 	Env []string
+
+	cwd string // the call's working directory, among Links unless the recipe names it too
 }
 
 // inputs are the inputs of a call of tool; false when there are too many
@@ -53,7 +55,9 @@ func (p *Project) inputs(tool *recipe.Tool) (Inputs, bool) {
 		Env:    ruleNames(tool),
 	}
 	in.Links[p.Recipe.Dir] = p.Root
-	in.Links[s.Cwd] = leadsTo(s.Cwd)
+	if _, named := in.Links[s.Cwd]; !named {
+		in.Links[s.Cwd], in.cwd = leadsTo(s.Cwd), s.Cwd
+	}
 	for _, t := range p.Recipe.Tools {
 		in.Files = append(in.Files, t.Signers...)
 		if t.Build == "" {
@@ -73,19 +77,25 @@ func (p *Project) inputs(tool *recipe.Tool) (Inputs, bool) {
 	return in, true
 }
 
-// digest sums the inputs as they are now: the stamps of the files, the
-// places a nearer recipe would appear, where each path leads, and the
-// rules' variables' names.
-func (in Inputs) digest() string {
+// spareDigest sums the inputs of a tool's runs from any working directory
+// of the project, as they are now: the stamps of the files, where each
+// path the recipe names leads, and the rules' variables' names. The
+// working directory, and the places on the way up from it where a nearer
+// recipe would appear, are the call's: a spare serves every directory of
+// its project (its run is told its directory), and the route the front
+// keeps for each call holds those too.
+func (in Inputs) spareDigest() string {
 	h := sha256.New()
-	for _, f := range append(append([]string{}, in.Files...), in.Absent...) {
+	for _, f := range in.Files {
 		b, _ := json.Marshal(route.StampOf(f))
 		h.Write(b)
 	}
+	links := maps.Clone(in.Links)
+	delete(links, in.cwd)
 	b, _ := json.Marshal(struct {
 		Links map[string]string
 		Env   []string
-	}{in.Links, in.Env})
+	}{links, in.Env})
 	h.Write(b)
 	return hex.EncodeToString(h.Sum(nil))
 }

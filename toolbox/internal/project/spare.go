@@ -49,14 +49,15 @@ func (p *Project) spareSpec(tool *recipe.Tool) (warmrun.SpareSpec, bool) {
 	if !ok {
 		return warmrun.SpareSpec{}, false
 	}
-	return warmrun.SpareSpec{Idle: idle, Helper: p.settings.Helper.Path, Inputs: in.digest()}, true
+	return warmrun.SpareSpec{Idle: idle, Helper: p.settings.Helper.Path, Inputs: in.spareDigest()}, true
 }
 
 // MakeSpare makes the spare for the next run of command, a command of
 // tool, with or without a terminal, and remembers the call's route so that
-// tbx's front takes it at once. It builds and pulls nothing: a tool whose
+// tbx's front takes it at once; since is when the run that asked for it
+// ended: a gc or untrust after that wins, and the spare goes. It builds and pulls nothing: a tool whose
 // image is not ready gets no spare.
-func (p *Project) MakeSpare(ctx context.Context, toolName, command string, tty bool) error {
+func (p *Project) MakeSpare(ctx context.Context, toolName, command string, tty bool, since time.Time) error {
 	tools, err := p.Tools([]string{toolName})
 	if err != nil {
 		return err
@@ -83,6 +84,11 @@ func (p *Project) MakeSpare(ctx context.Context, toolName, command string, tty b
 	made, err := warm.MakeSpare(ctx, inv, sp)
 	if err != nil {
 		return err
+	}
+	if collectedSince(p.settings, p.ID, since) {
+		// gc or untrust came while it was being made: they win.
+		warm.RetireSpare(ctx, made.ID)
+		return errors.New("gc or untrust retired the project's spares while this one was made: it goes")
 	}
 	if remember := p.rememberer(tool, req, tty, true); remember != nil {
 		remember(made.Socket, made.Server, made.Request)

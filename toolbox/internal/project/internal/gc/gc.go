@@ -111,15 +111,19 @@ func (c *Collector) Warm(ctx context.Context) (removed, kept []Removed, err erro
 		return nil, nil, fmt.Errorf("listing warm containers: %w", err)
 	}
 	for _, ct := range list {
-		r := Removed{Kind: "container", ID: ct.ID, Project: ct.Labels[labels.Project], Tool: ct.Labels[labels.Tool], Why: "warm"}
+		kind := "warm"
+		if ct.Labels[labels.Spare] != "" {
+			kind = "spare"
+		}
+		r := Removed{Kind: "container", ID: ct.ID, Project: ct.Labels[labels.Project], Tool: ct.Labels[labels.Tool], Why: kind}
 		if ct.State == "running" && c.Runs != nil {
 			if busy, launchers := c.Runs(ctx, ct.ID); busy {
 				if c.anyAlive(launchers) {
-					r.Why = "warm, with a run in it: kept (it stops itself when idle)"
+					r.Why = kind + ", with a run in it: kept (it stops itself when idle)"
 					kept = append(kept, r)
 					continue
 				}
-				r.Why = "warm, with runs whose launchers are gone"
+				r.Why = kind + ", with runs whose launchers are gone"
 			}
 		}
 		if !c.DryRun {

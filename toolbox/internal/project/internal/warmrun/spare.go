@@ -83,9 +83,21 @@ func (r *Runner) RunSpare(ctx context.Context, inv runner.Invocation, sp SpareSp
 // Spare is a spare that serves: the host directory of its helper's
 // socket, the helper's host pid, and the request a run of inv sends it.
 type Spare struct {
+	ID      string // the container's
 	Socket  string
 	Server  int
 	Request direct.Request
+}
+
+// Retirer is what retiring a warm container takes of the Engine.
+type Retirer interface {
+	ContainerKill(ctx context.Context, id, signal string) error
+}
+
+// Retire asks the warm container or spare id to take no new run and go
+// once no run is in it (helper.Retire): a run in flight is never ended.
+func Retire(ctx context.Context, e Retirer, id string) error {
+	return e.ContainerKill(ctx, id, helper.Retire)
 }
 
 // MakeSpare starts the spare of inv's shape, unless one runs, and returns
@@ -121,7 +133,7 @@ func (r *Runner) MakeSpare(ctx context.Context, inv runner.Invocation, sp SpareS
 			wait = time.Second // another's: a ready spare serves at once
 		}
 		if serves(w.dir, ct.pid, wait) {
-			return Spare{Socket: w.dir, Server: ct.pid, Request: sent}, nil
+			return Spare{ID: ct.id, Socket: w.dir, Server: ct.pid, Request: sent}, nil
 		}
 		// A container of this name that does not serve is most often the
 		// spare that the run just over claimed (its helper lets go of the
@@ -170,21 +182,22 @@ func (r *Runner) retireStaleSpares(ctx context.Context, inv runner.Invocation, w
 	if err != nil {
 		return
 	}
-	var retired []string
 	for _, ct := range list {
 		switch {
 		case firstName(ct.Names) == "/"+w.name:
 		case ct.State == "running":
-			if r.Engine.ContainerKill(ctx, ct.ID, helper.Retire) == nil {
-				retired = append(retired, ct.ID)
-			}
+			r.RetireSpare(ctx, ct.ID)
 		case ct.State != "removing":
 			r.Remove(ct.ID) // never started, or stopped and not yet removed
 		}
 	}
-	// Those that retire are gone in a moment; a claimed one stays, and is
-	// not waited for past that.
-	for _, id := range retired {
+}
+
+// RetireSpare retires the spare id and waits, a moment, for it to be
+// gone: a claimed one stays until its run ends, and is not waited for
+// past that.
+func (r *Runner) RetireSpare(ctx context.Context, id string) {
+	if Retire(ctx, r.Engine, id) == nil {
 		r.waitGone(ctx, id, retireWait)
 	}
 }

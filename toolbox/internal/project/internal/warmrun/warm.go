@@ -120,7 +120,7 @@ func (r *Runner) warmAttempt(ctx context.Context, inv runner.Invocation, cfg *co
 	if err != nil {
 		return exit.Errorf(exit.Launcher, "%v", err)
 	}
-	err = r.execIn(ctx, ct.id, inv, cfg, w.user, in)
+	err = r.execIn(ctx, ct.id, inv, cfg, in)
 	if errors.Is(err, errRetry) {
 		r.waitGone(ctx, ct.id, 5*time.Second) // it is stopping: the next attempt makes a new one
 	}
@@ -198,7 +198,7 @@ func warmShape(inv runner.Invocation, cfg *container.Config, host *container.Hos
 	h.ConsoleSize = [2]uint{}
 	h.Mounts = append(append([]mount.Mount{}, host.Mounts...), runner.Bind(helperBin, helper.BinPath, true))
 	h.Tmpfs = map[string]string{
-		helper.State:  "rw,nosuid,nodev,size=1m,mode=1777",
+		helper.State:  "rw,nosuid,nodev,size=1m,mode=0755", // root's to write: no command decides a later run
 		helper.Sealed: "rw,nosuid,nodev,noexec,size=64k,mode=0700",
 	}
 	for k, v := range host.Tmpfs {
@@ -328,9 +328,9 @@ func (r *Runner) waitGone(ctx context.Context, id string, limit time.Duration) b
 // execIn runs the invocation's command in the warm container id through
 // the helper, with the streams, terminal, signals and exit status of a
 // throwaway run.
-func (r *Runner) execIn(ctx context.Context, id string, inv runner.Invocation, cfg *container.Config, user string, in io.Reader) error {
+func (r *Runner) execIn(ctx context.Context, id string, inv runner.Invocation, cfg *container.Config, in io.Reader) error {
 	token := newToken()
-	opts := r.execOptions(inv, cfg, user, token)
+	opts := r.execOptions(inv, cfg, token)
 	created, err := r.Engine.ContainerExecCreate(ctx, id, opts)
 	if cerrdefs.IsConflict(err) || cerrdefs.IsNotFound(err) {
 		return errRetry
@@ -373,11 +373,13 @@ func (r *Runner) execIn(ctx context.Context, id string, inv runner.Invocation, c
 }
 
 // execOptions is the exec of one run: the command as the throwaway
-// container would run it, behind the helper, as user, with the run's own
-// environment, working directory and terminal.
-func (r *Runner) execOptions(inv runner.Invocation, cfg *container.Config, user, token string) container.ExecOptions {
+// container would run it, behind the helper, with the run's own
+// environment, working directory and terminal. The helper runs as root,
+// as a direct run's reaper does, and starts the command as the user PID 1
+// resolved from its spec.
+func (r *Runner) execOptions(inv runner.Invocation, cfg *container.Config, token string) container.ExecOptions {
 	opts := container.ExecOptions{
-		User: user, Tty: inv.TTY, Env: cfg.Env,
+		User: "0", Tty: inv.TTY, Env: cfg.Env,
 		AttachStdin: true, AttachStdout: true, AttachStderr: true,
 	}
 	var cs [2]uint
