@@ -60,15 +60,15 @@ func TestFrontAndCoreAnswerAlike(t *testing.T) {
 	c := testenv.Engine(t)
 	dir, project := runProject(t, c, "")
 	deep := filepath.Join(dir, "sub", "deep")
-	writeFiles(t, dir, map[string]string{"data/m": "outer data\n", "sub/deep/keep": ""})
-	recipe := "[toolbox]\nname = \"" + project + "\"\n[tools.box]\nbuild = \"img\"\ncommands = [\"box-sh\"]\nwarm = \"5m\"\nenv = [\"TBXT_*\"]\nvolumes = [\"" + filepath.Join(dir, "data") + ":/data\"]\n"
+	writeFiles(t, dir, map[string]string{"data/m": "outer data\n", "sub/deep/keep": "", "f.txt": "file\n", "ca.pem": "ca\n"})
+	recipe := "[toolbox]\nname = \"" + project + "\"\n[tools.box]\nbuild = \"img\"\ncommands = [\"box-sh\"]\nwarm = \"5m\"\nenv = [\"TBXT_*\"]\nca_bundle = \"" + filepath.Join(dir, "ca.pem") + "\"\nvolumes = [\"" + filepath.Join(dir, "data") + ":/data\", \"" + filepath.Join(dir, "f.txt") + ":/f.txt\"]\n"
 	writeFiles(t, dir, map[string]string{"toolbox.toml": recipe})
 	core := filepath.Join(filepath.Dir(tbxBin), "tbx-core")
 	base := withoutTrustDirs("TBXT_V=one", "TERM=xterm")
 	if r := callIn(t, tbxBin, dir, base, 0, "trust"); r.code != 0 {
 		t.Fatalf("trust: %+v", r)
 	}
-	script := []string{"run", "box-sh", "-c", "pwd; id -u; id -g; cat /data/m; env | sort"}
+	script := []string{"run", "box-sh", "-c", "pwd; id -u; id -g; cat /data/m /f.txt $SSL_CERT_FILE; env | sort"}
 	front := frontAlone(t)
 	callIn(t, core, deep, base, 0, script...)
 	if r := callIn(t, front, deep, base, 0, script...); r.code != 0 || strings.Contains(r.err, "tbx-core is missing") {
@@ -97,6 +97,17 @@ func TestFrontAndCoreAnswerAlike(t *testing.T) {
 		}, undo: func() {
 			must(t, os.Remove(filepath.Join(dir, "data")), os.Rename(filepath.Join(dir, "data.was"), filepath.Join(dir, "data")))
 		}},
+		{name: "a file mounted on its own, saved as an editor saves it", change: func() { replaceFile(t, filepath.Join(dir, "f.txt"), "saved\n") },
+			undo: func() { replaceFile(t, filepath.Join(dir, "f.txt"), "file\n") }},
+		{name: "a mounted directory made anew", change: func() {
+			must(t, os.RemoveAll(filepath.Join(dir, "data")))
+			writeFiles(t, dir, map[string]string{"data/m": "new data\n"})
+		}, undo: func() {
+			must(t, os.RemoveAll(filepath.Join(dir, "data")))
+			writeFiles(t, dir, map[string]string{"data/m": "outer data\n"})
+		}},
+		{name: "the CA bundle replaced", change: func() { replaceFile(t, filepath.Join(dir, "ca.pem"), "another ca\n") },
+			undo: func() { replaceFile(t, filepath.Join(dir, "ca.pem"), "ca\n") }},
 		{name: "the helper binary", change: func() { touch(t, filepath.Join(filepath.Dir(tbxBin), "tbx-warm")) }},
 		{name: "the core binary", change: func() { touch(t, core) }},
 		{name: "the front binary", change: func() { touch(t, tbxBin) }},
@@ -141,6 +152,13 @@ func TestFrontAndCoreAnswerAlike(t *testing.T) {
 			tc.undo()
 		}
 	}
+}
+
+// replaceFile writes text to a new file and renames it over path, as an
+// editor's save does: another inode at the same name.
+func replaceFile(t *testing.T, path, text string) {
+	t.Helper()
+	must(t, os.WriteFile(path+".new", []byte(text), 0o644), os.Rename(path+".new", path))
 }
 
 func must(t *testing.T, errs ...error) {

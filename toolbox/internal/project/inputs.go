@@ -35,7 +35,10 @@ type Inputs struct {
 	// the working directory: one that appears there is the recipe.
 	Absent []string
 	// Links are every host path the recipe names, the project's root and
-	// the working directory, each with where it led ("" nowhere).
+	// the working directory, each with where it led and the device and
+	// inode of what was there (route.Lead; "" nowhere): a container
+	// started before a path was replaced at the same name does not see
+	// the new one.
 	Links map[string]string
 	// Env are the names and patterns of the variables the tool's env rules
 	// pass; tbx's own variables are always watched besides.
@@ -51,12 +54,15 @@ func (p *Project) inputs(tool *recipe.Tool) (Inputs, bool) {
 	in := Inputs{
 		Files:  append([]string{p.Recipe.Path, p.Now.Recipe, lockfile.Path(p.Recipe.Path), p.store.RecordFile(p.Now.Recipe), s.Helper.Path, s.DockerConfig}, s.Binaries...),
 		Absent: p.passed,
-		Links:  maps.Clone(p.Now.Paths),
+		Links:  map[string]string{},
 		Env:    ruleNames(tool),
 	}
-	in.Links[p.Recipe.Dir] = p.Root
+	for path := range p.Now.Paths {
+		in.Links[path] = route.Lead(path)
+	}
+	in.Links[p.Recipe.Dir] = route.Lead(p.Root)
 	if _, named := in.Links[s.Cwd]; !named {
-		in.Links[s.Cwd], in.cwd = leadsTo(s.Cwd), s.Cwd
+		in.Links[s.Cwd], in.cwd = route.Lead(s.Cwd), s.Cwd
 	}
 	for _, t := range p.Recipe.Tools {
 		in.Files = append(in.Files, t.Signers...)

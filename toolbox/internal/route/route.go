@@ -16,6 +16,7 @@
 package route
 
 import (
+	"fmt"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -64,7 +65,7 @@ type Route struct {
 	Prefix  []string          `json:"prefix"`  // the argv before the caller's command and arguments
 	Request direct.Request    `json:"request"` // the environment, directory and user; no argv
 	Stamps  []Stamp           `json:"stamps"`
-	Links   map[string]string `json:"links"` // host path → where it led ("" nowhere)
+	Links   map[string]string `json:"links"` // host path → where it led and what was there (Lead; "" nowhere)
 	Rules   []string          `json:"rules"` // the names and patterns of the tool's env rules
 	EnvSum  string            `json:"env"`   // a hash of the watched variables as they were
 	UID     int               `json:"uid"`   // the caller's uid and gid
@@ -195,15 +196,29 @@ func (r *Route) Fresh(call Call) bool {
 		}
 	}
 	for p, lead := range r.Links {
-		real, err := filepath.EvalSymlinks(p)
-		if err != nil {
-			real = ""
-		}
-		if real != lead {
+		if Lead(p) != lead {
 			return false
 		}
 	}
 	return true
+}
+
+// Lead is where the host path p leads once every link is followed, and
+// what is there, its device and inode: a file or directory replaced at
+// the same name (an editor's save, `rm -rf out && mkdir out`, a checkout)
+// is another one, which a container started before does not see. ""
+// when p leads nowhere.
+func Lead(p string) string {
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return ""
+	}
+	fi, err := os.Stat(real)
+	if err != nil {
+		return ""
+	}
+	dev, ino := identity(fi)
+	return fmt.Sprintf("%s@%d:%d", real, dev, ino)
 }
 
 // Stamp is what a file is as the file system says: any edit, replacement

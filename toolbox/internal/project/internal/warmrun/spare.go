@@ -30,12 +30,12 @@ func (r *Runner) spareShape(ctx context.Context, inv runner.Invocation, cfg *con
 	if inv.Direct == "" {
 		return nil, fmt.Errorf("%w: spares need the helper's socket on this host", ErrNoSpare)
 	}
-	user, err := r.runUser(ctx, cfg)
+	img, err := r.image(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	spec := helper.Spec{Idle: sp.Idle.String(), User: user, Groups: host.GroupAdd, Expect: expect, Once: true, Inputs: sp.Inputs}
-	return warmShape(inv, cfg, host, spec, sp.Helper)
+	spec := helper.Spec{Idle: sp.Idle.String(), User: img.user, Groups: host.GroupAdd, Expect: expect, Once: true, Inputs: sp.Inputs}
+	return warmShape(inv, img.cfg, host, spec, sp.Helper)
 }
 
 // SpareSpec is what makes a tool's spare besides its run's shape: how long

@@ -65,11 +65,11 @@ func (r *Runner) RunWarm(ctx context.Context, inv runner.Invocation, idle time.D
 		return err
 	}
 	defer release()
-	user, err := r.runUser(ctx, cfg)
+	img, err := r.image(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	w, err := warmShape(inv, cfg, host, helper.Spec{Idle: idle.String(), User: user, Groups: host.GroupAdd, Expect: expect}, helperBin)
+	w, err := warmShape(inv, img.cfg, host, helper.Spec{Idle: idle.String(), User: img.user, Groups: host.GroupAdd, Expect: expect}, helperBin)
 	if err != nil {
 		return err
 	}
@@ -83,21 +83,32 @@ func (r *Runner) RunWarm(ctx context.Context, inv runner.Invocation, idle time.D
 	}
 }
 
-// runUser is the user the tool's commands run as, named as the Engine
-// takes it: the warm container's helper runs as root, so every run names
-// its user, the image's own too.
-func (r *Runner) runUser(ctx context.Context, cfg *container.Config) (string, error) {
-	if cfg.User != "" {
-		return cfg.User, nil
-	}
+// image is what a warm container of cfg runs: the image its tag names
+// now, by its ID, so that a tag moved since (a build, a pull, a `docker
+// tag`) gives a container of another shape; and the user the tool's
+// commands run as, named as the Engine takes it: the warm container's
+// helper runs as root, so every run names its user, the image's own too.
+func (r *Runner) image(ctx context.Context, cfg *container.Config) (warmImage, error) {
 	img, err := r.Engine.ImageInspect(ctx, cfg.Image)
 	if err != nil {
-		return "", fmt.Errorf("reading the user of image %s: %w", cfg.Image, err)
+		return warmImage{}, fmt.Errorf("reading image %s: %w", cfg.Image, err)
 	}
-	if img.Config == nil || img.Config.User == "" {
-		return "0", nil
+	c := *cfg
+	c.Image = img.ID
+	out := warmImage{cfg: &c, user: cfg.User}
+	if out.user == "" {
+		out.user = "0"
+		if img.Config != nil && img.Config.User != "" {
+			out.user = img.Config.User
+		}
 	}
-	return img.Config.User, nil
+	return out, nil
+}
+
+// warmImage is a run's configuration with its image by ID, and its user.
+type warmImage struct {
+	cfg  *container.Config
+	user string
 }
 
 // warmAttempt runs inv once in the warm container w, or returns errRetry
