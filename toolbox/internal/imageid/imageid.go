@@ -190,6 +190,46 @@ func Excludes(in Inputs) ([]string, error) {
 
 // hashContext walks the context in lexical order, as the upload sees it.
 func hashContext(h hash.Hash, in Inputs) error {
+	var cache *hashcache.Cache
+	err := walkContext(in, func(root string) { cache = hashcache.Open(in.CacheDir, root) }, func(path, rel string, d os.DirEntry) error {
+		return hashEntry(h, cache, path, rel, d)
+	})
+	if err != nil {
+		return err
+	}
+	_ = cache.Save() // a cache that cannot be written only costs the next run a re-read
+	return nil
+}
+
+// ErrTooMany stops ContextFiles past its limit.
+var ErrTooMany = errors.New("more files than the limit")
+
+// ContextFiles lists, in the walk's order, every path of the build's
+// context that its ignore rules keep (what the build is given, and what
+// its identity hashes), with the context's root, the Dockerfile and the
+// ignore file: the files
+// a decision on the tool's image depends on. It stops with ErrTooMany
+// past limit paths.
+func ContextFiles(in Inputs, limit int) ([]string, error) {
+	var out []string
+	if f := IgnoreFile(in); f != "" {
+		out = append(out, f)
+	}
+	out = append(out, filepath.Join(in.Context, in.Dockerfile))
+	add := func(root string) { out = append(out, root) } // an entry added or removed at the top
+	err := walkContext(in, add, func(path, _ string, _ os.DirEntry) error {
+		if out = append(out, path); len(out) > limit {
+			return ErrTooMany
+		}
+		return nil
+	})
+	return out, err
+}
+
+// walkContext calls each, in lexical order, for every entry of the
+// context that the build's ignore rules keep, once it has called start
+// with the context's real root.
+func walkContext(in Inputs, start func(root string), each func(path, rel string, d os.DirEntry) error) error {
 	patterns, err := Excludes(in)
 	if err != nil {
 		return err
@@ -205,8 +245,8 @@ func hashContext(h hash.Hash, in Inputs) error {
 	if err != nil {
 		return fmt.Errorf("reading the build context %s: %w", in.Context, err)
 	}
-	cache := hashcache.Open(in.CacheDir, root)
-	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+	start(root)
+	return filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -225,13 +265,8 @@ func hashContext(h hash.Hash, in Inputs) error {
 			}
 			return nil
 		}
-		return hashEntry(h, cache, path, rel, d)
+		return each(path, rel, d)
 	})
-	if err != nil {
-		return err
-	}
-	_ = cache.Save() // a cache that cannot be written only costs the next run a re-read
-	return nil
 }
 
 // reincludes reports whether an exception pattern may keep something below

@@ -6,19 +6,20 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"io/fs"
 	"maps"
-	"path/filepath"
 	"slices"
 	"strings"
 
+	"github.com/tbx-dev/tbx/toolbox/internal/imageid"
 	"github.com/tbx-dev/tbx/toolbox/internal/lockfile"
+	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/acquire"
 	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
 	"github.com/tbx-dev/tbx/toolbox/internal/route"
 )
 
 // maxInputFiles bounds what a call's inputs list: a project whose builds
-// are given more files than this is found the whole way on every call.
+// are given more files than this (what their ignore rules keep) is found
+// the whole way on every call.
 const maxInputFiles = 5000
 
 // Inputs are what a call of a tool depends on, computed in one place from
@@ -69,10 +70,11 @@ func (p *Project) inputs(tool *recipe.Tool) (Inputs, bool) {
 		if t.Build == "" {
 			continue
 		}
-		in.Files = append(in.Files, filepath.Join(t.Build, orDockerfile(t)))
-		if !walkInto(t.Build, &in.Files) {
-			return in, false
+		files, err := imageid.ContextFiles(acquire.Inputs(t, ""), maxInputFiles-len(in.Files))
+		if err != nil {
+			return in, false // too many, or unreadable: found the whole way on every call
 		}
+		in.Files = append(in.Files, files...)
 	}
 	seen := map[string]bool{"": true} // the recipe is often its own real path, the Dockerfile in its context
 	in.Files = slices.DeleteFunc(in.Files, func(f string) bool {
@@ -120,24 +122,4 @@ func ruleNames(tool *recipe.Tool) []string {
 		names = append(names, name)
 	}
 	return names
-}
-
-func orDockerfile(t *recipe.Tool) string {
-	if t.Dockerfile != "" {
-		return t.Dockerfile
-	}
-	return "Dockerfile"
-}
-
-// walkInto adds every entry under dir to paths; false when there are more
-// than maxInputFiles in all.
-func walkInto(dir string, paths *[]string) bool {
-	err := filepath.WalkDir(dir, func(path string, _ fs.DirEntry, err error) error {
-		*paths = append(*paths, path)
-		if len(*paths) > maxInputFiles {
-			return fs.SkipAll
-		}
-		return nil
-	})
-	return err == nil && len(*paths) <= maxInputFiles
 }
