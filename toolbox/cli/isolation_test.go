@@ -4,8 +4,10 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -23,12 +25,19 @@ import (
 // identity (the digest of its real root), not by its project's name.
 func sparesOf(t *testing.T, c *client.Client, dir string) []string {
 	t.Helper()
+	return sparesOfUser(t, c, dir, os.Getuid())
+}
+
+// sparesOfUser lists the running spares that user uid made of the
+// checkout in dir.
+func sparesOfUser(t *testing.T, c *client.Client, dir string, uid int) []string {
+	t.Helper()
 	makersDone(t)
 	real, err := filepath.EvalSymlinks(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := labels.Owned(strconv.Itoa(os.Getuid()), project.Identity(real))
+	f := labels.Owned(strconv.Itoa(uid), project.Identity(real))
 	f.Add("label", labels.Spare)
 	list, err := c.ContainerList(context.Background(), container.ListOptions{Filters: f})
 	if err != nil {
@@ -71,24 +80,83 @@ func TestSparesAreEachCheckoutsOwn(t *testing.T) {
 		t.Fatalf("the clone has %d spares, want 1", len(got))
 	}
 
-	long := tbxProcess(a, "run", "box-sh", "-c", "echo started; sleep 3; echo done; exit 3")
+	inFlight(t, tbxProcess(a, "run", "box-sh", "-c", longRun), func() {
+		if r := spareRun(t, b, nil, nil, "run", "box-sh", "-c", "echo b"); r.code != 0 || r.out != "b\n" {
+			t.Errorf("the clone's run: exit %d, stdout %q, stderr %q", r.code, r.out, r.err)
+		}
+	})
+}
+
+// longRun is a command that says it started, and is still running for a
+// while after.
+const longRun = "echo started; sleep 3; echo done; exit 3"
+
+// inFlight starts long, a tbx running longRun, and once its command has
+// started calls meanwhile; long must end as its command does, whatever
+// meanwhile did (and the spares' makers it started).
+func inFlight(t *testing.T, long *exec.Cmd, meanwhile func()) {
+	t.Helper()
 	out, err := long.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
+	var errb bytes.Buffer
+	long.Stderr = &errb
 	if err := long.Start(); err != nil {
 		t.Fatal(err)
 	}
 	br := bufio.NewReader(out)
-	waitLine(t, br, "started") // in the first checkout's spare
-	if r := spareRun(t, b, nil, nil, "run", "box-sh", "-c", "echo b"); r.code != 0 || r.out != "b\n" {
-		t.Errorf("the clone's run: exit %d, stdout %q, stderr %q", r.code, r.out, r.err)
-	}
-	makersDone(t) // the clone's next spare is made while the first run goes on
+	waitLine(t, br, "started")
+	meanwhile()
+	makersDone(t) // the next spares are made while the run goes on
 	rest, _ := readAll(br)
 	if code := exitCode(long.Wait()); code != 3 || rest != "done\n" {
-		t.Errorf("the first checkout's run, while the clone ran: exit %d, then stdout %q; want 3 and \"done\"", code, rest)
+		t.Errorf("a run in flight while another ran: exit %d, then stdout %q, stderr %q; want 3 and \"done\"", code, rest, errb.String())
 	}
+}
+
+// Two users of one checkout (one project identity, two owners) never end
+// or evict each other's spares: each has a command in flight while the
+// other runs, and both end with their own output and exit code.
+func TestSparesAreEachUsersOwn(t *testing.T) {
+	const uid, gid = 4343, 4343
+	if podmanRun {
+		t.Skip("the test's Podman serves root alone")
+	}
+	c := testenv.Engine(t)
+	t.Setenv("TBX_SPARE", "2m")
+	dir, _ := runProject(t, c, "")
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	t.Cleanup(func() { makersDone(t) })
+	home := filepath.Join(t.TempDir(), "home")
+	if err := os.MkdirAll(home, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	testenv.ChownTree(t, dir, uid, gid)
+	testenv.ChownTree(t, home, uid, gid)
+	other := func(args ...string) *exec.Cmd {
+		cmd := tbxProcess(dir, args...)
+		asUser(t, cmd, uid, gid, home)
+		return cmd
+	}
+	if out, err := other("run", "box-sh", "-c", "true").CombinedOutput(); err != nil {
+		t.Fatalf("the other user's first run: %v\n%s", err, out)
+	}
+	spareRun(t, dir, nil, nil, "run", "box-sh", "-c", "true")
+	mine, theirs := sparesOfUser(t, c, dir, os.Getuid()), sparesOfUser(t, c, dir, uid)
+	if len(mine) != 1 || len(theirs) != 1 {
+		t.Fatalf("after a run of each user of one checkout: %d spares of mine, %d of theirs; want one each", len(mine), len(theirs))
+	}
+	inFlight(t, tbxProcess(dir, "run", "box-sh", "-c", longRun), func() {
+		if out, err := other("run", "box-sh", "-c", "echo theirs").CombinedOutput(); err != nil || string(out) != "theirs\n" {
+			t.Errorf("the other user's run, while mine was in flight: %v, %q", err, out)
+		}
+	})
+	inFlight(t, other("run", "box-sh", "-c", longRun), func() {
+		if r := spareRun(t, dir, nil, nil, "run", "box-sh", "-c", "echo mine"); r.code != 0 || r.out != "mine\n" {
+			t.Errorf("my run, while the other user's was in flight: exit %d, stdout %q, stderr %q", r.code, r.out, r.err)
+		}
+	})
 }
 
 // escape is a root command that leaves a process of a session of its own
