@@ -3,12 +3,14 @@ package cli
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/tbx-dev/tbx/toolbox/internal/project"
 	"github.com/tbx-dev/tbx/toolbox/internal/reach"
+	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
 	"github.com/tbx-dev/tbx/toolbox/internal/shims"
 	"github.com/tbx-dev/tbx/toolbox/internal/trust"
 )
@@ -23,7 +25,7 @@ func trustCommand(a *app) *ucli.Command {
 			if err != nil {
 				return err
 			}
-			return a.runTrust(s, c.Bool("show"))
+			return a.runTrust(c.Context, s, c.Bool("show"))
 		},
 	}
 }
@@ -42,13 +44,14 @@ func untrustCommand(a *app) *ucli.Command {
 	}
 }
 
-func (a *app) runTrust(s project.Settings, show bool) error {
+func (a *app) runTrust(ctx context.Context, s project.Settings, show bool) error {
 	s.TrustOnce = false // --trust is for acting, not for what trust says
 	if show {
 		v, err := project.Inspect(s)
 		if err != nil {
 			return err
 		}
+		a.imageUsers(ctx, v)
 		reach.Write(a.streams.Out, v.Recipe, v.Reach)
 		fmt.Fprintln(a.streams.Out, statusLine(v.Verdict))
 		for _, c := range v.Verdict.Changes {
@@ -60,10 +63,26 @@ func (a *app) runTrust(s project.Settings, show bool) error {
 	if err != nil {
 		return err
 	}
+	a.imageUsers(ctx, v)
 	reach.Write(a.streams.Out, v.Recipe, v.Reach)
 	fmt.Fprintf(a.streams.Err, "tbx: trusted %s as it is now; `tbx untrust` takes it back\n", v.Recipe.Path)
 	a.refreshShims(v.Commands())
 	return nil
+}
+
+// imageUsers says in v's summary who the tools that run as their image's
+// own user are, where the Engine has their images: only the local Engine
+// is asked, and nothing is pulled or built.
+func (a *app) imageUsers(ctx context.Context, v *project.View) {
+	if !slices.ContainsFunc(v.Recipe.Tools, func(t *recipe.Tool) bool { return t.Run.User == "image" }) {
+		return
+	}
+	e, err := a.engine()
+	if err != nil {
+		return
+	}
+	defer closeEngine(e)
+	reach.WithImageUsers(v.Reach, v.ImageUsers(ctx, e))
 }
 
 // refreshShims adds, where the recipe's shims are installed (the default

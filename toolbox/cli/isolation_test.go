@@ -269,3 +269,19 @@ func TestSparesServeTheWholeProject(t *testing.T) {
 	}
 	waitRemoved(t, c, s.ID)
 }
+
+// The trust summary says who a tool that runs as its image's own user
+// runs as, once its image is on the Engine: root is said to be root.
+func TestTrustSaysWhoTheImagesUserIs(t *testing.T) {
+	c := testenv.Engine(t)
+	dir, _ := runProject(t, c, "user = \"image\"\n")
+	r := spareRun(t, dir, nil, nil, "trust", "--show")
+	if r.code != 0 || !strings.Contains(r.out, "the image's own user, not you: root (uid 0) in the image on this Engine; may read and write every file") {
+		t.Errorf("trust --show of a tool whose image's user is root: exit %d, stdout %q, stderr %q", r.code, r.out, r.err)
+	}
+	writeFiles(t, dir, map[string]string{"img/Dockerfile": "FROM " + testenv.DebianBase + "\nRUN ln -s /bin/sh /usr/local/bin/box-sh\nUSER 65534:65534\n"})
+	mustTbx(t, "-f", filepath.Join(dir, "toolbox.toml"), "prepare")
+	if r := spareRun(t, dir, nil, nil, "trust", "--show"); !strings.Contains(r.out, "not you: 65534:65534 in the image on this Engine\n") {
+		t.Errorf("trust --show of a tool whose image's user is 65534: exit %d, stdout %q, stderr %q", r.code, r.out, r.err)
+	}
+}

@@ -2,6 +2,7 @@ package project
 
 import (
 	"context"
+	"strings"
 
 	"github.com/docker/docker/api/types/filters"
 
@@ -49,4 +50,36 @@ func (v *View) Warm(ctx context.Context, e engine.Engine) ([]warmrun.WarmContain
 func (v *View) owned() filters.Args {
 	o := v.Owned()
 	return labels.Owned(o[labels.Owner], o[labels.Root])
+}
+
+// ImageUsers says, for each tool that runs as its image's own user (user
+// = "image") and whose image is on e, who that user is as the image is
+// now: "root (uid 0)" for an image whose user is root, else its user as
+// the image names it. A tool whose image is not there is not listed.
+func (v *View) ImageUsers(ctx context.Context, e engine.Engine) map[string]string {
+	sts, err := v.Statuses(ctx, e)
+	if err != nil {
+		return nil
+	}
+	out := map[string]string{}
+	for _, st := range sts {
+		if st.Tool.Run.User != "image" || st.ImageID == "" {
+			continue
+		}
+		img, err := e.ImageInspect(ctx, st.ImageID)
+		if err != nil || img.Config == nil {
+			continue
+		}
+		out[st.Tool.Name] = describeUser(img.Config.User)
+	}
+	return out
+}
+
+// describeUser names an image's user, saying so when it is root.
+func describeUser(u string) string {
+	name, _, _ := strings.Cut(u, ":")
+	if name == "" || name == "root" || name == "0" {
+		return "root (uid 0)"
+	}
+	return u
 }

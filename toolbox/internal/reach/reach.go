@@ -192,6 +192,28 @@ func orDefault(s, def string) string {
 	return s
 }
 
+// WithImageUsers says, in the summary, who each tool that runs as its
+// image's own user runs as, by tool name, where the image is known; root
+// is said to be root.
+func WithImageUsers(tools []Tool, users map[string]string) {
+	for i := range tools {
+		u, ok := users[tools[i].Name]
+		if !ok {
+			continue
+		}
+		for j, it := range tools[i].Items {
+			if it.Kind != "user" {
+				continue
+			}
+			what := "the image's own user, not you: " + u + " in the image on this Engine"
+			if strings.HasPrefix(u, "root") {
+				what += "; may read and write every file of the mounted host paths"
+			}
+			tools[i].Items[j].What = what
+		}
+	}
+}
+
 // Write prints the summary of what r may reach, for a user deciding to
 // trust it.
 func Write(w io.Writer, r *recipe.Recipe, tools []Tool) {
