@@ -87,18 +87,26 @@ func noContainersLeft(t *testing.T, c *client.Client, project string) {
 }
 
 // commandsIn lists the processes of a warm container other than its helper
-// PID 1, waiting a little for the ones that are ending.
+// PID 1 and the reaper it keeps started ahead for the next run (a reaper
+// with no process under it), waiting a little for the ones that are
+// ending.
 func commandsIn(t *testing.T, c *client.Client, id string) []string {
 	t.Helper()
 	var cmds []string
 	for i := 0; i < 50; i++ {
-		top, err := c.ContainerTop(t.Context(), id, []string{"-o", "pid,args"})
+		top, err := c.ContainerTop(t.Context(), id, []string{"-o", "pid,ppid,args"})
 		if err != nil {
 			return nil // it stopped
 		}
+		parents := map[string]bool{}
+		for _, p := range top.Processes {
+			parents[p[1]] = true
+		}
 		cmds = cmds[:0]
 		for _, p := range top.Processes {
-			if args := p[len(p)-1]; !strings.Contains(args, helper.Command+" init") {
+			args := p[len(p)-1]
+			idleReaper := strings.HasSuffix(args, helper.Command+" reap") && !parents[p[0]]
+			if !strings.Contains(args, helper.Command+" init") && !idleReaper {
 				cmds = append(cmds, args)
 			}
 		}

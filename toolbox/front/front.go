@@ -10,6 +10,7 @@ import (
 	"context"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/tbx-dev/tbx/toolbox/internal/signals"
 )
@@ -23,10 +24,19 @@ func Try(args []string) (code int, handled bool) {
 	if !ok {
 		return 0, false
 	}
-	router, _ := signals.Start(context.Background())
+	// The signals are taken while the route is read and checked: until
+	// the request is sent, one that stops tbx stops it as it would stop a
+	// local program that had not started yet. From the request on, each is
+	// the command's.
+	started := make(chan *signals.Router, 1)
+	go func() {
+		r, _ := signals.Start(context.Background())
+		started <- r
+	}()
+	router := sync.OnceValue(func() *signals.Router { return <-started })
 	code, handled = tryRoute(command, args[3:], router)
-	router.Stop() // a signal from now on has its default effect: it stops tbx
-	if sig := router.Interrupted(); !handled && sig != 0 {
+	router().Stop() // a signal from now on has its default effect: it stops tbx
+	if sig := router().Interrupted(); !handled && sig != 0 {
 		return 128 + int(sig), true
 	}
 	return code, handled

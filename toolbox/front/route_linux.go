@@ -15,7 +15,7 @@ import (
 
 // tryRoute runs command with rest through its route, if it has a fresh one
 // and its helper answers.
-func tryRoute(command string, rest []string, router *signals.Router) (int, bool) {
+func tryRoute(command string, rest []string, router func() *signals.Router) (int, bool) {
 	home, _ := os.UserHomeDir()
 	state, err := statedir.Dir(os.Getenv("XDG_STATE_HOME"), home)
 	if err != nil {
@@ -43,7 +43,7 @@ func tryRoute(command string, rest []string, router *signals.Router) (int, bool)
 	req.Argv = append(append(append([]string{}, rt.Prefix...), command), rest...)
 	req.TTY = tty
 	req.Launcher = direct.Launcher()
-	code, err := conn.Run(req, direct.Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, router)
+	code, err := conn.Run(req, direct.Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, router())
 	var refused *direct.RefusedError
 	switch {
 	case errors.As(err, &refused), errors.Is(err, direct.ErrNotStarted):

@@ -5,4 +5,4 @@ package front
 import "github.com/tbx-dev/tbx/toolbox/internal/signals"
 
 // tryRoute serves no call: the direct path is Linux's alone.
-func tryRoute(string, []string, *signals.Router) (int, bool) { return 0, false }
+func tryRoute(string, []string, func() *signals.Router) (int, bool) { return 0, false }

@@ -2,7 +2,6 @@ package helper
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -28,6 +27,7 @@ type server struct {
 	user    job // the credentials and HOME of every command
 	ln      *direct.Listener
 	reaper  *reaper
+	pool    *pool // reapers started ahead
 	mu      sync.Mutex
 	closing bool           // PID 1 has decided to stop: every request is refused
 	runs    sync.WaitGroup // runs whose exit code is yet to be sent
@@ -37,7 +37,9 @@ type server struct {
 // serveDirect listens on Direct's socket for the spec owner's runs; nil,
 // with a line in the container's log, where it cannot.
 func serveDirect(spec Spec, user job, rp *reaper) *server {
-	return listen(&server{owner: *spec.Owner, spec: spec, user: user, reaper: rp, served: make(chan struct{})})
+	p := &pool{rp: rp}
+	go p.fill()
+	return listen(&server{owner: *spec.Owner, spec: spec, user: user, reaper: rp, pool: p, served: make(chan struct{})})
 }
 
 // refuseDirect serves owner's runs with a refusal that has tbx remove the
@@ -163,6 +165,7 @@ func (s *server) close() {
 	s.closing = true
 	s.mu.Unlock()
 	_ = s.ln.Close()
+	s.pool.close()
 }
 
 // serve runs one connection's request, or refuses it with a reason, and
@@ -315,6 +318,11 @@ func (s *server) run(c *direct.Sock, r io.Reader, req direct.Request, files []*o
 		_ = direct.SendRefusal(c, err.Error(), false)
 		return
 	}
+	if master == nil {
+		// The reaper and the command have them: the output's end reaches
+		// tbx once they are done with it, not once this run is over.
+		closeFiles(stdio)
+	}
 	if err := direct.SendStarted(c, master); err != nil {
 		logf("telling tbx that a run started: %v", err)
 	}
@@ -328,34 +336,26 @@ func (s *server) run(c *direct.Sock, r io.Reader, req direct.Request, files []*o
 	code := exitCode(<-status)
 	h.end()
 	_ = direct.SendExit(c, code)
+	s.pool.fill() // the next run's reaper, once this run is over: off its path
 }
 
-// startReaper starts the run's reaper (reapMain) with the command's
-// stdio and tells it j on its control pipe; closing hangup hangs the
-// command up.
+// startReaper hands the run to a reaper (reapMain), started ahead where
+// one waits, which starts the command with stdio; closing hangup hangs
+// the command up. A reaper started ahead that has died meanwhile (a root
+// command can kill one) is replaced by a new one.
 func (s *server) startReaper(j job, stdio []*os.File) (pid int, status <-chan syscall.WaitStatus, hangup *os.File, err error) {
-	ctlR, ctlW, err := os.Pipe()
-	if err != nil {
-		return 0, nil, nil, err
-	}
-	defer ctlR.Close()
-	pid, status, err = s.reaper.start(func() (int, error) {
-		p, err := os.StartProcess("/proc/self/exe", Argv("reap"), &os.ProcAttr{Files: append(append([]*os.File{}, stdio...), ctlR)})
-		if err != nil {
-			return 0, err
+	for attempt := 0; attempt < 2; attempt++ {
+		var r *idleReaper
+		if r, err = s.pool.take(); err != nil {
+			break
 		}
-		pid := p.Pid // Release forgets it
-		_ = p.Release()
-		return pid, nil
-	})
-	if err == nil {
-		err = json.NewEncoder(ctlW).Encode(j)
+		if err = r.hand(j, stdio); err == nil {
+			return r.pid, r.status, r.ctl, nil
+		}
+		_ = r.ctl.Close()
+		_ = syscall.Kill(r.pid, syscall.SIGKILL)
 	}
-	if err != nil {
-		_ = ctlW.Close()
-		return 0, nil, nil, fmt.Errorf("starting the run: %w", err)
-	}
-	return pid, status, ctlW, nil
+	return 0, nil, nil, fmt.Errorf("starting the run: %w", err)
 }
 
 // stdioFor is the command's stdin, stdout and stderr: the pipes tbx sent,

@@ -32,8 +32,9 @@ type job struct {
 // controlFd is the reaper's control pipe.
 const controlFd = 3
 
-// reapMain is one direct run's reaper, `reap`, started by PID 1 as root
-// with the command's stdin, stdout and stderr: it starts the command as
+// reapMain is one direct run's reaper, `reap`, started by PID 1 as root,
+// ahead of its run, which it waits for on its control socket: the
+// command's stdin, stdout and stderr, then the job. It starts the command as
 // its user, hands it every signal PID 1 sends, and once the command ends
 // ends every process it left (a subreaper inherits them all, also those
 // that setsid or double-forked away), as the removal of a throwaway
@@ -42,19 +43,27 @@ func reapMain() int {
 	_ = unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
 	_ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 	unix.CloseOnExec(controlFd) // the command gets stdin, stdout and stderr, no more
+	// Everything that does not need the run is done while it waits for
+	// one: its signals are the command's from here on. PID 1 ends an idle
+	// reaper by closing its control socket.
+	sigs := make(chan os.Signal, 64)
+	signal.Notify(sigs)
+	sparePID1("self")
+	_ = json.Unmarshal([]byte(`{"argv":[""]}`), &job{}) // the decoder's first use is its slowest
 	ctl := os.NewFile(controlFd, "control")
+	if err := receiveStdio(ctl); err != nil {
+		return 125 // PID 1 is stopping, or sent no run
+	}
 	var j job
 	if err := json.NewDecoder(ctl).Decode(&j); err != nil || len(j.Argv) == 0 {
 		fmt.Fprintln(os.Stderr, "tbx:", notInit)
 		return 125
 	}
-	sigs := make(chan os.Signal, 64)
-	signal.Notify(sigs)
-	sparePID1("self")
 	pid, failed := startJob(j)
 	if failed != 0 {
 		return failed
 	}
+	letGoOfStdio() // the command's output ends when the command's does
 	cmd := &command{pid: pid}
 	go func() {
 		_, _ = io.Copy(io.Discard, ctl)
@@ -210,4 +219,19 @@ func parentOf(pid int) (int, error) {
 		return 0, errors.New("a short stat")
 	}
 	return strconv.Atoi(f[1])
+}
+
+// letGoOfStdio gives the reaper's stdin, stdout and stderr, which are the
+// command's, for /dev/null: the reaper says nothing once the command has
+// started, and tbx sees the output's end as soon as the command and what
+// it left have closed theirs.
+func letGoOfStdio() {
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return
+	}
+	defer null.Close()
+	for fd := 0; fd < 3; fd++ {
+		_ = unix.Dup3(int(null.Fd()), fd, 0)
+	}
 }

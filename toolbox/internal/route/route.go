@@ -16,11 +16,11 @@
 package route
 
 import (
-	"fmt"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path"
 	"path/filepath"
@@ -32,7 +32,7 @@ import (
 )
 
 // version is the format of a route; a route of another is a miss.
-const version = 3
+const version = 4
 
 // maxSize bounds a route file.
 const maxSize = 4 << 20
