@@ -333,10 +333,29 @@ func (s *server) run(c *direct.Sock, r io.Reader, req direct.Request, files []*o
 	defer noteLauncher("direct-"+strconv.Itoa(pid), req.Launcher)()
 	h := &signaller{pid: pid, hangup: hangup, outputs: outputs}
 	go h.follow(r)
-	code := exitCode(<-status)
+	code := runEnd(hangup, status)
 	h.end()
 	_ = direct.SendExit(c, code)
 	s.pool.fill() // the next run's reaper, once this run is over: off its path
+}
+
+// runEnd is the run's exit code: as its reaper says it on its control
+// socket once the command and all it left have ended, or as its own end
+// says it (a root command can kill its reaper).
+func runEnd(ctl *os.File, status <-chan syscall.WaitStatus) int {
+	said := make(chan int, 1)
+	go func() {
+		b := make([]byte, 1)
+		if n, _ := ctl.Read(b); n == 1 {
+			said <- int(b[0])
+		}
+	}()
+	select {
+	case code := <-said:
+		return code
+	case ws := <-status:
+		return exitCode(ws)
+	}
 }
 
 // startReaper hands the run to a reaper (reapMain), started ahead where

@@ -82,6 +82,12 @@ func spawnReaper(rp *reaper) (*idleReaper, error) {
 	if err != nil {
 		return nil, err
 	}
+	// PID 1's end is non-blocking, so that closing it (the hangup) ends a
+	// read in flight on it (runEnd's).
+	if err := unix.SetNonblock(fds[0], true); err != nil {
+		_, _ = unix.Close(fds[0]), unix.Close(fds[1])
+		return nil, err
+	}
 	mine, theirs := os.NewFile(uintptr(fds[0]), "control"), os.NewFile(uintptr(fds[1]), "control")
 	defer theirs.Close()
 	pid, status, err := rp.start(func() (int, error) {
@@ -107,7 +113,18 @@ func (r *idleReaper) hand(j job, stdio []*os.File) error {
 	for i, f := range stdio {
 		fds[i] = int(f.Fd())
 	}
-	err := unix.Sendmsg(int(r.ctl.Fd()), []byte{0}, unix.UnixRights(fds...), nil, unix.MSG_NOSIGNAL)
+	rc, err := r.ctl.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var sent error
+	err = rc.Write(func(fd uintptr) bool {
+		sent = unix.Sendmsg(int(fd), []byte{0}, unix.UnixRights(fds...), nil, unix.MSG_NOSIGNAL)
+		return sent != unix.EAGAIN
+	})
+	if err == nil {
+		err = sent
+	}
 	if err == nil {
 		err = json.NewEncoder(r.ctl).Encode(j)
 	}

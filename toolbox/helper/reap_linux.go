@@ -69,7 +69,9 @@ func reapMain() int {
 		_, _ = io.Copy(io.Discard, ctl)
 		cmd.hangup() // tbx went away, as a terminal that closes
 	}()
-	return cmd.wait(sigs)
+	code := cmd.wait(sigs)
+	_, _ = ctl.Write([]byte{byte(code)}) // PID 1 has it before this process is gone
+	return code
 }
 
 // startJob starts j's command as its user, in its own process group (or
