@@ -1,6 +1,9 @@
 package signals
 
-import "syscall"
+import (
+	"os"
+	"syscall"
+)
 
 // Forwarded reports whether sig goes to the command. Windows delivers
 // Ctrl-C as SIGINT (and closing the console as SIGTERM); the command in
@@ -8,3 +11,6 @@ import "syscall"
 func Forwarded(sig syscall.Signal) bool {
 	return sig != syscall.SIGPIPE
 }
+
+// common are the signals Windows delivers, taken first.
+var common = []os.Signal{syscall.SIGINT, syscall.SIGTERM}

@@ -21,6 +21,7 @@ type Router struct {
 	done   chan struct{}
 	exited chan struct{}
 
+	rest  sync.WaitGroup // taking every signal but the common ones
 	mu    sync.Mutex
 	got   syscall.Signal // the terminating signal that cancelled, or 0
 	held  bool           // the command may be starting: queue, do not cancel
@@ -34,7 +35,15 @@ type Router struct {
 func Start(parent context.Context) (*Router, context.Context) {
 	ctx, cancel := context.WithCancel(parent)
 	r := &Router{ch: make(chan os.Signal, 64), cancel: cancel, done: make(chan struct{}), exited: make(chan struct{})}
-	signal.Notify(r.ch)
+	// The signals people send are taken at once; taking every other one
+	// (each costs a system call, and there are sixty) is left to a
+	// goroutine, off the caller's path: Stop waits for it.
+	signal.Notify(r.ch, common...)
+	r.rest.Add(1)
+	go func() {
+		defer r.rest.Done()
+		signal.Notify(r.ch)
+	}()
 	go r.loop()
 	return r, ctx
 }
@@ -42,6 +51,7 @@ func Start(parent context.Context) (*Router, context.Context) {
 // Stop gives the signals back to the runtime's defaults, after routing
 // every signal that came before: Interrupted is then exact.
 func (r *Router) Stop() {
+	r.rest.Wait()
 	signal.Stop(r.ch)
 	close(r.done)
 	<-r.exited
