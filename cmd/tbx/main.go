@@ -11,6 +11,9 @@ import (
 )
 
 func main() {
+	if code, ok := front.Watcher(os.Args); ok {
+		os.Exit(code)
+	}
 	if code, ok := front.Try(os.Args); ok {
 		os.Exit(code)
 	}

@@ -4,10 +4,12 @@ package cli
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -61,6 +63,11 @@ func TestFrontAndCoreAnswerAlike(t *testing.T) {
 	dir, project := runProject(t, c, "")
 	deep := filepath.Join(dir, "sub", "deep")
 	writeFiles(t, dir, map[string]string{"data/m": "outer data\n", "sub/deep/keep": "", "f.txt": "file\n", "ca.pem": "ca\n"})
+	many := map[string]string{}
+	for i := range 80 { // past watchMin: a watcher keeps the build's files for the front
+		many[fmt.Sprintf("img/files/f%d", i)] = strconv.Itoa(i)
+	}
+	writeFiles(t, dir, many)
 	recipe := "[toolbox]\nname = \"" + project + "\"\n[tools.box]\nbuild = \"img\"\ncommands = [\"box-sh\"]\nwarm = \"5m\"\nenv = [\"TBXT_*\"]\nca_bundle = \"" + filepath.Join(dir, "ca.pem") + "\"\nvolumes = [\"" + filepath.Join(dir, "data") + ":/data\", \"" + filepath.Join(dir, "f.txt") + ":/f.txt\"]\n"
 	writeFiles(t, dir, map[string]string{"toolbox.toml": recipe})
 	core := filepath.Join(filepath.Dir(tbxBin), "tbx-core")
@@ -92,6 +99,8 @@ func TestFrontAndCoreAnswerAlike(t *testing.T) {
 			undo: func() { callIn(t, tbxBin, dir, base, 0, "trust") }},
 		{name: "a file the build is given", change: func() { writeFiles(t, dir, map[string]string{"img/new": "x"}) },
 			undo: func() { _ = os.Remove(filepath.Join(dir, "img", "new")) }},
+		{name: "a file the build is given, edited in place", change: func() { appendTo(t, filepath.Join(dir, "img", "files", "f1"), "more") },
+			undo: func() { writeFiles(t, dir, map[string]string{"img/files/f1": "1"}) }},
 		{name: "a host path that now leads elsewhere", change: func() {
 			must(t, os.Rename(filepath.Join(dir, "data"), filepath.Join(dir, "data.was")), os.Symlink(filepath.Join(dir, "sub"), filepath.Join(dir, "data")))
 		}, undo: func() {
@@ -138,6 +147,7 @@ func TestFrontAndCoreAnswerAlike(t *testing.T) {
 			env = base
 		}
 		callIn(t, core, deep, base, 0, script...) // the route, as things were
+		watching(t)
 		if tc.change != nil {
 			tc.change()
 		}
@@ -159,6 +169,22 @@ func TestFrontAndCoreAnswerAlike(t *testing.T) {
 func replaceFile(t *testing.T, path, text string) {
 	t.Helper()
 	must(t, os.WriteFile(path+".new", []byte(text), 0o644), os.Rename(path+".new", path))
+}
+
+// watching waits until a watcher of the build's files, which the last
+// core call started, vouches for them, so that the front's next call asks
+// it rather than stamping them.
+func watching(t *testing.T) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		locks, _ := filepath.Glob(filepath.Join(os.Getenv("XDG_STATE_HOME"), "tbx", "watch", "*.lock"))
+		for _, l := range locks {
+			if b, err := os.ReadFile(l); err == nil && string(b) == "ready" {
+				return
+			}
+		}
+	}
+	t.Fatal("no watcher vouches for the build's files 5s after a core call")
 }
 
 func must(t *testing.T, errs ...error) {

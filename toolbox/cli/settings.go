@@ -98,6 +98,7 @@ func (a *app) settings(c *ucli.Context) (project.Settings, error) {
 	}
 	if core, err := os.Executable(); err == nil {
 		s.Binaries = []string{core, front.NextTo(core)}
+		s.Front = front.NextTo(core)
 	}
 	if ep, err := engine.Locate(a.where); err == nil {
 		s.EngineHost = ep.Host

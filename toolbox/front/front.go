@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/tbx-dev/tbx/toolbox/internal/signals"
+	"github.com/tbx-dev/tbx/toolbox/internal/watch"
 )
 
 // Try runs the call args (os.Args) through its route when one serves it,
@@ -40,6 +41,16 @@ func Try(args []string) (code int, handled bool) {
 		return 128 + int(sig), true
 	}
 	return code, handled
+}
+
+// Watcher runs the watcher of a route's build files when args (os.Args)
+// ask for one (`tbx __watch STATE KEY`, which the core starts); handled is
+// false for every other call.
+func Watcher(args []string) (code int, handled bool) {
+	if len(args) != 4 || args[1] != watch.Command {
+		return 0, false
+	}
+	return watch.Serve(args[2], args[3]), true
 }
 
 // completion is the last argument of a shell's completion request, which

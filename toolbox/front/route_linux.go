@@ -11,6 +11,7 @@ import (
 	"github.com/tbx-dev/tbx/toolbox/internal/route"
 	"github.com/tbx-dev/tbx/toolbox/internal/signals"
 	"github.com/tbx-dev/tbx/toolbox/internal/statedir"
+	"github.com/tbx-dev/tbx/toolbox/internal/watch"
 )
 
 // tryRoute runs command with rest through its route, if it has a fresh one
@@ -28,7 +29,8 @@ func tryRoute(command string, rest []string, router func() *signals.Router) (int
 	tty := isatty.IsTerminal(os.Stdin.Fd()) && isatty.IsTerminal(os.Stdout.Fd())
 	call := route.Call{Cwd: cwd, Command: command, TTY: tty, Environ: os.Environ(), UID: os.Getuid(), GID: os.Getgid()}
 	rt, err := route.Read(state, call)
-	if err != nil || !rt.Fresh(call) {
+	vouched := func(key string) bool { return watch.Vouches(state, key) }
+	if err != nil || !rt.Fresh(call, vouched) {
 		return 0, false
 	}
 	conn, err := direct.Dial(rt.Socket)

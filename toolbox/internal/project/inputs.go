@@ -28,10 +28,12 @@ const maxInputFiles = 5000
 // every one is as it was. --debug lists them.
 type Inputs struct {
 	// Files are the recipe (as named and as found), the lock, the trust
-	// record, every file the builds are given, tbx's binaries (the helper,
-	// the core, the front) and the Docker client's configuration (its
-	// current context).
+	// record, tbx's binaries (the helper, the core, the front) and the
+	// Docker client's configuration (its current context).
 	Files []string
+	// Context are every file the builds are given, as their ignore rules
+	// keep them: often thousands, which a watcher may keep for the front.
+	Context []string
 	// Absent are the places discovery found no recipe on its way up from
 	// the working directory: one that appears there is the recipe.
 	Absent []string
@@ -70,18 +72,20 @@ func (p *Project) inputs(tool *recipe.Tool) (Inputs, bool) {
 		if t.Build == "" {
 			continue
 		}
-		files, err := imageid.ContextFiles(acquire.Inputs(t, ""), maxInputFiles-len(in.Files))
+		files, err := imageid.ContextFiles(acquire.Inputs(t, ""), maxInputFiles-len(in.Context))
 		if err != nil {
 			return in, false // too many, or unreadable: found the whole way on every call
 		}
-		in.Files = append(in.Files, files...)
+		in.Context = append(in.Context, files...)
 	}
 	seen := map[string]bool{"": true} // the recipe is often its own real path, the Dockerfile in its context
-	in.Files = slices.DeleteFunc(in.Files, func(f string) bool {
+	unseen := func(f string) bool {
 		dup := seen[f]
 		seen[f] = true
 		return dup
-	})
+	}
+	in.Files = slices.DeleteFunc(in.Files, unseen)
+	in.Context = slices.DeleteFunc(in.Context, unseen)
 	return in, true
 }
 
@@ -94,7 +98,7 @@ func (p *Project) inputs(tool *recipe.Tool) (Inputs, bool) {
 // keeps for each call holds those too.
 func (in Inputs) spareDigest() string {
 	h := sha256.New()
-	for _, f := range in.Files {
+	for _, f := range append(append([]string{}, in.Files...), in.Context...) {
 		b, _ := json.Marshal(route.StampOf(f))
 		h.Write(b)
 	}
@@ -110,8 +114,8 @@ func (in Inputs) spareDigest() string {
 
 // describe says, under --debug, what the call depends on.
 func (in Inputs) describe(w io.Writer) {
-	fmt.Fprintf(w, "tbx: debug: this call depends on %d files (%s, …), no recipe appearing in %d directories on the way up, where %d paths lead, and the variables TBX_*, DOCKER_*, XDG_*, SSH_*, HOME, USER, LOGNAME, TERM, *_PROXY%s\n",
-		len(in.Files), strings.Join(in.Files[:min(3, len(in.Files))], ", "), len(in.Absent), len(in.Links), strings.Join(append([]string{""}, in.Env...), ", "))
+	fmt.Fprintf(w, "tbx: debug: this call depends on %d files (%s, …) and %d the builds are given, no recipe appearing in %d directories on the way up, where %d paths lead, and the variables TBX_*, DOCKER_*, XDG_*, SSH_*, HOME, USER, LOGNAME, TERM, *_PROXY%s\n",
+		len(in.Files), strings.Join(in.Files[:min(3, len(in.Files))], ", "), len(in.Context), len(in.Absent), len(in.Links), strings.Join(append([]string{""}, in.Env...), ", "))
 }
 
 // ruleNames are the names and patterns of tool's env rules.

@@ -6,6 +6,7 @@ import (
 	"github.com/tbx-dev/tbx/toolbox/internal/direct"
 	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
 	"github.com/tbx-dev/tbx/toolbox/internal/route"
+	"github.com/tbx-dev/tbx/toolbox/internal/watch"
 )
 
 // rememberer returns what the runner calls once the helper's socket has
@@ -29,11 +30,9 @@ func (p *Project) rememberer(tool *recipe.Tool, req RunRequest, tty, spare bool)
 		if !ok {
 			return
 		}
-		stamps := make([]route.Stamp, 0, len(in.Files)+len(in.Absent))
-		for _, f := range append(in.Files, in.Absent...) {
-			stamps = append(stamps, route.StampOf(f))
-		}
+		stamps := route.StampsOf(append(append([]string{}, in.Files...), in.Absent...))
 		r := route.Route{Socket: socket, Server: server, Prefix: sent.Argv[:n], Request: sent, Stamps: stamps, Links: in.Links, Rules: in.Env}
+		p.watchContext(&r, in.Context)
 		r.Request.Argv = nil
 		if spare {
 			r.Spare = tool.Name
@@ -41,4 +40,21 @@ func (p *Project) rememberer(tool *recipe.Tool, req RunRequest, tty, spare bool)
 		call := route.Call{Cwd: s.Cwd, Command: req.Args[0], TTY: tty, Environ: s.Environ, UID: s.UID, GID: s.GID}
 		_ = route.Write(s.StateDir, call, r) // a route is only a shortcut
 	}
+}
+
+// watchMin is the number of build files past which a route has a watcher
+// keep them: below it, stamping them costs the front less than asking.
+const watchMin = 64
+
+// watchContext puts the stamps of the builds' files in r: as a watcher's,
+// started here unless one runs, past watchMin files, else among the
+// front's own. A watcher that cannot start costs the front its stamping.
+func (p *Project) watchContext(r *route.Route, files []string) {
+	stamps := route.StampsOf(files)
+	if len(files) < watchMin || p.settings.Front == "" {
+		r.Stamps = append(r.Stamps, stamps...)
+		return
+	}
+	r.Watched, r.WatchKey = stamps, route.Digest(stamps)
+	_ = watch.Start(p.settings.Front, p.settings.StateDir, r.WatchKey, files)
 }

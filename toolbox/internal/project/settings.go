@@ -43,6 +43,7 @@ type Settings struct {
 	SSHAgent  string   // SSH_AUTH_SOCK
 	Helper    Helper   // the warm helper binary on the host
 	Binaries  []string // tbx's own: the core and the front beside it
+	Front     string   // tbx's front binary: it also watches a route's build files
 	Quiet     []string // TBX_QUIET: the warnings not to say (ssh-agent)
 	UID       int      // the caller's uid, which owns what tbx makes
 	GID       int      // the caller's primary gid

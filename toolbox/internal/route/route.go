@@ -59,17 +59,22 @@ func (c Call) key() string {
 
 // Route is how a call was started.
 type Route struct {
-	Version int               `json:"version"`
-	Socket  string            `json:"socket"`  // the host directory of the helper's socket
-	Server  int               `json:"server"`  // the host pid of the helper that serves it
-	Prefix  []string          `json:"prefix"`  // the argv before the caller's command and arguments
-	Request direct.Request    `json:"request"` // the environment, directory and user; no argv
-	Stamps  []Stamp           `json:"stamps"`
-	Links   map[string]string `json:"links"` // host path → where it led and what was there (Lead; "" nowhere)
-	Rules   []string          `json:"rules"` // the names and patterns of the tool's env rules
-	EnvSum  string            `json:"env"`   // a hash of the watched variables as they were
-	UID     int               `json:"uid"`   // the caller's uid and gid
-	GID     int               `json:"gid"`
+	Version int            `json:"version"`
+	Socket  string         `json:"socket"`  // the host directory of the helper's socket
+	Server  int            `json:"server"`  // the host pid of the helper that serves it
+	Prefix  []string       `json:"prefix"`  // the argv before the caller's command and arguments
+	Request direct.Request `json:"request"` // the environment, directory and user; no argv
+	Stamps  []Stamp        `json:"stamps"`
+	// Watched are the stamps of the builds' files, when a watcher keeps
+	// them (package watch): WatchKey, their digest, names it. While it
+	// vouches for them, the front does not stamp them itself.
+	Watched  []Stamp           `json:"watched,omitempty"`
+	WatchKey string            `json:"watchKey,omitempty"`
+	Links    map[string]string `json:"links"` // host path → where it led and what was there (Lead; "" nowhere)
+	Rules    []string          `json:"rules"` // the names and patterns of the tool's env rules
+	EnvSum   string            `json:"env"`   // a hash of the watched variables as they were
+	UID      int               `json:"uid"`   // the caller's uid and gid
+	GID      int               `json:"gid"`
 	// Spare is the tool whose spare the socket is: it serves one run, after
 	// which the front has the next one made.
 	Spare string `json:"spare,omitempty"`
@@ -185,15 +190,17 @@ func Clear(state string) error {
 
 // Fresh reports whether call's environment has the watched variables as
 // they were, every stamped file is as it was and every host path still
-// leads where it led.
-func (r *Route) Fresh(call Call) bool {
+// leads where it led. The files a watcher keeps are stamped only when
+// vouched, asked with the route's WatchKey, says no.
+func (r *Route) Fresh(call Call, vouched func(key string) bool) bool {
 	if envSum(call.Environ, r.Rules) != r.EnvSum || call.UID != r.UID || call.GID != r.GID {
 		return false
 	}
-	for _, s := range r.Stamps {
-		if StampOf(s.Path) != s {
-			return false
-		}
+	if !same(r.Stamps) {
+		return false
+	}
+	if len(r.Watched) > 0 && (r.WatchKey == "" || !vouched(r.WatchKey)) && !same(r.Watched) {
+		return false
 	}
 	for p, lead := range r.Links {
 		if Lead(p) != lead {
@@ -219,6 +226,35 @@ func Lead(p string) string {
 	}
 	dev, ino := identity(fi)
 	return fmt.Sprintf("%s@%d:%d", real, dev, ino)
+}
+
+// same reports whether every file is as its stamp says.
+func same(stamps []Stamp) bool {
+	for _, s := range stamps {
+		if StampOf(s.Path) != s {
+			return false
+		}
+	}
+	return true
+}
+
+// StampsOf stamps each of paths.
+func StampsOf(paths []string) []Stamp {
+	out := make([]Stamp, len(paths))
+	for i, p := range paths {
+		out[i] = StampOf(p)
+	}
+	return out
+}
+
+// Digest names a list of stamps: what a watcher checks them against.
+func Digest(stamps []Stamp) string {
+	h := sha256.New()
+	enc := json.NewEncoder(h)
+	for _, s := range stamps {
+		_ = enc.Encode(s)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 
 // Stamp is what a file is as the file system says: any edit, replacement
