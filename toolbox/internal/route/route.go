@@ -67,8 +67,10 @@ type Route struct {
 	Stamps  []Stamp        `json:"stamps"`
 	// Watched are the stamps of the builds' files, when a watcher keeps
 	// them (package watch): WatchKey, their digest, names it. While it
-	// vouches for them, the front does not stamp them itself.
-	Watched  []Stamp           `json:"watched,omitempty"`
+	// vouches for them, the front does not stamp them itself; they are
+	// kept in a file of their own, named by the key, read only when no
+	// watcher vouches.
+	Watched  []Stamp           `json:"-"`
 	WatchKey string            `json:"watchKey,omitempty"`
 	Links    map[string]string `json:"links"` // host path → where it led and what was there (Lead; "" nowhere)
 	Rules    []string          `json:"rules"` // the names and patterns of the tool's env rules
@@ -78,6 +80,8 @@ type Route struct {
 	// Spare is the tool whose spare the socket is: it serves one run, after
 	// which the front has the next one made.
 	Spare string `json:"spare,omitempty"`
+
+	state string // the state directory it was read from
 }
 
 // Dir is where the routes are kept under tbx's state directory.
@@ -97,6 +101,7 @@ func Read(state string, call Call) (*Route, error) {
 	if r.Version != version || r.Socket == "" {
 		return nil, errors.New("a route of another format")
 	}
+	r.state = state
 	env, ok := expand(r.Request.Env, call.Environ)
 	if !ok {
 		return nil, errors.New("a variable the route takes is gone")
@@ -153,15 +158,29 @@ func Write(state string, call Call, r Route) error {
 	r.EnvSum = envSum(call.Environ, r.Rules)
 	r.UID, r.GID = call.UID, call.GID
 	r.Request.Env = fromCaller(r.Request.Env, call.Environ, r.Rules)
+	if err := os.MkdirAll(Dir(state), 0o700); err != nil {
+		return err
+	}
+	if r.WatchKey != "" {
+		b, err := json.Marshal(r.Watched)
+		if err == nil {
+			err = writeWhole(watchedFile(state, r.WatchKey), b)
+		}
+		if err != nil {
+			return err
+		}
+	}
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
-	dir := Dir(state)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, ".new-")
+	return writeWhole(filepath.Join(Dir(state), call.key()), b)
+}
+
+// writeWhole writes b to path, whole or not at all, readable by the user
+// only.
+func writeWhole(path string, b []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".new-")
 	if err != nil {
 		return err
 	}
@@ -170,7 +189,7 @@ func Write(state string, call Call, r Route) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(f.Name(), filepath.Join(dir, call.key()))
+		err = os.Rename(f.Name(), path)
 	}
 	if err != nil {
 		_ = os.Remove(f.Name())
@@ -199,7 +218,7 @@ func (r *Route) Fresh(call Call, vouched func(key string) bool) bool {
 	if !same(r.Stamps) {
 		return false
 	}
-	if len(r.Watched) > 0 && (r.WatchKey == "" || !vouched(r.WatchKey)) && !same(r.Watched) {
+	if r.WatchKey != "" && !vouched(r.WatchKey) && !r.watchedSame() {
 		return false
 	}
 	for p, lead := range r.Links {
@@ -227,6 +246,20 @@ func Lead(p string) string {
 	dev, ino := identity(fi)
 	return fmt.Sprintf("%s@%d:%d", real, dev, ino)
 }
+
+// watchedSame reports whether the files a watcher keeps are as the route
+// stamped them, stamping each: the slow way, with no watcher to ask.
+func (r *Route) watchedSame() bool {
+	b, err := readOwn(watchedFile(r.state, r.WatchKey), r.UID)
+	var stamps []Stamp
+	if err == nil {
+		err = json.Unmarshal(b, &stamps)
+	}
+	return err == nil && Digest(stamps) == r.WatchKey && same(stamps)
+}
+
+// watchedFile keeps the stamps of the files a watcher of key keeps.
+func watchedFile(state, key string) string { return filepath.Join(Dir(state), "watched-"+key) }
 
 // same reports whether every file is as its stamp says.
 func same(stamps []Stamp) bool {

@@ -153,3 +153,43 @@ func TestARouteIsReadOnlyFromARegularFileOfTheCallers(t *testing.T) {
 
 // never is a watcher that never vouches.
 func never(string) bool { return false }
+
+// The build files a watcher keeps are stamped by the front only when the
+// watcher does not vouch for them; then they are read from their own
+// file, and a change among them makes the route stale.
+func TestWatchedFilesAreStampedWhenNoWatcherVouches(t *testing.T) {
+	state, dir := t.TempDir(), t.TempDir()
+	file := filepath.Join(dir, "Dockerfile")
+	if err := os.WriteFile(file, []byte("FROM x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	call := Call{Cwd: dir, Command: "az", UID: os.Getuid(), GID: os.Getgid()}
+	watched := StampsOf([]string{dir, file})
+	r := Route{Socket: "/s", Request: direct.Request{Dir: dir}, Watched: watched, WatchKey: Digest(watched)}
+	if err := Write(state, call, r); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Read(state, call)
+	if err != nil || len(got.Watched) != 0 {
+		t.Fatalf("the route carries its watched stamps itself: %+v, %v", got, err)
+	}
+	vouches := func(key string) bool { return key == r.WatchKey }
+	if !got.Fresh(call, never) || !got.Fresh(call, vouches) {
+		t.Fatal("a route whose watched files are as they were is stale")
+	}
+	if err := os.WriteFile(file, []byte("FROM y"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got.Fresh(call, never) {
+		t.Error("with no watcher to vouch, a changed build file left the route fresh")
+	}
+	if !got.Fresh(call, vouches) {
+		t.Error("a route whose watcher vouches stamped the files anyway")
+	}
+	if err := os.Remove(watchedFile(state, r.WatchKey)); err != nil {
+		t.Fatal(err)
+	}
+	if got.Fresh(call, never) {
+		t.Error("a route whose watched stamps are gone is fresh")
+	}
+}
