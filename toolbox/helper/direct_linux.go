@@ -541,24 +541,10 @@ func (rp *reaper) pids() []int {
 func (rp *reaper) sweep() {
 	rp.mu.Lock()
 	defer rp.mu.Unlock()
-	for round := 0; round < 1000; round++ {
-		var strangers []int
-		for _, pid := range children(os.Getpid()) {
-			if _, ok := rp.owned[pid]; !ok {
-				strangers = append(strangers, pid)
-			}
-		}
-		if len(strangers) == 0 {
-			return
-		}
-		for _, pid := range strangers {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-		}
-		for _, pid := range strangers {
-			var ws syscall.WaitStatus
-			_, _ = syscall.Wait4(pid, &ws, 0, nil)
-		}
-	}
+	killChildren(func(pid int) bool {
+		_, started := rp.owned[pid]
+		return started
+	})
 }
 
 // reap collects every child that has exited: as PID 1, every orphan.

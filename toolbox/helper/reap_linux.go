@@ -167,11 +167,20 @@ func reapUntil(pid int) (ws syscall.WaitStatus, ended bool) {
 }
 
 // killLeftovers ends every process this one has left as its children:
-// those the command left, which a subreaper inherits. Killing one hands
-// its own children to this process; they go on the next round.
-func killLeftovers() {
+// those the command left, which a subreaper inherits.
+func killLeftovers() { killChildren(func(int) bool { return false }) }
+
+// killChildren ends every child of this process but those keep says to
+// keep. Killing one hands its own children to this process (a subreaper,
+// or PID 1); they go on the next round.
+func killChildren(keep func(pid int) bool) {
 	for round := 0; round < 1000; round++ {
-		kids := children(os.Getpid())
+		var kids []int
+		for _, pid := range children(os.Getpid()) {
+			if !keep(pid) {
+				kids = append(kids, pid)
+			}
+		}
 		if len(kids) == 0 {
 			return
 		}
