@@ -319,9 +319,13 @@ func (s *server) run(c *direct.Sock, r io.Reader, req direct.Request, files []*o
 		return
 	}
 	if master == nil {
-		// The reaper and the command have them: the output's end reaches
-		// tbx once they are done with it, not once this run is over.
-		closeFiles(stdio)
+		// The reaper and the command have the outputs: their end reaches
+		// tbx once they are done with them, not once this run is over.
+		// Stdin stays held until the exit code is sent: tbx may be
+		// splicing into it from a terminal, which holds the pipe's lock
+		// until something is typed, and the last close of a pipe waits
+		// for that lock; the command's exit must never be that close.
+		closeFiles(stdio[1:])
 	}
 	if err := direct.SendStarted(c, master); err != nil {
 		logf("telling tbx that a run started: %v", err)

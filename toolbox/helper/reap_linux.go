@@ -235,7 +235,7 @@ func parentOf(pid int) (int, error) {
 // letGoOfStdio gives the reaper's stdin, stdout and stderr, which are the
 // command's, for /dev/null: the reaper says nothing once the command has
 // started, and tbx sees the output's end as soon as the command and what
-// it left have closed theirs.
+// it left have closed theirs. (PID 1 holds stdin to the run's end.)
 func letGoOfStdio() {
 	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
