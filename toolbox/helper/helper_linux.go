@@ -40,12 +40,8 @@ func initMain(args []string) int {
 	if err := verifyMounts(spec.Expect); err != nil {
 		return refuseAll(spec, err)
 	}
-	f, err := os.OpenFile(lock, os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "tbx: warm init:", err)
-		return 125
-	}
-	rp := newReaper()
+	// Who commands run as is written before the lock, whose making says
+	// to exec runs that the container is ready.
 	user, err := resolveUser(spec)
 	if err != nil {
 		return refuseAll(spec, err)
@@ -54,6 +50,12 @@ func initMain(args []string) int {
 		fmt.Fprintln(os.Stderr, "tbx: warm init:", err)
 		return 125
 	}
+	f, err := os.OpenFile(lock, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "tbx: warm init:", err)
+		return 125
+	}
+	rp := newReaper()
 	var srv *server
 	if spec.Owner != nil {
 		srv = serveDirect(spec, user, rp)
