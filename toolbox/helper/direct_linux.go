@@ -257,29 +257,31 @@ func (s *server) enter() (leave func(), err error) {
 	}
 	s.runs.Add(1)
 	if s.spec.Once {
-		// One run: every later request is refused, and the socket's name
-		// goes, so that the maker of the next spare, and every later run,
-		// finds this one claimed without asking it. The listener stays
-		// open: a connection already queued is answered (claimed), never
-		// reset.
-		s.closing = true
-		_ = os.Remove(filepath.Join(Direct, direct.Socket))
+		s.claimLocked()
 	}
 	return leave, nil
 }
 
-// retire closes a spare that no run has claimed, and reports whether it
-// did: the same decision, under the same lock, as a run's claim.
+// claimLocked takes a spare for its one run, with s.mu held: every later
+// request is refused, and the socket's name goes, so that the maker of
+// the next spare, and every later run, finds this one claimed without
+// asking it. The listener stays open: a connection already queued is
+// answered (claimed), never reset.
+func (s *server) claimLocked() {
+	s.closing = true
+	_ = os.Remove(filepath.Join(Direct, direct.Socket))
+}
+
+// retire closes a spare that no run has claimed, as a claim does, and
+// reports whether it did: the same decision, under the same lock, as a
+// run's claim.
 func (s *server) retire() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closing {
 		return false // claimed
 	}
-	// As a claim does: the name goes, and a connection already queued is
-	// answered (claimed) while PID 1 waits out its grace time.
-	s.closing = true
-	_ = os.Remove(filepath.Join(Direct, direct.Socket))
+	s.claimLocked()
 	return true
 }
 

@@ -91,11 +91,21 @@ func initMain(args []string) int {
 			answerSweeps(rp)
 			continue
 		case <-retire:
-			if retired(f, srv, spec) {
+			// No run in flight is ever ended by whoever asked. A spare
+			// that no run has claimed goes now; a claimed one goes at its
+			// run's end, as ever.
+			if spec.Once && srv != nil {
+				if !srv.retire() {
+					continue
+				}
+				time.Sleep(grace / 5) // a connection already queued is answered
 				return 0
 			}
-			draining = !spec.Once // a warm container in use goes once its runs end
-			continue
+			// A warm container takes no new run, and goes once none is
+			// in it: now, below, if none is.
+			srv.close()
+			_ = os.WriteFile(closing, nil, 0o644)
+			draining = true
 		case <-tick.C:
 		}
 		rp.reap()
@@ -116,29 +126,6 @@ func initMain(args []string) int {
 		}
 		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 	}
-}
-
-// retired is PID 1's answer to Retire, and whether it goes now: a spare
-// that no run has claimed closes and goes (a claimed one goes at its
-// run's end, as ever); a warm container takes no new run, and goes now if
-// no run is in it, else once its runs have ended. No run in flight is ever
-// ended by whoever asked.
-func retired(f *os.File, srv *server, spec Spec) bool {
-	if spec.Once && srv != nil {
-		if !srv.retire() {
-			return false
-		}
-		time.Sleep(grace / 5) // a connection already queued is answered
-		return true
-	}
-	srv.close()
-	_ = os.WriteFile(closing, nil, 0o644) // a run that comes now goes elsewhere
-	if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
-		return false // a run holds the lock
-	}
-	_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-	time.Sleep(grace)
-	return true
 }
 
 // refuseAll is PID 1 in a container whose mounts are not what tbx

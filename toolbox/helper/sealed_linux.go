@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/moby/sys/atomicwriter"
 )
 
 // What PID 1 and the exec runs share, in Sealed, root's alone: what a
@@ -22,11 +24,10 @@ func writeSealed(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	tmp := path + ".new"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+	if err := atomicwriter.WriteFile(path, b, 0o600); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	return os.Rename(tmp, path)
+	return nil
 }
 
 // readRunAs is who an exec run's command runs as: the user PID 1

@@ -184,13 +184,7 @@ func RetireWarm(ctx context.Context, s Settings, e engine.Engine) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("listing the project's warm containers: %w", err)
 	}
-	for _, ct := range list {
-		if ct.State == "running" {
-			_ = warmrun.Retire(ctx, e, ct.ID)
-		} else {
-			_ = e.ContainerRemove(ctx, ct.ID, container.RemoveOptions{Force: true})
-		}
-	}
+	warmrun.RetireAll(ctx, e, list, "")
 	return len(list), nil
 }
 

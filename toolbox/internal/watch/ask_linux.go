@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/moby/sys/atomicwriter"
 )
 
 // answerWait bounds how long a call waits for a watcher to answer its
@@ -106,9 +108,5 @@ func writeList(state, key string, paths []string) error {
 	if err != nil {
 		return err
 	}
-	tmp := listFile(state, key) + ".new"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, listFile(state, key))
+	return atomicwriter.WriteFile(listFile(state, key), b, 0o600)
 }

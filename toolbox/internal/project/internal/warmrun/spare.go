@@ -89,15 +89,35 @@ type Spare struct {
 	Request direct.Request
 }
 
-// Retirer is what retiring a warm container takes of the Engine.
+// Retirer is what retiring warm containers takes of the Engine.
 type Retirer interface {
 	ContainerKill(ctx context.Context, id, signal string) error
+	ContainerRemove(ctx context.Context, id string, options container.RemoveOptions) error
 }
 
 // Retire asks the warm container or spare id to take no new run and go
 // once no run is in it (helper.Retire): a run in flight is never ended.
 func Retire(ctx context.Context, e Retirer, id string) error {
 	return e.ContainerKill(ctx, id, helper.Retire)
+}
+
+// RetireAll retires every running container of list but the one called
+// except ("" for none) and removes those that never started or have
+// stopped; it returns the ids of those it asked to retire.
+func RetireAll(ctx context.Context, e Retirer, list []container.Summary, except string) []string {
+	var asked []string
+	for _, ct := range list {
+		switch {
+		case except != "" && firstName(ct.Names) == "/"+except:
+		case ct.State == "running":
+			if Retire(ctx, e, ct.ID) == nil {
+				asked = append(asked, ct.ID)
+			}
+		case ct.State != "removing":
+			_ = e.ContainerRemove(ctx, ct.ID, container.RemoveOptions{Force: true})
+		}
+	}
+	return asked
 }
 
 // MakeSpare starts the spare of inv's shape, unless one runs, and returns
@@ -182,14 +202,8 @@ func (r *Runner) retireStaleSpares(ctx context.Context, inv runner.Invocation, w
 	if err != nil {
 		return
 	}
-	for _, ct := range list {
-		switch {
-		case firstName(ct.Names) == "/"+w.name:
-		case ct.State == "running":
-			r.RetireSpare(ctx, ct.ID)
-		case ct.State != "removing":
-			r.Remove(ct.ID) // never started, or stopped and not yet removed
-		}
+	for _, id := range RetireAll(ctx, r.Engine, list, w.name) {
+		r.waitGone(ctx, id, retireWait)
 	}
 }
 
