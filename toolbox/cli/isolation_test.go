@@ -21,6 +21,16 @@ import (
 	"github.com/tbx-dev/tbx/toolbox/internal/testenv"
 )
 
+// spareProject is runProject with spares on; their makers are done
+// before the project's containers are removed.
+func spareProject(t *testing.T, c *client.Client) (dir, project string) {
+	t.Helper()
+	t.Setenv("TBX_SPARE", "2m")
+	dir, project = runProject(t, c, "")
+	t.Cleanup(func() { makersDone(t) })
+	return dir, project
+}
+
 // sparesOf lists the running spares of the checkout in dir, found by its
 // identity (the digest of its real root), not by its project's name.
 func sparesOf(t *testing.T, c *client.Client, dir string) []string {
@@ -56,10 +66,7 @@ func sparesOfUser(t *testing.T, c *client.Client, dir string, uid int) []string 
 // code while the other runs.
 func TestSparesAreEachCheckoutsOwn(t *testing.T) {
 	c := testenv.Engine(t)
-	t.Setenv("TBX_SPARE", "2m")
-	a, name := runProject(t, c, "")
-	t.Setenv("XDG_STATE_HOME", t.TempDir())
-	t.Cleanup(func() { makersDone(t) })
+	a, name := spareProject(t, c)
 	b := filepath.Join(t.TempDir(), "clone")
 	for _, f := range []string{"toolbox.toml", "img/Dockerfile"} {
 		src, err := os.ReadFile(filepath.Join(a, f))
@@ -124,10 +131,7 @@ func TestSparesAreEachUsersOwn(t *testing.T) {
 		t.Skip("the test's Podman serves root alone")
 	}
 	c := testenv.Engine(t)
-	t.Setenv("TBX_SPARE", "2m")
-	dir, _ := runProject(t, c, "")
-	t.Setenv("XDG_STATE_HOME", t.TempDir())
-	t.Cleanup(func() { makersDone(t) })
+	dir, _ := spareProject(t, c)
 	home := filepath.Join(t.TempDir(), "home")
 	if err := os.MkdirAll(home, 0o755); err != nil {
 		t.Fatal(err)
@@ -188,10 +192,7 @@ func TestNothingOutlivesItsRun(t *testing.T) {
 		})
 	}
 	t.Run("spare", func(t *testing.T) {
-		t.Setenv("TBX_SPARE", "2m")
-		dir, project := runProject(t, c, "")
-		t.Setenv("XDG_STATE_HOME", t.TempDir())
-		t.Cleanup(func() { makersDone(t) })
+		dir, project := spareProject(t, c)
 		spareRun(t, dir, nil, nil, "run", "box-sh", "-c", "true")
 		claimed := theSpare(t, c, project)
 		r := spareRun(t, dir, nil, nil, "run", "box-sh", "-c", "hostname; "+escape)
@@ -231,10 +232,7 @@ func TestWarmStateIsRootsAlone(t *testing.T) {
 // spares and warm containers go; gc calls a spare a spare.
 func TestSparesServeTheWholeProject(t *testing.T) {
 	c := testenv.Engine(t)
-	t.Setenv("TBX_SPARE", "2m")
-	dir, project := runProject(t, c, "")
-	t.Setenv("XDG_STATE_HOME", t.TempDir())
-	t.Cleanup(func() { makersDone(t) })
+	dir, project := spareProject(t, c)
 	sub := filepath.Join(dir, "docs", "deep")
 	if err := os.MkdirAll(sub, 0o755); err != nil {
 		t.Fatal(err)
