@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/docker/docker/api/types"
+	"github.com/docker/docker/pkg/stringid"
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/tbx-dev/tbx/toolbox/front"
@@ -191,6 +192,11 @@ func checkTools(ctx context.Context, r *checkReport, v *project.View, e engine.E
 			r.fail(fmt.Sprintf("tool %s: base image %v is not on the Engine", st.Tool.Name, st.Missing), "run `tbx prepare` to pull it, or load it (docker load / docker import)")
 		case st.State == project.Unchecked:
 			r.fail(fmt.Sprintf("tool %s: its build context lies outside the project and is not read until you trust it", st.Tool.Name), "review it with `tbx trust --show`, then run `tbx trust`")
+		case st.State == project.Foreign:
+			r.fail(fmt.Sprintf("tool %s: the image %s under %s was not built by tbx here and no registry served it: it will not run", st.Tool.Name, stringid.TruncateID(st.ImageID), st.Ref),
+				"run `tbx prepare "+st.Tool.Name+"` to build it (or pull what the lock pins); if you did not tag it yourself, find out who did")
+		case st.State == project.Ready && !v.Verdict.Status.OK():
+			r.ok("tool %s: ready (%s); its signature is not checked until you trust the project", st.Tool.Name, st.Ref)
 		case st.State == project.Ready:
 			r.ok("tool %s: ready (%s)", st.Tool.Name, st.Ref)
 			checkSignature(ctx, r, v, e, st)
@@ -206,7 +212,7 @@ func checkSignature(ctx context.Context, r *checkReport, v *project.View, e engi
 	verdict, err := v.Signature(ctx, e, st)
 	switch {
 	case err != nil:
-		r.fail(err.Error(), "have the publishing job sign it (tbx push --sign-key), then `tbx prepare --force "+st.Tool.Name+"`; docs/security.md says what a signature proves")
+		r.fail(err.Error(), signatureAdvice(st))
 	case verdict != "":
 		r.ok("tool %s: %s", st.Tool.Name, verdict)
 	}
@@ -228,4 +234,14 @@ func checkDisk(ctx context.Context, r *checkReport, e engine.Engine) {
 		return
 	}
 	r.ok("free disk: %.1f GiB under %s", float64(free)/(1<<30), info.DockerRootDir)
+}
+
+// signatureAdvice is what to do about a ready image the signature policy
+// refuses: sign what is published, then fetch it again.
+func signatureAdvice(st project.Status) string {
+	again := "`tbx pull " + st.Tool.Name + "`"
+	if st.Tool.Build != "" {
+		again = "`tbx prepare " + st.Tool.Name + "`"
+	}
+	return "have the publishing job sign it (tbx push --sign-key), then " + again + "; docs/security.md says what a signature proves"
 }

@@ -296,6 +296,24 @@ func TestSignedToolImages(t *testing.T) {
 		}
 	})
 
+	t.Run("doctor on a project not trusted asks the registry nothing", func(t *testing.T) {
+		if r := run(t, w.dir, w.fresh(t), "tbx", "prepare", "jq"); r.code != 0 {
+			t.Fatalf("tbx prepare: %v", r)
+		}
+		w.proxy.calls.Store(0)
+		r := run(t, w.dir, append(machine(t, w.dir), "TBX_TRUST="), "tbx", "doctor")
+		if !strings.Contains(r.out+r.err, "its signature is not checked until you trust the project") {
+			t.Errorf("doctor on an untrusted project does not say the signature is unchecked:\n%v", r)
+		}
+		if n := w.proxy.calls.Load(); n != 0 {
+			t.Errorf("doctor on an untrusted project made %d registry calls; want 0", n)
+		}
+	})
+
+	t.Run("an image only tagged as a tool's never runs, is never pushed or signed", func(t *testing.T) {
+		testForeignImages(t, w)
+	})
+
 	t.Run("a registry that died before the signature is asked is refused", func(t *testing.T) {
 		m := w.fresh(t)
 		if r := run(t, w.dir, m, "tbx", "prepare", "jq"); r.code != 0 {

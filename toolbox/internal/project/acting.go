@@ -34,6 +34,7 @@ type (
 const (
 	Ready     = acquire.Ready
 	Unchecked = acquire.Unchecked
+	Foreign   = acquire.Foreign
 )
 
 // Prepare makes tools ready as opts say.

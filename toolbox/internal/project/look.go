@@ -18,7 +18,7 @@ import (
 // looks: nothing is built, pulled or run. A context outside an untrusted
 // project is not read (its tool is acquire.Unchecked).
 func (v *View) Statuses(ctx context.Context, e engine.Engine) ([]acquire.Status, error) {
-	m := acquire.New(acquire.Config{Engine: e, Recipe: v.Recipe, Registry: v.Registry, Lock: v.Lock, CacheDir: v.settings.CacheDir, Content: v.lookContent})
+	m := acquire.New(acquire.Config{Engine: e, Recipe: v.Recipe, Registry: v.Registry, Lock: v.Lock, CacheDir: v.settings.CacheDir, BuildsDir: v.settings.buildsDir(), Content: v.lookContent})
 	defer m.Close()
 	return m.Inspect(ctx, v.Recipe.Tools)
 }
@@ -27,7 +27,7 @@ func (v *View) Statuses(ctx context.Context, e engine.Engine) ([]acquire.Status,
 // verifying it when it must be signed and was not yet; "" for a tool that
 // requires no signature.
 func (v *View) Signature(ctx context.Context, e engine.Engine, st acquire.Status) (string, error) {
-	m := acquire.New(acquire.Config{Engine: e, Recipe: v.Recipe, Registry: v.Registry, Lock: v.Lock, CacheDir: v.settings.CacheDir, DockerConfig: dockerConfigDir(v.settings.DockerConfig)})
+	m := acquire.New(acquire.Config{Engine: e, Recipe: v.Recipe, Registry: v.Registry, Lock: v.Lock, CacheDir: v.settings.CacheDir, BuildsDir: v.settings.buildsDir(), DockerConfig: dockerConfigDir(v.settings.DockerConfig)})
 	defer m.Close()
 	return m.Signature(ctx, st)
 }

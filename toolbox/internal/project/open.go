@@ -63,7 +63,7 @@ func (p *Project) managerConfig(frozen bool) acquire.Config {
 	return acquire.Config{
 		Engine: p.engine, Recipe: p.Recipe, Stderr: s.Stderr, Mode: s.Progress, Fd: s.Fd, Debug: s.Debug,
 		Registry: p.Registry, Lock: p.Lock, Frozen: frozen, Classic: s.Classic, SSHAgent: s.SSHAgent,
-		CacheDir: s.CacheDir, LockDir: s.LockDir, Environ: s.Environ, SignKey: s.SignKey, Labels: p.Owned(), Content: p.content, DockerConfig: dockerConfigDir(s.DockerConfig),
+		CacheDir: s.CacheDir, BuildsDir: s.buildsDir(), LockDir: s.LockDir, Environ: s.Environ, SignKey: s.SignKey, Labels: p.Owned(), Content: p.content, DockerConfig: dockerConfigDir(s.DockerConfig),
 	}
 }
 

@@ -9,6 +9,7 @@ package project
 
 import (
 	"io"
+	"path/filepath"
 	"time"
 
 	"github.com/tbx-dev/tbx/toolbox/internal/engine"
@@ -79,4 +80,13 @@ func (s Settings) RecipeOptions() recipe.Options {
 func (s Settings) engineSocket() string {
 	sock, _ := engine.SocketPath(s.EngineHost)
 	return sock
+}
+
+// buildsDir is where tbx records the images this user's tbx built: in its
+// state, which a project cannot write; "" without a state directory.
+func (s Settings) buildsDir() string {
+	if s.StateDir == "" {
+		return ""
+	}
+	return filepath.Join(s.StateDir, "built")
 }

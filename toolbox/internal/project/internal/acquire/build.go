@@ -33,8 +33,11 @@ func (m builder) build(ctx context.Context, st Status, force bool, mode progress
 	if err != nil {
 		return st, err
 	}
-	m.builder().dropSuperseded(ctx, st.ImageID, id)
-	st.ImageID, st.State = id, Ready
+	m.builds().recordBuilt(id, st.Hash)
+	if st.BuiltHere {
+		m.builder().dropSuperseded(ctx, st.ImageID, id) // never a foreign one: its owner may want it
+	}
+	st.ImageID, st.State, st.BuiltHere = id, Ready, true
 	return st, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/distribution/reference"
+	"github.com/docker/docker/pkg/stringid"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
@@ -25,7 +26,15 @@ import (
 const signatureTimeout = 2 * time.Minute
 
 // verdicts are the verdicts remembered in the user's cache.
-func (m *Manager) verdicts() verdicts { return verdicts{dir: m.CacheDir} }
+func (m *Manager) verdicts() verdicts {
+	if m.CacheDir == "" {
+		return verdicts{}
+	}
+	return verdicts{facts{dir: filepath.Join(m.CacheDir, "signatures", "signed")}}
+}
+
+// builds is the record of the images this user's tbx built.
+func (m *Manager) builds() builds { return builds{facts{dir: m.BuildsDir}} }
 
 // keys are the public keys of t's signers, read once per Manager.
 func (m guard) keys(t *recipe.Tool) ([]imagesig.Key, error) {
@@ -81,22 +90,31 @@ func (m guard) verifyRef(ctx context.Context, t *recipe.Tool, ref string) (strin
 
 // check verifies, before its first run here, an image of t found on the
 // Engine: by the digest it came from the registry with (the lock's, when
-// it has that one). An image built here needs no signature.
+// it has that one). An image this user's tbx built needs no signature;
+// one that only carries the tool's tag is refused.
 func (m guard) check(ctx context.Context, st Status) error {
 	t := st.Tool
-	if len(t.Signers) == 0 || st.ImageID == "" || m.verdicts().builtHere(st.ImageID) {
+	if len(t.Signers) == 0 || st.ImageID == "" || st.BuiltHere {
 		return nil
 	}
 	d, ok := m.guard().digestOf(st)
-	switch {
-	case !ok && t.Build != "":
-		return nil // never in a registry: built on this Engine
-	case !ok:
-		return &sigRefusal{tool: t.Name, ref: st.Ref, why: fmt.Sprintf("the Engine's image came from no digest of %s, so its signature cannot be checked; run `tbx prepare --force %s` to pull it again", m.guard().repository(t), t.Name)}
+	if !ok {
+		return &sigRefusal{tool: t.Name, ref: st.Ref, why: m.guard().unproven(st)}
 	}
 	ctx, cancel := context.WithTimeout(ctx, signatureTimeout)
 	defer cancel()
 	return m.guard().verify(ctx, t, d)
+}
+
+// unproven says why an image under st's tag cannot be checked: it came
+// from no digest of the tool's repository, and (for a built tool) tbx did
+// not build it here; and what to do.
+func (m guard) unproven(st Status) string {
+	t, id := st.Tool, stringid.TruncateID(st.ImageID)
+	if t.Build != "" {
+		return fmt.Sprintf("the Engine's image %s under its tag was not built by tbx here and came from no digest of %s, so nothing vouches for it; `tbx prepare %s` builds it again (or pulls what the lock pins)", id, m.guard().repository(t), t.Name)
+	}
+	return fmt.Sprintf("the Engine's image %s under its tag came from no digest of %s, so its signature cannot be checked; `tbx pull %s` pulls it again, verified", id, m.guard().repository(t), t.Name)
 }
 
 // digestOf is the repository digest st's image has in the tool's
@@ -209,12 +227,12 @@ func (m *Manager) Signature(ctx context.Context, st Status) (string, error) {
 	if p := m.guard().signersProblem(st); p != "" {
 		return "", errors.New(p)
 	}
-	d, fromRegistry := m.guard().digestOf(st)
-	if m.verdicts().builtHere(st.ImageID) || !fromRegistry && t.Build != "" {
-		return "built here: needs no signature", nil
+	if st.BuiltHere {
+		return fmt.Sprintf("image %s built here by tbx: needs no signature", stringid.TruncateID(st.ImageID)), nil
 	}
 	if err := m.guard().check(ctx, st); err != nil {
 		return "", err
 	}
+	d, _ := m.guard().digestOf(st)
 	return fmt.Sprintf("%s verified as signed by %s", d.DigestStr(), m.guard().names(t)), nil
 }

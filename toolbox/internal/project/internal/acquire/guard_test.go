@@ -106,14 +106,18 @@ func TestTheGuardDecides(t *testing.T) {
 	if err := g.check(ctx, pinned); err != nil {
 		t.Errorf("an image with the lock's signed digest among others: %v", err)
 	}
-	if err := g.check(ctx, w.status("az", "sha256:d")); err != nil {
-		t.Errorf("a built image that never came from a registry needs no signature: %v", err)
+	// A tag is a name anyone can give: an image under the tool's tag that
+	// tbx did not build here and no registry served is refused, by ID.
+	err = g.check(ctx, w.status("az", "sha256:d0d0d0d0d0d0d0d0"))
+	if err == nil || !isRefusal(err) || !strings.Contains(err.Error(), "image d0d0d0d0d0d0 under its tag was not built by tbx here") {
+		t.Errorf("an image only tagged as the built tool: %v", err)
 	}
-	if err := g.check(ctx, w.status("jq", "sha256:e")); err == nil || !strings.Contains(err.Error(), "came from no digest of "+w.host+"/vendor/jq") {
+	if err := g.check(ctx, w.status("jq", "sha256:e")); err == nil || !strings.Contains(err.Error(), "came from no digest of "+w.host+"/vendor/jq") || !strings.Contains(err.Error(), "`tbx pull jq`") {
 		t.Errorf("a pulled image with no digest of its repository: %v", err)
 	}
-	w.m.verdicts().recordBuilt("sha256:f")
-	if err := g.check(ctx, w.status("az", "sha256:f", unsigned)); err != nil {
+	builtHere := w.status("az", "sha256:f", unsigned)
+	builtHere.BuiltHere = true
+	if err := g.check(ctx, builtHere); err != nil {
 		t.Errorf("an image built here, pushed unsigned: %v", err)
 	}
 

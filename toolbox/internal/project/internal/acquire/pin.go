@@ -244,7 +244,11 @@ func (m locker) adoptUnpinned(ctx context.Context, cat *catalog, t *recipe.Tool,
 			return false
 		}
 	}
-	return m.Engine.ImageTag(ctx, prev.Ref, st.Ref) == nil
+	if !prev.BuiltHere || m.Engine.ImageTag(ctx, prev.Ref, st.Ref) != nil {
+		return false
+	}
+	m.builds().recordBuilt(prev.ImageID, st.Hash) // the same build, now under the pinned bases' hash
+	return true
 }
 
 // findPublished records the digest of a build someone else published.

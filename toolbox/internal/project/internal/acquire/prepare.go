@@ -52,9 +52,6 @@ func (m preparer) ensure(ctx context.Context, t *recipe.Tool, force bool, mode p
 	if st, err = m.preparer().one(ctx, t); err != nil {
 		return st, err
 	}
-	if how == "built" {
-		m.verdicts().recordBuilt(st.ImageID)
-	}
 	return st, m.guard().check(ctx, st)
 }
 

@@ -31,6 +31,11 @@ const (
 	Ready   State = "ready"   // the image the recipe asks for is on the Engine
 	Stale   State = "stale"   // an older image of the tool is, not the current one
 	Missing State = "missing" // no image of the tool is
+	// Foreign is a built tool whose tag names an image this user's tbx
+	// did not build and no registry served: put there by docker tag or
+	// docker load. It is never run, pushed, signed or pinned; it is
+	// built again, or pulled by the lock's digest.
+	Foreign State = "foreign"
 	// Unchecked is a built tool whose context lies outside an untrusted
 	// project: it is not read until the project is trusted.
 	Unchecked State = "unchecked"
@@ -62,6 +67,9 @@ type Status struct {
 	ImageID string
 	Missing []string // base images the Engine lacks and the lock does not pin
 	Digests []string // the image's repository@digest references: where it was pulled from or pushed to
+	// BuiltHere is a built tool's image that this user's tbx built from
+	// these very inputs, as its record of builds says.
+	BuiltHere bool
 
 	Lock   LockState
 	Pinned lockfile.Tool // the lock's entry, when there is one
@@ -80,9 +88,13 @@ type Config struct {
 	Frozen   bool           // never build, never follow a tag: exactly the lock
 	Classic  bool           // build with the classic builder even where BuildKit is
 	SSHAgent string         // the caller's SSH agent socket, for builds with ssh = true
-	CacheDir string         // where file hashes are remembered; "" remembers nothing
-	LockDir  string         // where build locks are kept
-	Environ  []string       // the caller's environment, which env= build secrets come from
+	CacheDir string         // where file hashes and signature verdicts are remembered; "" remembers nothing
+	// BuildsDir is where the record of the images this user's tbx built is
+	// kept, in tbx's state; "" keeps none, so that no image found under a
+	// tool's tag counts as built here.
+	BuildsDir string
+	LockDir   string   // where build locks are kept
+	Environ   []string // the caller's environment, which env= build secrets come from
 	// SignKey is the cosign private key file that signs what is pushed
 	// ("" signs nothing); its password comes from COSIGN_PASSWORD in
 	// Environ, as cosign reads it.
@@ -194,7 +206,10 @@ func (m *Manager) status(cat *catalog, t *recipe.Tool, c imageid.Content) Status
 	m.lockState(&st)
 	st.ImageID, _ = cat.resolve(st.Ref)
 	st.Digests = cat.repoDigests(st.ImageID)
+	st.BuiltHere = t.Build != "" && m.builds().builtHere(st.ImageID, st.Hash)
 	switch {
+	case st.ImageID != "" && t.Build != "" && !st.BuiltHere && !m.fromTeam(st):
+		st.State = Foreign
 	case st.ImageID != "" && len(st.Missing) == 0 && m.isPinned(cat, st):
 		st.State = Ready
 	case st.ImageID != "" || cat.hasTool(t.Name):
@@ -224,6 +239,13 @@ func (m *Manager) lockState(st *Status) {
 	default:
 		st.Lock = Changed
 	}
+}
+
+// fromTeam reports whether a built tool's image came from (or went to) the
+// team registry: the Engine knows it by a digest in the tool's repository
+// there, which only a pull or a push gives it.
+func (m *Manager) fromTeam(st Status) bool {
+	return m.Registry != "" && len(digestsIn(st.Digests, m.guard().repository(st.Tool))) > 0
 }
 
 // isPinned is false for a frozen built tool whose image on the Engine is not

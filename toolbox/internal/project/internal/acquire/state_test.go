@@ -67,7 +67,7 @@ func TestStates(t *testing.T) {
 	r := testRecipe(t)
 	base := image.Summary{ID: "sha256:base", RepoTags: []string{"debian:bookworm-slim"}}
 	f := &fakeEngine{}
-	m := New(Config{Engine: f, Recipe: r, Mode: progress.Plain})
+	m := New(Config{Engine: f, Recipe: r, Mode: progress.Plain, BuildsDir: t.TempDir(), Registry: "reg.example"})
 
 	built, pulled := states(t, m)
 	if built.State != Missing || pulled.State != Missing || len(built.Missing) != 1 {
@@ -83,11 +83,36 @@ func TestStates(t *testing.T) {
 		image.Summary{ID: "sha256:new", RepoTags: []string{built.Ref}},
 		image.Summary{ID: "sha256:jq", RepoTags: []string{"127.0.0.1:5000/jq:1.7"}})
 	built, pulled = states(t, m)
-	if built.State != Ready || built.ImageID != "sha256:new" || pulled.State != Ready {
+	if built.State != Foreign || pulled.State != Ready {
+		t.Fatalf("an image tbx did not build, under the built tool's tag: %+v %+v", built, pulled)
+	}
+	m.builds().recordBuilt("sha256:new", "another hash")
+	if built, _ = states(t, m); built.State != Foreign {
+		t.Fatalf("an image built here from other inputs: %+v", built)
+	}
+	m.builds().recordBuilt("sha256:new", built.Hash)
+	built, pulled = states(t, m)
+	if built.State != Ready || !built.BuiltHere || built.ImageID != "sha256:new" || pulled.State != Ready {
 		t.Fatalf("current images: %+v %+v", built, pulled)
 	}
 	if _, err := m.Ensure(context.Background(), r.Tools[0], false); err != nil || f.builds != 0 {
 		t.Fatalf("Ensure of a ready tool: builds %d, err %v", f.builds, err)
+	}
+}
+
+// An image the team registry served (the Engine knows it by a digest in
+// the tool's repository there) is the tool's without a record of a build.
+func TestAnImageFromTheTeamRegistryIsReady(t *testing.T) {
+	r := testRecipe(t)
+	f := &fakeEngine{Images: testenv.Images{List: []image.Summary{{ID: "sha256:base", RepoTags: []string{"debian:bookworm-slim"}}}}}
+	m := New(Config{Engine: f, Recipe: r, Mode: progress.Plain, BuildsDir: t.TempDir(), Registry: "reg.example"})
+	built, _ := states(t, m)
+	d := "sha256:" + strings.Repeat("d", 64)
+	for repo, want := range map[string]State{"reg.example/p/built": Ready, "reg.example/p/other": Foreign} {
+		f.List = append(f.List[:1], image.Summary{ID: "sha256:pulled", RepoTags: []string{built.Ref}, RepoDigests: []string{repo + "@" + d}})
+		if got, _ := states(t, New(m.Config)); got.State != want || got.BuiltHere {
+			t.Errorf("an image known as %s@…: %s, want %s", repo, got.State, want)
+		}
 	}
 }
 

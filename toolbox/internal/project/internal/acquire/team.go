@@ -9,6 +9,7 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/distribution/reference"
 	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/pkg/stringid"
 
 	"github.com/tbx-dev/tbx/toolbox/internal/progress"
 	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
@@ -104,16 +105,33 @@ func (m team) doPush(ctx context.Context, tools []*recipe.Tool) ([]Pushed, error
 		if st.Tool.Build == "" {
 			continue
 		}
-		if st.State != Ready {
+		switch st.State {
+		case Ready:
+		case Foreign:
+			return out, fmt.Errorf("tool %s: refusing to push the image %s under its tag: tbx did not build it here and no registry served it; run `tbx prepare %s` to build it, then push", st.Tool.Name, stringid.TruncateID(st.ImageID), st.Tool.Name)
+		default:
 			return out, fmt.Errorf("tool %s is %s here: nothing to push; run `tbx prepare %s` first", st.Tool.Name, st.State, st.Tool.Name)
 		}
-		p, err := m.team().pushTool(ctx, st)
+		p, err := m.team().publish(ctx, st)
 		if err != nil {
 			return out, err
 		}
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+// publish pushes st's image, unless the team registry has it already
+// under its tag (the Engine knows it by a digest there: it was pulled
+// from there, or pushed before); either way it is signed when a key is set.
+func (m team) publish(ctx context.Context, st Status) (Pushed, error) {
+	ref := m.team().teamRef(st.Tool, st.Hash)
+	d := digestsIn(st.Digests, m.guard().repository(st.Tool))
+	if len(d) == 0 {
+		return m.team().pushTool(ctx, st)
+	}
+	m.Out.Printf("%s: the team registry has it already as %s@%s; not pushed again", st.Tool.Name, ref, d[0])
+	return Pushed{Tool: st.Tool.Name, Ref: ref, Digest: d[0]}, m.guard().signPublished(ctx, st, d[0])
 }
 
 func (m team) pushTool(ctx context.Context, st Status) (Pushed, error) {
