@@ -62,6 +62,7 @@ func TestLsRendering(t *testing.T) {
 	})
 	src := `[toolbox]
 name = "platform"
+registry = "registry.example.com"
 [tools.az]
 build = "images/az"
 args = { AZURE_CLI_VERSION = "2.45.0-1" }
@@ -83,7 +84,8 @@ image = "registry.example.com/tools/jq:1.7"
 		t.Fatal(err)
 	}
 	fake.List = append(fake.List,
-		image.Summary{ID: "sha256:az", RepoTags: []string{sts[0].Ref}},
+		// az was pulled from the team registry: tbx did not build it here, and it is az's.
+		image.Summary{ID: "sha256:az", RepoTags: []string{sts[0].Ref}, RepoDigests: []string{"registry.example.com/platform/az@sha256:" + strings.Repeat("a", 64)}},
 		image.Summary{ID: "sha256:old", Labels: map[string]string{labels.Project: "platform", labels.Tool: "ansible"}})
 	for name, opts := range map[string]lsOptions{"ls.golden": {}, "ls-json.golden": {JSON: true}} {
 		var out bytes.Buffer

@@ -40,11 +40,13 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// The cosign CLI the tests hold tbx to: v2, whose `sign --key` stores a
-// signature as the sha256-HEX.sig tag.
+// The cosign CLI the tests hold tbx to: v3, whose `sign --key` attaches a
+// Sigstore bundle with the OCI referrers API (here, the registry lacking
+// it, its sha256-HEX tag), and which with --new-bundle-format=false stores
+// a signature as v2 did, as the sha256-HEX.sig tag: both are tried.
 const (
-	cosignPkg     = "github.com/sigstore/cosign/v2/cmd/cosign"
-	cosignVersion = "v2.6.5"
+	cosignPkg     = "github.com/sigstore/cosign/v3/cmd/cosign"
+	cosignVersion = "v3.1.3"
 	password      = "team-secret"
 )
 

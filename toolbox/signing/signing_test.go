@@ -5,6 +5,7 @@ package signing
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -18,8 +19,8 @@ import (
 )
 
 // world is a team's project whose recipe requires ci/cosign.pub's
-// signature of its three built tools (jq, yq, zz: each a fake that says
-// its name), its registry behind a counting proxy, cosign, and a second
+// signature of its four built tools (jq, yq, zz, vv: each a fake that
+// says its name), its registry behind a counting proxy, cosign, and a second
 // key pair that is not the team's.
 type world struct {
 	c                  *client.Client
@@ -49,7 +50,7 @@ func newWorld(t testing.TB) *world {
 	}
 	w.otherKey, w.otherPub = filepath.Join(other, "other.key"), filepath.Join(other, "other.pub")
 	w.writeRecipe(t, `["ci/cosign.pub"]`)
-	for _, tool := range []string{"jq", "yq", "zz"} {
+	for _, tool := range []string{"jq", "yq", "zz", "vv"} {
 		writeFile(t, w.dir, "images/"+tool+"/Dockerfile", "FROM "+testenv.DebianBase+"\nRUN printf '#!/bin/sh\\necho "+tool+"-fake\\n' > /usr/local/bin/"+tool+" && chmod +x /usr/local/bin/"+tool+"\n")
 	}
 	return w
@@ -60,7 +61,7 @@ func newWorld(t testing.TB) *world {
 func (w *world) writeRecipe(t testing.TB, signers string, extra ...string) {
 	t.Helper()
 	writeFile(t, w.dir, "toolbox.toml", "[toolbox]\nname = \""+w.project+"\"\nregistry = \""+w.proxy.addr+"\"\nsigners = "+signers+"\n\n"+
-		"[tools.jq]\nbuild = \"images/jq\"\n\n[tools.yq]\nbuild = \"images/yq\"\n\n[tools.zz]\nbuild = \"images/zz\"\n"+strings.Join(extra, ""))
+		"[tools.jq]\nbuild = \"images/jq\"\n\n[tools.yq]\nbuild = \"images/yq\"\n\n[tools.zz]\nbuild = \"images/zz\"\n\n[tools.vv]\nbuild = \"images/vv\"\n"+strings.Join(extra, ""))
 }
 
 // pushed is a tool's image in the team registry.
@@ -121,6 +122,14 @@ func (w *world) runCosign(t testing.TB, args ...string) result {
 	return run(t, w.dir, []string{"COSIGN_PASSWORD=" + password, "HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}, w.cosign, args...)
 }
 
+// sign signs d with cosign and key, offline (no transparency log, no
+// signing config fetched), in cosign's default format unless extra says.
+func (w *world) sign(t testing.TB, key string, d name.Digest, extra ...string) result {
+	t.Helper()
+	args := append([]string{"sign", "--key", key, "--tlog-upload=false", "--use-signing-config=false", "--allow-http-registry", "--yes"}, extra...)
+	return w.runCosign(t, append(args, d.String())...)
+}
+
 // copyManifest writes what from names in the registry under to.
 func copyManifest(t testing.TB, from, to name.Reference) {
 	t.Helper()
@@ -158,6 +167,7 @@ func TestSignedToolImages(t *testing.T) {
 		t.Errorf("an unsigned push of a tool that must be signed is not warned of:\n%v", r)
 	}
 	zz, _ := w.push(t, publisher, "zz")
+	vv, _ := w.push(t, publisher, "vv")
 
 	t.Run("a key that is not a signer signs nothing", func(t *testing.T) {
 		r := run(t, w.dir, publisher, "tbx", "push", "--sign-key", w.otherKey, "jq")
@@ -184,13 +194,30 @@ func TestSignedToolImages(t *testing.T) {
 		}
 	})
 
-	t.Run("tbx verifies what cosign signed", func(t *testing.T) {
-		if r := w.runCosign(t, "sign", "--key", "ci/cosign.key", "--tlog-upload=false", "--allow-http-registry", "--yes", yq.digest.String()); r.code != 0 {
+	t.Run("tbx verifies what cosign v3 signs by default: a bundle", func(t *testing.T) {
+		if r := w.sign(t, "ci/cosign.key", yq.digest); r.code != 0 {
 			t.Fatalf("cosign sign: %v", r)
+		}
+		tags := testenv.Tags(t, w.proxy.addr, w.project+"/yq")
+		if want := strings.Replace(yq.digest.DigestStr(), ":", "-", 1); !slices.Contains(tags, want) || slices.Contains(tags, want+".sig") {
+			t.Fatalf("cosign did not sign with a bundle under the referrers tag %s: the registry has %v", want, tags)
 		}
 		r := run(t, w.dir, w.fresh(t), "tbx", "run", "yq")
 		if r.code != 0 || strings.TrimSpace(r.out) != "yq-fake" || !strings.Contains(r.err, "yq: signature verified: ci/cosign.pub signed "+yq.digest.DigestStr()) {
 			t.Errorf("a run of the image cosign signed:\n%v", r)
+		}
+	})
+
+	t.Run("tbx verifies cosign's older format", func(t *testing.T) {
+		if r := w.sign(t, "ci/cosign.key", vv.digest, "--new-bundle-format=false"); r.code != 0 {
+			t.Fatalf("cosign sign: %v", r)
+		}
+		if tags := testenv.Tags(t, w.proxy.addr, w.project+"/vv"); !slices.Contains(tags, sigTag(t, vv.digest).TagStr()) {
+			t.Fatalf("cosign did not sign in the older format: the registry has %v", tags)
+		}
+		r := run(t, w.dir, w.fresh(t), "tbx", "run", "vv")
+		if r.code != 0 || strings.TrimSpace(r.out) != "vv-fake" || !strings.Contains(r.err, "vv: signature verified: ci/cosign.pub signed "+vv.digest.DigestStr()) {
+			t.Errorf("a run of the image cosign signed in the older format:\n%v", r)
 		}
 	})
 
@@ -207,7 +234,7 @@ func TestSignedToolImages(t *testing.T) {
 		defer w.writeRecipe(t, `["ci/cosign.pub"]`)
 		w.writeRecipe(t, `["ci/cosign.pub"]`, "\n[tools.vendor]\nimage = \""+vendor.String()+"\"\nsigners = [\"ci/vendor.pub\"]\n")
 		w.refused(t, run(t, w.dir, w.fresh(t), "tbx", "run", "--tool", "vendor", "yq"), "vendor", signed, "it has no signature in the registry; the recipe requires a signature by ci/vendor.pub")
-		if r := w.runCosign(t, "sign", "--key", w.otherKey, "--tlog-upload=false", "--allow-http-registry", "--yes", signed.String()); r.code != 0 {
+		if r := w.sign(t, w.otherKey, signed); r.code != 0 {
 			t.Fatalf("cosign sign: %v", r)
 		}
 		r := run(t, w.dir, w.fresh(t), "tbx", "run", "--tool", "vendor", "yq")
@@ -235,7 +262,7 @@ func TestSignedToolImages(t *testing.T) {
 	})
 
 	t.Run("an image signed by another key is refused", func(t *testing.T) {
-		if r := w.runCosign(t, "sign", "--key", w.otherKey, "--tlog-upload=false", "--allow-http-registry", "--yes", zz.digest.String()); r.code != 0 {
+		if r := w.sign(t, w.otherKey, zz.digest); r.code != 0 {
 			t.Fatalf("cosign sign: %v", r)
 		}
 		w.refused(t, run(t, w.dir, w.fresh(t), "tbx", "run", "zz"), "zz", zz.digest, "it is signed, but by none of the keys required")

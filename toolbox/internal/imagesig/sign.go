@@ -96,7 +96,7 @@ func signedBy(img v1.Image, body []byte, key Key) bool {
 		return false
 	}
 	for _, l := range layers {
-		if bytes.Equal(l.payload, body) && key.verifies(l) {
+		if bytes.Equal(l.payload, body) && l.by(key) {
 			return true
 		}
 	}

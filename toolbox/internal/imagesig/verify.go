@@ -22,6 +22,7 @@ var (
 	ErrOtherKey        = errors.New("it is signed, but by none of the keys required")
 	ErrOtherDigest     = errors.New("its signature is for another image")
 	ErrOtherRepository = errors.New("its signature is for the image in another repository")
+	ErrUnreadable      = errors.New("its only signatures are in a form tbx cannot read")
 )
 
 // maxPayload bounds a signature's payload read from a registry; cosign's
@@ -29,49 +30,105 @@ var (
 const maxPayload = 64 << 10
 
 // Verify checks that the image at d carries a signature, in the registry,
-// by one of keys, of a payload that names d's digest and repository. It
-// returns the key that signed it. The error wraps one of the Err values
-// above, or is a *RegistryError when the signatures cannot be read.
+// by one of keys, of a payload that names d's digest (and, in cosign's
+// older format, which names it, d's repository). Both of cosign's formats
+// are read: the simple-signing payloads under the sha256-HEX.sig tag
+// (cosign v2, and v3 with --new-bundle-format=false), then the Sigstore
+// bundles attached through the referrers API or its tag fallback (cosign
+// v3's default). It returns the key that signed it. The error wraps one
+// of the Err values above, or is a *RegistryError when the signatures
+// cannot be read.
 func Verify(ctx context.Context, d name.Digest, keys []Key, opts ...remote.Option) (Key, error) {
+	found, err := tagged(ctx, d, opts)
+	if err != nil {
+		return Key{}, &RegistryError{Op: "reading the signatures of", Ref: d.String(), Err: err}
+	}
+	if k, err := judge(d, found, keys); err == nil {
+		return k, nil
+	}
+	attached, err := bundles(ctx, d, opts)
+	if err != nil {
+		return Key{}, &RegistryError{Op: "reading the signature bundles of", Ref: d.String(), Err: err}
+	}
+	return judge(d, append(found, attached...), keys)
+}
+
+// tagged reads the signatures cosign's older format keeps under the
+// image's sha256-HEX.sig tag; none when there is no such tag.
+func tagged(ctx context.Context, d name.Digest, opts []remote.Option) ([]signed, error) {
 	tag, err := SignatureTag(d)
 	if err != nil {
-		return Key{}, err
+		return nil, err
 	}
 	img, err := remote.Image(tag, append(opts, remote.WithContext(ctx))...)
 	if notFound(err) {
-		return Key{}, ErrUnsigned
+		return nil, nil
 	}
 	if err != nil {
-		return Key{}, &RegistryError{Op: "reading the signatures of", Ref: d.String(), Err: err}
+		return nil, err
 	}
 	layers, err := readLayers(img)
 	if err != nil {
-		return Key{}, &RegistryError{Op: "reading the signatures of", Ref: d.String(), Err: err}
+		return nil, err
 	}
-	return judge(d, layers, keys)
+	out := make([]signed, len(layers))
+	for i, l := range layers {
+		out[i] = l
+	}
+	return out, nil
+}
+
+// signed is one signature found for an image, in either of cosign's
+// formats.
+type signed interface {
+	by(k Key) bool             // whether k made it
+	names(d name.Digest) error // nil when what it signs is the image at d
 }
 
 // judge finds, among the signatures read, one by a key of keys for d.
 // Of the failures, the one nearest to success is told.
-func judge(d name.Digest, layers []sigLayer, keys []Key) (Key, error) {
-	if len(layers) == 0 {
+func judge(d name.Digest, sigs []signed, keys []Key) (Key, error) {
+	if len(sigs) == 0 {
 		return Key{}, ErrUnsigned
 	}
-	failure := ErrOtherKey
-	for _, l := range layers {
+	var failure error
+	keep := func(err error) {
+		if failure == nil || nearness(err) > nearness(failure) {
+			failure = err
+		}
+	}
+	for _, s := range sigs {
+		if u, ok := s.(unreadable); ok {
+			keep(fmt.Errorf("%w (%s)", ErrUnreadable, string(u)))
+			continue
+		}
+		keep(ErrOtherKey)
 		for _, k := range keys {
-			if !k.verifies(l) {
+			if !s.by(k) {
 				continue
 			}
-			switch err := claims(l.payload, d); {
-			case err == nil:
+			err := s.names(d)
+			if err == nil {
 				return k, nil
-			case failure == ErrOtherKey || errors.Is(err, ErrOtherDigest):
-				failure = err
 			}
+			keep(err)
 		}
 	}
 	return Key{}, failure
+}
+
+// nearness ranks a failure by how near to success it came: signed by a
+// required key beats signed by another, which beats unreadable.
+func nearness(err error) int {
+	switch {
+	case errors.Is(err, ErrOtherDigest):
+		return 3
+	case errors.Is(err, ErrOtherRepository), errors.Is(err, ErrNotASignature):
+		return 2
+	case errors.Is(err, ErrOtherKey):
+		return 1
+	}
+	return 0
 }
 
 // claims checks that a signed payload names the image at d.
@@ -97,10 +154,13 @@ type sigLayer struct {
 	signature []byte
 }
 
-// verifies reports whether l's signature is k's of l's payload.
-func (k Key) verifies(l sigLayer) bool {
+// by reports whether l's signature is k's of l's payload.
+func (l sigLayer) by(k Key) bool {
 	return k.verifier != nil && k.verifier.VerifySignature(bytes.NewReader(l.signature), bytes.NewReader(l.payload)) == nil
 }
+
+// names checks that l's payload names the image at d.
+func (l sigLayer) names(d name.Digest) error { return claims(l.payload, d) }
 
 // readLayers reads every signature an image of signatures holds; a layer
 // without a signature annotation is skipped, as cosign does.

@@ -343,3 +343,23 @@ func TestAVolumeOfTheEnginesSocketIsRefused(t *testing.T) {
 		t.Errorf("the Engine's own socket: %v", err)
 	}
 }
+
+// A signer key is held to the project as every path is: one whose name
+// lies inside but which is a link to a file outside is refused too.
+func TestASignerLinkedFromOutsideIsRefused(t *testing.T) {
+	dir, outside := t.TempDir(), filepath.Join(t.TempDir(), "x.pub")
+	if err := os.WriteFile(outside, []byte("key"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "ci"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(dir, "ci", "cosign.pub")); err != nil {
+		t.Fatal(err)
+	}
+	src := "[toolbox]\nname = \"p\"\nsigners = [\"ci/cosign.pub\"]\n[tools.jq]\nimage = \"jq:1\"\n"
+	_, err := Parse(filepath.Join(dir, FileName), FileName, []byte(src), Options{})
+	if want := "toolbox.toml:3:1: toolbox.signers: ci/cosign.pub leads outside the project, to " + RealPath(outside); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got %v, want %q", err, want)
+	}
+}

@@ -69,6 +69,9 @@ func (p *parser) signers(at []string) ([]string, error) {
 		if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
 			return nil, p.errAt(keyPath(at, "signers"), "no public key file at %s", path)
 		}
+		if real := RealPath(path); !Within(RealPath(p.dir), real) {
+			return nil, p.errAt(keyPath(at, "signers"), "%s leads outside the project, to %s: keep the team's public keys in its repository, where trust covers them", rel, real)
+		}
 		out = append(out, path)
 	}
 	return out, nil

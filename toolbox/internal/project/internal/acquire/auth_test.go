@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -19,7 +20,10 @@ func TestOneDockerConfigServesBothRegistryClients(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := New(Config{DockerConfig: dir})
-	if m.team().registryAuth("reg.example.com/p/az:1") == "" || m.team().registryAuth("other.example.com/p/az:1") != "" {
+	if a, err := m.team().registryAuth("reg.example.com/p/az:1"); a == "" || err != nil {
+		t.Errorf("registryAuth: want credentials for reg.example.com (%v)", err)
+	}
+	if a, err := m.team().registryAuth("other.example.com/p/az:1"); a != "" || err != nil {
 		t.Error("registryAuth: want credentials for reg.example.com only")
 	}
 	for host, want := range map[string]string{"reg.example.com": "ann", "other.example.com": ""} {
@@ -34,6 +38,27 @@ func TestOneDockerConfigServesBothRegistryClients(t *testing.T) {
 		}
 		if cfg.Username != want || want == "" && a != authn.Anonymous {
 			t.Errorf("%s: the keychain gives user %q, want %q", host, cfg.Username, want)
+		}
+	}
+}
+
+// A credential helper the Docker config names but the machine lacks is
+// named, with what to do: never a silent request without credentials.
+func TestAMissingCredentialHelperIsNamed(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"credsStore":"tbx-none","credHelpers":{"reg.example.com":"tbx-gone"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", t.TempDir())
+	m := New(Config{DockerConfig: dir})
+	for host, helper := range map[string]string{"reg.example.com": "docker-credential-tbx-gone", "other.example.com": "docker-credential-tbx-none"} {
+		_, err := m.team().registryAuth(host + "/p/az:1")
+		if err == nil || !strings.Contains(err.Error(), "the credential helper "+helper+", which "+filepath.Join(dir, "config.json")+" names for "+host+", is not installed") {
+			t.Errorf("%s: %v", host, err)
+		}
+		reg, _ := name.NewRegistry(host)
+		if _, err := (keychain{dir}).Resolve(reg); err == nil || !strings.Contains(err.Error(), helper) {
+			t.Errorf("%s: the keychain: %v", host, err)
 		}
 	}
 }

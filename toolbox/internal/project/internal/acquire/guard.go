@@ -203,7 +203,8 @@ func (e *sigRefusal) Error() string {
 	case e.err == nil:
 		return fmt.Sprintf("tool %s: refusing %s: %s", e.tool, e.ref, e.why)
 	case errors.As(e.err, &re):
-		return fmt.Sprintf("tool %s: refusing %s: its signature cannot be checked (%s); nothing was run", e.tool, e.ref, oneLine(re.Err.Error()))
+		r := &registryError{op: re.Op, ref: re.Ref, err: re.Err}
+		return fmt.Sprintf("tool %s: refusing %s: its signature cannot be checked (%s)%s; nothing was run", e.tool, e.ref, registryWords(re.Err), r.advice())
 	}
 	return fmt.Sprintf("tool %s: refusing %s: %v; the recipe requires a signature by %s", e.tool, e.ref, e.err, e.signers)
 }

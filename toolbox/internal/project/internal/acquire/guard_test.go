@@ -5,6 +5,7 @@ import (
 	"crypto/elliptic"
 	"io"
 	"log"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 
 	"github.com/tbx-dev/tbx/toolbox/internal/imagesig"
@@ -157,5 +159,24 @@ func TestSigningKeysAndLockedSigners(t *testing.T) {
 	st.Pinned.Signers = []string{"sha256:0000"}
 	if p := w.m.guard().signersProblem(st); !strings.Contains(p, "tool az: its signers changed since `tbx lock`") {
 		t.Errorf("other signers in the lock: %q", p)
+	}
+}
+
+// A signature the registry will not show without a login is refused with
+// the pull path's advice, and the registry's words without Go values.
+func TestARefusalForWantOfALoginSaysToLogIn(t *testing.T) {
+	denied := &transport.Error{StatusCode: http.StatusUnauthorized, Errors: []transport.Diagnostic{{
+		Code: transport.UnauthorizedErrorCode, Message: "authentication required",
+		Detail: []any{map[string]any{"Type": "repository", "Name": "p/az", "Action": "pull"}},
+	}}}
+	ref := "reg.example.com:5000/p/az@sha256:" + strings.Repeat("a", 64)
+	err := &sigRefusal{tool: "az", ref: ref, err: &imagesig.RegistryError{Op: "reading the signatures of", Ref: ref, Err: denied}}
+	want := "tool az: refusing " + ref + ": its signature cannot be checked (UNAUTHORIZED: authentication required); log in with `docker login reg.example.com:5000` (or set credentials in DOCKER_CONFIG), then retry; nothing was run"
+	if err.Error() != want {
+		t.Errorf("got  %s\nwant %s", err, want)
+	}
+	pull := &registryError{op: "pulling", ref: ref, err: denied}
+	if got := pull.Error(); strings.Contains(got, "map[") || !strings.Contains(got, "`docker login reg.example.com:5000`") {
+		t.Errorf("a pull refused: %s", got)
 	}
 }

@@ -254,9 +254,9 @@ func (m locker) adoptUnpinned(ctx context.Context, cat *catalog, t *recipe.Tool,
 // findPublished records the digest of a build someone else published.
 func (m locker) findPublished(ctx context.Context, st Status, pin *lockfile.Tool) error {
 	ref := m.team().teamRef(st.Tool, st.Hash)
-	d, err := m.Engine.DistributionInspect(ctx, ref, m.team().registryAuth(ref))
-	if err != nil {
-		return fmt.Errorf("tool %s is neither on this Engine nor in the team registry as %s (%s); run `tbx prepare --push %s`, then `tbx lock`", st.Tool.Name, ref, oneLine(err.Error()), st.Tool.Name)
+	d, err := m.team().inspect(ctx, ref)
+	if re, ok := asRegistryError(err); ok {
+		return fmt.Errorf("tool %s is neither on this Engine nor in the team registry as %s (%s); run `tbx prepare --push %s`, then `tbx lock`", st.Tool.Name, ref, oneLine(re.err.Error()), st.Tool.Name)
 	}
 	pin.Digest = d.Descriptor.Digest.String()
 	return nil
@@ -271,9 +271,9 @@ func (m locker) pinImage(ctx context.Context, t *recipe.Tool) (lockfile.Tool, er
 	if dg, ok := named.(reference.Digested); ok {
 		return lockfile.Tool{Ref: t.Image, Digest: dg.Digest().String(), Image: named.Name() + "@" + dg.Digest().String()}, nil
 	}
-	d, err := m.Engine.DistributionInspect(ctx, t.Image, m.team().registryAuth(t.Image))
+	d, err := m.team().inspect(ctx, t.Image)
 	if err != nil {
-		return lockfile.Tool{}, fmt.Errorf("tool %s: %w", t.Name, &registryError{op: "resolving", ref: t.Image, err: err})
+		return lockfile.Tool{}, fmt.Errorf("tool %s: %w", t.Name, err)
 	}
 	digest := d.Descriptor.Digest.String()
 	return lockfile.Tool{Ref: t.Image, Digest: digest, Image: named.Name() + "@" + digest}, nil

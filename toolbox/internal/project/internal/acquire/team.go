@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/distribution/reference"
 	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/registry"
 	"github.com/docker/docker/pkg/stringid"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"github.com/tbx-dev/tbx/toolbox/internal/progress"
 	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
@@ -51,7 +54,11 @@ func (m team) pullTeam(ctx context.Context, st Status, mode progress.Mode) error
 
 // pull fetches ref from its registry with the user's credentials.
 func (m team) pull(ctx context.Context, ref, name string, mode progress.Mode) error {
-	body, err := m.Engine.ImagePull(ctx, ref, image.PullOptions{RegistryAuth: m.team().registryAuth(ref)})
+	auth, err := m.team().registryAuth(ref)
+	if err != nil {
+		return &registryError{op: "pulling", ref: ref, err: err}
+	}
+	body, err := m.Engine.ImagePull(ctx, ref, image.PullOptions{RegistryAuth: auth})
 	if err != nil {
 		return &registryError{op: "pulling", ref: ref, err: err}
 	}
@@ -62,9 +69,26 @@ func (m team) pull(ctx context.Context, ref, name string, mode progress.Mode) er
 	return nil
 }
 
+// inspect asks ref's registry for the manifest ref names, through the
+// Engine, with the user's credentials.
+func (m team) inspect(ctx context.Context, ref string) (registry.DistributionInspect, error) {
+	auth, err := m.team().registryAuth(ref)
+	if err == nil {
+		var d registry.DistributionInspect
+		if d, err = m.Engine.DistributionInspect(ctx, ref, auth); err == nil {
+			return d, nil
+		}
+	}
+	return registry.DistributionInspect{}, &registryError{op: "resolving", ref: ref, err: err}
+}
+
 // push publishes ref and returns its digest.
 func (m team) push(ctx context.Context, ref, name string) (string, error) {
-	body, err := m.Engine.ImagePush(ctx, ref, image.PushOptions{RegistryAuth: m.team().registryAuth(ref)})
+	auth, err := m.team().registryAuth(ref)
+	if err != nil {
+		return "", &registryError{op: "pushing", ref: ref, err: err}
+	}
+	body, err := m.Engine.ImagePush(ctx, ref, image.PushOptions{RegistryAuth: auth})
 	if err != nil {
 		return "", &registryError{op: "pushing", ref: ref, err: err}
 	}
@@ -159,15 +183,41 @@ type registryError struct {
 }
 
 func (e *registryError) Error() string {
-	msg := oneLine(e.err.Error())
+	msg := registryWords(e.err)
 	host := registryHost(e.ref)
 	switch {
 	case e.unauthorized():
-		return fmt.Sprintf("%s %s: the registry %s refused access (%s); log in with `docker login %s` (or set credentials in DOCKER_CONFIG), then retry", e.op, e.ref, host, msg, host)
+		return fmt.Sprintf("%s %s: the registry %s refused access (%s)%s", e.op, e.ref, host, msg, e.advice())
 	case e.unreachable():
 		return fmt.Sprintf("%s %s: cannot reach the registry %s (%s)", e.op, e.ref, host, msg)
 	}
 	return fmt.Sprintf("%s %s: %s", e.op, e.ref, msg)
+}
+
+// advice is what to do about the failure, after a "; ", or "".
+func (e *registryError) advice() string {
+	if !e.unauthorized() {
+		return ""
+	}
+	host := registryHost(e.ref)
+	return fmt.Sprintf("; log in with `docker login %s` (or set credentials in DOCKER_CONFIG), then retry", host)
+}
+
+// registryWords is what the registry said, on one line: each of its
+// errors' code and message (never their details, which are Go values).
+func registryWords(err error) string {
+	var te *transport.Error
+	if !errors.As(err, &te) {
+		return oneLine(err.Error())
+	}
+	var out []string
+	for _, d := range te.Errors {
+		out = append(out, fmt.Sprintf("%s: %s", d.Code, d.Message))
+	}
+	if len(out) == 0 {
+		out = append(out, fmt.Sprintf("HTTP %d %s", te.StatusCode, http.StatusText(te.StatusCode)))
+	}
+	return oneLine(strings.Join(out, "; "))
 }
 
 func (e *registryError) Unwrap() error { return e.err }
