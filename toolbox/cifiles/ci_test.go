@@ -114,6 +114,7 @@ func publishThenConsume(t *testing.T, run ciJob, proposed func(m *machine) bool)
 	ws := tm.checkout(t, "main")
 	sha := git(t, ws, "rev-parse", "HEAD")
 	out := run(t, m, tm, "publish", ws)
+	m.leftNothing(t, "publish", out)
 	branch := "tbx/lock-" + sha[:8]
 	lockBranch := ""
 	for _, b := range strings.Fields(git(t, tm.origin, "branch", "--list", "tbx/lock-*", "--format=%(refname:short)")) {
@@ -141,8 +142,25 @@ func publishThenConsume(t *testing.T, run ciJob, proposed func(m *machine) bool)
 	}
 
 	testenv.RemoveProject(t, testenv.Engine(t), tm.project) // a fresh agent: none of the tools
-	out = run(t, newMachine(t), tm, "tools", lws)
+	consumer := newMachine(t)
+	out = run(t, consumer, tm, "tools", lws)
+	consumer.leftNothing(t, "tools", out)
 	if !strings.Contains(out, "jq: signature verified: ci/cosign.pub signed "+l.Tools["jq"].Digest) || !strings.Contains(out, "jq: ready, pulled from the team registry") || !strings.Contains(out, "jq-1.7-fake") || strings.Contains(out, "does not match") {
 		t.Errorf("the tools job did not take the locked tools:\n%s", out)
+	}
+}
+
+// leftNothing checks that a job kept to itself: it logged in to the team
+// registry, and nothing of it (the login's password, tbx, tbx's state) is
+// in the runner user's HOME, which later jobs share on a persistent runner.
+func (m *machine) leftNothing(t *testing.T, job, out string) {
+	t.Helper()
+	if !strings.Contains(out, "Login Succeeded") {
+		t.Errorf("job %s did not log in to the team registry:\n%s", job, out)
+	}
+	for _, p := range []string{".docker", ".local"} {
+		if _, err := os.Stat(filepath.Join(m.home, p)); err == nil {
+			t.Errorf("job %s left ~/%s in the runner user's HOME", job, p)
+		}
 	}
 }

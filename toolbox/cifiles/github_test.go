@@ -84,14 +84,15 @@ func (wf workflow) run(t *testing.T, m *machine, tm *team, name, ws string) stri
 		t.Fatalf("%s has no job %q", githubFile, name)
 	}
 	values := map[string]string{"github.workspace": ws, "github.token": "a-token", // other secrets.* are empty
-		"secrets.COSIGN_KEY": tm.signKey, "secrets.COSIGN_PASSWORD": tm.signPassword}
+		"secrets.COSIGN_KEY": tm.signKey, "secrets.COSIGN_PASSWORD": tm.signPassword,
+		"secrets.REGISTRY_USER": "ci", "secrets.REGISTRY_PASSWORD": "registry-secret"}
 	env := map[string]string{}
 	for _, layer := range []map[string]string{wf.Env, job.Env} {
 		for k, v := range layer {
 			env[k] = expand(v, values)
 		}
 	}
-	env["TBX_GIT"], env["TBX_REF"], env["TBX_REGISTRY_HOST"] = tm.tbxGit, tm.tbxRef, ""
+	env["TBX_GIT"], env["TBX_REF"], env["TBX_REGISTRY_HOST"] = tm.tbxGit, tm.tbxRef, tm.registry
 	env["GITHUB_ACTIONS"], env["GITHUB_WORKSPACE"], env["RUNNER_TEMP"] = "true", ws, m.temp
 	env["GITHUB_SHA"] = git(t, ws, "rev-parse", "HEAD")
 	env["GITHUB_PATH"] = filepath.Join(m.temp, "path")

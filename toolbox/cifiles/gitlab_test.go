@@ -93,34 +93,47 @@ func TestGitLabCIJobs(t *testing.T) {
 }
 
 // run runs a job's before_script and script as one bash -eo pipefail
-// script, with the file's variables expanded over GitLab's predefined ones.
+// script, then its after_script in a shell of its own, as GitLab does,
+// with the file's variables expanded over GitLab's predefined ones.
 func (doc gitlabCI) run(t *testing.T, m *machine, tm *team, name, ws string) string {
 	t.Helper()
-	job := asMap(t, name, doc[name])
-	before, ok := job["before_script"]
-	if !ok {
-		before = asMap(t, "default", doc["default"])["before_script"]
-	}
-	var lines []string
-	for _, part := range []any{before, job["script"]} {
-		for _, l := range part.([]any) {
-			lines = append(lines, l.(string))
-		}
-	}
+	lines := append(doc.script(t, name, "before_script"), doc.script(t, name, "script")...)
 	sha := git(t, ws, "rev-parse", "HEAD")
 	env := map[string]string{
 		"GITLAB_CI": "true", "CI_PROJECT_DIR": ws, "CI_BUILDS_DIR": m.temp, "CI_JOB_ID": "1",
 		"CI_COMMIT_SHA": sha, "CI_COMMIT_SHORT_SHA": sha[:8], "CI_COMMIT_BRANCH": "main", "CI_DEFAULT_BRANCH": "main",
-		"CI_SERVER_HOST": "gitlab.example.com", "CI_PROJECT_PATH": "team/tools",
+		"CI_SERVER_HOST": "gitlab.example.com", "CI_SERVER_PORT": "8443", "CI_SERVER_PROTOCOL": "https", "CI_PROJECT_PATH": "team/tools",
 	}
 	for k, v := range asMap(t, "variables", doc["variables"]) {
 		env[k] = os.Expand(v.(string), func(n string) string { return env[n] })
 	}
-	env["TBX_GIT"], env["TBX_REF"], env["TBX_REGISTRY_HOST"], env["TBX_LOCK_REMOTE"] = tm.tbxGit, tm.tbxRef, "", tm.origin
+	if want := "https://oauth2:@gitlab.example.com:8443/team/tools.git"; env["TBX_LOCK_REMOTE"] != want {
+		t.Errorf("TBX_LOCK_REMOTE is %s; want %s (the server's port kept)", env["TBX_LOCK_REMOTE"], want)
+	}
+	env["TBX_GIT"], env["TBX_REF"], env["TBX_REGISTRY_HOST"], env["TBX_LOCK_REMOTE"] = tm.tbxGit, tm.tbxRef, tm.registry, tm.origin
+	env["REGISTRY_USER"], env["REGISTRY_PASSWORD"] = "ci", "registry-secret"
 	env["COSIGN_KEY"], env["COSIGN_PASSWORD"] = tm.signKeyFile, tm.signPassword // a File variable: its path
 	out, err := m.shell(t, ws, strings.Join(lines, "\n"), env)
-	if err != nil {
-		t.Fatalf("job %s: %v\n%s", name, err, out)
+	after, afterErr := m.shell(t, ws, strings.Join(doc.script(t, name, "after_script"), "\n"), env) // runs after a failure too
+	if err != nil || afterErr != nil {
+		t.Fatalf("job %s: %v, after_script: %v\n%s%s", name, err, afterErr, out, after)
+	}
+	if _, err := os.Stat(env["TBX_JOB_DIR"]); err == nil {
+		t.Errorf("job %s left its directory %s (its Docker config holds the registry's password)", name, env["TBX_JOB_DIR"])
+	}
+	return out
+}
+
+// script is a job's list of commands under key, or default's.
+func (doc gitlabCI) script(t *testing.T, name, key string) []string {
+	t.Helper()
+	part, ok := asMap(t, name, doc[name])[key]
+	if !ok {
+		part = asMap(t, "default", doc["default"])[key]
+	}
+	var out []string
+	for _, l := range part.([]any) {
+		out = append(out, l.(string))
 	}
 	return out
 }
