@@ -323,6 +323,10 @@ func TestSignedToolImages(t *testing.T) {
 		}
 	})
 
+	t.Run("a declared mirror serves the signed images, and the lock holds through it", func(t *testing.T) {
+		testMirror(t, w, publisher, jq)
+	})
+
 	t.Run("doctor on a project not trusted asks the registry nothing", func(t *testing.T) {
 		if r := run(t, w.dir, w.fresh(t), "tbx", "prepare", "jq"); r.code != 0 {
 			t.Fatalf("tbx prepare: %v", r)

@@ -123,7 +123,7 @@ func (e envelope) by(k Key) bool {
 // names checks that the statement is cosign's signature of the image at
 // d. A bundle names no repository: it signs the digest, wherever it is
 // served.
-func (e envelope) names(d name.Digest) error {
+func (e envelope) names(d name.Digest, _ []string) error {
 	if e.env.PayloadType != inTotoPayload {
 		return fmt.Errorf("%w (a bundle of %s, not an in-toto statement)", ErrOtherDigest, e.env.PayloadType)
 	}
@@ -167,4 +167,4 @@ type unreadable string
 
 func (unreadable) by(Key) bool { return false }
 
-func (u unreadable) names(name.Digest) error { return errors.New(string(u)) }
+func (u unreadable) names(name.Digest, []string) error { return errors.New(string(u)) }

@@ -90,18 +90,18 @@ func TestBundlesThroughTheReferrersAPI(t *testing.T) {
 	az := pushRandom(t, host+"/proj/az")
 	hex := strings.TrimPrefix(az.DigestStr(), "sha256:")
 	attach(t, az, signer, "https://slsa.dev/provenance/v1", hex)
-	if _, err := Verify(ctx, az, []Key{key}); !errors.Is(err, ErrNotASignature) {
+	if _, err := Verify(ctx, az, []Key{key}, nil); !errors.Is(err, ErrNotASignature) {
 		t.Errorf("an attestation alone: %v, want %v", err, ErrNotASignature)
 	}
 	attach(t, az, signer, SignPredicate, strings.Repeat("0", 64))
-	if _, err := Verify(ctx, az, []Key{key}); !errors.Is(err, ErrOtherDigest) {
+	if _, err := Verify(ctx, az, []Key{key}, nil); !errors.Is(err, ErrOtherDigest) {
 		t.Errorf("a signature of another subject: %v, want %v", err, ErrOtherDigest)
 	}
 	attach(t, az, signer, SignPredicate, hex)
-	if k, err := Verify(ctx, az, []Key{other, key}); err != nil || k.Fingerprint != key.Fingerprint {
+	if k, err := Verify(ctx, az, []Key{other, key}, nil); err != nil || k.Fingerprint != key.Fingerprint {
 		t.Errorf("cosign's signature among attestations: %v, %v", k.Fingerprint, err)
 	}
-	if _, err := Verify(ctx, az, []Key{other}); !errors.Is(err, ErrOtherKey) {
+	if _, err := Verify(ctx, az, []Key{other}, nil); !errors.Is(err, ErrOtherKey) {
 		t.Errorf("signed by none of the keys: %v, want %v", err, ErrOtherKey)
 	}
 	// A bundle names no repository: a copy elsewhere verifies as it is.
@@ -111,7 +111,7 @@ func TestBundlesThroughTheReferrersAPI(t *testing.T) {
 	}
 	copyImage(t, az, mirror)
 	attach(t, mirror, signer, SignPredicate, hex)
-	if _, err := Verify(ctx, mirror, []Key{key}); err != nil {
+	if _, err := Verify(ctx, mirror, []Key{key}, nil); err != nil {
 		t.Errorf("the bundle of a copy: %v", err)
 	}
 }

@@ -83,19 +83,19 @@ func TestSignThenVerify(t *testing.T) {
 	if n := countSignatures(t, az); n != 1 {
 		t.Errorf("after signing twice, %d signatures; want 1", n)
 	}
-	got, err := Verify(ctx, az, []Key{other, key})
+	got, err := Verify(ctx, az, []Key{other, key}, nil)
 	if err != nil || got.Fingerprint != key.Fingerprint {
 		t.Fatalf("Verify = %v, %v; want the key", got.Path, err)
 	}
 
 	t.Run("unsigned", func(t *testing.T) {
-		_, err := Verify(ctx, pushRandom(t, host+"/proj/jq"), []Key{key})
+		_, err := Verify(ctx, pushRandom(t, host+"/proj/jq"), []Key{key}, nil)
 		if !errors.Is(err, ErrUnsigned) {
 			t.Errorf("got %v, want %v", err, ErrUnsigned)
 		}
 	})
 	t.Run("another key", func(t *testing.T) {
-		_, err := Verify(ctx, az, []Key{other})
+		_, err := Verify(ctx, az, []Key{other}, nil)
 		if !errors.Is(err, ErrOtherKey) {
 			t.Errorf("got %v, want %v", err, ErrOtherKey)
 		}
@@ -103,7 +103,7 @@ func TestSignThenVerify(t *testing.T) {
 	t.Run("signature copied onto another digest", func(t *testing.T) {
 		jq := pushRandom(t, host+"/proj/az")
 		copySignatures(t, az, jq)
-		_, err := Verify(ctx, jq, []Key{key})
+		_, err := Verify(ctx, jq, []Key{key}, nil)
 		if !errors.Is(err, ErrOtherDigest) {
 			t.Errorf("got %v, want %v", err, ErrOtherDigest)
 		}
@@ -118,16 +118,21 @@ func TestSignThenVerify(t *testing.T) {
 			t.Fatal(err)
 		}
 		copySignatures(t, az, moved)
-		_, err = Verify(ctx, moved, []Key{key})
+		_, err = Verify(ctx, moved, []Key{key}, nil)
 		if !errors.Is(err, ErrOtherRepository) {
 			t.Errorf("got %v, want %v", err, ErrOtherRepository)
+		}
+		// Where the repository it was signed in is declared an alias (the
+		// copy is a mirror's), the same signature counts.
+		if _, err := Verify(ctx, moved, []Key{key}, []string{az.Context().Name()}); err != nil {
+			t.Errorf("a copy whose signature names an alias of its repository: %v", err)
 		}
 	})
 	t.Run("registry gone", func(t *testing.T) {
 		dead := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 		d := pushRandom(t, strings.TrimPrefix(dead.URL, "http://")+"/proj/az")
 		dead.Close()
-		_, err := Verify(ctx, d, []Key{key})
+		_, err := Verify(ctx, d, []Key{key}, nil)
 		var re *RegistryError
 		if !errors.As(err, &re) {
 			t.Errorf("got %v, want a RegistryError", err)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -31,26 +32,28 @@ const maxPayload = 64 << 10
 
 // Verify checks that the image at d carries a signature, in the registry,
 // by one of keys, of a payload that names d's digest (and, in cosign's
-// older format, which names it, d's repository). Both of cosign's formats
+// older format, which names it, d's repository or one of aliases: the
+// same image's repositories where it is also served, as a mirror copies
+// it). Both of cosign's formats
 // are read: the simple-signing payloads under the sha256-HEX.sig tag
 // (cosign v2, and v3 with --new-bundle-format=false), then the Sigstore
 // bundles attached through the referrers API or its tag fallback (cosign
 // v3's default). It returns the key that signed it. The error wraps one
 // of the Err values above, or is a *RegistryError when the signatures
 // cannot be read.
-func Verify(ctx context.Context, d name.Digest, keys []Key, opts ...remote.Option) (Key, error) {
+func Verify(ctx context.Context, d name.Digest, keys []Key, aliases []string, opts ...remote.Option) (Key, error) {
 	found, err := tagged(ctx, d, opts)
 	if err != nil {
 		return Key{}, &RegistryError{Op: "reading the signatures of", Ref: d.String(), Err: err}
 	}
-	if k, err := judge(d, found, keys); err == nil {
+	if k, err := judge(d, aliases, found, keys); err == nil {
 		return k, nil
 	}
 	attached, err := bundles(ctx, d, opts)
 	if err != nil {
 		return Key{}, &RegistryError{Op: "reading the signature bundles of", Ref: d.String(), Err: err}
 	}
-	return judge(d, append(found, attached...), keys)
+	return judge(d, aliases, append(found, attached...), keys)
 }
 
 // tagged reads the signatures cosign's older format keeps under the
@@ -81,13 +84,13 @@ func tagged(ctx context.Context, d name.Digest, opts []remote.Option) ([]signed,
 // signed is one signature found for an image, in either of cosign's
 // formats.
 type signed interface {
-	by(k Key) bool             // whether k made it
-	names(d name.Digest) error // nil when what it signs is the image at d
+	by(k Key) bool                               // whether k made it
+	names(d name.Digest, aliases []string) error // nil when what it signs is the image at d
 }
 
 // judge finds, among the signatures read, one by a key of keys for d.
 // Of the failures, the one nearest to success is told.
-func judge(d name.Digest, sigs []signed, keys []Key) (Key, error) {
+func judge(d name.Digest, aliases []string, sigs []signed, keys []Key) (Key, error) {
 	if len(sigs) == 0 {
 		return Key{}, ErrUnsigned
 	}
@@ -107,7 +110,7 @@ func judge(d name.Digest, sigs []signed, keys []Key) (Key, error) {
 			if !s.by(k) {
 				continue
 			}
-			err := s.names(d)
+			err := s.names(d, aliases)
 			if err == nil {
 				return k, nil
 			}
@@ -131,8 +134,9 @@ func nearness(err error) int {
 	return 0
 }
 
-// claims checks that a signed payload names the image at d.
-func claims(body []byte, d name.Digest) error {
+// claims checks that a signed payload names the image at d, in its
+// repository or one of aliases.
+func claims(body []byte, d name.Digest, aliases []string) error {
 	var sci payload.SimpleContainerImage
 	if err := json.Unmarshal(body, &sci); err != nil || sci.Critical.Type != payload.CosignSignatureType {
 		return fmt.Errorf("%w (not a cosign image signature)", ErrOtherDigest)
@@ -142,7 +146,7 @@ func claims(body []byte, d name.Digest) error {
 	}
 	claimed := sci.Critical.Identity.DockerReference
 	ref, err := name.ParseReference(claimed)
-	if err != nil || ref.Context().Name() != d.Context().Name() {
+	if err != nil || ref.Context().Name() != d.Context().Name() && !slices.Contains(aliases, ref.Context().Name()) {
 		return fmt.Errorf("%w (%s)", ErrOtherRepository, claimed)
 	}
 	return nil
@@ -160,7 +164,9 @@ func (l sigLayer) by(k Key) bool {
 }
 
 // names checks that l's payload names the image at d.
-func (l sigLayer) names(d name.Digest) error { return claims(l.payload, d) }
+func (l sigLayer) names(d name.Digest, aliases []string) error {
+	return claims(l.payload, d, aliases)
+}
 
 // readLayers reads every signature an image of signatures holds; a layer
 // without a signature annotation is skipped, as cosign does.

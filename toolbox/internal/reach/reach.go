@@ -231,6 +231,9 @@ func Write(w io.Writer, r *recipe.Recipe, tools []Tool) {
 		}
 	}
 	writeSigners(w, r)
+	if len(r.Mirrors) > 0 {
+		fmt.Fprintf(w, "mirrors: the team registry %s's images (and their signatures) may also be taken from %s\n", r.Registry, strings.Join(r.Mirrors, ", "))
+	}
 }
 
 // writeSigners says which key signs which tools, and which tools run
@@ -254,6 +257,7 @@ func writeSigners(w io.Writer, r *recipe.Recipe) {
 		return
 	}
 	fmt.Fprintln(w, "signatures: a tool's image runs only once verified as signed by one of its keys:")
+
 	for _, k := range keys {
 		name := k
 		if rel, err := filepath.Rel(r.Dir, k); err == nil {

@@ -28,6 +28,11 @@ type Recipe struct {
 	Dir      string            // project root: the directory holding the recipe
 	Name     string            // [toolbox] name: names images and labels
 	Registry string            // [toolbox] registry: the team registry, host[:port][/path], or ""
+	// Mirrors are where copies of the team registry's images may also be
+	// served ([toolbox] mirrors, each host[:port][/path]): a signature
+	// naming the image under the registry or any mirror counts, and the
+	// lock holds through any of them.
+	Mirrors []string
 	Signers  []string          // [toolbox] signers: absolute paths of the public keys that sign the team's tools
 	Defaults Run               // [defaults]
 	Tools    []*Tool

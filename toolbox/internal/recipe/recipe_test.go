@@ -363,3 +363,19 @@ func TestASignerLinkedFromOutsideIsRefused(t *testing.T) {
 		t.Errorf("got %v, want %q", err, want)
 	}
 }
+
+func TestParseMirrors(t *testing.T) {
+	r, err := parse(t, "[toolbox]\nname = \"p\"\nregistry = \"reg.example.com/team\"\nmirrors = [\"mirror.example.com:5000/m\"]\n[tools.jq]\nimage = \"jq:1\"\n")
+	if err != nil || len(r.Mirrors) != 1 || r.Mirrors[0] != "mirror.example.com:5000/m" {
+		t.Fatalf("mirrors: %v, %v", r, err)
+	}
+	for src, want := range map[string]string{
+		"[toolbox]\nname = \"p\"\nmirrors = [\"m.example.com\"]\n[tools.jq]\nimage = \"jq:1\"\n":                               "toolbox.toml:3:1: toolbox.mirrors: mirrors serve copies of the team registry's images: set registry too",
+		"[toolbox]\nname = \"p\"\nregistry = \"r.example.com\"\nmirrors = [\"r.example.com\"]\n[tools.jq]\nimage = \"jq:1\"\n": "toolbox.mirrors: r.example.com is the registry itself",
+		"[toolbox]\nname = \"p\"\nregistry = \"r.example.com\"\nmirrors = [\"https://m\"]\n[tools.jq]\nimage = \"jq:1\"\n":     "toolbox.mirrors: ",
+	} {
+		if _, err := parse(t, src); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("got %v, want %q", err, want)
+		}
+	}
+}

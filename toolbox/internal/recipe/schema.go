@@ -74,6 +74,7 @@ var toolboxKeys = map[string]kind{
 	"name":        kString,
 	"description": kString,
 	"registry":    kString,
+	"mirrors":     kStrings,
 	"signers":     kStrings,
 }
 

@@ -34,6 +34,9 @@ func (p *parser) build() (*Recipe, error) {
 			return nil, p.errAt([]string{"toolbox", "registry"}, "%v", err)
 		}
 	}
+	if r.Mirrors, err = p.mirrors(r.Registry); err != nil {
+		return nil, err
+	}
 	if r.Signers, err = p.signers([]string{"toolbox"}); err != nil {
 		return nil, err
 	}
@@ -55,6 +58,25 @@ func (p *parser) build() (*Recipe, error) {
 		r.Tools = append(r.Tools, t)
 	}
 	return r, p.uniqueCommands(r)
+}
+
+// mirrors reads mirrors = ["REG2/mirror"]: registries that serve copies
+// of the team registry's, which they need beside them.
+func (p *parser) mirrors(registry string) ([]string, error) {
+	at := []string{"toolbox"}
+	list := p.strings(at, "mirrors")
+	if len(list) > 0 && registry == "" {
+		return nil, p.errAt(keyPath(at, "mirrors"), "mirrors serve copies of the team registry's images: set registry too")
+	}
+	for _, m := range list {
+		if err := CheckRegistry(m); err != nil {
+			return nil, p.errAt(keyPath(at, "mirrors"), "%v", err)
+		}
+		if m == registry {
+			return nil, p.errAt(keyPath(at, "mirrors"), "%s is the registry itself", m)
+		}
+	}
+	return list, nil
 }
 
 // signers reads signers = ["ci/cosign.pub"]: public key files inside the

@@ -68,6 +68,26 @@ func (m guard) repository(t *recipe.Tool) string {
 	return ref
 }
 
+// aliases are the other repositories where t's signed images are served
+// when it is taken from a declared mirror of the team registry (or from
+// the registry while the recipe names mirrors): a signature in cosign's
+// older format names the repository it was made in.
+func (m guard) aliases(t *recipe.Tool) []string {
+	if t.Build == "" {
+		return nil
+	}
+	var out []string
+	for _, reg := range m.teamRegistries() {
+		if reg == m.Registry {
+			continue
+		}
+		if named, err := reference.ParseNormalizedNamed(fmt.Sprintf("%s/%s/%s", reg, m.Recipe.Name, t.Name)); err == nil {
+			out = append(out, named.Name())
+		}
+	}
+	return out
+}
+
 // verifyRef resolves ref (a tag or a digest) to its digest in the
 // registry and verifies that digest's signature; it returns what to pull:
 // repository@digest, which a tag moved since cannot change.
@@ -148,7 +168,7 @@ func (m guard) verify(ctx context.Context, t *recipe.Tool, d name.Digest) error 
 			return nil
 		}
 	}
-	k, err := imagesig.Verify(ctx, d, keys, m.guard().remote()...)
+	k, err := imagesig.Verify(ctx, d, keys, m.guard().aliases(t), m.guard().remote()...)
 	if err != nil {
 		return &sigRefusal{tool: t.Name, ref: d.String(), err: err, signers: m.guard().names(t)}
 	}

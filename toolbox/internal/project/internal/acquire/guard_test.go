@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -178,5 +179,31 @@ func TestARefusalForWantOfALoginSaysToLogIn(t *testing.T) {
 	pull := &registryError{op: "pulling", ref: ref, err: denied}
 	if got := pull.Error(); strings.Contains(got, "map[") || !strings.Contains(got, "`docker login reg.example.com:5000`") {
 		t.Errorf("a pull refused: %s", got)
+	}
+}
+
+// Taken from a declared mirror, a built tool's signature may name its
+// repository in the team registry, and the lock's bases there are taken
+// from the mirror; from a registry the recipe does not declare, neither.
+func TestAMirrorIsTheTeamRegistryByAnotherName(t *testing.T) {
+	r := &recipe.Recipe{Name: "p", Registry: "reg.example.com/team", Mirrors: []string{"mirror.example.com/m"}}
+	az := &recipe.Tool{Name: "az", Build: "img"}
+	base := "reg.example.com/team/base/debian@sha256:" + strings.Repeat("b", 64)
+	for registry, want := range map[string][]string{
+		"mirror.example.com/m": {"reg.example.com/team/p/az"},
+		"reg.example.com/team": {"mirror.example.com/m/p/az"},
+		"other.example.com":    nil,
+	} {
+		m := New(Config{Recipe: r, Registry: registry})
+		if got := m.guard().aliases(az); !slices.Equal(got, want) {
+			t.Errorf("from %s: aliases %v, want %v", registry, got, want)
+		}
+	}
+	m := New(Config{Recipe: r, Registry: "mirror.example.com/m"})
+	if got, want := m.throughRegistry(base), "mirror.example.com/m/base/debian@sha256:"+strings.Repeat("b", 64); got != want {
+		t.Errorf("a locked base through the mirror: %s, want %s", got, want)
+	}
+	if got := New(Config{Recipe: r, Registry: "other.example.com"}).throughRegistry(base); got != base {
+		t.Errorf("a locked base through an undeclared registry: %s", got)
 	}
 }

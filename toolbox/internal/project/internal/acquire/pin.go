@@ -19,7 +19,9 @@ func (m locker) baseRefs(t *recipe.Tool) ([]string, error) {
 }
 
 // pinnedBases are the tool's bases that the lock pins, by the reference the
-// Dockerfile names: a build starts from exactly those.
+// Dockerfile names: a build starts from exactly those, taken from the
+// registry in effect where the lock pins them in the team registry or a
+// mirror of it.
 func (m locker) pinnedBases(t *recipe.Tool) (map[string]lockfile.Base, error) {
 	if m.Lock == nil || len(m.Lock.Bases) == 0 {
 		return nil, nil
@@ -31,6 +33,7 @@ func (m locker) pinnedBases(t *recipe.Tool) (map[string]lockfile.Base, error) {
 	out := map[string]lockfile.Base{}
 	for _, ref := range refs {
 		if b, ok := m.Lock.Bases[ref]; ok {
+			b.Image = m.throughRegistry(b.Image)
 			out[ref] = b
 		}
 	}

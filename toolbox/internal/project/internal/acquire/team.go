@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -17,6 +18,29 @@ import (
 	"github.com/tbx-dev/tbx/toolbox/internal/progress"
 	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
 )
+
+// teamRegistries are the names of the team registry the recipe declares:
+// its registry and mirrors, when the registry in effect is one of them
+// (none when TBX_REGISTRY names another).
+func (m *Manager) teamRegistries() []string {
+	all := append([]string{m.Recipe.Registry}, m.Recipe.Mirrors...)
+	if m.Registry == "" || !slices.Contains(all, m.Registry) {
+		return nil
+	}
+	return all
+}
+
+// throughRegistry is image (repository@digest) as the registry in effect
+// serves it: an image the lock pins in the team registry, or in one of its
+// mirrors, is taken from the one in use.
+func (m *Manager) throughRegistry(image string) string {
+	for _, reg := range m.teamRegistries() {
+		if rest, ok := strings.CutPrefix(image, reg+"/"); ok && reg != m.Registry {
+			return m.Registry + "/" + rest
+		}
+	}
+	return image
+}
 
 // teamRef is where a built tool's image lives in the team registry, by tag.
 func (m team) teamRef(t *recipe.Tool, hash string) string {

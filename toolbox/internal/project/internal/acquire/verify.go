@@ -92,7 +92,7 @@ func (m locker) baseRedirect(ref string, pin lockfile.Base) string {
 		return fmt.Sprintf("base image %s is not a reference", ref)
 	}
 	repos := []string{named.Name()}
-	for _, reg := range []string{m.Registry, m.Recipe.Registry} {
+	for _, reg := range append([]string{m.Registry, m.Recipe.Registry}, m.Recipe.Mirrors...) {
 		if team, err := reference.ParseNormalizedNamed(reg + "/base/" + baseName(named)); reg != "" && err == nil {
 			repos = append(repos, team.Name())
 		}
