@@ -32,9 +32,9 @@ type Recipe struct {
 	// served ([toolbox] mirrors, each host[:port][/path]): a signature
 	// naming the image under the registry or any mirror counts, and the
 	// lock holds through any of them.
-	Mirrors []string
-	Signers  []string          // [toolbox] signers: absolute paths of the public keys that sign the team's tools
-	Defaults Run               // [defaults]
+	Mirrors  []string
+	Signers  []string // [toolbox] signers: absolute paths of the public keys that sign the team's tools
+	Defaults Run      // [defaults]
 	Tools    []*Tool
 }
 
