@@ -285,7 +285,11 @@ func TestDoctorSaysWhatToDo(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
-	if r := mustTbx(t, "version"); !strings.HasPrefix(r.out, "tbx ") || r.err != "" {
+	r := mustTbx(t, "version")
+	if !strings.HasPrefix(r.out, "tbx ") || r.err != "" {
 		t.Errorf("version: %q %q", r.out, r.err)
+	}
+	if flag := mustTbx(t, "--version"); flag.out != r.out {
+		t.Errorf("tbx --version says %q, tbx version %q: one format", flag.out, r.out)
 	}
 }

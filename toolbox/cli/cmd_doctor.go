@@ -189,7 +189,7 @@ func checkTools(ctx context.Context, r *checkReport, v *project.View, e engine.E
 	for _, st := range sts {
 		switch {
 		case len(st.Missing) > 0:
-			r.fail(fmt.Sprintf("tool %s: base image %v is not on the Engine", st.Tool.Name, st.Missing), "run `tbx prepare` to pull it, or load it (docker load / docker import)")
+			r.fail(fmt.Sprintf("tool %s: base image %s is not on the Engine", st.Tool.Name, strings.Join(st.Missing, ", ")), "run `tbx prepare` to pull it, or load it (docker load / docker import)")
 		case st.State == project.Unchecked:
 			r.fail(fmt.Sprintf("tool %s: its build context lies outside the project and is not read until you trust it", st.Tool.Name), "review it with `tbx trust --show`, then run `tbx trust`")
 		case st.State == project.Foreign:

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"runtime"
 
 	ucli "github.com/urfave/cli/v2"
@@ -15,10 +16,20 @@ func versionCommand(a *app) *ucli.Command {
 		Name:  "version",
 		Usage: "print tbx's version",
 		Action: func(*ucli.Context) error {
-			fmt.Fprintf(s.Out, "tbx %s (%s, %s/%s)\n", version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			printVersion(s.Out)
 			return nil
 		},
 	}
+}
+
+// printVersion says tbx's version, for `tbx version` and `tbx --version`
+// alike.
+func printVersion(w io.Writer) {
+	fmt.Fprintf(w, "tbx %s (%s, %s/%s)\n", version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+func init() {
+	ucli.VersionPrinter = func(c *ucli.Context) { printVersion(c.App.Writer) }
 }
 
 // version is tbx's version, as people read it.

@@ -57,7 +57,8 @@ func TestErrorsAreOneLineWithExitCodes(t *testing.T) {
 	}{
 		{[]string{"ls"}, nil, 125, `tbx: toolbox.toml:4:1: tools.az.bulid: unknown key in [tools.az]; did you mean "build"?`},
 		{[]string{"-f", "/nonexistent/toolbox.toml", "ls"}, nil, 125, "tbx: cannot read the recipe /nonexistent/toolbox.toml: no such file or directory"},
-		{[]string{"frobnicate"}, nil, 125, `tbx: unknown command "frobnicate"`},
+		{[]string{"frobnicate"}, nil, 125, `tbx: unknown command "frobnicate"; commands: `},
+		{[]string{"rnu", "jq"}, nil, 125, "tbx: unknown command \"rnu\"; did you mean `tbx run`?"},
 		{[]string{"ls", "--bogus"}, nil, 125, "tbx: flag provided but not defined: -bogus; see `tbx ls --help`"},
 		{[]string{"gc"}, map[string]string{"DOCKER_HOST": "unix:///nonexistent.sock"}, 125, "tbx: cannot reach the Docker Engine at unix:///nonexistent.sock"},
 		{[]string{"gc"}, map[string]string{"DOCKER_HOST": "unix:///run/user/4242/podman/podman.sock"}, 125,
