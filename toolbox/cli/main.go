@@ -12,7 +12,6 @@ import (
 	"syscall"
 
 	ucli "github.com/urfave/cli/v2"
-	"github.com/xrash/smetrics"
 
 	"github.com/tbx-dev/tbx/toolbox/front"
 	"github.com/tbx-dev/tbx/toolbox/helper"
@@ -21,6 +20,7 @@ import (
 	"github.com/tbx-dev/tbx/toolbox/internal/exit"
 	"github.com/tbx-dev/tbx/toolbox/internal/route"
 	"github.com/tbx-dev/tbx/toolbox/internal/signals"
+	"github.com/tbx-dev/tbx/toolbox/internal/suggest"
 )
 
 // Main runs tbx with args and returns its exit code; nothing below it exits.
@@ -212,39 +212,10 @@ func unknownCommand(c *ucli.Context) error {
 		}
 	}
 	sort.Strings(names)
-	if near := nearest(names, name); near != "" {
+	if near := suggest.Nearest(name, names); near != "" {
 		return exit.Errorf(exit.Launcher, "unknown command %q; did you mean `tbx %s`? (commands: %s)", name, near, strings.Join(names, ", "))
 	}
 	return exit.Errorf(exit.Launcher, "unknown command %q; commands: %s (see `tbx --help`)", name, strings.Join(names, ", "))
-}
-
-// nearest is the name among names nearest to typed, when one is near
-// enough to have been meant: two neighbouring letters swapped (`rnu`), or
-// near by Jaro-Winkler (`biuld`, `doctr`); "" when none is.
-func nearest(names []string, typed string) string {
-	best, score := "", 0.85
-	for _, n := range names {
-		if swapped(typed, n) {
-			return n
-		}
-		if s := smetrics.JaroWinkler(typed, n, 0.7, 4); s > score {
-			best, score = n, s
-		}
-	}
-	return best
-}
-
-// swapped reports whether a is b with two neighbouring letters swapped.
-func swapped(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i+1 < len(a); i++ {
-		if a[i] != b[i] {
-			return a[i] == b[i+1] && a[i+1] == b[i] && a[i+2:] == b[i+2:]
-		}
-	}
-	return false
 }
 
 // stoppedBy names the signals that stop tbx before its command runs.

@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/tbx-dev/tbx/toolbox/internal/suggest"
 )
 
 // document is a recipe's text, decoded and type-checked against the
@@ -106,7 +108,7 @@ func (d *document) unknownKey(path []string, valid []string) error {
 		where = "in [" + strings.Join(path[:len(path)-1], ".") + "]"
 	}
 	msg := "unknown key " + where
-	if s := suggest(path[len(path)-1], valid); s != "" {
+	if s := suggest.Nearest(path[len(path)-1], valid); s != "" {
 		msg += fmt.Sprintf("; did you mean %q?", s)
 	} else if len(valid) > 0 {
 		msg += "; valid keys: " + strings.Join(valid, ", ")

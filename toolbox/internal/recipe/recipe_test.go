@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tbx-dev/tbx/toolbox/internal/suggest"
 )
 
 // testOptions read a recipe for the default Engine, with ~ at /home/me.
@@ -321,7 +323,7 @@ func TestFind(t *testing.T) {
 
 func TestSuggest(t *testing.T) {
 	for key, want := range map[string]string{"bulid": "build", "imgae": "image", "Commands": "commands", "x": "", "sshagent": "ssh_agent"} {
-		if got := suggest(key, keysOf(toolKeys)); got != want {
+		if got := suggest.Nearest(key, keysOf(toolKeys)); got != want {
 			t.Errorf("suggest(%q) = %q, want %q", key, got, want)
 		}
 	}

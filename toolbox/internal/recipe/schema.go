@@ -3,7 +3,6 @@ package recipe
 import (
 	"fmt"
 	"sort"
-	"strings"
 )
 
 // kind is the shape a key's value must have.
@@ -199,36 +198,4 @@ func typeName(v any) string {
 		return "a table"
 	}
 	return fmt.Sprintf("a %T", v)
-}
-
-// suggest returns the valid key closest to key, or "" when none is close.
-func suggest(key string, valid []string) string {
-	best, bestDist := "", len(key)/2+2
-	for _, v := range valid {
-		if d := distance(strings.ToLower(key), v); d < bestDist {
-			best, bestDist = v, d
-		}
-	}
-	return best
-}
-
-// distance is the Levenshtein edit distance between a and b.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
