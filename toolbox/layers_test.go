@@ -24,9 +24,10 @@ var allowed = map[string][]string{
 	"labels":      {},
 	"engine":      {},
 	"safefile":    {},
+	"suggest":     {},
 	"imagesig":    {"safefile"},
 	"hostpath":    {},
-	"recipe":      {"safefile"},
+	"recipe":      {"safefile", "suggest"},
 	"hashcache":   {},
 	"lockfile":    {"safefile"},
 	"buildkit":    {},
@@ -53,7 +54,7 @@ var allowed = map[string][]string{
 	"cifiles":     {}, // tests only: the CI files of docs/ci
 	"signing":     {}, // tests only: signed tool images against cosign
 	"conformance": {}, // tests only: the Dockerfile conformance suite
-	"cli":         {"build", "engine", "exit", "front", "hashcache", "lockfile", "progress", "project", "reach", "recipe", "route", "shims", "signals", "statedir", "trust", "helper", "images", "recipes"},
+	"cli":         {"build", "engine", "exit", "front", "hashcache", "lockfile", "progress", "project", "reach", "recipe", "route", "shims", "signals", "statedir", "suggest", "trust", "helper", "images", "recipes"},
 }
 
 func TestPackagesDependDownwards(t *testing.T) {
