@@ -78,3 +78,16 @@ func TestErrorsAreOneLineWithExitCodes(t *testing.T) {
 		t.Errorf("no recipe: exit %d, %q", r.code, r.err)
 	}
 }
+
+// A word after a command is a tool's name, even when it is urfave's help
+// alias: `tbx build h` names the tool h (the help is --help).
+func TestAToolMayBeNamedH(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"toolbox.toml": "[toolbox]\nname = \"p\"\n[tools.jq]\nimage = \"jq:1\"\n"})
+	for _, word := range []string{"h", "help"} {
+		r := tbxIn(t, dir, "--trust", "pull", word)
+		if r.code != 125 || !strings.Contains(r.err, `no tool "`+word+`"`) || strings.Contains(r.out, "USAGE") {
+			t.Errorf("tbx pull %s: exit %d, stdout %q, stderr %q; want the tool named", word, r.code, r.out, r.err)
+		}
+	}
+}

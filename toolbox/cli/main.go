@@ -122,6 +122,9 @@ func (a *app) cli() *ucli.App {
 	}
 	app.BashComplete = flagValues(a.args, ucli.DefaultAppComplete)
 	for _, c := range app.Commands {
+		// `tbx build h` builds the tool named h: a command's help is
+		// --help, never a word that could be a tool's name.
+		c.HideHelpCommand = len(c.Subcommands) == 0
 		c.OnUsageError = usageError
 		if c.BashComplete == nil {
 			c.BashComplete = ucli.DefaultCompleteWithFlags(c)
