@@ -40,7 +40,7 @@ func runProject(t *testing.T, c *client.Client, extra string) (dir, project stri
 	dir = filepath.Join(t.TempDir(), "my proj ç")
 	writeFiles(t, dir, map[string]string{
 		"toolbox.toml":   "[toolbox]\nname = \"" + project + "\"\n[tools.box]\nbuild = \"img\"\ncommands = [\"box-sh\"]\n" + extra,
-		"img/Dockerfile": "FROM " + testenv.DebianBase + "\nRUN ln -s /bin/sh /usr/local/bin/box-sh\n",
+		"img/Dockerfile": "FROM " + testenv.DebianBase + "\nRUN ln -s /bin/sh /usr/local/bin/box-sh && echo 'echo no' > /usr/local/bin/box-noexec\n",
 	})
 	mustTbx(t, "-f", filepath.Join(dir, "toolbox.toml"), "--progress", "plain", "prepare")
 	if os.Getenv("TBX_WARM") != "" {
@@ -134,6 +134,9 @@ func TestRunExitCodes(t *testing.T) {
 	}
 	if r := tbxIn(t, dir, "run", "--tool", "box", "--", "/etc/hostname"); r.code != 126 {
 		t.Errorf("not executable: exit %d, want 126 (%s)", r.code, r.err)
+	}
+	if r := tbxIn(t, dir, "run", "--tool", "box", "--", "box-noexec"); r.code != 126 || !strings.Contains(r.err, "box-noexec is in the image at /usr/local/bin/box-noexec, but is not executable") {
+		t.Errorf("a file on PATH that is not executable: exit %d, want 126 (%s)", r.code, r.err)
 	}
 	if r := tbxIn(t, dir, "run", "no-such-command"); r.code != 127 || !strings.Contains(r.err, "no such command") || !strings.Contains(r.err, "box-sh") {
 		t.Errorf("unknown recipe command: exit %d, stderr %q", r.code, r.err)

@@ -1,0 +1,30 @@
+package helper
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A command that is on PATH but not executable exits 126, as a shell's
+// does, and says where it is; one that is nowhere exits 127.
+func TestAFileThatIsNotExecutableIs126(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "tool"), []byte("#!/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir)
+	var out bytes.Buffer
+	notFound := fmt.Errorf("exec: %q: %w", "tool", exec.ErrNotFound)
+	if code := startFailure(&out, "tool", notFound); code != 126 || !strings.Contains(out.String(), "tool is in the image at "+filepath.Join(dir, "tool")+", but is not executable") {
+		t.Errorf("a file on PATH that is not executable: %d %q", code, out.String())
+	}
+	out.Reset()
+	if code := startFailure(&out, "other", fmt.Errorf("exec: %q: %w", "other", exec.ErrNotFound)); code != 127 || !strings.Contains(out.String(), "command not found in the image") {
+		t.Errorf("a command that is nowhere: %d %q", code, out.String())
+	}
+}
