@@ -10,6 +10,7 @@ import (
 	"go/parser"
 	"go/token"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -127,4 +128,22 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// The front (cmd/tbx) exists to start fast: it links nothing of the Docker
+// client, BuildKit, gRPC, containerd or the signature libraries, which the
+// core alone needs.
+func TestTheFrontLinksNoHeavyLibrary(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "../cmd/tbx").Output()
+	if err != nil {
+		t.Fatalf("go list -deps ../cmd/tbx: %v", err)
+	}
+	heavy := []string{"github.com/docker/", "github.com/moby/buildkit", "google.golang.org/grpc", "github.com/containerd/", "github.com/google/go-containerregistry", "github.com/sigstore/"}
+	for _, pkg := range strings.Fields(string(out)) {
+		for _, h := range heavy {
+			if strings.HasPrefix(pkg, h) {
+				t.Errorf("the front links %s", pkg)
+			}
+		}
+	}
 }
