@@ -91,3 +91,18 @@ func TestAToolMayBeNamedH(t *testing.T) {
 		}
 	}
 }
+
+// With the Engine down, prepare says so once, with what to do, however
+// many tools the recipe has.
+func TestAnEngineThatIsDownIsSaidOnce(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"toolbox.toml":   "[toolbox]\nname = \"p\"\n[tools.a]\nbuild = \"img\"\n[tools.b]\nbuild = \"img\"\n[tools.jq]\nimage = \"jq:1\"\n",
+		"img/Dockerfile": "FROM debian:bookworm-slim\n",
+	})
+	t.Setenv("DOCKER_HOST", "unix:///nonexistent.sock")
+	r := tbxIn(t, dir, "--trust", "prepare")
+	if r.code != 125 || strings.Count(r.err, "\n") != 1 || !strings.HasPrefix(r.err, "tbx: cannot reach the Docker Engine at unix:///nonexistent.sock") || !strings.Contains(r.err, "start dockerd") {
+		t.Errorf("prepare with the Engine down: exit %d, stderr %q; want one line with advice", r.code, r.err)
+	}
+}

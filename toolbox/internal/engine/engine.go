@@ -114,9 +114,9 @@ func Explain(err error, host string) error {
 	switch msg := err.Error(); {
 	case strings.Contains(msg, "permission denied") && strings.Contains(msg, "docker.sock"):
 		return fmt.Errorf("cannot reach the Docker Engine at %s: permission denied; join the socket's group (sudo usermod -aG docker $USER, then log in again), or use rootless Docker or Podman", host)
-	case (client.IsErrConnectionFailed(err) || strings.Contains(msg, "Cannot connect to the Docker daemon")) && strings.Contains(host, "podman"):
+	case Unreachable(err) && strings.Contains(host, "podman"):
 		return fmt.Errorf("the Podman service at %s is not running; start it: systemctl --user enable --now podman.socket, or podman system service --time=0 & (docs/podman.md)", host)
-	case client.IsErrConnectionFailed(err) || strings.Contains(msg, "Cannot connect to the Docker daemon"):
+	case Unreachable(err):
 		return fmt.Errorf("cannot reach the Docker Engine at %s: %v; start dockerd (or Docker Desktop) or set DOCKER_HOST", host, rootCause(err))
 	}
 	if m := tooOld.FindStringSubmatch(err.Error()); m != nil {
@@ -128,3 +128,9 @@ func Explain(err error, host string) error {
 // tooOld is the Docker client's refusal of a call that the Engine's API
 // version is too old for.
 var tooOld = regexp.MustCompile(`"?([^"]+?)"? requires API version (\S+), but the Docker daemon API version is (\S+)`)
+
+// Unreachable reports whether err is the Engine not answering at all: no
+// daemon on the socket, or none at the address.
+func Unreachable(err error) bool {
+	return err != nil && (client.IsErrConnectionFailed(err) || strings.Contains(err.Error(), "Cannot connect to the Docker daemon"))
+}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tbx-dev/tbx/toolbox/internal/engine"
 	"github.com/tbx-dev/tbx/toolbox/internal/progress"
 	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
 )
@@ -288,15 +289,25 @@ func (m preparer) selectTools(tools []*recipe.Tool, opts Options) []*recipe.Tool
 
 // summarize returns the one failure as it is, or names each of several.
 func (m preparer) summarize(failed []string, errs []error, total int) error {
-	switch len(errs) {
-	case 0:
+	switch {
+	case len(errs) == 0:
 		return nil
-	case 1:
-		return errs[0]
+	case len(errs) == 1 || allUnreachable(errs):
+		return errs[0] // an Engine that is not there is said once, not per tool
 	}
 	for i, err := range errs {
 		m.Out.Printf("%s: failed: %v", failed[i], err)
 	}
 	sort.Strings(failed)
 	return fmt.Errorf("%d of %d tools failed (%s); each one's error is above", len(errs), total, strings.Join(failed, ", "))
+}
+
+// allUnreachable reports whether every failure is the Engine not answering.
+func allUnreachable(errs []error) bool {
+	for _, err := range errs {
+		if !engine.Unreachable(err) {
+			return false
+		}
+	}
+	return true
 }
