@@ -29,7 +29,7 @@ func initCommand(a *app) *ucli.Command {
 		Name:  "init",
 		Usage: "start a toolbox.toml here from an example recipe (" + strings.Join(recipes.Names(), ", ") + ")",
 		Flags: []ucli.Flag{
-			&ucli.StringFlag{Name: "recipe", Aliases: []string{"r"}, Value: "platform", Usage: "the example to start from: " + strings.Join(recipes.Names(), ", ")},
+			&ucli.StringFlag{Name: "recipe", Aliases: []string{"r"}, Value: "minimal", Usage: "the example to start from: " + strings.Join(recipes.Names(), ", ")},
 			&ucli.StringFlag{Name: "name", Usage: "the project's name (default: this directory's)"},
 			&ucli.BoolFlag{Name: "force", Usage: "overwrite an existing toolbox.toml (never anything else)"},
 		},

@@ -52,7 +52,7 @@ func TestCommandLinesGiveTheirOptions(t *testing.T) {
 		{[]string{"gc", "-n", "--all", "--images"}, project.GCOptions{DryRun: true, All: true, Images: true}},
 		{[]string{"gc", "--warm", "--volumes"}, project.GCOptions{Warm: true, Volumes: true}},
 		{[]string{"init", "-r", "minimal", "--name", "team", "--force"}, initOptions{Recipe: "minimal", Name: "team", Force: true}},
-		{[]string{"init"}, initOptions{Recipe: "platform"}},
+		{[]string{"init"}, initOptions{Recipe: "minimal"}},
 		{[]string{"ls", "--json"}, lsOptions{JSON: true}},
 	}
 	for _, c := range cases {
