@@ -69,6 +69,9 @@ func TestBuildThenFreshImageIsNotRebuilt(t *testing.T) {
 		!strings.HasPrefix(im.Config.Labels[labels.Hash], strings.TrimPrefix(first.Image, "tbx/"+project+"/hello:")) {
 		t.Errorf("labels: %v", im.Config.Labels)
 	}
+	if p, ok := im.Config.Labels["dev.tbx.recipe"]; ok {
+		t.Errorf("the image carries the builder's recipe path %s, which every container of it shows", p)
+	}
 
 	since := time.Now()
 	r := mustTbx(t, "-f", recipe, "--progress", "plain", "prepare")

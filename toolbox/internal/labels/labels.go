@@ -9,7 +9,6 @@ const (
 	Project = "dev.tbx.project" // the recipe's [toolbox] name
 	Tool    = "dev.tbx.tool"    // the tool's name
 	Hash    = "dev.tbx.hash"    // the image's content hash
-	Recipe  = "dev.tbx.recipe"  // the recipe file that made it
 	Launch  = "dev.tbx.launch"  // the launcher's pid@host, on containers
 	Warm    = "dev.tbx.warm"    // a warm container's shape key
 	Idle    = "dev.tbx.idle"    // a warm container's idle time

@@ -139,12 +139,14 @@ func (m builder) buildRequest(st Status, force bool) (buildkit.Request, error) {
 	return req, nil
 }
 
+// imageLabels are what a built image carries: whose project and tool, and
+// its hash. No path of the builder's: on a shared Engine the image, and
+// every container made from it, is seen by other users.
 func (m builder) imageLabels(st Status) map[string]string {
 	l := map[string]string{
 		labels.Project: m.Recipe.Name,
 		labels.Tool:    st.Tool.Name,
 		labels.Hash:    st.Hash,
-		labels.Recipe:  m.Recipe.Path,
 	}
 	for k, v := range m.Labels {
 		l[k] = v
