@@ -485,13 +485,30 @@ func lookPath(name string, env []string) (string, error) {
 			path = v
 		}
 	}
+	var found string // a file of that name that is not executable
 	for _, dir := range filepath.SplitList(path) {
 		p := filepath.Join(dir, name)
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+		fi, err := os.Stat(p)
+		switch {
+		case err != nil || !fi.Mode().IsRegular():
+		case fi.Mode()&0o111 != 0:
 			return p, nil
+		case found == "":
+			found = p
 		}
 	}
+	if found != "" {
+		return "", &notExecutable{name: name, path: found}
+	}
 	return "", fmt.Errorf("%w: executable file not found in $PATH", os.ErrNotExist)
+}
+
+// notExecutable is a command found on PATH as a file that may not be
+// executed: a shell says "permission denied", and exits 126.
+type notExecutable struct{ name, path string }
+
+func (e *notExecutable) Error() string {
+	return fmt.Sprintf("%s is in the image at %s, but is not executable", e.name, e.path)
 }
 
 func closeFiles(files []*os.File) {

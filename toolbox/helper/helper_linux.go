@@ -307,6 +307,11 @@ func startMain(args []string) int {
 	path, err := exec.LookPath(argv[0])
 	if err == nil {
 		err = syscall.Exec(path, argv, os.Environ())
+	} else if _, lerr := lookPath(argv[0], os.Environ()); lerr != nil {
+		var ne *notExecutable
+		if errors.As(lerr, &ne) {
+			err = lerr
+		}
 	}
 	return startFailure(os.Stderr, argv[0], err)
 }
@@ -381,10 +386,11 @@ func run(token string, argv []string, as job) int {
 // startFailure says why the command did not start, in the words and with
 // the exit codes of a throwaway run.
 func startFailure(w io.Writer, name string, err error) int {
+	var ne *notExecutable
 	switch {
-	case errors.Is(err, exec.ErrNotFound) && notExecutable(name) != "":
+	case errors.As(err, &ne):
 		// As a shell says of a file on PATH it may not run: 126, not 127.
-		fmt.Fprintf(w, "tbx: command cannot be invoked: %s is in the image at %s, but is not executable\n", name, notExecutable(name))
+		fmt.Fprintf(w, "tbx: command cannot be invoked: %v\n", ne)
 		return 126
 	case errors.Is(err, exec.ErrNotFound), errors.Is(err, os.ErrNotExist):
 		fmt.Fprintf(w, "tbx: command not found in the image: exec: %q: %v\n", name, unwrapped(err))
@@ -395,21 +401,6 @@ func startFailure(w io.Writer, name string, err error) int {
 	}
 	fmt.Fprintf(w, "tbx: starting %s: %v\n", name, err)
 	return 126
-}
-
-// notExecutable is the first file named name on PATH that this process
-// may not execute; "" when there is none, or name is a path.
-func notExecutable(name string) string {
-	if strings.Contains(name, "/") {
-		return ""
-	}
-	for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
-		p := filepath.Join(dir, name)
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && unix.Access(p, unix.X_OK) != nil {
-			return p
-		}
-	}
-	return ""
 }
 
 func unwrapped(err error) error {

@@ -17,10 +17,9 @@ func TestAFileThatIsNotExecutableIs126(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "tool"), []byte("#!/bin/sh\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("PATH", dir)
 	var out bytes.Buffer
-	notFound := fmt.Errorf("exec: %q: %w", "tool", exec.ErrNotFound)
-	if code := startFailure(&out, "tool", notFound); code != 126 || !strings.Contains(out.String(), "tool is in the image at "+filepath.Join(dir, "tool")+", but is not executable") {
+	_, err := lookPath("tool", []string{"PATH=" + dir})
+	if code := startFailure(&out, "tool", err); code != 126 || !strings.Contains(out.String(), "tool is in the image at "+filepath.Join(dir, "tool")+", but is not executable") {
 		t.Errorf("a file on PATH that is not executable: %d %q", code, out.String())
 	}
 	out.Reset()
