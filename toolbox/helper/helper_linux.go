@@ -307,11 +307,6 @@ func startMain(args []string) int {
 	path, err := exec.LookPath(argv[0])
 	if err == nil {
 		err = syscall.Exec(path, argv, os.Environ())
-	} else if _, lerr := lookPath(argv[0], os.Environ()); lerr != nil {
-		var ne *notExecutable
-		if errors.As(lerr, &ne) {
-			err = lerr
-		}
 	}
 	return startFailure(os.Stderr, argv[0], err)
 }
@@ -387,6 +382,13 @@ func run(token string, argv []string, as job) int {
 // the exit codes of a throwaway run.
 func startFailure(w io.Writer, name string, err error) int {
 	var ne *notExecutable
+	if errors.Is(err, exec.ErrNotFound) {
+		// Not found as something to run: found, perhaps, as a file that
+		// may not be run, on the PATH exec looked on.
+		if _, lerr := lookPath(name, os.Environ()); errors.As(lerr, &ne) {
+			err = lerr
+		}
+	}
 	switch {
 	case errors.As(err, &ne):
 		// As a shell says of a file on PATH it may not run: 126, not 127.

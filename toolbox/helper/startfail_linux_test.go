@@ -2,7 +2,6 @@ package helper
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,8 +21,13 @@ func TestAFileThatIsNotExecutableIs126(t *testing.T) {
 	if code := startFailure(&out, "tool", err); code != 126 || !strings.Contains(out.String(), "tool is in the image at "+filepath.Join(dir, "tool")+", but is not executable") {
 		t.Errorf("a file on PATH that is not executable: %d %q", code, out.String())
 	}
+	t.Setenv("PATH", dir)
 	out.Reset()
-	if code := startFailure(&out, "other", fmt.Errorf("exec: %q: %w", "other", exec.ErrNotFound)); code != 127 || !strings.Contains(out.String(), "command not found in the image") {
+	if code := startFailure(&out, "tool", &exec.Error{Name: "tool", Err: exec.ErrNotFound}); code != 126 || strings.Count(out.String(), "\n") != 1 {
+		t.Errorf("exec's not found, of a file on PATH that is not executable: %d %q", code, out.String())
+	}
+	out.Reset()
+	if code := startFailure(&out, "other", &exec.Error{Name: "other", Err: exec.ErrNotFound}); code != 127 || out.String() != "tbx: command not found in the image: exec: \"other\": executable file not found in $PATH\n" {
 		t.Errorf("a command that is nowhere: %d %q", code, out.String())
 	}
 }
