@@ -212,11 +212,9 @@ func (m locker) pinTool(ctx context.Context, cat *catalog, t *recipe.Tool, old, 
 	if st.State != Ready && !m.locker().adoptUnpinned(ctx, cat, t, st, old) {
 		return pin, m.locker().findPublished(ctx, st, &pin)
 	}
-	if d := cat.repoDigest(st.ImageID, m.team().teamRef(t, st.Hash)); d != "" {
-		pin.Digest = d // pushed already (prepare --push) or pulled from there: each image is pushed once
-		return pin, m.guard().signPublished(ctx, st, d)
-	}
-	p, err := m.team().pushTool(ctx, st)
+	// Pushed already (prepare --push) or pulled from there, it is not
+	// pushed again: each image is pushed once.
+	p, err := m.team().publish(ctx, st)
 	pin.Digest = p.Digest
 	return pin, err
 }
