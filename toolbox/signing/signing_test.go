@@ -11,7 +11,6 @@ import (
 
 	"github.com/docker/docker/client"
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/tbx-dev/tbx/toolbox/internal/imagesig"
 	"github.com/tbx-dev/tbx/toolbox/internal/lockfile"
@@ -130,18 +129,6 @@ func (w *world) sign(t testing.TB, key string, d name.Digest, extra ...string) r
 	return w.runCosign(t, append(args, d.String())...)
 }
 
-// copyManifest writes what from names in the registry under to.
-func copyManifest(t testing.TB, from, to name.Reference) {
-	t.Helper()
-	img, err := remote.Image(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(to, img); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func sigTag(t testing.TB, d name.Digest) name.Tag {
 	t.Helper()
 	tag, err := imagesig.SignatureTag(d)
@@ -228,7 +215,7 @@ func TestSignedToolImages(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		copyManifest(t, yq.digest, vendor)
+		testenv.CopyImage(t, yq.digest, vendor)
 		signed := vendor.Context().Digest(yq.digest.DigestStr())
 		writeFile(t, w.dir, "ci/vendor.pub", string(mustRead(t, w.otherPub)))
 		defer w.writeRecipe(t, `["ci/cosign.pub"]`)
@@ -269,14 +256,14 @@ func TestSignedToolImages(t *testing.T) {
 	})
 
 	t.Run("a signature copied onto another digest is refused", func(t *testing.T) {
-		copyManifest(t, sigTag(t, jq.digest), sigTag(t, zz.digest))
+		testenv.CopyImage(t, sigTag(t, jq.digest), sigTag(t, zz.digest))
 		w.refused(t, run(t, w.dir, w.fresh(t), "tbx", "run", "zz"), "zz", zz.digest, "its signature is for another image")
 	})
 
 	t.Run("a tag moved after signing is refused", func(t *testing.T) {
 		tag, _ := name.NewTag(jq.tag)
-		copyManifest(t, zz.digest, tag)
-		defer copyManifest(t, jq.digest, tag)
+		testenv.CopyImage(t, zz.digest, tag)
+		defer testenv.CopyImage(t, jq.digest, tag)
 		moved := tag.Context().Digest(zz.digest.DigestStr())
 		w.refused(t, run(t, w.dir, w.fresh(t), "tbx", "run", "jq"), "jq", moved, "it has no signature in the registry")
 	})

@@ -5,14 +5,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
-	"log"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -25,6 +21,8 @@ import (
 	protodsse "github.com/sigstore/protobuf-specs/gen/pb-go/dsse"
 	sigdsse "github.com/sigstore/sigstore/pkg/signature/dsse"
 	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/tbx-dev/tbx/toolbox/internal/testenv"
 )
 
 // attach attaches to the image at d, as cosign v3 does, a bundle of a DSSE
@@ -81,9 +79,7 @@ func attach(t *testing.T, d name.Digest, k SigningKey, predicate, subject string
 // of another subject, does not, and says why.
 func TestBundlesThroughTheReferrersAPI(t *testing.T) {
 	ctx := context.Background()
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	defer srv.Close()
-	host := strings.TrimPrefix(srv.URL, "http://")
+	host, _ := memRegistry(t)
 	signer, key := keyPair(t, "pw")
 	_, other := keyPair(t, "other")
 
@@ -109,20 +105,9 @@ func TestBundlesThroughTheReferrersAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	copyImage(t, az, mirror)
+	testenv.CopyImage(t, az, mirror)
 	attach(t, mirror, signer, SignPredicate, hex)
 	if _, err := Verify(ctx, mirror, []Key{key}, nil); err != nil {
 		t.Errorf("the bundle of a copy: %v", err)
-	}
-}
-
-func copyImage(t *testing.T, from, to name.Digest) {
-	t.Helper()
-	img, err := remote.Image(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(to, img); err != nil {
-		t.Fatal(err)
 	}
 }

@@ -17,6 +17,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
+
+	"github.com/tbx-dev/tbx/toolbox/internal/testenv"
 )
 
 // keyPair writes an encrypted cosign-style key pair as cosign.key and
@@ -65,11 +67,18 @@ func pushRandom(t *testing.T, repo string) name.Digest {
 	return tag.Context().Digest(h.String())
 }
 
+// memRegistry serves a registry in memory (go-containerregistry's, which
+// has the referrers API) until the test ends, and returns its host.
+func memRegistry(t *testing.T) (host string, srv *httptest.Server) {
+	t.Helper()
+	srv = httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://"), srv
+}
+
 func TestSignThenVerify(t *testing.T) {
 	ctx := context.Background()
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	defer srv.Close()
-	host := strings.TrimPrefix(srv.URL, "http://")
+	host, _ := memRegistry(t)
 	signer, key := keyPair(t, "pw")
 	_, other := keyPair(t, "other")
 
@@ -109,14 +118,11 @@ func TestSignThenVerify(t *testing.T) {
 		}
 	})
 	t.Run("image copied to another repository", func(t *testing.T) {
-		img, _ := remote.Image(az)
 		moved, err := name.NewDigest(host + "/proj/evil@" + az.DigestStr())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := remote.Write(moved, img); err != nil {
-			t.Fatal(err)
-		}
+		testenv.CopyImage(t, az, moved)
 		copySignatures(t, az, moved)
 		_, err = Verify(ctx, moved, []Key{key}, nil)
 		if !errors.Is(err, ErrOtherRepository) {
@@ -129,8 +135,8 @@ func TestSignThenVerify(t *testing.T) {
 		}
 	})
 	t.Run("registry gone", func(t *testing.T) {
-		dead := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-		d := pushRandom(t, strings.TrimPrefix(dead.URL, "http://")+"/proj/az")
+		deadHost, dead := memRegistry(t)
+		d := pushRandom(t, deadHost+"/proj/az")
 		dead.Close()
 		_, err := Verify(ctx, d, []Key{key}, nil)
 		var re *RegistryError
@@ -173,11 +179,5 @@ func copySignatures(t *testing.T, from, to name.Digest) {
 	t.Helper()
 	src, _ := SignatureTag(from)
 	dst, _ := SignatureTag(to)
-	img, err := remote.Image(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(dst, img); err != nil {
-		t.Fatal(err)
-	}
+	testenv.CopyImage(t, src, dst)
 }

@@ -16,6 +16,9 @@ import (
 	"github.com/docker/docker/api/types/image"
 
 	"github.com/tbx-dev/tbx/toolbox/internal/engine"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
 // Registry starts Debian's docker-registry on a free 127.0.0.1 port for the
@@ -112,4 +115,17 @@ func Tags(t testing.TB, addr, repo string) []string {
 		t.Fatalf("listing the tags of %s: %s: %v", repo, resp.Status, err)
 	}
 	return list.Tags
+}
+
+// CopyImage writes what from names in its registry (an image, or cosign's
+// signatures of one) under to, as `crane copy` would.
+func CopyImage(t testing.TB, from, to name.Reference) {
+	t.Helper()
+	img, err := remote.Image(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(to, img); err != nil {
+		t.Fatal(err)
+	}
 }
