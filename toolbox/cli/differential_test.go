@@ -4,6 +4,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,6 +15,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/client"
 
 	"github.com/tbx-dev/tbx/toolbox/internal/testenv"
 )
@@ -68,7 +73,10 @@ func TestFrontAndCoreAnswerAlike(t *testing.T) {
 		many[fmt.Sprintf("img/files/f%d", i)] = strconv.Itoa(i)
 	}
 	writeFiles(t, dir, many)
-	recipe := "[toolbox]\nname = \"" + project + "\"\n[tools.box]\nbuild = \"img\"\ncommands = [\"box-sh\"]\nwarm = \"5m\"\nenv = [\"TBXT_*\"]\nca_bundle = \"" + filepath.Join(dir, "ca.pem") + "\"\nvolumes = [\"" + filepath.Join(dir, "data") + ":/data\", \"" + filepath.Join(dir, "f.txt") + ":/f.txt\"]\n"
+	pulled := project + "-pulled:1" // a tag tbx did not make, as a pulled tool's is
+	tagAs(t, c, testenv.DebianBase, pulled)
+	recipe := "[toolbox]\nname = \"" + project + "\"\n[tools.box]\nbuild = \"img\"\ncommands = [\"box-sh\"]\nwarm = \"5m\"\nenv = [\"TBXT_*\"]\nca_bundle = \"" + filepath.Join(dir, "ca.pem") + "\"\nvolumes = [\"" + filepath.Join(dir, "data") + ":/data\", \"" + filepath.Join(dir, "f.txt") + ":/f.txt\"]\n" +
+		"[tools.pulled]\nimage = \"" + pulled + "\"\ncommands = [\"cat\"]\nwarm = \"5m\"\n"
 	writeFiles(t, dir, map[string]string{"toolbox.toml": recipe})
 	core := filepath.Join(filepath.Dir(tbxBin), "tbx-core")
 	base := withoutTrustDirs("TBXT_V=one", "TERM=xterm")
@@ -76,6 +84,8 @@ func TestFrontAndCoreAnswerAlike(t *testing.T) {
 		t.Fatalf("trust: %+v", r)
 	}
 	script := []string{"run", "box-sh", "-c", "pwd; id -u; id -g; cat /data/m /f.txt $SSL_CERT_FILE; env | sort"}
+	catBox := []string{"run", "cat", "/usr/local/bin/box-noexec"} // in box's image, not in Debian's
+	boxImage := imageOf(t, c, "tbx/"+project+"/box")
 	front := frontAlone(t)
 	callIn(t, core, deep, base, 0, script...)
 	if r := callIn(t, front, deep, base, 0, script...); r.code != 0 || strings.Contains(r.err, "tbx-core is missing") {
@@ -86,6 +96,7 @@ func TestFrontAndCoreAnswerAlike(t *testing.T) {
 	moved := dir + ".moved"
 	for _, tc := range []struct {
 		name         string
+		script       []string // the call, else script
 		env          []string // the call's environment, else base
 		gid          uint32
 		change, undo func()
@@ -141,18 +152,28 @@ func TestFrontAndCoreAnswerAlike(t *testing.T) {
 		{name: "the project moved, a symbolic link in its place", change: func() {
 			must(t, os.Rename(dir, moved), os.Symlink(moved, dir))
 		}, undo: func() { must(t, os.Remove(dir), os.Rename(moved, dir)) }},
+		{name: "the project made anew in its place", change: func() {
+			must(t, os.Rename(dir, moved), exec.Command("cp", "-a", moved, dir).Run())
+		}, undo: func() { must(t, os.RemoveAll(dir), os.Rename(moved, dir)) }},
+		{name: "a built tool's tag moved to an image tbx did not build", change: func() { tagAs(t, c, testenv.DebianBase, boxImage.tag) },
+			undo: func() { tagAs(t, c, boxImage.id, boxImage.tag) }},
+		{name: "a pulled tool's tag moved", script: catBox, change: func() { tagAs(t, c, boxImage.id, pulled) },
+			undo: func() { tagAs(t, c, testenv.DebianBase, pulled) }},
 	} {
-		env := tc.env
+		env, call := tc.env, tc.script
 		if env == nil {
 			env = base
 		}
-		callIn(t, core, deep, base, 0, script...) // the route, as things were
+		if call == nil {
+			call = script
+		}
+		callIn(t, core, deep, base, 0, call...) // the route, as things were
 		watching(t)
 		if tc.change != nil {
 			tc.change()
 		}
-		fr := callIn(t, tbxBin, deep, env, tc.gid, script...)
-		co := callIn(t, core, deep, env, tc.gid, script...)
+		fr := callIn(t, tbxBin, deep, env, tc.gid, call...)
+		co := callIn(t, core, deep, env, tc.gid, call...)
 		fr.out, co.out = hostname.ReplaceAllString(fr.out, ""), hostname.ReplaceAllString(co.out, "")
 		if fr != co {
 			t.Errorf("after %s, the front and the core answer differently:\nfront: %+v\ncore:  %+v", tc.name, fr, co)
@@ -162,6 +183,28 @@ func TestFrontAndCoreAnswerAlike(t *testing.T) {
 			tc.undo()
 		}
 	}
+}
+
+// tagAs tags the image src as ref; the tag goes when the test ends.
+func tagAs(t *testing.T, c *client.Client, src, ref string) {
+	t.Helper()
+	if err := c.ImageTag(context.Background(), src, ref); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = c.ImageRemove(context.Background(), ref, image.RemoveOptions{}) })
+}
+
+// builtImage is a tool's image: its tag and ID.
+type builtImage struct{ tag, id string }
+
+// imageOf is the one image the Engine has in repository repo.
+func imageOf(t *testing.T, c *client.Client, repo string) builtImage {
+	t.Helper()
+	ims, err := c.ImageList(context.Background(), image.ListOptions{Filters: filters.NewArgs(filters.Arg("reference", repo))})
+	if err != nil || len(ims) != 1 || len(ims[0].RepoTags) != 1 {
+		t.Fatalf("the images of %s: %v %v", repo, ims, err)
+	}
+	return builtImage{ims[0].RepoTags[0], ims[0].ID}
 }
 
 // replaceFile writes text to a new file and renames it over path, as an

@@ -3,6 +3,8 @@ package project
 import (
 	"slices"
 
+	"github.com/distribution/reference"
+
 	"github.com/tbx-dev/tbx/toolbox/internal/direct"
 	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
 	"github.com/tbx-dev/tbx/toolbox/internal/route"
@@ -14,11 +16,12 @@ import (
 // tbx's front starts the next identical call without the recipe or the
 // Engine while every input of the call (Inputs) is as it was. A call with
 // flags that the front does not read (--file, --debug, --trust, --tool) is
-// not remembered.
+// not remembered, nor is a call of a tool whose image is found by a tag
+// (followsTag).
 // A spare's route says so: the front has the next spare made after the run.
-func (p *Project) rememberer(tool *recipe.Tool, req RunRequest, tty, spare bool) func(socket string, server int, sent direct.Request) {
+func (p *Project) rememberer(tool *recipe.Tool, ref string, req RunRequest, tty, spare bool) func(socket string, server int, sent direct.Request) {
 	s := p.settings
-	if req.Tool != "" || len(req.Entrypoint) > 0 || s.File != "" || s.Debug != nil || s.TrustOnce || len(req.Args) == 0 {
+	if req.Tool != "" || len(req.Entrypoint) > 0 || s.File != "" || s.Debug != nil || s.TrustOnce || len(req.Args) == 0 || followsTag(tool, ref) {
 		return nil
 	}
 	return func(socket string, server int, sent direct.Request) {
@@ -40,6 +43,25 @@ func (p *Project) rememberer(tool *recipe.Tool, req RunRequest, tty, spare bool)
 		call := route.Call{Cwd: s.Cwd, Command: req.Args[0], TTY: tty, Environ: s.Environ, UID: s.UID, GID: s.GID}
 		_ = route.Write(s.StateDir, call, r) // a route is only a shortcut
 	}
+}
+
+// followsTag reports whether tool's image, ref, is whatever the Engine has
+// under a tag: a pulled tool that neither the lock nor the recipe pins by
+// digest. Anyone can move such a tag (docker pull, docker tag), and only
+// the Engine knows where it is now, which the front does not ask: its
+// calls go the whole way, where a moved tag makes a new container. A
+// built tool's tag is its inputs' hash, which the route stamps, and its
+// containers run the image tbx built, by ID.
+func followsTag(tool *recipe.Tool, ref string) bool {
+	if tool.Build != "" {
+		return false
+	}
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return true
+	}
+	_, pinned := named.(reference.Digested)
+	return !pinned
 }
 
 // watchMin is the number of build files past which a route has a watcher

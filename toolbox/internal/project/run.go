@@ -57,7 +57,7 @@ func (p *Project) Run(ctx context.Context, req RunRequest, streams runner.Stream
 		if err != nil {
 			return err
 		}
-		warm := &warmrun.Runner{Runner: rn, Engine: p.engine, OnDirect: p.rememberer(tool, req, inv.TTY, false)}
+		warm := &warmrun.Runner{Runner: rn, Engine: p.engine, OnDirect: p.rememberer(tool, st.Ref, req, inv.TTY, false)}
 		return diagnose(p.engine.DaemonHost(), tool, inv, warm.RunWarm(ctx, inv, idle, helper))
 	}
 	spare, ok := p.spareFor(tool, req, inv)

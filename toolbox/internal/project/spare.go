@@ -90,7 +90,7 @@ func (p *Project) MakeSpare(ctx context.Context, toolName, command string, tty b
 		warm.RetireSpare(ctx, made.ID)
 		return errors.New("gc or untrust retired the project's spares while this one was made: it goes")
 	}
-	if remember := p.rememberer(tool, req, tty, true); remember != nil {
+	if remember := p.rememberer(tool, sts[0].Ref, req, tty, true); remember != nil {
 		remember(made.Socket, made.Server, made.Request)
 	}
 	return nil
