@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 
 	"github.com/tbx-dev/tbx/toolbox/internal/lockfile"
@@ -28,9 +29,36 @@ type team struct {
 	origin            string // a bare repository
 	tbxGit, tbxRef    string // where the jobs install tbx from: this checkout
 	// The team's signing key, as the CI system keeps it for the publishing
-	// job: its text (a GitHub secret), a file of it (a GitLab File
-	// variable) and its password. The recipe requires its signature.
-	signKey, signKeyFile, signPassword string
+	// job: a file of it (a GitLab File variable) and its password. The
+	// recipe requires its signature, unless the team signs keyless.
+	signKeyFile, signPassword string
+	// keyless is the Sigstore (Fulcio and Rekor) that signs as the CI
+	// workflow, when the team signs keyless: the recipe then requires the
+	// workflow's signature under its trusted root. cosignCalls is where the
+	// stand-in for cosign, which the job's cosign step runs, records what
+	// it was asked to sign.
+	keyless     *testenv.Sigstore
+	cosignCalls string
+}
+
+// The identity and issuer a GitHub Actions workflow signs keyless as: the
+// workflow file of docs/ci/github-actions.yml at the main branch.
+const (
+	workflowIdentity = "https://github.com/acme/infra/.github/workflows/tools.yml@refs/heads/main"
+	actionsIssuer    = "https://token.actions.githubusercontent.com"
+)
+
+// signers is the recipe's signature policy: the team's key, or the
+// workflow's identity under the trusted root of the Sigstore that signs
+// keyless, and the file it needs in the repository.
+func (tm *team) signers(t *testing.T, repo string) string {
+	t.Helper()
+	if tm.keyless == nil {
+		tm.signingKey(t, repo)
+		return "signers = [\"ci/cosign.pub\"]\n"
+	}
+	writeRepoFile(t, repo, "ci/trusted_root.json", tm.keyless.TrustedRoot(t))
+	return "signers = [\"ci/trusted_root.json\"]\ncertificate_identity = \"" + workflowIdentity + "\"\ncertificate_oidc_issuer = \"" + actionsIssuer + "\"\n"
 }
 
 // signingKey makes the team's key pair as `cosign generate-key-pair` does
@@ -43,19 +71,26 @@ func (tm *team) signingKey(t *testing.T, repo string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tm.signKey, tm.signKeyFile = string(priv), filepath.Join(t.TempDir(), "cosign.key")
+	tm.signKeyFile = filepath.Join(t.TempDir(), "cosign.key")
 	if err := os.WriteFile(tm.signKeyFile, priv, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.MkdirAll(filepath.Join(repo, "ci"), 0o755); err != nil {
+	writeRepoFile(t, repo, "ci/cosign.pub", pub)
+}
+
+func writeRepoFile(t *testing.T, repo, name string, body []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(filepath.Join(repo, name)), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(repo, "ci", "cosign.pub"), pub, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(repo, name), body, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func newTeam(t *testing.T) *team {
+// newTeam makes the team's repository; with keyless, the team signs
+// keyless as its CI workflow, else with its key.
+func newTeam(t *testing.T, keyless bool) *team {
 	t.Helper()
 	c := testenv.Engine(t)
 	testenv.Debian(t, c)
@@ -70,19 +105,11 @@ func newTeam(t *testing.T) *team {
 	}
 	src := t.TempDir()
 	git(t, src, "init", "--quiet", "--initial-branch=main")
-	tm.signingKey(t, src)
-	files := map[string]string{
-		"toolbox.toml":         "[toolbox]\nname = \"" + tm.project + "\"\nregistry = \"" + tm.registry + "\"\nsigners = [\"ci/cosign.pub\"]\n\n[tools.jq]\nbuild = \"images/jq\"\n",
-		"images/jq/Dockerfile": "FROM " + testenv.DebianBase + "\nRUN printf '#!/bin/sh\\necho jq-1.7-fake\\n' > /usr/local/bin/jq && chmod +x /usr/local/bin/jq\n",
+	if keyless {
+		tm.keyless = testenv.NewSigstore(t)
 	}
-	for name, body := range files {
-		if err := os.MkdirAll(filepath.Dir(filepath.Join(src, name)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(src, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeRepoFile(t, src, "toolbox.toml", []byte("[toolbox]\nname = \""+tm.project+"\"\nregistry = \""+tm.registry+"\"\n"+tm.signers(t, src)+"\n[tools.jq]\nbuild = \"images/jq\"\n"))
+	writeRepoFile(t, src, "images/jq/Dockerfile", []byte("FROM "+testenv.DebianBase+"\nRUN printf '#!/bin/sh\\necho jq-1.7-fake\\n' > /usr/local/bin/jq && chmod +x /usr/local/bin/jq\n"))
 	git(t, src, "add", ".")
 	git(t, src, "commit", "--quiet", "-m", "the team's tools")
 	git(t, src, "push", "--quiet", tm.origin, "main")
@@ -108,8 +135,8 @@ type ciJob func(t *testing.T, m *machine, tm *team, job, workspace string) strin
 // of its own, then runs its tools job on a fresh machine whose Engine has
 // none of the tools, from the lock's branch: every tool is pulled by
 // digest and runs.
-func publishThenConsume(t *testing.T, run ciJob, proposed func(m *machine) bool) {
-	tm := newTeam(t)
+func publishThenConsume(t *testing.T, keyless bool, run ciJob, proposed func(m *machine) bool) {
+	tm := newTeam(t, keyless)
 	m := newMachine(t)
 	ws := tm.checkout(t, "main")
 	sha := git(t, ws, "rev-parse", "HEAD")
@@ -134,20 +161,45 @@ func publishThenConsume(t *testing.T, run ciJob, proposed func(m *machine) bool)
 	if len(tags) != 1 || tags[0] != l.Tools["jq"].Hash[:16] {
 		t.Errorf("jq's image tags in the team registry: %v, want the lock's hash alone (%.16s)", tags, l.Tools["jq"].Hash)
 	}
-	if n := strings.Count(out, "jq: pushed "); n != 1 {
+	if n := strings.Count(out, "jq: pushed "+tm.registry); n != 1 {
 		t.Errorf("the publishing job pushed jq %d times:\n%s", n, out)
 	}
-	if n := strings.Count(out, "jq: signed "+l.Tools["jq"].Digest+" with "); n != 1 || len(l.Tools["jq"].Signers) != 1 {
-		t.Errorf("the publishing job signed jq's image %d times (want 1), and the lock requires signers %v:\n%s", n, l.Tools["jq"].Signers, out)
+	signer := "ci/cosign.pub"
+	if tm.keyless != nil {
+		signer = workflowIdentity + " keyless (issuer " + actionsIssuer + ", trusted root ci/trusted_root.json)"
+		tm.signedKeyless(t, tm.registry+"/"+tm.project+"/jq:"+l.Tools["jq"].Hash[:16]+"@"+l.Tools["jq"].Digest)
+	} else if n := strings.Count(out, "jq: signed "+l.Tools["jq"].Digest+" with "); n != 1 {
+		t.Errorf("the publishing job signed jq's image %d times (want 1):\n%s", n, out)
+	}
+	if len(l.Tools["jq"].Signers) != 1 {
+		t.Errorf("the lock requires jq's signers %v; want the recipe's one", l.Tools["jq"].Signers)
 	}
 
 	testenv.RemoveProject(t, testenv.Engine(t), tm.project) // a fresh agent: none of the tools
 	consumer := newMachine(t)
 	out = run(t, consumer, tm, "tools", lws)
 	consumer.leftNothing(t, "tools", out)
-	if !strings.Contains(out, "jq: signature verified: ci/cosign.pub signed "+l.Tools["jq"].Digest) || !strings.Contains(out, "jq: ready, pulled from the team registry") || !strings.Contains(out, "jq-1.7-fake") || strings.Contains(out, "does not match") {
+	if !strings.Contains(out, "jq: signature verified: "+signer+" signed "+l.Tools["jq"].Digest) || !strings.Contains(out, "jq: ready, pulled from the team registry") || !strings.Contains(out, "jq-1.7-fake") || strings.Contains(out, "does not match") {
 		t.Errorf("the tools job did not take the locked tools:\n%s", out)
 	}
+}
+
+// signedKeyless checks that the publishing job asked cosign to sign the
+// image exactly once, keyless, and signs it as the workflow would have been
+// (the test's Sigstore stands in for Fulcio and Rekor, which the job's
+// OIDC token reaches on GitHub): a bundle attached to the image.
+func (tm *team) signedKeyless(t *testing.T, image string) {
+	t.Helper()
+	b, _ := os.ReadFile(tm.cosignCalls)
+	if calls := strings.TrimSpace(string(b)); calls != "sign --yes "+image {
+		t.Fatalf("the publishing job asked cosign %q; want to sign %s once, keyless", calls, image)
+	}
+	ref, err := name.NewDigest(image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subject := strings.TrimPrefix(ref.DigestStr(), "sha256:")
+	testenv.AttachBundle(t, ref, tm.keyless.Bundle(t, workflowIdentity, actionsIssuer, testenv.SignStatement("https://sigstore.dev/cosign/sign/v1", subject)))
 }
 
 // leftNothing checks that a job kept to itself: it logged in to the team

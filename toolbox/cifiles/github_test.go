@@ -57,14 +57,16 @@ func TestGitHubWorkflowPassesActionlint(t *testing.T) {
 }
 
 // The workflow's jobs, run as a hosted runner runs them: the publishing
-// job pushes each tool once and opens a pull request with the lock; the
-// tools job takes exactly what the lock pins.
+// job pushes each tool once, has cosign sign it keyless as the workflow,
+// and opens a pull request with the lock; the tools job takes exactly what
+// the lock pins, its keyless signature verified.
 func TestGitHubActionsJobs(t *testing.T) {
 	wf := readWorkflow(t)
 	var prCalls string
-	publishThenConsume(t, func(t *testing.T, m *machine, tm *team, job, ws string) string {
+	publishThenConsume(t, true, func(t *testing.T, m *machine, tm *team, job, ws string) string {
 		if job == "publish" {
 			prCalls = m.fakeCommand(t, "gh")
+			tm.cosignCalls = m.fakeCommand(t, "cosign") // what sigstore/cosign-installer installs
 		}
 		return wf.run(t, m, tm, job, ws)
 	}, func(*machine) bool {
@@ -84,7 +86,6 @@ func (wf workflow) run(t *testing.T, m *machine, tm *team, name, ws string) stri
 		t.Fatalf("%s has no job %q", githubFile, name)
 	}
 	values := map[string]string{"github.workspace": ws, "github.token": "a-token", // other secrets.* are empty
-		"secrets.COSIGN_KEY": tm.signKey, "secrets.COSIGN_PASSWORD": tm.signPassword,
 		"secrets.REGISTRY_USER": "ci", "secrets.REGISTRY_PASSWORD": "registry-secret"}
 	env := map[string]string{}
 	for _, layer := range []map[string]string{wf.Env, job.Env} {

@@ -83,7 +83,7 @@ func TestGitLabCIUsesDocumentedKeywords(t *testing.T) {
 func TestGitLabCIJobs(t *testing.T) {
 	doc := readGitLabCI(t)
 	var origin string
-	publishThenConsume(t, func(t *testing.T, m *machine, tm *team, job, ws string) string {
+	publishThenConsume(t, false, func(t *testing.T, m *machine, tm *team, job, ws string) string {
 		origin = tm.origin
 		return doc.run(t, m, tm, job, ws)
 	}, func(*machine) bool {

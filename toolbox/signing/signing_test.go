@@ -328,6 +328,10 @@ func TestSignedToolImages(t *testing.T) {
 		}
 	})
 
+	t.Run("a CI workflow signs keyless: its bundle verifies offline, as cosign verify accepts it", func(t *testing.T) {
+		testKeyless(t, w, zz)
+	})
+
 	t.Run("an image only tagged as a tool's never runs, is never pushed or signed", func(t *testing.T) {
 		testForeignImages(t, w)
 	})

@@ -87,7 +87,7 @@ func readBundle(ref name.Digest, opts []remote.Option) (signed, error) {
 	if env == nil {
 		return unreadable("a Sigstore bundle with a message signature, which signs no image"), nil
 	}
-	return envelope{env: toDSSE(env.PayloadType, env.Payload, env.Signatures)}, nil
+	return envelope{env: toDSSE(env.PayloadType, env.Payload, env.Signatures), bundle: &b}, nil
 }
 
 // toDSSE is the envelope as the DSSE library reads it.
@@ -100,11 +100,19 @@ func toDSSE(payloadType string, payload []byte, sigs []*protodsse.Signature) *ds
 }
 
 // envelope is a DSSE envelope of an in-toto statement, as cosign v3 signs
-// an image.
-type envelope struct{ env *dsse.Envelope }
+// an image, and the bundle that holds it.
+type envelope struct {
+	env    *dsse.Envelope
+	bundle *protobundle.Bundle
+}
 
-// by reports whether k made one of the envelope's signatures.
+// by reports whether k made one of the envelope's signatures: with the
+// key, or keyless as k's identity (the bundle's certificate and log entry
+// then count too).
 func (e envelope) by(k Key) bool {
+	if k.keyless != nil {
+		return e.bundle != nil && k.keyless.signed(e.bundle) == nil
+	}
 	if k.verifier == nil {
 		return false
 	}

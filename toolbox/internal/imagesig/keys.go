@@ -2,9 +2,12 @@
 // cosign's format: a simple-signing payload naming the image's manifest
 // digest, signed with a key, stored in the image's repository under the tag
 // sha256-HEX.sig, one layer a signature. `cosign sign --key` writes what
-// Verify reads, and `cosign verify --key` accepts what Sign writes. It uses
-// sigstore's libraries for keys, payloads and signatures, and
-// go-containerregistry for the registry; it holds no format of its own.
+// Verify reads, and `cosign verify --key` accepts what Sign writes. Verify
+// also reads cosign v3's Sigstore bundles, signed with a key or keyless
+// (a certificate and a transparency log entry, checked offline against a
+// Sigstore trusted root with sigstore-go). It uses sigstore's libraries for
+// keys, payloads, signatures and bundles, and go-containerregistry for the
+// registry; it holds no format of its own.
 package imagesig
 
 import (
@@ -22,11 +25,14 @@ import (
 	"github.com/tbx-dev/tbx/toolbox/internal/safefile"
 )
 
-// Key is a public key that may sign tool images.
+// Key is a public key that may sign tool images, or, read from a Sigstore
+// trusted root, an identity that may sign them keyless.
 type Key struct {
-	Path        string // the file it was read from
-	Fingerprint string // sha256:HEX of its DER SubjectPublicKeyInfo
+	Path        string   // the file it was read from
+	Fingerprint string   // sha256:HEX of its DER SubjectPublicKeyInfo; keyless:sha256:HEX of the root and identity
+	Identity    Identity // who signs keyless; zero for a key
 	verifier    signature.Verifier
+	keyless     *keyless
 }
 
 // SigningKey is a private key that signs tool images.
@@ -46,6 +52,11 @@ func LoadKey(path string) (Key, error) {
 	if err != nil {
 		return Key{}, err
 	}
+	return parseKey(path, pemBytes)
+}
+
+// parseKey reads the PEM public key in pemBytes, read from path.
+func parseKey(path string, pemBytes []byte) (Key, error) {
 	pub, err := cryptoutils.UnmarshalPEMToPublicKey(pemBytes)
 	if err != nil {
 		return Key{}, fmt.Errorf("%s: not a PEM public key (%v)", path, oneLine(err))

@@ -57,9 +57,10 @@ type Tool struct {
 	Ref    string `toml:"ref,omitempty"`
 	Digest string `toml:"digest,omitempty"`
 	Image  string `toml:"image,omitempty"`
-	// Signers are the fingerprints (sha256:HEX of the public key) of the
-	// keys one of which must have signed the tool's image, as the recipe
-	// said when it was locked.
+	// Signers are the fingerprints (sha256:HEX of the public key, or
+	// keyless:sha256:HEX of a trusted root and the identity signing under
+	// it) of the signers one of which must have signed the tool's image, as
+	// the recipe said when it was locked.
 	Signers []string `toml:"signers,omitempty"`
 }
 

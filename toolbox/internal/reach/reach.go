@@ -236,38 +236,57 @@ func Write(w io.Writer, r *recipe.Recipe, tools []Tool) {
 	}
 }
 
-// writeSigners says which key signs which tools, and which tools run
-// without a signature check, when the recipe names signers at all.
+// writeSigners says which key (or keyless identity) signs which tools,
+// and which tools run without a signature check, when the recipe names
+// signers at all.
 func writeSigners(w io.Writer, r *recipe.Recipe) {
-	var keys []string
-	tools := map[string][]string{}
+	type signer struct {
+		file string
+		by   recipe.Identity
+	}
+	var signers []signer
+	tools := map[signer][]string{}
 	var unsigned []string
 	for _, t := range r.Tools {
 		if len(t.Signers) == 0 {
 			unsigned = append(unsigned, t.Name)
 		}
 		for _, k := range t.Signers {
-			if tools[k] == nil {
-				keys = append(keys, k)
+			s := signer{k, t.SignedBy}
+			if tools[s] == nil {
+				signers = append(signers, s)
 			}
-			tools[k] = append(tools[k], t.Name)
+			tools[s] = append(tools[s], t.Name)
 		}
 	}
-	if len(keys) == 0 {
+	if len(signers) == 0 {
 		return
 	}
 	fmt.Fprintln(w, "signatures: a tool's image runs only once verified as signed by one of its keys:")
-
-	for _, k := range keys {
-		name := k
-		if rel, err := filepath.Rel(r.Dir, k); err == nil {
+	for _, s := range signers {
+		name := s.file
+		if rel, err := filepath.Rel(r.Dir, s.file); err == nil {
 			name = rel
 		}
-		fmt.Fprintf(w, "  %s (%s) signs %s\n", name, fingerprint(k), strings.Join(tools[k], ", "))
+		fmt.Fprintf(w, "  %s signs %s\n", describeSigner(name, s.file, imagesig.Identity(s.by)), strings.Join(tools[s], ", "))
 	}
 	if len(unsigned) > 0 {
 		fmt.Fprintf(w, "  no signature is required of %s\n", strings.Join(unsigned, ", "))
 	}
+}
+
+// describeSigner names the signer in file (shown as name) as toolbox.lock
+// does, saying who signs keyless under a trusted root, or why it cannot be
+// read.
+func describeSigner(name, file string, by imagesig.Identity) string {
+	k, err := imagesig.LoadSigner(file, by)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("%s (unreadable: %v)", name, err)
+	case k.Identity != (imagesig.Identity{}):
+		return fmt.Sprintf("%q keyless, as issued by %s under the trusted root %s (%s),", k.Identity.Subject, k.Identity.Issuer, name, k.Fingerprint)
+	}
+	return fmt.Sprintf("%s (%s)", name, k.Fingerprint)
 }
 
 // Count is how many items all tools reach.
@@ -314,14 +333,4 @@ func HostPaths(r *recipe.Recipe) []string {
 		}
 	}
 	return out
-}
-
-// fingerprint names the public key in file as toolbox.lock does, or says
-// why it cannot be read.
-func fingerprint(file string) string {
-	k, err := imagesig.LoadKey(file)
-	if err != nil {
-		return "unreadable: " + err.Error()
-	}
-	return k.Fingerprint
 }

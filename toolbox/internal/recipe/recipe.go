@@ -32,9 +32,12 @@ type Recipe struct {
 	// served ([toolbox] mirrors, each host[:port][/path]): a signature
 	// naming the image under the registry or any mirror counts, and the
 	// lock holds through any of them.
-	Mirrors  []string
-	Signers  []string // [toolbox] signers: absolute paths of the public keys that sign the team's tools
-	Defaults Run      // [defaults]
+	Mirrors []string
+	Signers []string // [toolbox] signers: absolute paths of the public keys (or Sigstore trusted roots) that sign the team's tools
+	// SignedBy is who signs the team's tools keyless ([toolbox]
+	// certificate_identity and certificate_oidc_issuer), or zero.
+	SignedBy Identity
+	Defaults Run // [defaults]
 	Tools    []*Tool
 }
 
@@ -55,9 +58,21 @@ type Tool struct {
 	// Signers are the public key files (absolute paths) one of which must
 	// have signed the tool's image before it runs; none: no signature is
 	// required. A built tool gets [toolbox] signers unless it names its
-	// own; a pulled tool only its own.
-	Signers []string
-	Run     Run // how its containers run
+	// own; a pulled tool only its own. A signer may also be a Sigstore
+	// trusted root (trusted_root.json), for signatures made keyless by
+	// SignedBy.
+	Signers  []string
+	SignedBy Identity
+	Run      Run // how its containers run
+}
+
+// Identity is who signs keyless, as cosign's verify names them: the
+// subject of the signing certificate (--certificate-identity: a CI
+// workflow's ref, an email) and the OIDC issuer that vouched for it
+// (--certificate-oidc-issuer). Both are matched exactly.
+type Identity struct {
+	Subject string
+	Issuer  string
 }
 
 // Secret is a build secret: an id, and where its value comes from (an

@@ -131,7 +131,7 @@ func TestParseMalformed(t *testing.T) {
 		{"typo in table", head + "[tool.az]\nbuild = \"img\"\n", `toolbox.toml:3:1: tool: unknown key at the top level; did you mean "tools"?`},
 		{"typo in toolbox", "[toolbox]\nnmae = \"p\"\n", `toolbox.toml:2:1: toolbox.nmae: unknown key in [toolbox]; did you mean "name"?`},
 		{"typo in defaults", head + "[defaults]\nenvs = [\"A\"]\n[tools.az]\nbuild = \"img\"\n", `toolbox.toml:4:1: defaults.envs: unknown key in [defaults]; did you mean "env"?`},
-		{"unknown key no suggestion", head + "[tools.az]\nbuild = \"img\"\nzzzzzzzzzzzz = 1\n", "toolbox.toml:5:1: tools.az.zzzzzzzzzzzz: unknown key in [tools.az]; valid keys: args, build, ca_bundle, commands, cpus, description, docker, dockerfile, entrypoint, env, image, init, memory, network, pids, proxy, read_only, secrets, signers, spare, ssh, ssh_agent, target, user, version, volumes, warm, workdir"},
+		{"unknown key no suggestion", head + "[tools.az]\nbuild = \"img\"\nzzzzzzzzzzzz = 1\n", "toolbox.toml:5:1: tools.az.zzzzzzzzzzzz: unknown key in [tools.az]; valid keys: args, build, ca_bundle, certificate_identity, certificate_oidc_issuer, commands, cpus, description, docker, dockerfile, entrypoint, env, image, init, memory, network, pids, proxy, read_only, secrets, signers, spare, ssh, ssh_agent, target, user, version, volumes, warm, workdir"},
 		{"unknown key inline", head + "[tools.az]\nbuild = \"img\"\nargs = { A = \"1\", B = { C = \"2\" } }\n", "toolbox.toml:5:19: tools.az.args.B: must be a string, not a table"},
 		{"dotted unknown key", head + "[tools]\naz.build = \"img\"\naz.imgae = \"x\"\n", `toolbox.toml:5:1: tools.az.imgae: unknown key in [tools.az]; did you mean "image"?`},
 		{"commands not a list", head + "[tools.az]\nbuild = \"img\"\ncommands = \"az\"\n", "toolbox.toml:5:1: tools.az.commands: must be a list of strings, not a string"},
@@ -264,9 +264,24 @@ signers = ["ci/cosign.pub"]
 			t.Errorf("%s: signers %v, want %v", name, got, want)
 		}
 	}
+	keyless, err := parse(t, "[toolbox]\nname = \"p\"\nsigners = [\"ci/cosign.pub\"]\ncertificate_identity = \"https://ci/wf@refs/heads/main\"\ncertificate_oidc_issuer = \"https://issuer\"\n[tools.az]\nbuild = \"img\"\n[tools.jq]\nimage = \"jq:1\"\nsigners = [\"ci/cosign.pub\"]\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Identity{Subject: "https://ci/wf@refs/heads/main", Issuer: "https://issuer"}
+	if got := keyless.Tool("az").SignedBy; got != want {
+		t.Errorf("a built tool signed keyless by %+v, want the project's %+v", got, want)
+	}
+	if got := keyless.Tool("jq").SignedBy; got != (Identity{}) {
+		t.Errorf("a tool with signers of its own is signed keyless by %+v, want no one", got)
+	}
 	for src, want := range map[string]string{
-		"[toolbox]\nname = \"p\"\nsigners = [\"../key.pub\"]\n[tools.az]\nbuild = \"img\"\n":  "toolbox.toml:3:1: toolbox.signers: ../key.pub is outside the project",
-		"[toolbox]\nname = \"p\"\n[tools.az]\nbuild = \"img\"\nsigners = [\"ci/none.pub\"]\n": "toolbox.toml:5:1: tools.az.signers: no public key file at ",
+		"[toolbox]\nname = \"p\"\nsigners = [\"../key.pub\"]\n[tools.az]\nbuild = \"img\"\n":                                                                                 "toolbox.toml:3:1: toolbox.signers: ../key.pub is outside the project",
+		"[toolbox]\nname = \"p\"\n[tools.az]\nbuild = \"img\"\nsigners = [\"ci/none.pub\"]\n":                                                                                "toolbox.toml:5:1: tools.az.signers: no public key file at ",
+		"[toolbox]\nname = \"p\"\nsigners = [\"ci/cosign.pub\"]\ncertificate_identity = \"me\"\n[tools.az]\nbuild = \"img\"\n":                                               "toolbox.toml:4:1: toolbox.certificate_identity: needs certificate_oidc_issuer beside it",
+		"[toolbox]\nname = \"p\"\ncertificate_identity = \"me\"\ncertificate_oidc_issuer = \"https://issuer\"\n[tools.az]\nbuild = \"img\"\n":                                "toolbox.toml:3:1: toolbox.certificate_identity: needs signers beside it",
+		"[toolbox]\nname = \"p\"\nsigners = [\"ci/cosign.pub\"]\ncertificate_identity = \"\"\ncertificate_oidc_issuer = \"https://issuer\"\n[tools.az]\nbuild = \"img\"\n":   "toolbox.toml:4:1: toolbox.certificate_identity: is empty",
+		"[toolbox]\nname = \"p\"\nsigners = [\"ci/cosign.pub\"]\n[tools.az]\nbuild = \"img\"\ncertificate_identity = \"me\"\ncertificate_oidc_issuer = \"https://issuer\"\n": "tools.az.certificate_identity: a tool names who signs it keyless only beside its own signers",
 	} {
 		if _, err := parse(t, src); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("got %v, want %q", err, want)

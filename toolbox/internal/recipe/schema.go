@@ -67,14 +67,19 @@ var toolOnlyKeys = map[string]kind{
 	"version":     kString,
 	"commands":    kStrings,
 	"signers":     kStrings,
+	// Who signs keyless, beside a Sigstore trusted root among signers.
+	"certificate_identity":    kString,
+	"certificate_oidc_issuer": kString,
 }
 
 var toolboxKeys = map[string]kind{
-	"name":        kString,
-	"description": kString,
-	"registry":    kString,
-	"mirrors":     kStrings,
-	"signers":     kStrings,
+	"name":                    kString,
+	"description":             kString,
+	"registry":                kString,
+	"mirrors":                 kStrings,
+	"signers":                 kStrings,
+	"certificate_identity":    kString,
+	"certificate_oidc_issuer": kString,
 }
 
 var topKeys = map[string]kind{

@@ -37,7 +37,7 @@ func (p *parser) build() (*Recipe, error) {
 	if r.Mirrors, err = p.mirrors(r.Registry); err != nil {
 		return nil, err
 	}
-	if r.Signers, err = p.signers([]string{"toolbox"}); err != nil {
+	if r.Signers, r.SignedBy, err = p.signers([]string{"toolbox"}); err != nil {
 		return nil, err
 	}
 	if r.Defaults, err = p.run([]string{"defaults"}); err != nil {
@@ -52,7 +52,7 @@ func (p *parser) build() (*Recipe, error) {
 		if err != nil {
 			return nil, err
 		}
-		if t.Signers, err = p.toolSigners(name, t, r.Signers); err != nil {
+		if t.Signers, t.SignedBy, err = p.toolSigners(name, t, r.Signers, r.SignedBy); err != nil {
 			return nil, err
 		}
 		r.Tools = append(r.Tools, t)
@@ -79,38 +79,64 @@ func (p *parser) mirrors(registry string) ([]string, error) {
 	return list, nil
 }
 
-// signers reads signers = ["ci/cosign.pub"]: public key files inside the
-// project, as trust covers them.
-func (p *parser) signers(at []string) ([]string, error) {
+// signers reads signers = ["ci/cosign.pub"]: public key files (or
+// Sigstore trusted roots) inside the project, as trust covers them, and
+// who signs keyless beside them.
+func (p *parser) signers(at []string) ([]string, Identity, error) {
 	var out []string
 	for _, rel := range p.strings(at, "signers") {
 		path := p.hostPath(rel)
 		if !Within(p.dir, path) {
-			return nil, p.errAt(keyPath(at, "signers"), "%s is outside the project: keep the team's public keys in its repository, where trust covers them", rel)
+			return nil, Identity{}, p.errAt(keyPath(at, "signers"), "%s is outside the project: keep the team's public keys in its repository, where trust covers them", rel)
 		}
 		if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
-			return nil, p.errAt(keyPath(at, "signers"), "no public key file at %s", path)
+			return nil, Identity{}, p.errAt(keyPath(at, "signers"), "no public key file at %s", path)
 		}
 		if real := RealPath(path); !Within(RealPath(p.dir), real) {
-			return nil, p.errAt(keyPath(at, "signers"), "%s leads outside the project, to %s: keep the team's public keys in its repository, where trust covers them", rel, real)
+			return nil, Identity{}, p.errAt(keyPath(at, "signers"), "%s leads outside the project, to %s: keep the team's public keys in its repository, where trust covers them", rel, real)
 		}
 		out = append(out, path)
 	}
-	return out, nil
+	id, err := p.signedBy(at, len(out) > 0)
+	return out, id, err
+}
+
+// signedBy reads certificate_identity and certificate_oidc_issuer: both
+// or neither, and only beside signers (whose trusted root vouches for the
+// certificates they name).
+func (p *parser) signedBy(at []string, signers bool) (Identity, error) {
+	id := Identity{Subject: p.str(at, "certificate_identity"), Issuer: p.str(at, "certificate_oidc_issuer")}
+	for _, k := range []struct{ key, other, value string }{
+		{"certificate_identity", "certificate_oidc_issuer", id.Subject},
+		{"certificate_oidc_issuer", "certificate_identity", id.Issuer},
+	} {
+		switch {
+		case p.has(at, k.key) && k.value == "":
+			return Identity{}, p.errAt(keyPath(at, k.key), "is empty: name the signing certificate's %s, as cosign verify --%s does", strings.ReplaceAll(k.key, "_", " "), strings.ReplaceAll(k.key, "_", "-"))
+		case p.has(at, k.key) && !p.has(at, k.other):
+			return Identity{}, p.errAt(keyPath(at, k.key), "needs %s beside it: a keyless signer is a certificate identity and the issuer that vouched for it", k.other)
+		case p.has(at, k.key) && !signers:
+			return Identity{}, p.errAt(keyPath(at, k.key), "needs signers beside it, naming the Sigstore trusted root (trusted_root.json) that issues such certificates")
+		}
+	}
+	return id, nil
 }
 
 // toolSigners are the keys one of which must have signed t: its own
 // signers when it names them (an empty list: none), else the project's for
 // a built tool (published to the team registry) and none for a pulled one.
-func (p *parser) toolSigners(name string, t *Tool, project []string) ([]string, error) {
+func (p *parser) toolSigners(name string, t *Tool, project []string, by Identity) ([]string, Identity, error) {
 	at := []string{"tools", name}
 	if p.has(at, "signers") {
 		return p.signers(at)
 	}
-	if t.Build != "" {
-		return slices.Clone(project), nil
+	if p.has(at, "certificate_identity") || p.has(at, "certificate_oidc_issuer") {
+		return nil, Identity{}, p.errAt(keyPath(at, "certificate_identity"), "a tool names who signs it keyless only beside its own signers")
 	}
-	return nil, nil
+	if t.Build != "" {
+		return slices.Clone(project), by, nil
+	}
+	return nil, Identity{}, nil
 }
 
 func (p *parser) projectName() (string, error) {

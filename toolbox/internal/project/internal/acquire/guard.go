@@ -36,19 +36,22 @@ func (m *Manager) verdicts() verdicts {
 // builds is the record of the images this user's tbx built.
 func (m *Manager) builds() builds { return builds{facts{dir: m.BuildsDir}} }
 
-// keys are the public keys of t's signers, read once per Manager.
+// keys are the public keys of t's signers (or the identity that signs
+// keyless under a trusted root among them), read once per Manager.
 func (m guard) keys(t *recipe.Tool) ([]imagesig.Key, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []imagesig.Key
+	id := imagesig.Identity(t.SignedBy)
 	for _, path := range t.Signers {
-		k, ok := m.signers[path]
+		read := path + "\x00" + id.Subject + "\x00" + id.Issuer // a trusted root counts with who signs under it
+		k, ok := m.signers[read]
 		if !ok {
 			var err error
-			if k, err = imagesig.LoadKey(path); err != nil {
+			if k, err = imagesig.LoadSigner(path, id); err != nil {
 				return nil, fmt.Errorf("tool %s: signers: %w", t.Name, err)
 			}
-			m.signers[path] = k
+			m.signers[read] = k
 		}
 		out = append(out, k)
 	}
@@ -173,7 +176,7 @@ func (m guard) verify(ctx context.Context, t *recipe.Tool, d name.Digest) error 
 		return &sigRefusal{tool: t.Name, ref: d.String(), err: err, signers: m.guard().names(t)}
 	}
 	v.recordSigned(d.String(), k.Fingerprint)
-	m.Out.Printf("%s: signature verified: %s signed %s", t.Name, m.guard().name(k.Path), d.DigestStr())
+	m.Out.Printf("%s: signature verified: %s signed %s", t.Name, m.guard().signer(k), d.DigestStr())
 	return nil
 }
 
@@ -183,13 +186,27 @@ func (m guard) remote() []remote.Option {
 	return []remote.Option{remote.WithAuthFromKeychain(keychain{m.DockerConfig}), remote.WithUserAgent("tbx")}
 }
 
-// names are t's key files as the recipe names them.
+// names are t's key files as the recipe names them; a trusted root, with
+// who signs keyless under it.
 func (m guard) names(t *recipe.Tool) string {
+	keys, err := m.guard().keys(t) // read by now; else the files alone
 	out := make([]string, len(t.Signers))
 	for i, p := range t.Signers {
 		out[i] = m.guard().name(p)
+		if err == nil {
+			out[i] = m.guard().signer(keys[i])
+		}
 	}
 	return strings.Join(out, " or ")
+}
+
+// signer names k: its file as the recipe names it, and for a trusted
+// root, who signs keyless under it.
+func (m guard) signer(k imagesig.Key) string {
+	if k.Identity == (imagesig.Identity{}) {
+		return m.guard().name(k.Path)
+	}
+	return fmt.Sprintf("%s keyless (issuer %s, trusted root %s)", k.Identity.Subject, k.Identity.Issuer, m.guard().name(k.Path))
 }
 
 func (m guard) name(path string) string {

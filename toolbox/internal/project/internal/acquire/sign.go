@@ -60,7 +60,7 @@ func (m guard) sign(ctx context.Context, t *recipe.Tool, digested string) error 
 	}
 	if key == nil {
 		if len(t.Signers) > 0 {
-			m.Out.Printf("warning: %s: pushed unsigned, and the recipe requires a signature by %s: machines will refuse it; push with --sign-key FILE (or TBX_SIGN_KEY)", t.Name, m.guard().names(t))
+			m.Out.Printf("warning: %s: pushed unsigned, and the recipe requires a signature by %s: machines will refuse it until it is signed; %s", t.Name, m.guard().names(t), m.guard().howToSign(t, digested))
 		}
 		return nil
 	}
@@ -118,4 +118,14 @@ func (m guard) signPublished(ctx context.Context, st Status, digest string) erro
 		return err
 	}
 	return m.guard().sign(ctx, st.Tool, m.guard().repository(st.Tool)+"@"+digest)
+}
+
+// howToSign says how to sign t's image at digested: with a key, tbx signs
+// it; keyless, cosign does, as the identity the recipe names.
+func (m guard) howToSign(t *recipe.Tool, digested string) string {
+	keys, err := m.guard().keys(t)
+	if err == nil && !slices.ContainsFunc(keys, func(k imagesig.Key) bool { return k.Identity == (imagesig.Identity{}) }) {
+		return "sign it keyless as that identity: cosign sign " + digested
+	}
+	return "push with --sign-key FILE (or TBX_SIGN_KEY)"
 }

@@ -121,7 +121,7 @@ type Manager struct {
 
 	mu       sync.Mutex
 	contents map[string]imageid.Content // by tool: read once per Manager
-	signers  map[string]imagesig.Key    // by key file: read once per Manager
+	signers  map[string]imagesig.Key    // by key file and keyless identity: read once per Manager
 	signOnce sync.Once
 	signKey  *imagesig.SigningKey // SignKey, once read
 	signErr  error
