@@ -192,6 +192,8 @@ func checkTools(ctx context.Context, r *checkReport, v *project.View, e engine.E
 			r.fail(fmt.Sprintf("tool %s: base image %s is not on the Engine", st.Tool.Name, strings.Join(st.Missing, ", ")), "run `tbx prepare` to pull it, or load it (docker load / docker import)")
 		case st.State == project.Unchecked:
 			r.fail(fmt.Sprintf("tool %s: its build context lies outside the project and is not read until you trust it", st.Tool.Name), "review it with `tbx trust --show`, then run `tbx trust`")
+		case st.State == project.Broken:
+			r.fail(fmt.Sprintf("tool %s: its Dockerfile does not parse: %v", st.Tool.Name, st.Broken), "fix the Dockerfile; the recipe's other tools build and run meanwhile")
 		case st.State == project.Foreign:
 			r.fail(fmt.Sprintf("tool %s: the image %s under %s was not built by tbx here and no registry served it: it will not run", st.Tool.Name, stringid.TruncateID(st.ImageID), st.Ref),
 				"run `tbx prepare "+st.Tool.Name+"` to build it (or pull what the lock pins); if you did not tag it yourself, find out who did")

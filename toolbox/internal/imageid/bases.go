@@ -2,7 +2,9 @@ package imageid
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -17,11 +19,11 @@ import (
 func Bases(dockerfile []byte, args map[string]string) ([]string, error) {
 	res, err := parser.Parse(bytes.NewReader(dockerfile))
 	if err != nil {
-		return nil, fmt.Errorf("parsing Dockerfile: %w", err)
+		return nil, err
 	}
 	stages, metaArgs, err := instructions.Parse(res.AST, nil)
 	if err != nil {
-		return nil, fmt.Errorf("parsing Dockerfile: %w", err)
+		return nil, err
 	}
 	lex := shell.NewLex(res.EscapeToken)
 	env := metaEnv(lex, metaArgs, args)
@@ -38,6 +40,21 @@ func Bases(dockerfile []byte, args map[string]string) ([]string, error) {
 	}
 	return b.refs, nil
 }
+
+// Located says err, of the Dockerfile at path, as PATH:LINE: what, where
+// BuildKit's parser says which line.
+func Located(path string, err error) error {
+	var le *parser.LocationError
+	if !errors.As(err, &le) || len(le.Locations) == 0 || len(le.Locations[0]) == 0 {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	msg := parseErrorLine.ReplaceAllString(err.Error(), "")
+	return fmt.Errorf("%s:%d: %s", path, le.Locations[0][0].Start.Line, msg)
+}
+
+// parseErrorLine is how BuildKit's parser starts a message whose line it
+// also gives apart.
+var parseErrorLine = regexp.MustCompile(`^dockerfile parse error on line \d+: `)
 
 type baseList struct {
 	stages map[string]bool

@@ -50,6 +50,11 @@ type Resolver func(ref string) (id string, ok bool)
 type Content struct {
 	Sum   string   // hex sha256
 	Bases []string // the images the build starts from
+	// Unparsed is why the Dockerfile cannot be read as one (a parse
+	// error, a FROM that does not expand): the build would fail, but the
+	// bytes are hashed all the same, so trust can record them and the
+	// recipe's other tools build and run.
+	Unparsed error
 }
 
 // Identity is the result of hashing a build's inputs.
@@ -80,7 +85,7 @@ func ReadContent(in Inputs) (Content, error) {
 		return c, err
 	}
 	if c.Bases, err = Bases(df, in.Args); err != nil {
-		return c, err
+		c.Unparsed = Located(filepath.Join(in.Context, in.Dockerfile), err)
 	}
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\ndockerfile %q\ntarget %q\n", scheme, filepath.ToSlash(in.Dockerfile), in.Target)

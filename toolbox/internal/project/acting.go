@@ -35,6 +35,7 @@ const (
 	Ready     = acquire.Ready
 	Unchecked = acquire.Unchecked
 	Foreign   = acquire.Foreign
+	Broken    = acquire.Broken
 )
 
 // Prepare makes tools ready as opts say.

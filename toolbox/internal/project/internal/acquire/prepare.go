@@ -34,6 +34,9 @@ func (m preparer) ensure(ctx context.Context, t *recipe.Tool, force bool, mode p
 	if err != nil {
 		return st, err
 	}
+	if st.State == Broken {
+		return st, &BrokenError{Tool: t.Name, Err: st.Broken}
+	}
 	if m.Frozen {
 		// Before anything else: a stale lock fails even where an image is at hand.
 		if err := m.preparer().frozenCheck(st); err != nil {
@@ -311,3 +314,16 @@ func allUnreachable(errs []error) bool {
 	}
 	return true
 }
+
+// BrokenError is a tool whose Dockerfile does not parse: it is neither
+// built nor run, and says so in one line naming the file and line.
+type BrokenError struct {
+	Tool string
+	Err  error
+}
+
+func (e *BrokenError) Error() string {
+	return fmt.Sprintf("tool %s: its Dockerfile does not parse: %v; fix it (the recipe's other tools build and run meanwhile)", e.Tool, e.Err)
+}
+
+func (e *BrokenError) Unwrap() error { return e.Err }

@@ -39,6 +39,10 @@ const (
 	// Unchecked is a built tool whose context lies outside an untrusted
 	// project: it is not read until the project is trusted.
 	Unchecked State = "unchecked"
+	// Broken is a built tool whose Dockerfile does not parse: it cannot be
+	// built until it is fixed (Status.Broken says why); the other tools
+	// build and run.
+	Broken State = "broken"
 )
 
 // ErrUnchecked is what a Content reader returns for a context it will not
@@ -70,6 +74,8 @@ type Status struct {
 	// BuiltHere is a built tool's image that this user's tbx built from
 	// these very inputs, as its record of builds says.
 	BuiltHere bool
+	// Broken is why a Broken tool's Dockerfile cannot be built.
+	Broken error
 
 	Lock   LockState
 	Pinned lockfile.Tool // the lock's entry, when there is one
@@ -208,6 +214,8 @@ func (m *Manager) status(cat *catalog, t *recipe.Tool, c imageid.Content) Status
 	st.Digests = cat.repoDigests(st.ImageID)
 	st.BuiltHere = t.Build != "" && m.builds().builtHere(st.ImageID, st.Hash)
 	switch {
+	case c.Unparsed != nil:
+		st.State, st.Broken = Broken, c.Unparsed
 	case st.ImageID != "" && t.Build != "" && !st.BuiltHere && !m.fromTeam(st):
 		st.State = Foreign
 	case st.ImageID != "" && len(st.Missing) == 0 && m.isPinned(cat, st):

@@ -142,7 +142,7 @@ func (m locker) namedBases() (map[string]bool, error) {
 		}
 		refs, err := imageid.Bases(df, t.Args)
 		if err != nil {
-			return nil, fmt.Errorf("tool %s: %w", t.Name, err)
+			continue // a broken tool names no base: it is never built
 		}
 		for _, r := range refs {
 			out[r] = true
