@@ -148,11 +148,11 @@ func TestEditedContextFileIsRefused(t *testing.T) {
 	writeFiles(t, dir, map[string]string{"img/setup.sh": "echo pwned > /etc/tbx-setup\n"})
 	for _, cmd := range [][]string{{"prepare"}, {"build", "box"}, {"run", "sh", "-c", "true"}} {
 		r := tbxIn(t, dir, cmd...)
-		refusedWith(t, "after editing setup.sh: "+cmd[0], r, calls, "refusing to build: the files in "+filepath.Join(dir, "img"), "changed since you trusted")
+		refusedWith(t, "after editing setup.sh: "+cmd[0], r, calls, "refusing to build: the files in "+filepath.Join(dir, "img"), "changed since you trusted the project: setup.sh changed;")
 	}
 	show := mustTbxIn(t, dir, "trust", "--show")
-	if !strings.Contains(show.out, "the files the build of tool box is given") {
-		t.Errorf("trust --show does not name the changed context:\n%s", show.out)
+	if !strings.Contains(show.out, "the files the build of tool box is given: setup.sh changed") {
+		t.Errorf("trust --show does not name the changed file:\n%s", show.out)
 	}
 	mustTbxIn(t, dir, "trust")
 	if r := mustTbxIn(t, dir, "trust", "--show"); !strings.HasSuffix(r.out, "\ntrusted\n") {

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -56,6 +57,12 @@ func (a *app) runTrust(ctx context.Context, s project.Settings, show bool) error
 		fmt.Fprintln(a.streams.Out, statusLine(v.Verdict))
 		for _, c := range v.Verdict.Changes {
 			fmt.Fprintf(a.streams.Out, "  - %s\n", c)
+		}
+		for _, tool := range slices.Sorted(maps.Keys(v.Verdict.Files)) {
+			fmt.Fprintf(a.streams.Out, "every file of tool %s's build that changed:\n", tool)
+			for _, f := range v.Verdict.Files[tool] {
+				fmt.Fprintf(a.streams.Out, "    %s\n", f)
+			}
 		}
 		return nil
 	}

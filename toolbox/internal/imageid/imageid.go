@@ -50,6 +50,11 @@ type Resolver func(ref string) (id string, ok bool)
 type Content struct {
 	Sum   string   // hex sha256
 	Bases []string // the images the build starts from
+	// Entries name what each entry of the context (by its path in the
+	// context) is: a digest of what the hash took of it, its kind, mode
+	// and contents or target. Two contents differ in the entries whose
+	// digests differ, added or removed: what trust says changed.
+	Entries map[string]string
 	// Unparsed is why the Dockerfile cannot be read as one (a parse
 	// error, a FROM that does not expand): the build would fail, but the
 	// bytes are hashed all the same, so trust can record them and the
@@ -91,7 +96,8 @@ func ReadContent(in Inputs) (Content, error) {
 	fmt.Fprintf(h, "%s\ndockerfile %q\ntarget %q\n", scheme, filepath.ToSlash(in.Dockerfile), in.Target)
 	hashArgs(h, in.Args)
 	hashBuildMounts(h, in)
-	if err := hashContext(h, in); err != nil {
+	c.Entries = map[string]string{}
+	if err := hashContext(h, in, c.Entries); err != nil {
 		return c, err
 	}
 	c.Sum = hex.EncodeToString(h.Sum(nil))
@@ -194,10 +200,17 @@ func Excludes(in Inputs) ([]string, error) {
 }
 
 // hashContext walks the context in lexical order, as the upload sees it.
-func hashContext(h hash.Hash, in Inputs) error {
+func hashContext(h hash.Hash, in Inputs, entries map[string]string) error {
 	var cache *hashcache.Cache
 	err := walkContext(in, func(root string) { cache = hashcache.Open(in.CacheDir, root) }, func(path, rel string, d os.DirEntry) error {
-		return hashEntry(h, cache, path, rel, d)
+		line, err := entryLine(cache, path, rel, d)
+		if err != nil || line == "" {
+			return err
+		}
+		io.WriteString(h, line)
+		sum := sha256.Sum256([]byte(line))
+		entries[rel] = hex.EncodeToString(sum[:8])
+		return nil
 	})
 	if err != nil {
 		return err
@@ -288,29 +301,31 @@ func reincludes(pm *patternmatcher.PatternMatcher, dir string) bool {
 	return false
 }
 
-func hashEntry(h hash.Hash, cache *hashcache.Cache, path, rel string, d os.DirEntry) error {
+// entryLine is what the hash takes of one entry of the context: its
+// kind, path, mode and contents' sum or link target; "" for anything else.
+func entryLine(cache *hashcache.Cache, path, rel string, d os.DirEntry) (string, error) {
 	fi, err := d.Info()
 	if err != nil {
-		return err
+		return "", err
 	}
 	mode := fi.Mode()
 	switch {
 	case mode.IsDir():
-		fmt.Fprintf(h, "dir %q %o\n", rel, mode.Perm())
+		return fmt.Sprintf("dir %q %o\n", rel, mode.Perm()), nil
 	case mode&os.ModeSymlink != 0:
 		target, err := os.Readlink(path)
 		if err != nil {
-			return err
+			return "", err
 		}
-		fmt.Fprintf(h, "link %q %q\n", rel, target)
+		return fmt.Sprintf("link %q %q\n", rel, target), nil
 	case mode.IsRegular():
 		sum, err := cache.Sum(path, rel, fi, fileSum)
 		if err != nil {
-			return err
+			return "", err
 		}
-		fmt.Fprintf(h, "file %q %o %s\n", rel, mode.Perm(), sum)
+		return fmt.Sprintf("file %q %o %s\n", rel, mode.Perm(), sum), nil
 	}
-	return nil
+	return "", nil
 }
 
 func fileSum(path string) (string, error) {

@@ -75,7 +75,9 @@ func (p *Project) content(t *recipe.Tool) (imageid.Content, error) {
 		return c, err
 	}
 	if was, ok := p.record.Contexts[t.Name]; !ok || was != c.Sum {
-		return c, exit.Errorf(exit.Launcher, "refusing to build: the files in %s changed since you trusted the project; review them with `tbx trust --show`, then run `tbx trust`", t.Build)
+		now := trust.Snapshot{Recipe: p.record.Recipe, Contexts: map[string]string{t.Name: c.Sum}}
+		p.store.LoadFiles(p.record, now)
+		return c, exit.Errorf(exit.Launcher, "refusing to build: the files in %s changed since you trusted the project%s; review them with `tbx trust --show`, then run `tbx trust`", t.Build, trust.FileChanges(p.record.Files[t.Name], c.Entries))
 	}
 	return c, nil
 }

@@ -128,6 +128,7 @@ func (v *View) snapshot() {
 		RecipeSum: v.Recipe.Sum,
 		Keys:      v.Recipe.Keys,
 		Contexts:  map[string]string{},
+		Files:     map[string]map[string]string{},
 		Paths:     map[string]string{},
 	}
 	v.Now.LockSum = fileSum(lockfile.Path(v.Recipe.Path))
@@ -186,10 +187,12 @@ func (v *View) hashContexts(all bool) {
 		}
 		if c, err := imageid.ReadContent(acquire.Inputs(t, v.settings.CacheDir)); err == nil {
 			v.Now.Contexts[t.Name] = c.Sum
+			v.Now.Files[t.Name] = c.Entries
 			v.contents[t.Name] = c
 		}
 	}
 	if v.record != nil && v.Verdict.Status != trust.Covered {
+		v.store.LoadFiles(v.record, v.Now)
 		v.Verdict = trust.Compare(*v.record, v.Now)
 	}
 }

@@ -45,12 +45,21 @@ type Snapshot struct {
 	Contexts  map[string]string `json:"contexts"`          // built tool → content sum of what its build is given
 	Paths     map[string]string `json:"paths"`             // host path as the recipe names it → where it leads ("" if nowhere)
 	Signers   map[string]string `json:"signers,omitempty"` // public key file of signers → sha256 of its bytes ("" unreadable)
+	// Files are, by built tool, the entries of what its build is given
+	// (path in the context → digest: imageid.Content.Entries), so that a
+	// change of a context can be said file by file. They are kept beside
+	// the record, read only when a context has changed.
+	Files map[string]map[string]string `json:"-"`
 }
 
 // Verdict is a project's status with what differs from its record.
 type Verdict struct {
 	Status  Status
 	Changes []string // one line each, when Changed or Redirected
+	// Files are, by built tool whose context changed, every entry that
+	// did (ChangedFiles), where the record kept its manifest: Changes
+	// names a few, trust --show lists them all.
+	Files map[string][]string
 }
 
 // Store keeps one record per trusted project in Dir.
@@ -105,13 +114,36 @@ func (s *Store) Check(now Snapshot) (Verdict, *Snapshot, error) {
 	if err != nil || rec == nil {
 		return Verdict{Status: Untrusted}, nil, err
 	}
+	s.LoadFiles(rec, now)
 	return Compare(*rec, now), rec, nil
 }
+
+// LoadFiles reads into rec the manifests of the contexts trusted, when a
+// context read in now differs from rec's: what Changes names file by
+// file. A record without them (of an older tbx) says only which tool.
+func (s *Store) LoadFiles(rec *Snapshot, now Snapshot) {
+	if rec.Files != nil || len(changedContexts(*rec, now)) == 0 {
+		return
+	}
+	b, err := safefile.Read(s.file(rec.Recipe)+filesSuffix, 64<<20)
+	if err == nil {
+		_ = json.Unmarshal(b, &rec.Files) // unreadable: said by tool only
+	}
+}
+
+// filesSuffix names the file beside a record that keeps its manifests.
+const filesSuffix = ".files"
 
 // Compare says how now differs from the trusted snapshot was.
 func Compare(was, now Snapshot) Verdict {
 	if changes := Changes(was, now); len(changes) > 0 {
-		return Verdict{Status: Changed, Changes: changes}
+		files := map[string][]string{}
+		for _, tool := range changedContexts(was, now) {
+			if changed := ChangedFiles(was.Files[tool], now.Files[tool]); len(changed) > maxNamed {
+				files[tool] = changed
+			}
+		}
+		return Verdict{Status: Changed, Changes: changes, Files: files}
 	}
 	if moved := Moved(was, now); len(moved) > 0 {
 		return Verdict{Status: Redirected, Changes: moved}
@@ -137,10 +169,8 @@ func Changes(was, now Snapshot) []string {
 	default:
 		out = append(out, "toolbox.lock")
 	}
-	for _, tool := range slices.Sorted(maps.Keys(now.Contexts)) {
-		if old, ok := was.Contexts[tool]; ok && old != now.Contexts[tool] {
-			out = append(out, "the files the build of tool "+tool+" is given")
-		}
+	for _, tool := range changedContexts(was, now) {
+		out = append(out, "the files the build of tool "+tool+" is given"+FileChanges(was.Files[tool], now.Files[tool]))
 	}
 	for _, key := range slices.Sorted(maps.Keys(now.Signers)) {
 		if old, ok := was.Signers[key]; !ok || old != now.Signers[key] {
@@ -148,6 +178,58 @@ func Changes(was, now Snapshot) []string {
 		}
 	}
 	return out
+}
+
+// changedContexts are the tools, read in both, whose contexts differ.
+func changedContexts(was, now Snapshot) []string {
+	var out []string
+	for _, tool := range slices.Sorted(maps.Keys(now.Contexts)) {
+		if old, ok := was.Contexts[tool]; ok && old != now.Contexts[tool] {
+			out = append(out, tool)
+		}
+	}
+	return out
+}
+
+// maxNamed bounds how many files a change names.
+const maxNamed = 6
+
+// FileChanges says which entries differ between two manifests of one
+// context (Snapshot.Files), as ": a changed, b added, c removed" with at
+// most maxNamed names; "" when either is unknown.
+func FileChanges(was, now map[string]string) string {
+	said := ChangedFiles(was, now)
+	if len(said) == 0 {
+		return ""
+	}
+	if len(said) > maxNamed {
+		said = append(said[:maxNamed:maxNamed], fmt.Sprintf("and %d more", len(said)-maxNamed))
+	}
+	return ": " + strings.Join(said, ", ")
+}
+
+// ChangedFiles lists every entry that differs between two manifests of
+// one context, each as "PATH changed", "PATH added" or "PATH removed";
+// none when either is unknown.
+func ChangedFiles(was, now map[string]string) []string {
+	if was == nil || now == nil {
+		return nil
+	}
+	var said []string
+	for _, p := range slices.Sorted(maps.Keys(now)) {
+		switch old, ok := was[p]; {
+		case !ok:
+			said = append(said, p+" added")
+		case old != now[p]:
+			said = append(said, p+" changed")
+		}
+	}
+	for _, p := range slices.Sorted(maps.Keys(was)) {
+		if _, ok := now[p]; !ok {
+			said = append(said, p+" removed")
+		}
+	}
+	return said
 }
 
 // Moved lists the host paths that lead elsewhere than when trusted.
@@ -228,33 +310,47 @@ func toolOf(key string) string {
 	return name
 }
 
-// Allow records now as trusted.
+// Allow records now as trusted, with its manifests beside.
 func (s *Store) Allow(now Snapshot) error {
 	if err := statedir.Mkdir(s.Dir); err != nil {
 		return fmt.Errorf("making the trust store %s: %w", s.Dir, err)
+	}
+	files, err := json.Marshal(now.Files)
+	if err != nil {
+		return err
+	}
+	if err := s.write(s.file(now.Recipe)+filesSuffix, files); err != nil {
+		return err
 	}
 	b, err := json.MarshalIndent(record{Version: recordVersion, Snapshot: now}, "", "  ")
 	if err != nil {
 		return err
 	}
+	return s.write(s.file(now.Recipe), append(b, '\n'))
+}
+
+// write replaces the file at path in the store with b, whole, readable by
+// its owner only.
+func (s *Store) write(path string, b []byte) error {
 	tmp, err := os.CreateTemp(s.Dir, ".tmp-*")
 	if err != nil {
 		return fmt.Errorf("writing the trust store: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
+	if _, err := tmp.Write(b); err != nil {
 		tmp.Close()
 		return fmt.Errorf("writing the trust store: %w", err)
 	}
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("writing the trust store: %w", err)
 	}
-	return os.Rename(tmp.Name(), s.file(now.Recipe)) // CreateTemp made it 0600
+	return os.Rename(tmp.Name(), path) // CreateTemp made it 0600
 }
 
 // Revoke removes the record of the recipe at real path; it reports whether
 // there was one.
 func (s *Store) Revoke(path string) (bool, error) {
+	_ = os.Remove(s.file(path) + filesSuffix)
 	err := os.Remove(s.file(path))
 	switch {
 	case err == nil:

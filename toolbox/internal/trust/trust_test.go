@@ -42,14 +42,19 @@ func TestAllowChangeRevoke(t *testing.T) {
 		t.Errorf("the store's directory: %v, %v; want 0700", fi.Mode(), err)
 	}
 	records, _ := os.ReadDir(s.Dir)
-	if len(records) != 1 {
-		t.Fatalf("%d records", len(records))
+	if len(records) != 2 {
+		t.Fatalf("%d files in the store, want the record and its manifests", len(records))
 	}
-	if info, _ := records[0].Info(); info.Mode().Perm() != 0o600 {
-		t.Errorf("a record has mode %o, want 0600", info.Mode().Perm())
+	for _, r := range records {
+		if info, _ := r.Info(); info.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %o, want 0600", r.Name(), info.Mode().Perm())
+		}
 	}
 	if had, err := s.Revoke(snap().Recipe); !had || err != nil {
 		t.Errorf("Revoke = %v, %v", had, err)
+	}
+	if left, _ := os.ReadDir(s.Dir); len(left) != 0 {
+		t.Errorf("Revoke left %d files", len(left))
 	}
 	if v := check(t, s, snap()); v.Status != Untrusted {
 		t.Errorf("after Revoke: %v", v.Status)
@@ -121,5 +126,32 @@ func TestCovers(t *testing.T) {
 	s.Covers = CoverDirs("/p-sibling")
 	if v := check(t, s, snap()); v.Status != Untrusted {
 		t.Errorf("next to a covered directory: %v", v.Status)
+	}
+}
+
+// A changed context is said file by file, from the manifests kept beside
+// the record: a few in the line, every one in the verdict's Files.
+func TestChangedFilesAreNamed(t *testing.T) {
+	s := &Store{Dir: filepath.Join(t.TempDir(), "trust")}
+	was := snap()
+	was.Files = map[string]map[string]string{"box": {"a": "1", "b": "2", "c": "3"}}
+	if err := s.Allow(was); err != nil {
+		t.Fatal(err)
+	}
+	now := snap()
+	now.Contexts = map[string]string{"box": "c2"}
+	now.Files = map[string]map[string]string{"box": {"a": "1", "b": "9", "d": "4"}}
+	v := check(t, s, now)
+	if want := "the files the build of tool box is given: b changed, d added, c removed"; v.Status != Changed || len(v.Changes) != 1 || v.Changes[0] != want {
+		t.Errorf("Changes = %q, want %q", v.Changes, want)
+	}
+	many := map[string]string{}
+	for i := range 10 {
+		many[string(rune('k'+i))] = "x"
+	}
+	now.Files["box"] = many
+	v = check(t, s, now)
+	if !strings.HasSuffix(v.Changes[0], ", and 7 more") || len(v.Files["box"]) != 13 {
+		t.Errorf("13 changes: %q, all of them %q", v.Changes, v.Files["box"])
 	}
 }
