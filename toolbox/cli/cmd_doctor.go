@@ -47,6 +47,11 @@ func (r *checkReport) ok(format string, args ...any) {
 	fmt.Fprintf(r.out, "ok    "+format+"\n", args...)
 }
 
+// note says something that works, but that the user should know.
+func (r *checkReport) note(format string, args ...any) {
+	fmt.Fprintf(r.out, "note  "+format+"\n", args...)
+}
+
 func (r *checkReport) fail(what, todo string) {
 	r.problems++
 	fmt.Fprintf(r.out, "FAIL  %s\n      → %s\n", what, todo)
@@ -202,6 +207,9 @@ func checkTools(ctx context.Context, r *checkReport, v *project.View, e engine.E
 		case st.State == project.Ready:
 			r.ok("tool %s: ready (%s)", st.Tool.Name, st.Ref)
 			checkSignature(ctx, r, v, e, st)
+			for _, n := range v.Notes(st.Tool.Name) {
+				r.note("tool %s: %s", st.Tool.Name, n)
+			}
 		default:
 			r.fail(fmt.Sprintf("tool %s: %s (%s)", st.Tool.Name, st.State, st.Ref), "run `tbx prepare`")
 		}

@@ -56,8 +56,9 @@ type lsEntry struct {
 	Version  string   `json:"version,omitempty"`
 	Image    string   `json:"image"` // what runs
 	State    string   `json:"state"`
-	Lock     string   `json:"lock,omitempty"` // locked, stale or unlocked; absent without toolbox.lock
-	Warm     []lsWarm `json:"warm,omitempty"` // the tool's warm containers
+	Lock     string   `json:"lock,omitempty"`  // locked, stale or unlocked; absent without toolbox.lock
+	Notes    []string `json:"notes,omitempty"` // what its build's files say: a Dockerfile that does not parse, unpinned remote sources
+	Warm     []lsWarm `json:"warm,omitempty"`  // the tool's warm containers
 }
 
 // lsWarm is one warm container in `tbx ls --json`.
@@ -95,6 +96,9 @@ func runLs(ctx context.Context, v *project.View, e engine.Engine, opts lsOptions
 		return err
 	}
 	printWarm(s, warms)
+	for _, e := range entries {
+		printNotes(s.Out, e.Tool, e.Notes)
+	}
 	return nil
 }
 
@@ -188,7 +192,7 @@ func printWarm(s *Streams, warms []project.WarmContainer) {
 
 func entryOf(v *project.View, st project.Status) lsEntry {
 	t := st.Tool
-	e := lsEntry{Tool: t.Name, Commands: t.Commands, Version: t.Version, Image: st.Ref, State: string(st.State), Lock: string(st.Lock)}
+	e := lsEntry{Tool: t.Name, Commands: t.Commands, Version: t.Version, Image: st.Ref, State: string(st.State), Lock: string(st.Lock), Notes: v.Notes(t.Name)}
 	if e.Commands == nil {
 		e.Commands = []string{}
 	}
@@ -256,4 +260,11 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// printNotes says, a line each, what tool's build files say (View.Notes).
+func printNotes(w io.Writer, tool string, notes []string) {
+	for _, n := range notes {
+		fmt.Fprintf(w, "tool %s: %s\n", tool, n)
+	}
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"strings"
@@ -54,6 +55,7 @@ func (a *app) runTrust(ctx context.Context, s project.Settings, show bool) error
 		}
 		a.imageUsers(ctx, v)
 		reach.Write(a.streams.Out, v.Recipe, v.Reach)
+		writeNotes(a.streams.Out, v)
 		fmt.Fprintln(a.streams.Out, statusLine(v.Verdict))
 		for _, c := range v.Verdict.Changes {
 			fmt.Fprintf(a.streams.Out, "  - %s\n", c)
@@ -72,6 +74,7 @@ func (a *app) runTrust(ctx context.Context, s project.Settings, show bool) error
 	}
 	a.imageUsers(ctx, v)
 	reach.Write(a.streams.Out, v.Recipe, v.Reach)
+	writeNotes(a.streams.Out, v)
 	fmt.Fprintf(a.streams.Err, "tbx: trusted %s as it is now; `tbx untrust` takes it back\n", v.Recipe.Path)
 	a.refreshShims(v.Commands())
 	return nil
@@ -158,5 +161,13 @@ func (a *app) retireWarm(ctx context.Context, s project.Settings) {
 	}
 	if err != nil {
 		fmt.Fprintf(a.streams.Err, "tbx: its warm containers and spares stop at their idle end: %v\n", err)
+	}
+}
+
+// writeNotes says what each tool's build files say (View.Notes) under the
+// trust summary.
+func writeNotes(w io.Writer, v *project.View) {
+	for _, t := range v.Recipe.Tools {
+		printNotes(w, t.Name, v.Notes(t.Name))
 	}
 }

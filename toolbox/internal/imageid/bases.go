@@ -17,28 +17,99 @@ import (
 // and without repeats, after expanding the ARGs before the first FROM with
 // args. Build stages and scratch are not images.
 func Bases(dockerfile []byte, args map[string]string) ([]string, error) {
+	f, err := readDockerfile(dockerfile, args)
+	return f.bases, err
+}
+
+// facts are what a Dockerfile says that a tool's identity depends on.
+type facts struct {
+	bases  []string // as Bases lists them
+	remote []string // as Content.Remote lists them
+}
+
+func readDockerfile(dockerfile []byte, args map[string]string) (facts, error) {
 	res, err := parser.Parse(bytes.NewReader(dockerfile))
 	if err != nil {
-		return nil, err
+		return facts{}, err
 	}
 	stages, metaArgs, err := instructions.Parse(res.AST, nil)
 	if err != nil {
-		return nil, err
+		return facts{}, err
 	}
 	lex := shell.NewLex(res.EscapeToken)
 	env := metaEnv(lex, metaArgs, args)
 	b := &baseList{stages: map[string]bool{}, seen: map[string]bool{}}
+	var remote []string
 	for i, st := range stages {
 		from, _, err := lex.ProcessWord(st.BaseName, env)
 		if err != nil {
-			return nil, fmt.Errorf("expanding FROM %s: %w", st.BaseName, err)
+			return facts{}, fmt.Errorf("expanding FROM %s: %w", st.BaseName, err)
 		}
 		b.add(from)
 		b.copiesFrom(st, lex, env)
 		b.stages[strings.ToLower(st.Name)] = true
 		b.stages[strconv.Itoa(i)] = true
+		remote = append(remote, unpinned(st)...)
 	}
-	return b.refs, nil
+	return facts{bases: b.refs, remote: remote}, nil
+}
+
+// unpinned lists the sources stage's ADD lines fetch from elsewhere than
+// the context with nothing to pin what they get, each as "line N: ADD
+// SOURCE": a URL without --checksum, a Git repository at a branch or tag
+// rather than a commit. BuildKit fetches them at build time, so what they
+// serve is outside the tool's identity.
+func unpinned(st instructions.Stage) []string {
+	var out []string
+	for _, cmd := range st.Commands {
+		add, ok := cmd.(*instructions.AddCommand)
+		if !ok {
+			continue
+		}
+		for _, src := range add.SourcePaths {
+			if remoteUnpinned(src, add.Checksum) {
+				out = append(out, fmt.Sprintf("line %d: ADD %s", lineOf(add), src))
+			}
+		}
+	}
+	return out
+}
+
+// remoteUnpinned reports whether an ADD source is fetched from a URL or a
+// Git repository, and nothing pins what it gets.
+func remoteUnpinned(src, checksum string) bool {
+	switch {
+	case gitSource(src):
+		_, ref, _ := strings.Cut(src, "#")
+		ref, _, _ = strings.Cut(ref, ":")
+		return !commitID.MatchString(ref) && checksum == ""
+	case strings.HasPrefix(src, "http://"), strings.HasPrefix(src, "https://"):
+		return checksum == ""
+	}
+	return false
+}
+
+// gitSource reports whether an ADD source is a Git repository, as
+// BuildKit takes one.
+func gitSource(src string) bool {
+	for _, p := range []string{"git@", "git://", "ssh://"} {
+		if strings.HasPrefix(src, p) {
+			return true
+		}
+	}
+	base, _, _ := strings.Cut(src, "#")
+	return strings.HasPrefix(src, "https://") && strings.HasSuffix(base, ".git")
+}
+
+// commitID is a full Git commit ID, which names one tree for good.
+var commitID = regexp.MustCompile(`^[0-9a-f]{40}([0-9a-f]{24})?$`)
+
+// lineOf is the Dockerfile line an instruction starts on.
+func lineOf(cmd instructions.Command) int {
+	if l, ok := cmd.(interface{ Location() []parser.Range }); ok && len(l.Location()) > 0 {
+		return l.Location()[0].Start.Line
+	}
+	return 0
 }
 
 // Located says err, of the Dockerfile at path, as PATH:LINE: what, where

@@ -55,6 +55,12 @@ type Content struct {
 	// and contents or target. Two contents differ in the entries whose
 	// digests differ, added or removed: what trust says changed.
 	Entries map[string]string
+	// Remote are the sources the Dockerfile's ADD lines fetch at build
+	// time with nothing to pin them ("line N: ADD URL": a URL without
+	// --checksum, a Git repository not at a commit): what they serve is
+	// outside the content, so a change there makes no new image until a
+	// forced build.
+	Remote []string
 	// Unparsed is why the Dockerfile cannot be read as one (a parse
 	// error, a FROM that does not expand): the build would fail, but the
 	// bytes are hashed all the same, so trust can record them and the
@@ -89,9 +95,11 @@ func ReadContent(in Inputs) (Content, error) {
 	if err != nil {
 		return c, err
 	}
-	if c.Bases, err = Bases(df, in.Args); err != nil {
+	f, err := readDockerfile(df, in.Args)
+	if err != nil {
 		c.Unparsed = Located(filepath.Join(in.Context, in.Dockerfile), err)
 	}
+	c.Bases, c.Remote = f.bases, f.remote
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\ndockerfile %q\ntarget %q\n", scheme, filepath.ToSlash(in.Dockerfile), in.Target)
 	hashArgs(h, in.Args)

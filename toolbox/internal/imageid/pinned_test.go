@@ -3,6 +3,7 @@ package imageid
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -53,5 +54,28 @@ func TestSecretIDsAndSSHEnterTheHash(t *testing.T) {
 	in.Secrets, in.SSH = nil, true
 	if hashOf(t, in, resolveAll) == pinnedHash {
 		t.Error("ssh = true kept the hash")
+	}
+}
+
+// The ADD lines that fetch from elsewhere with nothing to pin what they
+// get are listed with their line; a checksum, a commit, a local file or a
+// COPY is not.
+func TestUnpinnedRemoteSources(t *testing.T) {
+	df := "FROM debian\n" +
+		"ADD https://example.com/tool.txt /tool.txt\n" +
+		"ADD --checksum=sha256:24454f830cdb571e2c4ad15481119c43b3cafd48dd869a9b2945d1036d1dc68d https://example.com/pinned.txt /p\n" +
+		"ADD https://github.com/acme/tool.git#v1.2 /src\n" +
+		"ADD https://github.com/acme/tool.git#0123456789abcdef0123456789abcdef01234567 /src2\n" +
+		"ADD local.txt /local\n" +
+		"COPY https.txt /c\n" +
+		"FROM debian AS two\n" +
+		"ADD git@github.com:acme/tool.git /g\n"
+	f, err := readDockerfile([]byte(df), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"line 2: ADD https://example.com/tool.txt", "line 4: ADD https://github.com/acme/tool.git#v1.2", "line 9: ADD git@github.com:acme/tool.git"}
+	if !slices.Equal(f.remote, want) {
+		t.Errorf("unpinned sources:\n got %q\nwant %q", f.remote, want)
 	}
 }

@@ -2,6 +2,7 @@ package project
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/docker/docker/api/types/filters"
@@ -82,4 +83,23 @@ func describeUser(u string) string {
 		return "root (uid 0)"
 	}
 	return u
+}
+
+// Notes are what the files of tool's build say that trust's summary, ls
+// and doctor tell: a Dockerfile that does not parse, and sources its ADD
+// lines fetch at build time with nothing to pin them, which are outside
+// the tool's identity. None for a context not read.
+func (v *View) Notes(tool string) []string {
+	c, ok := v.contents[tool]
+	if !ok {
+		return nil
+	}
+	var out []string
+	if c.Unparsed != nil {
+		out = append(out, fmt.Sprintf("its Dockerfile does not parse: %v; it will not build until it does, and the other tools are not held up", c.Unparsed))
+	}
+	for _, src := range c.Remote {
+		out = append(out, fmt.Sprintf("its Dockerfile fetches at build time, with nothing to pin it (%s): what it serves is outside the tool's identity, so a change there makes no new image; pin it (ADD --checksum=sha256:…, or a Git commit), or fetch it again with `tbx build --force %s`", src, tool))
+	}
+	return out
 }
