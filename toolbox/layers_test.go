@@ -32,7 +32,7 @@ var allowed = map[string][]string{
 	"hashcache":   {},
 	"lockfile":    {"safefile"},
 	"buildkit":    {},
-	"imageid":     {"hashcache", "safefile"},
+	"imageid":     {"buildkit", "hashcache", "safefile"},
 	"progress":    {},
 	"shims":       {},
 	"statedir":    {},

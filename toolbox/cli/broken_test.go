@@ -25,17 +25,25 @@ func TestABrokenDockerfileCostsItsToolOnly(t *testing.T) {
 		"toolbox.toml":    "[toolbox]\nname = \"" + project + "\"\n[tools.good]\nbuild = \"good\"\ncommands = [\"good-sh\"]\n[tools.bad]\nbuild = \"bad\"\n",
 		"good/Dockerfile": "FROM " + testenv.DebianBase + "\nRUN ln -s /bin/sh /usr/local/bin/good-sh\n",
 		"bad/Dockerfile":  "FROM " + testenv.DebianBase + "\nRUNN echo b\n",
+		// A -labs frontend's grammar is its own: not broken, built by it.
+		"labs/Dockerfile": "# syntax=docker/dockerfile:1-labs\nFROM " + testenv.DebianBase + "\nCOPY --parents Dockerfile /x/\n",
 	})
+	appendTo(t, filepath.Join(dir, "toolbox.toml"), "[tools.labs]\nbuild = \"labs\"\n")
 	mustTbxIn(t, dir, "trust")
-	if r := mustTbxIn(t, dir, "ls"); !strings.Contains(r.out, "broken") || !strings.Contains(r.out, "good") {
-		t.Errorf("ls: want the table, with bad broken:\n%s", r.out)
+	r := mustTbxIn(t, dir, "ls")
+	if !strings.Contains(r.out, "broken") || !strings.Contains(r.out, "good") || strings.Contains(r.out, "labs  broken") {
+		t.Errorf("ls: want the table, with bad broken and labs not:\n%s", r.out)
+	}
+	if !strings.Contains(r.out, "tool labs: its Dockerfile is in the grammar of the frontend docker/dockerfile:1-labs") ||
+		!strings.Contains(r.out, "tool bad: its Dockerfile does not parse: "+filepath.Join(dir, "bad", "Dockerfile")+":2:") {
+		t.Errorf("ls does not say why bad is broken, or what labs's grammar means:\n%s", r.out)
 	}
 	mustTbxIn(t, dir, "build", "good")
 	if r := tbxIn(t, dir, "run", "good-sh", "-c", "echo ran"); r.code != 0 || r.out != "ran\n" {
 		t.Errorf("a run of the good tool: %+v", r)
 	}
 	want := "tool bad: its Dockerfile does not parse: " + filepath.Join(dir, "bad", "Dockerfile") + ":2: unknown instruction: RUNN (did you mean RUN?)"
-	for _, args := range [][]string{{"build", "bad"}, {"prepare"}} {
+	for _, args := range [][]string{{"build", "bad"}, {"prepare", "good", "bad"}} {
 		r := tbxIn(t, dir, args...)
 		if r.code != 125 || !strings.Contains(r.err, want) || strings.Count(strings.TrimSpace(r.err), "\n") > 0 && args[0] == "build" {
 			t.Errorf("tbx %s: want exit 125 and %q:\n%+v", strings.Join(args, " "), want, r)

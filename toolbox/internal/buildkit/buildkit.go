@@ -95,6 +95,9 @@ type Request struct {
 	Contexts   map[string]string // named contexts: a base name → docker-image://REF
 	Syntax     Syntax            // the Dockerfile's # syntax= directive
 	Features   []Feature         // what the Dockerfile needs of the Engine's BuildKit
+	// Entitlements are what the build may do beyond its sandbox
+	// ("network.host"), as buildx's --allow.
+	Entitlements []string
 }
 
 // Build runs req and returns the new image's ID. Status updates go to
@@ -136,11 +139,12 @@ func solveOpt(req Request) (bk.SolveOpt, error) {
 		return bk.SolveOpt{}, err
 	}
 	return bk.SolveOpt{
-		Exports:       []bk.ExportEntry{{Type: "moby", Attrs: map[string]string{"name": req.Tag}}},
-		LocalMounts:   map[string]fsutil.FS{"context": fs, "dockerfile": fs},
-		SharedKey:     req.Context, // lets BuildKit send only what changed since the last build
-		FrontendAttrs: frontendAttrs(req),
-		Session:       attachables,
+		Exports:             []bk.ExportEntry{{Type: "moby", Attrs: map[string]string{"name": req.Tag}}},
+		LocalMounts:         map[string]fsutil.FS{"context": fs, "dockerfile": fs},
+		SharedKey:           req.Context, // lets BuildKit send only what changed since the last build
+		FrontendAttrs:       frontendAttrs(req),
+		Session:             attachables,
+		AllowedEntitlements: req.Entitlements,
 	}, nil
 }
 

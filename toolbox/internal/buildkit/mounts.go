@@ -64,3 +64,20 @@ func SSHIDs(dockerfile []byte) []string {
 	slices.Sort(ids)
 	return ids
 }
+
+// HostNetworkLines lists the lines of the Dockerfile's `RUN
+// --network=host` steps, which share the host's network with the build:
+// BuildKit runs them only with the entitlement network.host.
+func HostNetworkLines(dockerfile []byte) []int {
+	var out []int
+	for _, cmd := range commands(dockerfile) {
+		run, ok := cmd.(*instructions.RunCommand)
+		if !ok || instructions.GetNetwork(run) != instructions.NetworkHost {
+			continue
+		}
+		if loc := run.Location(); len(loc) > 0 {
+			out = append(out, loc[0].Start.Line)
+		}
+	}
+	return out
+}

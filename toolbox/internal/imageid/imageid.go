@@ -21,6 +21,7 @@ import (
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
 
+	"github.com/tbx-dev/tbx/toolbox/internal/buildkit"
 	"github.com/tbx-dev/tbx/toolbox/internal/hashcache"
 	"github.com/tbx-dev/tbx/toolbox/internal/safefile"
 )
@@ -61,6 +62,12 @@ type Content struct {
 	// outside the content, so a change there makes no new image until a
 	// forced build.
 	Remote []string
+	// Frontend is the `# syntax=` frontend a Dockerfile asks for, when
+	// tbx does not carry it and its own grammar cannot read the Dockerfile
+	// (a -labs flag, a newer instruction): the build is that frontend's
+	// (the Engine fetches it), and the base images it names are not read,
+	// so they are neither in the identity nor pinned.
+	Frontend string
 	// Unparsed is why the Dockerfile cannot be read as one (a parse
 	// error, a FROM that does not expand): the build would fail, but the
 	// bytes are hashed all the same, so trust can record them and the
@@ -96,7 +103,10 @@ func ReadContent(in Inputs) (Content, error) {
 		return c, err
 	}
 	f, err := readDockerfile(df, in.Args)
-	if err != nil {
+	switch sx := buildkit.SyntaxOf(df); {
+	case err != nil && sx.Ref != "" && !sx.Carried:
+		c.Frontend = sx.Ref // its grammar, not tbx's, decides
+	case err != nil:
 		c.Unparsed = Located(filepath.Join(in.Context, in.Dockerfile), err)
 	}
 	c.Bases, c.Remote = f.bases, f.remote

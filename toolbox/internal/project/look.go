@@ -95,6 +95,9 @@ func (v *View) Notes(tool string) []string {
 		return nil
 	}
 	var out []string
+	if c.Frontend != "" {
+		out = append(out, fmt.Sprintf("its Dockerfile is in the grammar of the frontend %s, which tbx does not carry and the Engine fetches to build it: tbx cannot read it, so its base images are neither part of its identity nor pinned by the lock", c.Frontend))
+	}
 	if c.Unparsed != nil {
 		out = append(out, fmt.Sprintf("its Dockerfile does not parse: %v; it will not build until it does, and the other tools are not held up", c.Unparsed))
 	}

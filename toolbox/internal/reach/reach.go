@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/distribution/reference"
@@ -111,6 +112,9 @@ func ofSource(root string, t *recipe.Tool, registry string) []Item {
 	}
 	if t.SSH && len(t.SSHKeys) == 0 {
 		items = append(items, Item{"build ssh", "your SSH agent, during the build"})
+	}
+	if slices.Contains(t.Entitlements, recipe.EntitlementHostNetwork) {
+		items = append(items, Item{"build network", "this host's network and its services, for the build's RUN --network=host steps"})
 	}
 	for _, k := range t.SSHKeys {
 		what := "id " + k.ID + ": your SSH agent, during the build"

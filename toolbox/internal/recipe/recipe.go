@@ -53,8 +53,11 @@ type Tool struct {
 	Secrets     []Secret          // build secrets for RUN --mount=type=secret
 	SSH         bool              // the build gets SSH for RUN --mount=type=ssh
 	SSHKeys     []SSHKey          // ssh = [...]: what each id gets; none: the agent under every id
-	Version     string            // what `tbx ls` shows as its version
-	Commands    []string          // commands the tool provides
+	// Entitlements are what the build may do beyond its sandbox
+	// (EntitlementHostNetwork), as buildx's --allow.
+	Entitlements []string
+	Version      string   // what `tbx ls` shows as its version
+	Commands     []string // commands the tool provides
 	// Signers are the public key files (absolute paths) one of which must
 	// have signed the tool's image before it runs; none: no signature is
 	// required. A built tool gets [toolbox] signers unless it names its

@@ -64,9 +64,11 @@ var toolOnlyKeys = map[string]kind{
 	"args":        kStringTable,
 	"secrets":     kStrings,
 	"ssh":         kBoolOrStrings,
-	"version":     kString,
-	"commands":    kStrings,
-	"signers":     kStrings,
+	// What the build may do beyond its sandbox, as buildx's --allow.
+	"entitlements": kStrings,
+	"version":      kString,
+	"commands":     kStrings,
+	"signers":      kStrings,
 	// Who signs keyless, beside a Sigstore trusted root among signers.
 	"certificate_identity":    kString,
 	"certificate_oidc_issuer": kString,

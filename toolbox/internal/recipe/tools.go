@@ -191,7 +191,7 @@ func (p *parser) source(at []string, t *Tool) error {
 }
 
 func (p *parser) image(at []string, t *Tool) error {
-	for _, k := range []string{"dockerfile", "target", "args", "secrets", "ssh"} {
+	for _, k := range []string{"dockerfile", "target", "args", "secrets", "ssh", "entitlements"} {
 		if p.has(at, k) {
 			return p.errAt(keyPath(at, k), "only applies to a tool with build; this one has image")
 		}
@@ -232,7 +232,28 @@ func (p *parser) buildContext(at []string, t *Tool) error {
 	if err := p.ssh(at, t); err != nil {
 		return err
 	}
+	if err := p.entitlements(at, t); err != nil {
+		return err
+	}
 	return p.secrets(at, t)
+}
+
+// EntitlementHostNetwork lets the build's RUN --network=host steps share
+// the host's network, as `docker buildx build --allow network.host`.
+const EntitlementHostNetwork = "network.host"
+
+// entitlements reads entitlements = ["network.host"]: what the build may
+// do beyond its sandbox.
+func (p *parser) entitlements(at []string, t *Tool) error {
+	for _, e := range p.strings(at, "entitlements") {
+		if e != EntitlementHostNetwork {
+			return p.errAt(keyPath(at, "entitlements"), "%q is not an entitlement tbx grants; the one there is: %q (RUN --network=host)", e, EntitlementHostNetwork)
+		}
+		if !slices.Contains(t.Entitlements, e) {
+			t.Entitlements = append(t.Entitlements, e)
+		}
+	}
+	return nil
 }
 
 var secretID = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)

@@ -3,6 +3,8 @@ package acquire
 import (
 	"context"
 	"fmt"
+	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/docker/docker/api/types/image"
@@ -88,17 +90,21 @@ func (m builder) buildRequest(st Status, force bool) (buildkit.Request, error) {
 	if err != nil {
 		return buildkit.Request{}, fmt.Errorf("tool %s: %w", t.Name, err)
 	}
+	if err := hostNetwork(t, df); err != nil {
+		return buildkit.Request{}, err
+	}
 	req := buildkit.Request{
-		Syntax:     buildkit.SyntaxOf(df),
-		Features:   buildkit.FeaturesOf(df),
-		SSHIDs:     buildkit.SSHIDs(df),
-		Context:    t.Build,
-		Dockerfile: t.Dockerfile,
-		Args:       t.Args,
-		Target:     t.Target,
-		Labels:     m.builder().imageLabels(st),
-		Tag:        st.Ref,
-		NoCache:    force,
+		Syntax:       buildkit.SyntaxOf(df),
+		Features:     buildkit.FeaturesOf(df),
+		Entitlements: t.Entitlements,
+		SSHIDs:       buildkit.SSHIDs(df),
+		Context:      t.Build,
+		Dockerfile:   t.Dockerfile,
+		Args:         t.Args,
+		Target:       t.Target,
+		Labels:       m.builder().imageLabels(st),
+		Tag:          st.Ref,
+		NoCache:      force,
 	}
 	for _, s := range t.Secrets {
 		sec := buildkit.Secret{ID: s.ID, Src: s.Src}
@@ -201,4 +207,15 @@ func (m builder) showTail(name string, tail []string) {
 
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// hostNetwork refuses, before the build, a `RUN --network=host` step of a
+// tool whose recipe does not grant its build the host's network: BuildKit
+// would refuse it with its own words and no line.
+func hostNetwork(t *recipe.Tool, df []byte) error {
+	lines := buildkit.HostNetworkLines(df)
+	if len(lines) == 0 || slices.Contains(t.Entitlements, recipe.EntitlementHostNetwork) {
+		return nil
+	}
+	return fmt.Errorf("tool %s: %s:%d: RUN --network=host shares this host's network with the build, which the recipe does not allow: add entitlements = [%q] to [tools.%s] (trust shows it), or drop the flag", t.Name, filepath.Join(t.Build, t.Dockerfile), lines[0], recipe.EntitlementHostNetwork, t.Name)
 }
