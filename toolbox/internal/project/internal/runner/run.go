@@ -2,6 +2,8 @@ package runner
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -65,7 +67,7 @@ func (r *Runner) Run(ctx context.Context, inv Invocation) error {
 	if r.Starter != "" {
 		r.startWithHelper(cfg, host, expect)
 	}
-	created, err := r.Engine.ContainerCreate(ctx, cfg, host, nil, nil, "")
+	created, err := r.Engine.ContainerCreate(ctx, cfg, host, nil, nil, ThrowawayName(inv))
 	if err != nil {
 		return createError(inv.Tool.Name, err)
 	}
@@ -302,4 +304,13 @@ func describe(w io.Writer, cfg *container.Config, host *container.HostConfig) {
 	for _, m := range host.Mounts {
 		fmt.Fprintf(w, "tbx: debug: mount %s %s -> %s (read-only %v)\n", m.Type, m.Source, m.Target, m.ReadOnly)
 	}
+}
+
+// ThrowawayName names a throwaway container for its project and tool, as
+// warm containers and spares are named (`docker ps` says whose it is):
+// tbx-run-PROJECT-ID-TOOL-RANDOM, the random part making each run's its own.
+func ThrowawayName(inv Invocation) string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b) // crypto/rand does not fail
+	return "tbx-run-" + inv.Key + "-" + inv.Tool.Name + "-" + hex.EncodeToString(b)
 }
