@@ -78,8 +78,23 @@ func (a *app) runInit(st project.Settings, opts initOptions) error {
 	if _, err := project.Trust(st); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.streams.Err, "tbx: wrote %s from the %q example, and trusted it; next: `tbx prepare` makes its tools ready, and `tbx shims install` puts their commands on your PATH\n", recipe.FileName, opts.Recipe)
+	fmt.Fprintf(a.streams.Err, "tbx: wrote %s from the %q example, and trusted it; next: `tbx prepare` makes its tools ready, and `tbx shims install` puts their commands on your PATH%s\n", recipe.FileName, opts.Recipe, otherExamples(opts.Recipe))
 	return nil
+}
+
+// otherExamples names the examples init did not start from, and how to
+// start from one.
+func otherExamples(used string) string {
+	var others []string
+	for _, n := range recipes.Names() {
+		if n != used {
+			others = append(others, n)
+		}
+	}
+	if len(others) == 0 {
+		return ""
+	}
+	return "; other examples: " + strings.Join(others, ", ") + " (`tbx init --force --recipe NAME`)"
 }
 
 // checkTarget refuses to write the recipe through a symlink, or over an

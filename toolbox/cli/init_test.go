@@ -106,3 +106,23 @@ func TestAnEngineThatIsDownIsSaidOnce(t *testing.T) {
 		t.Errorf("prepare with the Engine down: exit %d, stderr %q; want one line with advice", r.code, r.err)
 	}
 }
+
+// Plain `tbx init` starts from the smallest example, and names the others
+// and how to start from one.
+func TestPlainInitStartsSmall(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "proj")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := tbxIn(t, dir, "init")
+	if r.code != 0 || !strings.Contains(r.err, `from the "minimal" example`) || !strings.Contains(r.err, "other examples: azure-ansible, platform (`tbx init --force --recipe NAME`)") {
+		t.Fatalf("plain init: %+v", r)
+	}
+	rec, err := recipe.Load(filepath.Join(dir, recipe.FileName), recipe.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Tools) != 1 {
+		t.Errorf("plain init wrote %d tools, want the minimal example's one", len(rec.Tools))
+	}
+}

@@ -129,11 +129,11 @@ func TestRunExitCodes(t *testing.T) {
 	if r := sh(t, dir, "kill -TERM $$"); r.code != 128+15 {
 		t.Errorf("killed by SIGTERM: tbx exited %d, want 143", r.code)
 	}
-	if r := tbxIn(t, dir, "run", "--tool", "box", "--", "no-such-command"); r.code != 127 {
-		t.Errorf("missing command: exit %d, want 127 (%s)", r.code, r.err)
+	if r := tbxIn(t, dir, "run", "--tool", "box", "--", "no-such-command"); r.code != 127 || !strings.Contains(r.err, "tool box: command not found in the image tbx/") {
+		t.Errorf("missing command: exit %d, want 127, naming the tool and image (%s)", r.code, r.err)
 	}
-	if r := tbxIn(t, dir, "run", "--tool", "box", "--", "/etc/hostname"); r.code != 126 {
-		t.Errorf("not executable: exit %d, want 126 (%s)", r.code, r.err)
+	if r := tbxIn(t, dir, "run", "--tool", "box", "--", "/etc/hostname"); r.code != 126 || !strings.Contains(r.err, "tool box: command cannot be invoked in the image tbx/") {
+		t.Errorf("not executable: exit %d, want 126, naming the tool and image (%s)", r.code, r.err)
 	}
 	if r := tbxIn(t, dir, "run", "--tool", "box", "--", "box-noexec"); r.code != 126 || !strings.Contains(r.err, "box-noexec is in the image at /usr/local/bin/box-noexec, but is not executable") {
 		t.Errorf("a file on PATH that is not executable: exit %d, want 126 (%s)", r.code, r.err)

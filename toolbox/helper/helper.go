@@ -13,6 +13,7 @@ package helper
 import (
 	"fmt"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -47,12 +48,46 @@ func Argv(mode string, args ...string) []string {
 	return append([]string{BinPath, Command, mode}, args...)
 }
 
+// EnvTool is the variable by which tbx tells the helper which tool and
+// image its container is of ("TOOL IMAGE"), for its messages: the helper
+// takes it out of its environment as it starts, so no command sees it.
+const EnvTool = "TBX_HELPER_TOOL"
+
+// ToolEnv is the EnvTool entry of a container of tool's image.
+func ToolEnv(tool, image string) string { return EnvTool + "=" + tool + " " + image }
+
+// who is the tool and image the helper's container is of, from EnvTool;
+// empty when tbx did not say.
+var who struct{ raw, tool, image string }
+
+// takeWho reads EnvTool into who and takes it out of the environment.
+func takeWho() {
+	who.raw = os.Getenv(EnvTool)
+	who.tool, who.image, _ = strings.Cut(who.raw, " ")
+	_ = os.Unsetenv(EnvTool)
+}
+
+// Unrunnable says, as every start path says it, a command that did not
+// start: missing (127) or not runnable (126), with what the runtime said,
+// naming the tool and its image where they are known.
+func Unrunnable(missing bool, tool, image, detail string) string {
+	what, in := "command cannot be invoked", "in the image"
+	if missing {
+		what, in = "command not found in the image", ""
+	}
+	if tool == "" {
+		return what + ": " + detail
+	}
+	return strings.Join(strings.Fields(fmt.Sprintf("tool %s: %s %s %s:", tool, what, in, image)), " ") + " " + detail
+}
+
 // Main runs the helper mode named by args[0] and returns its exit code.
 func Main(args []string) int {
 	if len(args) == 0 {
 		fmt.Fprintln(os.Stderr, "tbx:", notInit)
 		return 125
 	}
+	takeWho()
 	switch args[0] {
 	case "init":
 		return initMain(args[1:])

@@ -392,13 +392,13 @@ func startFailure(w io.Writer, name string, err error) int {
 	switch {
 	case errors.As(err, &ne):
 		// As a shell says of a file on PATH it may not run: 126, not 127.
-		fmt.Fprintf(w, "tbx: command cannot be invoked: %v\n", ne)
+		fmt.Fprintf(w, "tbx: %s\n", Unrunnable(false, who.tool, who.image, ne.Error()))
 		return 126
 	case errors.Is(err, exec.ErrNotFound), errors.Is(err, os.ErrNotExist):
-		fmt.Fprintf(w, "tbx: command not found in the image: exec: %q: %v\n", name, unwrapped(err))
+		fmt.Fprintf(w, "tbx: %s\n", Unrunnable(true, who.tool, who.image, fmt.Sprintf("exec: %q: %v", name, unwrapped(err))))
 		return 127
 	case errors.Is(err, os.ErrPermission), errors.Is(err, syscall.EISDIR):
-		fmt.Fprintf(w, "tbx: command cannot be invoked: exec: %q: %v\n", name, unwrapped(err))
+		fmt.Fprintf(w, "tbx: %s\n", Unrunnable(false, who.tool, who.image, fmt.Sprintf("exec: %q: %v", name, unwrapped(err))))
 		return 126
 	}
 	fmt.Fprintf(w, "tbx: starting %s: %v\n", name, err)

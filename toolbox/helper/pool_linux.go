@@ -91,7 +91,11 @@ func spawnReaper(rp *reaper) (*idleReaper, error) {
 	mine, theirs := os.NewFile(uintptr(fds[0]), "control"), os.NewFile(uintptr(fds[1]), "control")
 	defer theirs.Close()
 	pid, status, err := rp.start(func() (int, error) {
-		p, err := os.StartProcess("/proc/self/exe", Argv("reap"), &os.ProcAttr{Files: []*os.File{os.Stdin, os.Stdout, os.Stderr, theirs}})
+		env := os.Environ() // PID 1's, less EnvTool, which the reaper is told again
+		if who.raw != "" {
+			env = append(env, EnvTool+"="+who.raw)
+		}
+		p, err := os.StartProcess("/proc/self/exe", Argv("reap"), &os.ProcAttr{Env: env, Files: []*os.File{os.Stdin, os.Stdout, os.Stderr, theirs}})
 		if err != nil {
 			return 0, err
 		}

@@ -3,9 +3,11 @@ package runner
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"regexp"
 
+	"github.com/tbx-dev/tbx/toolbox/helper"
 	"github.com/tbx-dev/tbx/toolbox/internal/exit"
 )
 
@@ -18,10 +20,11 @@ import (
 // passes through as it comes, and so does a line in tini's words about
 // another command than the one started (the command's own).
 type initLine struct {
-	w       io.Writer
-	command string // what the init was told to start
-	held    []byte
-	passing bool
+	w           io.Writer
+	command     string // what the init was told to start
+	tool, image string // whose container it is, for the words
+	held        []byte
+	passing     bool
 }
 
 const tiniFatal = "[FATAL tini ("
@@ -57,10 +60,8 @@ func (l *initLine) finish(status error) error {
 	var code exit.Status
 	if !l.passing && errors.As(status, &code) && (code == exit.NotFound || code == exit.CannotInvoke) {
 		if m := tiniExec.FindSubmatch(l.held); m != nil && string(m[1]) == l.command {
-			if code == exit.NotFound {
-				return exit.Errorf(exit.NotFound, "command not found in the image: exec: %q: %s", m[1], m[2])
-			}
-			return exit.Errorf(exit.CannotInvoke, "command cannot be invoked: exec: %q: %s", m[1], m[2])
+			detail := fmt.Sprintf("exec: %q: %s", m[1], m[2])
+			return exit.Errorf(int(code), "%s", helper.Unrunnable(code == exit.NotFound, l.tool, l.image, detail))
 		}
 	}
 	if !l.passing {

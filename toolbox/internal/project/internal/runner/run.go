@@ -65,20 +65,21 @@ func (r *Runner) Run(ctx context.Context, inv Invocation) error {
 	}
 	defer release()
 	if r.Starter != "" {
-		r.startWithHelper(cfg, host, expect)
+		r.startWithHelper(inv, cfg, host, expect)
 	}
 	created, err := r.Engine.ContainerCreate(ctx, cfg, host, nil, nil, ThrowawayName(inv))
 	if err != nil {
 		return createError(inv.Tool.Name, err)
 	}
-	return r.attachAndStart(ctx, created.ID, inv.TTY, *host.Init, CommandLine(cfg)[0])
+	return r.attachAndStart(ctx, created.ID, inv, *host.Init, CommandLine(cfg)[0])
 }
 
 // startWithHelper makes the helper, mounted read-only, the container's
 // command: it checks that the mounts in expect are what tbx held, sizes
 // the terminal, then execs the command in its place.
-func (r *Runner) startWithHelper(cfg *container.Config, host *container.HostConfig, expect []helper.Mount) {
+func (r *Runner) startWithHelper(inv Invocation, cfg *container.Config, host *container.HostConfig, expect []helper.Mount) {
 	argv := CommandLine(cfg)
+	cfg.Env = append(cfg.Env, helper.ToolEnv(inv.Tool.Name, inv.Image)) // for its words; the command does not see it
 	cfg.Entrypoint = helper.Argv("start", SizeArg(cfg.Tty, host.ConsoleSize), helper.EncodeMounts(expect), "--")
 	cfg.Cmd = argv
 	host.Mounts = append(host.Mounts, Bind(r.Starter, helper.BinPath, true))
@@ -153,7 +154,8 @@ func (r *Runner) volumes(ctx context.Context, inv Invocation, host *container.Ho
 
 // attachAndStart follows docker's own sequence: attach and wait before start
 // so that no output and no exit is missed.
-func (r *Runner) attachAndStart(ctx context.Context, id string, tty, withInit bool, command string) error {
+func (r *Runner) attachAndStart(ctx context.Context, id string, inv Invocation, withInit bool, command string) error {
+	tty := inv.TTY
 	hijack, err := r.Engine.ContainerAttach(ctx, id, container.AttachOptions{Stream: true, Stdin: true, Stdout: true, Stderr: true})
 	if err != nil {
 		r.Remove(id)
@@ -178,7 +180,7 @@ func (r *Runner) attachAndStart(ctx context.Context, id string, tty, withInit bo
 	}
 	if err := r.Engine.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
 		r.Remove(id)
-		return startError(err)
+		return startError(inv, err)
 	}
 	kill := killer(ctx, r.Engine, id, withInit)
 	r.Signals.Deliver(kill)
@@ -192,10 +194,10 @@ func (r *Runner) attachAndStart(ctx context.Context, id string, tty, withInit bo
 	var init *initLine
 	if withInit && r.Starter == "" { // the Engine's init starts the command
 		if tty {
-			init = &initLine{w: out, command: command}
+			init = &initLine{w: out, command: command, tool: inv.Tool.Name, image: inv.Image}
 			out = init
 		} else {
-			init = &initLine{w: errw, command: command}
+			init = &initLine{w: errw, command: command, tool: inv.Tool.Name, image: inv.Image}
 			errw = init
 		}
 	}
@@ -266,13 +268,13 @@ func waitStatus(statusC <-chan container.WaitResponse, errC <-chan error) error 
 
 // startError maps the runtime's complaint to docker's exit codes: 127 when
 // the command does not exist, 126 when it cannot be run.
-func startError(err error) error {
+func startError(inv Invocation, err error) error {
 	msg := err.Error()
 	switch {
 	case strings.Contains(msg, "executable file not found"), strings.Contains(msg, "no such file or directory"):
-		return exit.Errorf(exit.NotFound, "command not found in the image: %s", lastClause(msg))
+		return exit.Errorf(exit.NotFound, "%s", helper.Unrunnable(true, inv.Tool.Name, inv.Image, lastClause(msg)))
 	case strings.Contains(msg, "permission denied"), strings.Contains(msg, "is a directory"):
-		return exit.Errorf(exit.CannotInvoke, "command cannot be invoked: %s", lastClause(msg))
+		return exit.Errorf(exit.CannotInvoke, "%s", helper.Unrunnable(false, inv.Tool.Name, inv.Image, lastClause(msg)))
 	}
 	return fmt.Errorf("starting the container: %w", err)
 }

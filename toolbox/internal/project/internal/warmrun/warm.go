@@ -201,6 +201,7 @@ func warmShape(inv runner.Invocation, cfg *container.Config, host *container.Hos
 		Image:      cfg.Image,
 		User:       "0:0",
 		Entrypoint: helper.Argv("init", spec.Encode()),
+		Env:        []string{helper.ToolEnv(inv.Tool.Name, inv.Image)}, // for its words; no command sees it
 		WorkingDir: "/",
 	}
 	h := *host
