@@ -98,6 +98,9 @@ func (v *View) resolvePaths() {
 			}
 		}
 		t.Run.CABundle = real(t.Run.CABundle)
+		for i := range t.Run.Home {
+			t.Run.Home[i].Src = real(t.Run.Home[i].Src)
+		}
 		for i := range t.Secrets {
 			t.Secrets[i].Src = real(t.Secrets[i].Src)
 		}

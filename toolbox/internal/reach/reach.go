@@ -53,6 +53,13 @@ func ofHostPaths(root string, run recipe.Run) []Item {
 			items = append(items, Item{"host path", what})
 		}
 	}
+	for _, h := range run.Home {
+		mode := "read-only"
+		if h.RW {
+			mode = "read-write"
+		}
+		items = append(items, Item{"host path", fmt.Sprintf("your %s at ~/%s in its HOME, %s", h.Src, h.Rel, mode)})
+	}
 	if run.CABundle == "" {
 		return items
 	}
@@ -322,6 +329,9 @@ func HostPaths(r *recipe.Recipe) []string {
 			}
 		}
 		add(t.Run.CABundle)
+		for _, h := range t.Run.Home {
+			add(h.Src)
+		}
 		for _, s := range t.Secrets {
 			add(s.Src)
 		}

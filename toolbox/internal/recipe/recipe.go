@@ -115,6 +115,17 @@ type Run struct {
 	Init       *bool
 	Proxy      *bool  // pass the host's proxy variables (default true)
 	CABundle   string // absolute path of an extra CA bundle
+	// Home are the entries of the caller's HOME shared with the tool, in
+	// its own HOME at the same place (home = ["~/.kube", "~/.azure:rw"]).
+	Home []HomeEntry
+}
+
+// HomeEntry is one entry of the caller's HOME that a tool sees in its own
+// HOME: read-only unless the recipe marks it :rw.
+type HomeEntry struct {
+	Src string // the absolute host path, under the caller's HOME
+	Rel string // where under HOME, as a slash path: .kube, .config/gh
+	RW  bool
 }
 
 // CheckRegistry tells whether s names a registry (host[:port][/path]) that

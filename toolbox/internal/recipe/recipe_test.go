@@ -131,7 +131,7 @@ func TestParseMalformed(t *testing.T) {
 		{"typo in table", head + "[tool.az]\nbuild = \"img\"\n", `toolbox.toml:3:1: tool: unknown key at the top level; did you mean "tools"?`},
 		{"typo in toolbox", "[toolbox]\nnmae = \"p\"\n", `toolbox.toml:2:1: toolbox.nmae: unknown key in [toolbox]; did you mean "name"?`},
 		{"typo in defaults", head + "[defaults]\nenvs = [\"A\"]\n[tools.az]\nbuild = \"img\"\n", `toolbox.toml:4:1: defaults.envs: unknown key in [defaults]; did you mean "env"?`},
-		{"unknown key no suggestion", head + "[tools.az]\nbuild = \"img\"\nzzzzzzzzzzzz = 1\n", "toolbox.toml:5:1: tools.az.zzzzzzzzzzzz: unknown key in [tools.az]; valid keys: args, build, ca_bundle, certificate_identity, certificate_oidc_issuer, commands, cpus, description, docker, dockerfile, entitlements, entrypoint, env, image, init, memory, network, pids, proxy, read_only, secrets, signers, spare, ssh, ssh_agent, target, user, version, volumes, warm, workdir"},
+		{"unknown key no suggestion", head + "[tools.az]\nbuild = \"img\"\nzzzzzzzzzzzz = 1\n", "toolbox.toml:5:1: tools.az.zzzzzzzzzzzz: unknown key in [tools.az]; valid keys: args, build, ca_bundle, certificate_identity, certificate_oidc_issuer, commands, cpus, description, docker, dockerfile, entitlements, entrypoint, env, home, image, init, memory, network, pids, proxy, read_only, secrets, signers, spare, ssh, ssh_agent, target, user, version, volumes, warm, workdir"},
 		{"unknown key inline", head + "[tools.az]\nbuild = \"img\"\nargs = { A = \"1\", B = { C = \"2\" } }\n", "toolbox.toml:5:19: tools.az.args.B: must be a string, not a table"},
 		{"dotted unknown key", head + "[tools]\naz.build = \"img\"\naz.imgae = \"x\"\n", `toolbox.toml:5:1: tools.az.imgae: unknown key in [tools.az]; did you mean "image"?`},
 		{"commands not a list", head + "[tools.az]\nbuild = \"img\"\ncommands = \"az\"\n", "toolbox.toml:5:1: tools.az.commands: must be a list of strings, not a string"},
@@ -390,6 +390,28 @@ func TestParseMirrors(t *testing.T) {
 		"[toolbox]\nname = \"p\"\nmirrors = [\"m.example.com\"]\n[tools.jq]\nimage = \"jq:1\"\n":                               "toolbox.toml:3:1: toolbox.mirrors: mirrors serve copies of the team registry's images: set registry too",
 		"[toolbox]\nname = \"p\"\nregistry = \"r.example.com\"\nmirrors = [\"r.example.com\"]\n[tools.jq]\nimage = \"jq:1\"\n": "toolbox.mirrors: r.example.com is the registry itself",
 		"[toolbox]\nname = \"p\"\nregistry = \"r.example.com\"\nmirrors = [\"https://m\"]\n[tools.jq]\nimage = \"jq:1\"\n":     "toolbox.mirrors: ",
+	} {
+		if _, err := parse(t, src); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("got %v, want %q", err, want)
+		}
+	}
+}
+
+func TestParseHome(t *testing.T) {
+	r, err := parse(t, "[toolbox]\nname = \"p\"\n[defaults]\nhome = [\"~/.kube\"]\n[tools.az]\nbuild = \"img\"\nhome = [\"~/.azure:rw\", \"~/.config/gh/\"]\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := r.Tool("az").Run.Home
+	if len(got) != 3 || got[0].Rel != ".kube" || got[0].RW || got[1].Rel != ".azure" || !got[1].RW || got[2].Rel != ".config/gh" || !filepath.IsAbs(got[2].Src) || !strings.HasSuffix(got[2].Src, "/.config/gh") {
+		t.Errorf("home entries: %+v", got)
+	}
+	for src, want := range map[string]string{
+		"[toolbox]\nname = \"p\"\n[tools.az]\nbuild = \"img\"\nhome = [\"/etc\"]\n":                      "tools.az.home: \"/etc\" is not an entry of your HOME",
+		"[toolbox]\nname = \"p\"\n[tools.az]\nbuild = \"img\"\nhome = [\"~/../x\"]\n":                    "is not an entry of your HOME",
+		"[toolbox]\nname = \"p\"\n[tools.az]\nbuild = \"img\"\nhome = [\"~\"]\n":                         "is not an entry of your HOME",
+		"[toolbox]\nname = \"p\"\n[tools.az]\nbuild = \"img\"\nhome = [\"~/.kube:rx\"]\n":                "write ~/PATH, or ~/PATH:rw",
+		"[toolbox]\nname = \"p\"\n[tools.az]\nbuild = \"img\"\nuser = \"image\"\nhome = [\"~/.kube\"]\n": "tools.az.home: home shares entries of your HOME",
 	} {
 		if _, err := parse(t, src); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("got %v, want %q", err, want)

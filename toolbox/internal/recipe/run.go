@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -16,6 +17,9 @@ func (p *parser) run(at []string) (Run, error) {
 		return r, err
 	}
 	if r.Volumes, err = p.volumes(at); err != nil {
+		return r, err
+	}
+	if r.Home, err = p.homeEntries(at); err != nil {
 		return r, err
 	}
 	r.Workdir = p.str(at, "workdir")
@@ -169,11 +173,31 @@ func (p *parser) hostPath(s string) string {
 	return filepath.Join(p.dir, s)
 }
 
+// homeEntries reads home = ["~/.kube", "~/.azure:rw"]: entries of the
+// caller's HOME, each a path under it, read-only unless marked :rw.
+func (p *parser) homeEntries(at []string) ([]HomeEntry, error) {
+	var out []HomeEntry
+	for _, v := range p.strings(at, "home") {
+		path, mode, marked := strings.Cut(v, ":")
+		rel, under := strings.CutPrefix(path, "~/")
+		rel = strings.TrimSuffix(rel, "/")
+		switch {
+		case marked && mode != "rw" && mode != "ro":
+			return nil, p.errAt(keyPath(at, "home"), "%q: write ~/PATH, or ~/PATH:rw to let the tool write it", v)
+		case !under || rel == "" || rel == "." || slices.Contains(strings.Split(rel, "/"), ".."):
+			return nil, p.errAt(keyPath(at, "home"), "%q is not an entry of your HOME: write ~/PATH (~/.kube, ~/.config/gh)", v)
+		}
+		out = append(out, HomeEntry{Src: p.hostPath("~/" + rel), Rel: rel, RW: mode == "rw"})
+	}
+	return out, nil
+}
+
 // merge applies a tool's own keys over the defaults; lists add up.
 func merge(d, t Run) Run {
 	m := d
 	m.Env = append(append([]string{}, d.Env...), t.Env...)
 	m.Volumes = append(append([]string{}, d.Volumes...), t.Volumes...)
+	m.Home = append(append([]HomeEntry{}, d.Home...), t.Home...)
 	pick(&m.Workdir, t.Workdir)
 	pick(&m.Network, t.Network)
 	pick(&m.User, t.User)

@@ -53,6 +53,7 @@ var runKeys = map[string]kind{
 	"init":       kBool,
 	"proxy":      kBool,
 	"ca_bundle":  kString,
+	"home":       kStrings,
 }
 
 var toolOnlyKeys = map[string]kind{

@@ -237,8 +237,8 @@ func Moved(was, now Snapshot) []string {
 	var out []string
 	for _, p := range slices.Sorted(maps.Keys(now.Paths)) {
 		old, ok := was.Paths[p]
-		if !ok || old == now.Paths[p] {
-			continue
+		if !ok || old == now.Paths[p] || old == "" && now.Paths[p] == p {
+			continue // made since, where it was named, through no link: nothing was redirected
 		}
 		out = append(out, fmt.Sprintf("%s now leads to %s, not to %s as when you trusted it", p, orNothing(now.Paths[p]), orNothing(old)))
 	}

@@ -107,6 +107,19 @@ func TestChangesAreNamed(t *testing.T) {
 			t.Errorf("%s: %v %q; want %v and %q", name, v.Status, v.Changes, c.want, c.line)
 		}
 	}
+	// A path that led nowhere when trusted and now is a directory of its
+	// own, where it was named, redirects nothing; one that is now a link
+	// does.
+	made := snap()
+	made.Paths = map[string]string{"/p/data": "", "/p/img": "/p/img"}
+	now0 := snap()
+	if v := Compare(made, now0); v.Status != Trusted {
+		t.Errorf("a path made since, at its name: %v %v", v.Status, v.Changes)
+	}
+	now0.Paths = map[string]string{"/p/data": "/etc", "/p/img": "/p/img"}
+	if v := Compare(made, now0); v.Status != Redirected {
+		t.Errorf("a path made since as a link: %v %v", v.Status, v.Changes)
+	}
 	// A context that was not read now is not a change.
 	now := snap()
 	now.Contexts = map[string]string{}

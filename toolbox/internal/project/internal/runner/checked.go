@@ -14,8 +14,8 @@ import (
 )
 
 // checkedSources are the host paths of inv that the project brings: its
-// root, the recipe's host volumes and CA bundle, each the real path trust
-// checked. Anyone who can write the project can swap them for symbolic
+// root, the recipe's host volumes, CA bundle and entries of the caller's
+// HOME, each the real path trust checked. Anyone who can write the project can swap them for symbolic
 // links; tbx's own state and the caller's sockets are not the project's.
 func checkedSources(inv Invocation) map[string]bool {
 	out := map[string]bool{inv.Root: true}
@@ -26,6 +26,9 @@ func checkedSources(inv Invocation) map[string]bool {
 	}
 	if ca := inv.Tool.Run.CABundle; ca != "" {
 		out[ca] = true
+	}
+	for _, h := range inv.Tool.Run.Home {
+		out[h.Src] = true
 	}
 	return out
 }

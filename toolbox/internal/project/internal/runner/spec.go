@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -167,6 +168,11 @@ func applyUser(inv Invocation, cfg *container.Config, host *container.HostConfig
 	cfg.User = fmt.Sprintf("%d:%d", id.UID, id.GID)
 	cfg.Env = append(cfg.Env, "HOME="+id.Home, "USER="+id.Name, "LOGNAME="+id.Name)
 	host.Mounts = append(host.Mounts, Bind(id.HostHome, id.Home, false))
+	for _, h := range inv.Tool.Run.Home {
+		if _, err := os.Stat(h.Src); err == nil { // none here: none there, as for a local binary
+			host.Mounts = append(host.Mounts, Bind(h.Src, path.Join(id.Home, h.Rel), !h.RW))
+		}
+	}
 	if id.UID != 0 {
 		if inv.KeepID {
 			host.UsernsMode = "keep-id"
