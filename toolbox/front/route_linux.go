@@ -30,7 +30,7 @@ func tryRoute(command string, rest []string, router func() *signals.Router) (int
 	call := route.Call{Cwd: cwd, Command: command, TTY: tty, Environ: os.Environ(), UID: os.Getuid(), GID: os.Getgid()}
 	rt, err := route.Read(state, call)
 	vouched := func(key string) bool { return watch.Vouches(state, key) }
-	if err != nil || !rt.Fresh(call, vouched) {
+	if err != nil || !rt.Fresh(call, vouched) || rt.NamesHostPaths(append([]string{command}, rest...), cwd) {
 		return 0, false
 	}
 	conn, err := direct.Dial(rt.Socket)

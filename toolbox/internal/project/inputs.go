@@ -118,7 +118,8 @@ func (in Inputs) describe(w io.Writer) {
 		len(in.Files), strings.Join(in.Files[:min(3, len(in.Files))], ", "), len(in.Context), len(in.Absent), len(in.Links), strings.Join(append([]string{""}, in.Env...), ", "))
 }
 
-// ruleNames are the names and patterns of tool's env rules.
+// ruleNames are the names and patterns of tool's env rules (its path
+// variables, path_env, among them).
 func ruleNames(tool *recipe.Tool) []string {
 	var names []string
 	for _, rule := range tool.Run.Env {

@@ -6,6 +6,7 @@ import (
 	"github.com/distribution/reference"
 
 	"github.com/tbx-dev/tbx/toolbox/internal/direct"
+	"github.com/tbx-dev/tbx/toolbox/internal/hostargs"
 	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
 	"github.com/tbx-dev/tbx/toolbox/internal/route"
 	"github.com/tbx-dev/tbx/toolbox/internal/watch"
@@ -34,7 +35,8 @@ func (p *Project) rememberer(tool *recipe.Tool, ref string, req RunRequest, tty,
 			return
 		}
 		stamps := route.StampsOf(append(append([]string{}, in.Files...), in.Absent...))
-		r := route.Route{Socket: socket, Server: server, Prefix: sent.Argv[:n], Request: sent, Stamps: stamps, Links: in.Links, Rules: in.Env}
+		mode, _ := hostargs.ParseMode(tool.Run.HostPaths)
+		r := route.Route{Socket: socket, Server: server, Prefix: sent.Argv[:n], Request: sent, Stamps: stamps, Links: in.Links, Rules: in.Env, HostArgs: mode != hostargs.Off, Root: p.Root}
 		p.watchContext(&r, in.Context)
 		r.Request.Argv = nil
 		if spare {

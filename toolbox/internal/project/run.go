@@ -12,9 +12,11 @@ import (
 
 	"github.com/tbx-dev/tbx/toolbox/internal/engine"
 	"github.com/tbx-dev/tbx/toolbox/internal/exit"
+	"github.com/tbx-dev/tbx/toolbox/internal/hostargs"
 	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/runner"
 	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/warmrun"
 	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
+	"github.com/tbx-dev/tbx/toolbox/internal/safefile"
 )
 
 // RunRequest is one command to run.
@@ -52,6 +54,11 @@ func (p *Project) Run(ctx context.Context, req RunRequest, streams runner.Stream
 	}
 	// Signals now belong to the command: they are forwarded, not obeyed.
 	ctx = context.WithoutCancel(ctx)
+	if hostargs.ByArgs(inv.HostPaths) {
+		// Mounts of this run's own: a container made before has none of
+		// them. (What path variables name is in a warm container's shape.)
+		return diagnose(p.engine.DaemonHost(), tool, inv, rn.Run(ctx, inv))
+	}
 	if idle > 0 {
 		helper, err := p.warmHelper(tool)
 		if err != nil {
@@ -191,6 +198,11 @@ func (p *Project) invocation(ctx context.Context, t *recipe.Tool, ref string, re
 	}
 	inv.Direct, inv.NoDirect = p.directPath()
 	inv.Local = p.localEngine() == "" && p.settings.Helper.Path != ""
+	hostPaths, err := p.hostPaths(t, req)
+	if err != nil {
+		return inv, err
+	}
+	inv.HostPaths = hostPaths
 	if recipe.Flag(t.Run.Docker, false) {
 		sock, err := engineSocket(p.engine.DaemonHost(), t.Name)
 		if err != nil {
@@ -199,6 +211,29 @@ func (p *Project) invocation(ctx context.Context, t *recipe.Tool, ref string, re
 		inv.EngineSocket = sock
 	}
 	return inv, p.keepID(ctx, &inv)
+}
+
+// hostPaths are the host paths outside the project that req's arguments
+// and t's path variables name, as t's host_paths allows; none where the
+// Engine is not on this host, whose paths a bind would name there.
+func (p *Project) hostPaths(t *recipe.Tool, req RunRequest) ([]hostargs.Path, error) {
+	mode, _ := hostargs.ParseMode(t.Run.HostPaths) // checked when the recipe was read
+	if mode == hostargs.Off && len(t.Run.PathEnv) == 0 || !isSocket(p.engine.DaemonHost()) {
+		return nil, nil
+	}
+	found, err := hostargs.Find(hostargs.Call{
+		Args: req.Args, Environ: p.settings.Environ, PathEnv: t.Run.PathEnv, Cwd: realPath(p.settings.Cwd), Mode: mode,
+		Inside: func(path string) bool { return safefile.IsWithin(p.Root, path) },
+	})
+	if err != nil {
+		return nil, exit.Errorf(exit.Launcher, "tool %s: %v", t.Name, err)
+	}
+	if p.settings.Debug != nil {
+		for _, hp := range found {
+			fmt.Fprintf(p.settings.Debug, "tbx: debug: %s: %s is mounted at %s for this run (write: %v)\n", hp.From, hp.Real, hp.Named, hp.Write)
+		}
+	}
+	return found, nil
 }
 
 // keepID keeps the caller the owner of what a tool writes when the Engine

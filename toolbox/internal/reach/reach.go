@@ -92,6 +92,16 @@ func ofRun(run recipe.Run, engineSocket string) []Item {
 	if env := envRules(run.Env); env != "" {
 		add("env", env+" (your values of these)")
 	}
+	mode := "read-only"
+	if run.HostPaths == "args:rw" {
+		mode = "read-write, with the directory of an output they name"
+	}
+	if run.HostPaths == "args" || run.HostPaths == "args:rw" {
+		add("host path", "what a run's arguments name outside the project, "+mode+", for that run only")
+	}
+	if len(run.PathEnv) > 0 {
+		add("host path", "what your "+strings.Join(run.PathEnv, ", ")+" name outside the project, "+mode+", for that run only")
+	}
 	if recipe.Flag(run.SSHAgent, false) {
 		add("ssh agent", "your SSH agent: it can sign with your keys")
 	}

@@ -118,6 +118,11 @@ type Run struct {
 	// Home are the entries of the caller's HOME shared with the tool, in
 	// its own HOME at the same place (home = ["~/.kube", "~/.azure:rw"]).
 	Home []HomeEntry
+	// HostPaths is what a run's arguments (and PathEnv's variables) may
+	// give the tool of the host outside the project: host_paths = "off"
+	// (""), "args" or "args:rw".
+	HostPaths string
+	PathEnv   []string // the variables that name host paths (KUBECONFIG)
 }
 
 // HomeEntry is one entry of the caller's HOME that a tool sees in its own

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/tbx-dev/tbx/toolbox/internal/hostargs"
 )
 
 // run reads the container keys of the table at `at` ([defaults] or a tool).
@@ -21,6 +23,16 @@ func (p *parser) run(at []string) (Run, error) {
 	}
 	if r.Home, err = p.homeEntries(at); err != nil {
 		return r, err
+	}
+	r.HostPaths = p.str(at, "host_paths")
+	if _, err := hostargs.ParseMode(r.HostPaths); err != nil {
+		return r, p.errAt(keyPath(at, "host_paths"), "%v", err)
+	}
+	r.PathEnv = p.strings(at, "path_env")
+	for _, name := range r.PathEnv {
+		if !envName.MatchString(name) {
+			return r, p.errAt(keyPath(at, "path_env"), "%q is not a variable name", name)
+		}
 	}
 	r.Workdir = p.str(at, "workdir")
 	if r.Workdir != "" && !strings.HasPrefix(r.Workdir, "/") {
@@ -198,6 +210,8 @@ func merge(d, t Run) Run {
 	m.Env = append(append([]string{}, d.Env...), t.Env...)
 	m.Volumes = append(append([]string{}, d.Volumes...), t.Volumes...)
 	m.Home = append(append([]HomeEntry{}, d.Home...), t.Home...)
+	m.PathEnv = append(append([]string{}, d.PathEnv...), t.PathEnv...)
+	pick(&m.HostPaths, t.HostPaths)
 	pick(&m.Workdir, t.Workdir)
 	pick(&m.Network, t.Network)
 	pick(&m.User, t.User)

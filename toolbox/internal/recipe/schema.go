@@ -54,6 +54,8 @@ var runKeys = map[string]kind{
 	"proxy":      kBool,
 	"ca_bundle":  kString,
 	"home":       kStrings,
+	"host_paths": kString,
+	"path_env":   kStrings,
 }
 
 var toolOnlyKeys = map[string]kind{

@@ -170,6 +170,11 @@ func (p *parser) tool(name string, defaults Run) (*Tool, error) {
 		return nil, err
 	}
 	t.Run = merge(defaults, run)
+	for _, name := range t.Run.PathEnv {
+		if !slices.Contains(t.Run.Env, name) {
+			t.Run.Env = append(t.Run.Env, name) // a path variable reaches the tool, with what it names
+		}
+	}
 	if len(t.Run.Home) > 0 && t.Run.User == "image" {
 		return nil, p.errAt(keyPath(at, p.keyOr(at, "home", "user")), "home shares entries of your HOME with the tool's own HOME, which a tool with user = \"image\" does not have: mount them with volumes, or drop user")
 	}

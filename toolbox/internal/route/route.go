@@ -29,10 +29,11 @@ import (
 	"strings"
 
 	"github.com/tbx-dev/tbx/toolbox/internal/direct"
+	"github.com/tbx-dev/tbx/toolbox/internal/hostargs"
 )
 
 // version is the format of a route; a route of another is a miss.
-const version = 4
+const version = 5
 
 // maxSize bounds a route file.
 const maxSize = 4 << 20
@@ -80,6 +81,11 @@ type Route struct {
 	// Spare is the tool whose spare the socket is: it serves one run, after
 	// which the front has the next one made.
 	Spare string `json:"spare,omitempty"`
+	// HostArgs says that the tool's arguments may name host paths outside
+	// the project (host_paths), which a run mounts for itself: a call that
+	// names one goes the whole way. Root is the project's real root.
+	HostArgs bool   `json:"hostArgs,omitempty"`
+	Root     string `json:"root,omitempty"`
 
 	state string // the state directory it was read from
 }
@@ -356,6 +362,35 @@ func watched(name string, rules []string) bool {
 	for _, rule := range rules {
 		if ok, _ := path.Match(rule, name); ok || rule == name {
 			return true
+		}
+	}
+	return false
+}
+
+// NamesHostPaths reports whether args (the command and its arguments, as
+// the caller gave them in cwd) name a path outside the project that the
+// core would mount for the run, where the route's tool takes host paths:
+// such a call goes the whole way, as its container needs mounts of its
+// own. Paths under the image's system directories are never mounted.
+func (r *Route) NamesHostPaths(args []string, cwd string) bool {
+	if !r.HostArgs {
+		return false
+	}
+	for _, a := range args {
+		words := []string{a}
+		if _, v, ok := strings.Cut(a, "="); ok && strings.HasPrefix(a, "-") {
+			words = append(words, v)
+		}
+		for _, w := range words {
+			if !hostargs.Named(w) {
+				continue
+			}
+			if !filepath.IsAbs(w) {
+				w = filepath.Join(cwd, w)
+			}
+			if w = filepath.Clean(w); w != r.Root && !strings.HasPrefix(w, r.Root+"/") && !hostargs.System(w) {
+				return true
+			}
 		}
 	}
 	return false

@@ -30,6 +30,9 @@ func checkedSources(inv Invocation) map[string]bool {
 	for _, h := range inv.Tool.Run.Home {
 		out[h.Src] = true
 	}
+	for _, hp := range inv.HostPaths {
+		out[hp.Real] = true
+	}
 	return out
 }
 

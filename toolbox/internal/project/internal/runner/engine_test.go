@@ -46,7 +46,7 @@ func TestTheEnginesInitSpeaksThroughTbx(t *testing.T) {
 		return out.String() + errb.String(), err
 	}
 	printed, err := run("nosuchcmd")
-	if exit.Code(err) != 127 || err.Error() != `command not found in the image: exec: "nosuchcmd": No such file or directory` || printed != "" {
+	if exit.Code(err) != 127 || err.Error() != `tool box: command not found in the image `+testenv.DebianBase+`: exec: "nosuchcmd": No such file or directory` || printed != "" {
 		t.Errorf("a missing command: exit %d, %v; printed %q", exit.Code(err), err, printed)
 	}
 	printed, err = run("sh", "-c", "echo '[FATAL tini (7)] exec x failed: y' >&2; exit 127")

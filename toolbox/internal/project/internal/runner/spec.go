@@ -20,6 +20,7 @@ import (
 	"github.com/docker/docker/api/types/mount"
 
 	"github.com/tbx-dev/tbx/toolbox/internal/environ"
+	"github.com/tbx-dev/tbx/toolbox/internal/hostargs"
 	"github.com/tbx-dev/tbx/toolbox/internal/labels"
 	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
 )
@@ -46,6 +47,10 @@ type Invocation struct {
 	TTY        bool
 	Identity   Identity
 	Launcher   string // pid@host of this tbx, so gc can find orphans
+	// HostPaths are the host paths outside the project that this run's
+	// arguments and path variables name (hostargs.Find): mounted where
+	// they were named, for this run only.
+	HostPaths []hostargs.Path
 	// EngineSocket is the host path of the Engine's socket, mounted for a
 	// tool with docker = true; "" otherwise.
 	EngineSocket string
@@ -204,7 +209,8 @@ func AgentSource(goos, sock string) (string, error) {
 	return sock, nil
 }
 
-// applyExtras adds the recipe's volumes, the SSH agent and the CA bundle.
+// applyExtras adds the recipe's volumes, the SSH agent, the CA bundle and
+// the host paths the run names.
 func applyExtras(inv Invocation, cfg *container.Config, host *container.HostConfig) error {
 	run := inv.Tool.Run
 	for _, v := range run.Volumes {
@@ -232,6 +238,9 @@ func applyExtras(inv Invocation, cfg *container.Config, host *container.HostConf
 		for _, k := range caVars {
 			cfg.Env = append(cfg.Env, k+"="+caBundlePath)
 		}
+	}
+	for _, hp := range inv.HostPaths {
+		host.Mounts = append(host.Mounts, Bind(hp.Real, hp.Named, !hp.Write))
 	}
 	return nil
 }
