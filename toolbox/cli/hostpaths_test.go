@@ -72,3 +72,33 @@ func TestHostPathsTheUserNames(t *testing.T) {
 		t.Errorf("the output on the host: %q, %v", b, err)
 	}
 }
+
+// A tool whose recipe gives it no host paths mounts none, and says in one
+// line which argument it does not see; one that does says under --debug
+// why its call runs in a container of its own.
+func TestHostPathsNotGivenAreSaid(t *testing.T) {
+	c := testenv.Engine(t)
+	t.Setenv("TBX_SPARE", "off")
+	outside := t.TempDir()
+	writeFiles(t, outside, map[string]string{"x.yaml": "x\n"})
+	x := filepath.Join(outside, "x.yaml")
+	dir, _ := runProject(t, c, "")
+	r := tbxIn(t, dir, "run", "box-sh", "-c", `cat "$1"`, "_", x)
+	if want := "tbx: warning: tool box: argument " + x + ": outside the project, where the tool does not see it"; r.code == 0 || strings.Count(r.err, want) != 1 {
+		t.Errorf("an argument outside the project, not given: want the run to fail as it does and one line %q:\n%+v", want, r)
+	}
+	writeFiles(t, dir, map[string]string{"toolbox.toml": strings.Replace(mustRead(t, filepath.Join(dir, "toolbox.toml")), "[tools.box]\n", "[tools.box]\nhost_paths = \"args\"\n", 1)})
+	r = tbxIn(t, dir, "--debug", "run", "box-sh", "-c", `cat "$1"`, "_", x)
+	if r.code != 0 || r.out != "x\n" || !strings.Contains(r.err, "argument "+x+": "+x+" is mounted at "+x+" for this run") || !strings.Contains(r.err, "it runs in a container of its own") {
+		t.Errorf("given: %+v", r)
+	}
+}
+
+func mustRead(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

@@ -88,6 +88,20 @@ func Find(c Call) ([]Path, error) {
 	return out, nil
 }
 
+// Unseen lists the arguments of c that name an existing host path outside
+// the project, for a tool that may not be given them: what tbx tells the
+// user, mounting nothing.
+func Unseen(c Call) []string {
+	c.Mode, c.PathEnv = Read, nil
+	var out []string
+	for _, w := range words(c) {
+		if p, err := c.find(w); err == nil && p != nil && !slices.Contains(out, w.from) {
+			out = append(out, w.from)
+		}
+	}
+	return out
+}
+
 // word is a candidate: what may name a path, where it came from, and
 // what it may give.
 type word struct {

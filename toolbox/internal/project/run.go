@@ -57,6 +57,7 @@ func (p *Project) Run(ctx context.Context, req RunRequest, streams runner.Stream
 	if hostargs.ByArgs(inv.HostPaths) {
 		// Mounts of this run's own: a container made before has none of
 		// them. (What path variables name is in a warm container's shape.)
+		rn.Debugf("this call's arguments name host paths, mounted for it alone: it runs in a container of its own, not a warm one or a spare")
 		return diagnose(p.engine.DaemonHost(), tool, inv, rn.Run(ctx, inv))
 	}
 	if idle > 0 {
@@ -218,13 +219,19 @@ func (p *Project) invocation(ctx context.Context, t *recipe.Tool, ref string, re
 // Engine is not on this host, whose paths a bind would name there.
 func (p *Project) hostPaths(t *recipe.Tool, req RunRequest) ([]hostargs.Path, error) {
 	mode, _ := hostargs.ParseMode(t.Run.HostPaths) // checked when the recipe was read
-	if mode == hostargs.Off && len(t.Run.PathEnv) == 0 || !isSocket(p.engine.DaemonHost()) {
+	if !isSocket(p.engine.DaemonHost()) {
 		return nil, nil
 	}
-	found, err := hostargs.Find(hostargs.Call{
+	call := hostargs.Call{
 		Args: req.Args, Environ: p.settings.Environ, PathEnv: t.Run.PathEnv, Cwd: realPath(p.settings.Cwd), Mode: mode,
 		Inside: func(path string) bool { return safefile.IsWithin(p.Root, path) },
-	})
+	}
+	if mode == hostargs.Off {
+		if unseen := hostargs.Unseen(call); len(unseen) > 0 {
+			fmt.Fprintf(p.settings.Stderr, "tbx: warning: tool %s: %s: outside the project, where the tool does not see it (its recipe has no host_paths = \"args\"); name a path in the project, or let the recipe allow it\n", t.Name, strings.Join(unseen, ", "))
+		}
+	}
+	found, err := hostargs.Find(call)
 	if err != nil {
 		return nil, exit.Errorf(exit.Launcher, "tool %s: %v", t.Name, err)
 	}

@@ -369,11 +369,13 @@ func watched(name string, rules []string) bool {
 
 // NamesHostPaths reports whether args (the command and its arguments, as
 // the caller gave them in cwd) name a path outside the project that the
-// core would mount for the run, where the route's tool takes host paths:
-// such a call goes the whole way, as its container needs mounts of its
-// own. Paths under the image's system directories are never mounted.
+// core would mount for the run, where the route's tool takes host paths,
+// or, where it does not, that exists: such a call goes the whole way, as
+// its container needs mounts of its own, or the core says the tool does
+// not see it. Paths under the image's system directories are never
+// mounted.
 func (r *Route) NamesHostPaths(args []string, cwd string) bool {
-	if !r.HostArgs {
+	if r.Root == "" {
 		return false
 	}
 	for _, a := range args {
@@ -388,7 +390,10 @@ func (r *Route) NamesHostPaths(args []string, cwd string) bool {
 			if !filepath.IsAbs(w) {
 				w = filepath.Join(cwd, w)
 			}
-			if w = filepath.Clean(w); w != r.Root && !strings.HasPrefix(w, r.Root+"/") && !hostargs.System(w) {
+			if w = filepath.Clean(w); w == r.Root || strings.HasPrefix(w, r.Root+"/") || hostargs.System(w) {
+				continue
+			}
+			if _, err := os.Lstat(w); r.HostArgs || err == nil {
 				return true
 			}
 		}
