@@ -55,6 +55,7 @@ var allowed = map[string][]string{
 	"compat":      {}, // tests only: tbx against Podman
 	"cifiles":     {}, // tests only: the CI files of docs/ci
 	"signing":     {}, // tests only: signed tool images against cosign
+	"realtools":   {}, // tests only: the real tool images of images/
 	"conformance": {}, // tests only: the Dockerfile conformance suite
 	"cli":         {"build", "engine", "exit", "front", "hashcache", "lockfile", "progress", "project", "reach", "recipe", "route", "shims", "signals", "statedir", "suggest", "trust", "helper", "images", "recipes"},
 }

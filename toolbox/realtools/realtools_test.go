@@ -1,0 +1,169 @@
+//go:build linux
+
+package realtools
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tbx-dev/tbx/toolbox/internal/testenv"
+)
+
+// binDir holds tbx, tbx-core and tbx-warm, built once.
+var binDir string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		os.Exit(m.Run()) // every test here needs the Engine
+	}
+	dir, err := testenv.BuildTbx()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// result is what one call of tbx printed and returned.
+type result struct {
+	out, err string
+	code     int
+}
+
+// tbx runs tbx with args in dir with env.
+func tbx(t *testing.T, dir string, env []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(binDir, "tbx"), args...)
+	cmd.Dir, cmd.Env = dir, env
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := result{out: out.String(), err: errb.String()}
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		r.code = ee.ExitCode()
+	case err != nil:
+		t.Fatalf("tbx %v: %v", args, err)
+	}
+	return r
+}
+
+// A platform engineer's first commands, with the repository's kubectl and
+// Ansible images: the files they name outside the project, and the
+// kubeconfig a variable names, reach the tool read-only; a word that is
+// not a path mounts nothing; a link swapped to / while runs start never
+// has / mounted.
+func TestRealToolsReadTheFilesTheUserNames(t *testing.T) {
+	c := testenv.Engine(t)
+	testenv.Debian(t, c)
+	repo, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, home, elsewhere := t.TempDir(), t.TempDir(), t.TempDir()
+	project := testenv.Project(t, c)
+	testenv.WriteFiles(t, dir, map[string]string{"toolbox.toml": "[toolbox]\nname = \"" + project + "\"\n" +
+		"[tools.kubectl]\nbuild = \"" + filepath.Join(repo, "images", "kubectl") + "\"\nhost_paths = \"args\"\npath_env = [\"KUBECONFIG\"]\n" +
+		"[tools.ansible]\nbuild = \"" + filepath.Join(repo, "images", "ansible") + "\"\ncommands = [\"ansible-playbook\"]\nhost_paths = \"args\"\n"})
+	testenv.WriteFiles(t, home, map[string]string{
+		"x.yaml":   "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  a: b\n",
+		"inv.ini":  "[here]\nlocalhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n",
+		"site.yml": "- hosts: here\n  gather_facts: false\n  tasks:\n    - debug:\n        msg: from the inventory {{ inventory_file }}\n",
+	})
+	testenv.WriteFiles(t, elsewhere, map[string]string{"config": "apiVersion: v1\nkind: Config\nclusters: []\nusers: []\ncontexts:\n- name: elsewhere\n  context: {cluster: none}\ncurrent-context: elsewhere\n"})
+	env := []string{"HOME=" + home, "PATH=" + binDir + string(os.PathListSeparator) + os.Getenv("PATH"),
+		"TBX_TRUST=" + dir + string(os.PathListSeparator) + repo, "TBX_SPARE=0", "TBX_PROGRESS=plain", "XDG_STATE_HOME=" + t.TempDir()}
+	if h := os.Getenv("DOCKER_HOST"); h != "" {
+		env = append(env, "DOCKER_HOST="+h)
+	}
+	if r := tbx(t, dir, env, "prepare"); r.code != 0 {
+		t.Fatalf("tbx prepare: %+v", r)
+	}
+	x := filepath.Join(home, "x.yaml")
+
+	t.Run("kubectl reads a file in HOME", func(t *testing.T) {
+		// A client-side create that reads the file offline (this kubectl
+		// asks the API server for the mapping of a manifest).
+		r := tbx(t, dir, env, "run", "kubectl", "create", "configmap", "cm", "--from-file="+x, "--dry-run=client", "-o", "jsonpath={.data}")
+		if r.code != 0 || !strings.Contains(r.out, "name: cm") {
+			t.Errorf("kubectl create configmap --from-file=~/x.yaml: %+v", r)
+		}
+	})
+	t.Run("a resource name mounts nothing", func(t *testing.T) {
+		r := tbx(t, dir, env, "--debug", "run", "kubectl", "create", "configmap", "x.yaml", "--dry-run=client", "-o", "name")
+		if r.code != 0 || r.out != "configmap/x.yaml\n" || strings.Contains(r.err, "is mounted at") {
+			t.Errorf("a name that is no path: %+v", r)
+		}
+	})
+	t.Run("KUBECONFIG names a config elsewhere", func(t *testing.T) {
+		kenv := append(append([]string{}, env...), "KUBECONFIG="+filepath.Join(elsewhere, "config"))
+		if r := tbx(t, dir, kenv, "run", "kubectl", "config", "view", "-o", "jsonpath={.current-context}"); r.code != 0 || r.out != "elsewhere" {
+			t.Errorf("KUBECONFIG=/elsewhere/config kubectl config view: %+v", r)
+		}
+	})
+	t.Run("ansible-playbook reads an inventory and a playbook in HOME", func(t *testing.T) {
+		r := tbx(t, dir, env, "run", "ansible-playbook", "-i", filepath.Join(home, "inv.ini"), filepath.Join(home, "site.yml"))
+		if r.code != 0 || !strings.Contains(r.out, "from the inventory "+filepath.Join(home, "inv.ini")) {
+			t.Errorf("ansible-playbook -i ~/inv.ini ~/site.yml: %+v", r)
+		}
+	})
+	t.Run("a link swapped to / while runs start never has / mounted", func(t *testing.T) {
+		swapRace(t, dir, env, x)
+	})
+}
+
+// swapRace runs kubectl on a link 100 times while another goroutine swaps
+// the link between the file and /: each run reads the file, or fails
+// finding nothing; none is given /.
+func swapRace(t *testing.T, dir string, env []string, x string) {
+	link := filepath.Join(filepath.Dir(x), "link.yaml")
+	var stop atomic.Bool
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; !stop.Load(); i++ {
+			target := x
+			if i%2 == 1 {
+				target = "/"
+			}
+			_ = os.Remove(link + ".new")
+			if os.Symlink(target, link+".new") == nil {
+				_ = os.Rename(link+".new", link)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	read, wrong := 0, 0
+	for range 100 {
+		r := tbx(t, dir, env, "--debug", "run", "kubectl", "create", "configmap", "cm", "--from-file="+link, "--dry-run=client", "-o", "jsonpath={.data}")
+		for _, l := range strings.Split(r.err, "\n") {
+			if strings.Contains(l, "is mounted at") && !strings.Contains(l, ": "+x+" is mounted at "+link) {
+				wrong++
+				t.Errorf("a run mounted what it should not: %s", l)
+			}
+		}
+		if r.code == 0 && strings.Contains(r.out, "name: cm") {
+			read++
+		}
+	}
+	stop.Store(true)
+	<-done
+	t.Logf("100 runs while the link was swapped: %d read the manifest, %d mounted anything else", read, wrong)
+	if read == 0 {
+		t.Error("no run read the manifest: the race proves nothing")
+	}
+}
