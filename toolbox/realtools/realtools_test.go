@@ -62,8 +62,8 @@ func tbx(t *testing.T, dir string, env []string, args ...string) result {
 	return r
 }
 
-// A platform engineer's first commands, with the repository's kubectl and
-// Ansible images: the files they name outside the project, and the
+// A platform engineer's first commands, with the repository's kubectl,
+// Ansible and Azure CLI images: the files they name outside the project, and the
 // kubeconfig a variable names, reach the tool read-only; a word that is
 // not a path mounts nothing; a link swapped to / while runs start never
 // has / mounted.
@@ -78,13 +78,14 @@ func TestRealToolsReadTheFilesTheUserNames(t *testing.T) {
 	project := testenv.Project(t, c)
 	testenv.WriteFiles(t, dir, map[string]string{"toolbox.toml": "[toolbox]\nname = \"" + project + "\"\n" +
 		"[tools.kubectl]\nbuild = \"" + filepath.Join(repo, "images", "kubectl") + "\"\nhost_paths = \"args\"\npath_env = [\"KUBECONFIG\"]\n" +
-		"[tools.ansible]\nbuild = \"" + filepath.Join(repo, "images", "ansible") + "\"\ncommands = [\"ansible-playbook\"]\nhost_paths = \"args\"\n"})
+		"[tools.ansible]\nbuild = \"" + filepath.Join(repo, "images", "ansible") + "\"\ncommands = [\"ansible-playbook\"]\nhost_paths = \"args\"\nnetwork = \"host\"\n" +
+		"[tools.az]\nbuild = \"" + filepath.Join(repo, "images", "azure-cli") + "\"\nhost_paths = \"args\"\n"})
 	testenv.WriteFiles(t, home, map[string]string{
 		"x.yaml":   "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  a: b\n",
 		"inv.ini":  "[here]\nlocalhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n",
 		"site.yml": "- hosts: here\n  gather_facts: false\n  tasks:\n    - debug:\n        msg: from the inventory {{ inventory_file }}\n",
 	})
-	testenv.WriteFiles(t, elsewhere, map[string]string{"config": "apiVersion: v1\nkind: Config\nclusters: []\nusers: []\ncontexts:\n- name: elsewhere\n  context: {cluster: none}\ncurrent-context: elsewhere\n"})
+	testenv.WriteFiles(t, elsewhere, map[string]string{"cloud.json": `{"endpoints": {"resourceManager": "https://management.elsewhere.example/"}}`, "config": "apiVersion: v1\nkind: Config\nclusters: []\nusers: []\ncontexts:\n- name: elsewhere\n  context: {cluster: none}\ncurrent-context: elsewhere\n"})
 	env := []string{"HOME=" + home, "PATH=" + binDir + string(os.PathListSeparator) + os.Getenv("PATH"),
 		"TBX_TRUST=" + dir + string(os.PathListSeparator) + repo, "TBX_SPARE=0", "TBX_PROGRESS=plain", "XDG_STATE_HOME=" + t.TempDir()}
 	if h := os.Getenv("DOCKER_HOST"); h != "" {
@@ -119,6 +120,25 @@ func TestRealToolsReadTheFilesTheUserNames(t *testing.T) {
 		r := tbx(t, dir, env, "run", "ansible-playbook", "-i", filepath.Join(home, "inv.ini"), filepath.Join(home, "site.yml"))
 		if r.code != 0 || !strings.Contains(r.out, "from the inventory "+filepath.Join(home, "inv.ini")) {
 			t.Errorf("ansible-playbook -i ~/inv.ini ~/site.yml: %+v", r)
+		}
+	})
+	t.Run("ansible-playbook reaches a loopback sshd with a key outside the project", func(t *testing.T) {
+		ssh := testenv.SSHServer(t)
+		testenv.WriteFiles(t, home, map[string]string{
+			"far.ini": fmt.Sprintf("[far]\n127.0.0.1 ansible_port=%d ansible_user=%s ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null'\n", ssh.Port, ssh.User),
+			"far.yml": "- hosts: far\n  gather_facts: false\n  tasks:\n    - raw: echo over-ssh-$((6*7))\n      register: said\n    - debug:\n        var: said.stdout_lines\n",
+		})
+		r := tbx(t, dir, env, "run", "ansible-playbook", "-i", filepath.Join(home, "far.ini"), "--private-key", ssh.Key, filepath.Join(home, "far.yml"))
+		if r.code != 0 || !strings.Contains(r.out, "over-ssh-42") {
+			t.Errorf("ansible-playbook over ssh to 127.0.0.1:%d: %+v", ssh.Port, r)
+		}
+	})
+	t.Run("az reads a cloud's configuration elsewhere, by @FILE", func(t *testing.T) {
+		// Offline, az gets as far as asking the endpoint the file names:
+		// only the file has that name.
+		r := tbx(t, dir, env, "run", "az", "cloud", "register", "-n", "Elsewhere", "--cloud-config", "@"+filepath.Join(elsewhere, "cloud.json"))
+		if !strings.Contains(r.err, "management.elsewhere.example") {
+			t.Errorf("az cloud register --cloud-config @/elsewhere/cloud.json did not read the file: %+v", r)
 		}
 	})
 	t.Run("a link swapped to / while runs start never has / mounted", func(t *testing.T) {
@@ -162,8 +182,8 @@ func swapRace(t *testing.T, dir string, env []string, x string) {
 	}
 	stop.Store(true)
 	<-done
-	t.Logf("100 runs while the link was swapped: %d read the manifest, %d mounted anything else", read, wrong)
+	t.Logf("100 runs while the link was swapped: %d read the file, %d mounted anything else", read, wrong)
 	if read == 0 {
-		t.Error("no run read the manifest: the race proves nothing")
+		t.Error("no run read the file: the race proves nothing")
 	}
 }

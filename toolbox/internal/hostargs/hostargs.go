@@ -119,8 +119,7 @@ func words(c Call) []word {
 		if c.Mode == Off {
 			break
 		}
-		out = append(out, word{a, "argument " + a, c.Mode, true})
-		if _, v, ok := strings.Cut(a, "="); ok && strings.HasPrefix(a, "-") {
+		for _, v := range Values(a) {
 			out = append(out, word{v, "argument " + a, c.Mode, true})
 		}
 	}
@@ -131,6 +130,21 @@ func words(c Call) []word {
 		}
 		for _, el := range filepath.SplitList(v) {
 			out = append(out, word{el, "variable " + name, max(c.Mode, Read), false})
+		}
+	}
+	return out
+}
+
+// Values are what an argument may name a path by: itself, the value of a
+// --flag=VALUE, and either's file after an @ (curl's and az's @FILE).
+func Values(arg string) []string {
+	out := []string{arg}
+	if _, v, ok := strings.Cut(arg, "="); ok && strings.HasPrefix(arg, "-") {
+		out = append(out, v)
+	}
+	for _, v := range out {
+		if f, ok := strings.CutPrefix(v, "@"); ok {
+			out = append(out, f)
 		}
 	}
 	return out

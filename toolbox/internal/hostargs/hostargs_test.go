@@ -3,6 +3,7 @@ package hostargs
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -75,5 +76,19 @@ func TestParseMode(t *testing.T) {
 	}
 	if _, err := ParseMode("all"); err == nil {
 		t.Error("ParseMode(all) is not an error")
+	}
+}
+
+func TestValues(t *testing.T) {
+	for arg, want := range map[string][]string{
+		"/a":              {"/a"},
+		"--from=/a":       {"--from=/a", "/a"},
+		"@/a":             {"@/a", "/a"},
+		"--data=@/a.json": {"--data=@/a.json", "@/a.json", "/a.json"},
+		"name=x":          {"name=x"},
+	} {
+		if got := Values(arg); !slices.Equal(got, want) {
+			t.Errorf("Values(%q) = %q, want %q", arg, got, want)
+		}
 	}
 }

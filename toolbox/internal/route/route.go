@@ -379,11 +379,7 @@ func (r *Route) NamesHostPaths(args []string, cwd string) bool {
 		return false
 	}
 	for _, a := range args {
-		words := []string{a}
-		if _, v, ok := strings.Cut(a, "="); ok && strings.HasPrefix(a, "-") {
-			words = append(words, v)
-		}
-		for _, w := range words {
+		for _, w := range hostargs.Values(a) {
 			if !hostargs.Named(w) {
 				continue
 			}

@@ -20,12 +20,28 @@ import (
 // reaches this machine's Engine through it, ssh://USER@127.0.0.1:PORT.
 func SSHD(t testing.TB) string {
 	t.Helper()
+	if _, err := exec.LookPath("docker"); err != nil {
+		t.Skip("ssh:// reaches the Engine through `docker system dial-stdio` on the far side, and there is no docker CLI here")
+	}
+	s := SSHServer(t)
+	return fmt.Sprintf("ssh://%s@127.0.0.1:%d", s.User, s.Port)
+}
+
+// SSH is an sshd of the test's own on 127.0.0.1: who may log in, where,
+// and with which private key.
+type SSH struct {
+	User string
+	Port int
+	Key  string // the client's private key file
+}
+
+// SSHServer starts an sshd of the test's own, as SSHD does, and says how
+// to reach it.
+func SSHServer(t testing.TB) SSH {
+	t.Helper()
 	sshd := "/usr/sbin/sshd"
 	if _, err := os.Stat(sshd); err != nil {
 		t.Fatalf("these tests need sshd (apt-get install openssh-server; scripts/test.sh does): %v", err)
-	}
-	if _, err := exec.LookPath("docker"); err != nil {
-		t.Skip("ssh:// reaches the Engine through `docker system dial-stdio` on the far side, and there is no docker CLI here")
 	}
 	u, err := user.Current()
 	if err != nil {
@@ -75,7 +91,7 @@ UsePAM no
 	writeFile(t, filepath.Join(bin, "ssh"), fmt.Sprintf("#!/bin/sh\nexec %s -F %s \"$@\"\n", real, filepath.Join(dir, "ssh_config")), 0o755)
 	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
 	waitPort(t, port, filepath.Join(dir, "sshd.log"))
-	return fmt.Sprintf("ssh://%s@127.0.0.1:%d", u.Username, port)
+	return SSH{User: u.Username, Port: port, Key: filepath.Join(dir, "client_key")}
 }
 
 func writeFile(t testing.TB, path, content string, mode os.FileMode) {
