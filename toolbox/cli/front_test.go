@@ -133,6 +133,7 @@ func TestFrontServesATerminal(t *testing.T) {
 // A front and a core of different builds say so in one line naming both,
 // and do nothing; a front without its core says how to install tbx whole.
 func TestFrontAndCoreOfDifferentBuilds(t *testing.T) {
+	needBinaries(t)
 	dir := t.TempDir()
 	build := exec.Command("go", "build", "-o", filepath.Join(dir, "tbx"), "-ldflags", "-X github.com/tbx-dev/tbx/toolbox/internal/build.Version=v0.0.1-other", "../../cmd/tbx")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")

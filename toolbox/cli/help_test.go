@@ -43,6 +43,7 @@ func TestHelpAndCompletion(t *testing.T) {
 // The bash completion, sourced in a real bash, completes commands, the
 // nearest recipe's commands after run, tool names and flags.
 func TestBashCompletion(t *testing.T) {
+	needBinaries(t)
 	bash, err := exec.LookPath("bash")
 	if err != nil {
 		t.Skip("no bash")

@@ -10,6 +10,7 @@ import (
 
 // Only a static Linux executable is offered as the warm helper.
 func TestStaticLinuxHelper(t *testing.T) {
+	needBinaries(t)
 	if why := staticLinux(filepath.Join(filepath.Dir(tbxBin), "tbx-warm")); why != "" {
 		t.Errorf("the CGO_ENABLED=0 tbx-warm is refused: %s", why)
 	}

@@ -6,6 +6,7 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -24,6 +25,11 @@ func TestMain(m *testing.M) {
 	// In-process runs make this test binary the warm helper.
 	if len(os.Args) > 1 && os.Args[1] == helper.Command {
 		os.Exit(helper.Main(os.Args[2:]))
+	}
+	// -short runs the unit tests alone: no Engine, no binaries to build.
+	flag.Parse()
+	if testing.Short() {
+		os.Exit(m.Run())
 	}
 	// tbx-warm next to it: the helper its warm runs mount (in-process runs
 	// use this test binary instead, through the dispatch above).
@@ -53,6 +59,15 @@ func TestMain(m *testing.M) {
 	code := withStrangers(m.Run)
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// needBinaries skips a test that runs tbx's binaries under -short, which
+// builds none: the full suite runs it.
+func needBinaries(t *testing.T) {
+	t.Helper()
+	if tbxBin == "" {
+		t.Skip("runs tbx's binaries, which -short does not build; the full suite runs it")
+	}
 }
 
 // withStrangers runs the suite next to other projects' and another user's
