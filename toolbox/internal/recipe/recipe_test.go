@@ -418,3 +418,19 @@ func TestParseHome(t *testing.T) {
 		}
 	}
 }
+
+// Every key the schema knows is documented in docs/recipe.md, in a table
+// row of its own: adding a key means saying what it does.
+func TestEverySchemaKeyIsDocumented(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "..", "docs", "recipe.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for table, keys := range map[string]map[string]kind{"[toolbox]": toolboxKeys, "[defaults] and tools": runKeys, "tools": toolOnlyKeys} {
+		for key := range keys {
+			if !strings.Contains(string(doc), "\n| `"+key+"` |") {
+				t.Errorf("docs/recipe.md has no row for the %s key %q", table, key)
+			}
+		}
+	}
+}
