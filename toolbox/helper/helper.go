@@ -15,46 +15,38 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/tbx-dev/tbx/toolbox/internal/helperspec"
 )
 
-// Where the helper lives in a warm container.
+// What the helper shares with tbx (package helperspec), as its own code
+// names it.
 const (
-	Command = "__warm"               // the hidden first argument of tbx
-	BinPath = "/run/tbx-warm/tbx"    // the tbx binary, mounted read-only
-	State   = "/run/tbx-warm/state"  // a tmpfs: the lock, the pids of runs
-	Sealed  = "/run/tbx-warm/sealed" // a tmpfs of root's alone: what no command may reach
-	Direct  = Sealed + "/direct"     // the caller's directory of the helper's socket
+	Command = helperspec.Command
+	BinPath = helperspec.BinPath
+	State   = helperspec.State
+	Sealed  = helperspec.Sealed
+	Direct  = helperspec.Direct
+	Retry   = helperspec.Retry
+	EnvTool = helperspec.EnvTool
+)
+
+// Spec and Mount are helperspec's.
+type (
+	Spec  = helperspec.Spec
+	Mount = helperspec.Mount
+)
+
+// The helper's own files and times.
+const (
 	lock    = State + "/lock"        // shared by runs, exclusive to stop; made once the mounts are checked
 	refused = State + "/refused"     // the mounts are not what tbx checked: why
 	closing = State + "/closing"     // PID 1 is stopping: runs must go elsewhere
 	since   = State + "/idle-since"  // when the last run ended, unix seconds
-	Retry   = 222                    // an exec that came too late, or a command that exited 222: `ran` tells which
 	poll    = 200 * time.Millisecond // how often PID 1 looks for runs
 	grace   = time.Second            // between closing and stopping
 	notInit = "the warm helper is tbx's own; it is not for use by hand"
 )
-
-// Retire is the signal, as the Engine names it, that asks a warm
-// container's PID 1 to take no new run and go once no run is in it (a
-// spare: now, if no run has claimed it; a claimed one goes at its run's
-// end as ever): what a spare's maker and untrust send, so that no run in
-// flight is ever ended by another tbx.
-const Retire = "SIGUSR2"
-
-// Argv is the command line that runs the helper in a warm container in
-// mode ("init", "exec", "signal", "status" or "ran"; "start" in a
-// throwaway container; "reap" is PID 1's own) with args: what Main reads.
-func Argv(mode string, args ...string) []string {
-	return append([]string{BinPath, Command, mode}, args...)
-}
-
-// EnvTool is the variable by which tbx tells the helper which tool and
-// image its container is of ("TOOL IMAGE"), for its messages: the helper
-// takes it out of its environment as it starts, so no command sees it.
-const EnvTool = "TBX_HELPER_TOOL"
-
-// ToolEnv is the EnvTool entry of a container of tool's image.
-func ToolEnv(tool, image string) string { return EnvTool + "=" + tool + " " + image }
 
 // who is the tool and image the helper's container is of, from EnvTool;
 // empty when tbx did not say.
@@ -65,20 +57,6 @@ func takeWho() {
 	who.raw = os.Getenv(EnvTool)
 	who.tool, who.image, _ = strings.Cut(who.raw, " ")
 	_ = os.Unsetenv(EnvTool)
-}
-
-// Unrunnable says, as every start path says it, a command that did not
-// start: missing (127) or not runnable (126), with what the runtime said,
-// naming the tool and its image where they are known.
-func Unrunnable(missing bool, tool, image, detail string) string {
-	what, in := "command cannot be invoked", "in the image"
-	if missing {
-		what, in = "command not found in the image", ""
-	}
-	if tool == "" {
-		return what + ": " + detail
-	}
-	return strings.Join(strings.Fields(fmt.Sprintf("tool %s: %s %s %s:", tool, what, in, image)), " ") + " " + detail
 }
 
 // Main runs the helper mode named by args[0] and returns its exit code.

@@ -15,6 +15,8 @@ import (
 
 	"github.com/mattn/go-isatty"
 	"golang.org/x/sys/unix"
+
+	"github.com/tbx-dev/tbx/toolbox/internal/helperspec"
 )
 
 // initMain is PID 1, `init SPEC`: as root, apart from the commands it
@@ -24,7 +26,7 @@ import (
 // idle time. Stopped (docker stop, tbx gc), it gives each running command
 // SIGTERM and waits for them, until the Engine's SIGKILL.
 func initMain(args []string) int {
-	spec, err := decodeSpec(first(args))
+	spec, err := helperspec.DecodeSpec(first(args))
 	idle, perr := time.ParseDuration(spec.Idle)
 	if err != nil || perr != nil || idle <= 0 || len(args) != 1 {
 		fmt.Fprintln(os.Stderr, "tbx: warm init needs its spec")
@@ -294,7 +296,7 @@ func startMain(args []string) int {
 		fmt.Fprintln(os.Stderr, "tbx:", notInit)
 		return 125
 	}
-	expect, err := decodeMounts(args[1])
+	expect, err := helperspec.DecodeMounts(args[1])
 	if err == nil {
 		err = verifyMounts(expect)
 	}
@@ -392,13 +394,13 @@ func startFailure(w io.Writer, name string, err error) int {
 	switch {
 	case errors.As(err, &ne):
 		// As a shell says of a file on PATH it may not run: 126, not 127.
-		fmt.Fprintf(w, "tbx: %s\n", Unrunnable(false, who.tool, who.image, ne.Error()))
+		fmt.Fprintf(w, "tbx: %s\n", helperspec.Unrunnable(false, who.tool, who.image, ne.Error()))
 		return 126
 	case errors.Is(err, exec.ErrNotFound), errors.Is(err, os.ErrNotExist):
-		fmt.Fprintf(w, "tbx: %s\n", Unrunnable(true, who.tool, who.image, fmt.Sprintf("exec: %q: %v", name, unwrapped(err))))
+		fmt.Fprintf(w, "tbx: %s\n", helperspec.Unrunnable(true, who.tool, who.image, fmt.Sprintf("exec: %q: %v", name, unwrapped(err))))
 		return 127
 	case errors.Is(err, os.ErrPermission), errors.Is(err, syscall.EISDIR):
-		fmt.Fprintf(w, "tbx: %s\n", Unrunnable(false, who.tool, who.image, fmt.Sprintf("exec: %q: %v", name, unwrapped(err))))
+		fmt.Fprintf(w, "tbx: %s\n", helperspec.Unrunnable(false, who.tool, who.image, fmt.Sprintf("exec: %q: %v", name, unwrapped(err))))
 		return 126
 	}
 	fmt.Fprintf(w, "tbx: starting %s: %v\n", name, err)

@@ -72,20 +72,4 @@ func TestVerifyMounts(t *testing.T) {
 	if err := verifyMounts([]Mount{gone}); err == nil {
 		t.Error("a missing target passed")
 	}
-	m, err := decodeMounts(EncodeMounts([]Mount{want}))
-	if err != nil || !slices.Equal(m, []Mount{want}) {
-		t.Errorf("the mounts as the starter's argument: %v %v", m, err)
-	}
-}
-
-func TestSpecRoundTrips(t *testing.T) {
-	owner := uint32(1000)
-	in := Spec{Idle: "5m0s", Owner: &owner, User: "1000:1000", Groups: []string{"999"}, Expect: []Mount{{Target: "/w", Dev: 1, Ino: 2}}}
-	out, err := decodeSpec(in.Encode())
-	if err != nil || out.Idle != in.Idle || *out.Owner != owner || out.User != in.User || !slices.Equal(out.Groups, in.Groups) || !slices.Equal(out.Expect, in.Expect) {
-		t.Errorf("%+v %v", out, err)
-	}
-	if _, err := decodeSpec("{"); err == nil {
-		t.Error("a broken spec was read")
-	}
 }

@@ -9,6 +9,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/tbx-dev/tbx/toolbox/internal/helperspec"
 )
 
 // A reaper is a process of its own (it must be a subreaper, and the
@@ -95,7 +97,7 @@ func spawnReaper(rp *reaper) (*idleReaper, error) {
 		if who.raw != "" {
 			env = append(env, EnvTool+"="+who.raw)
 		}
-		p, err := os.StartProcess("/proc/self/exe", Argv("reap"), &os.ProcAttr{Env: env, Files: []*os.File{os.Stdin, os.Stdout, os.Stderr, theirs}})
+		p, err := os.StartProcess("/proc/self/exe", helperspec.Argv("reap"), &os.ProcAttr{Env: env, Files: []*os.File{os.Stdin, os.Stdout, os.Stderr, theirs}})
 		if err != nil {
 			return 0, err
 		}

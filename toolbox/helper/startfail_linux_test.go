@@ -31,22 +31,3 @@ func TestAFileThatIsNotExecutableIs126(t *testing.T) {
 		t.Errorf("a command that is nowhere: %d %q", code, out.String())
 	}
 }
-
-// Where tbx said whose container it is, a command that does not start is
-// said with its tool and image.
-func TestUnrunnableNamesToolAndImage(t *testing.T) {
-	for _, tc := range []struct {
-		missing bool
-		want    string
-	}{
-		{true, `tool jq: command not found in the image tbx/p/jq:0123: exec: "x": not found`},
-		{false, `tool jq: command cannot be invoked in the image tbx/p/jq:0123: exec: "x": not found`},
-	} {
-		if got := Unrunnable(tc.missing, "jq", "tbx/p/jq:0123", `exec: "x": not found`); got != tc.want {
-			t.Errorf("Unrunnable(%v) = %q, want %q", tc.missing, got, tc.want)
-		}
-	}
-	if got := Unrunnable(true, "", "", "d"); got != "command not found in the image: d" {
-		t.Errorf("with no tool: %q", got)
-	}
-}

@@ -8,8 +8,8 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/mount"
 
-	"github.com/tbx-dev/tbx/toolbox/helper"
 	"github.com/tbx-dev/tbx/toolbox/internal/exit"
+	"github.com/tbx-dev/tbx/toolbox/internal/helperspec"
 	"github.com/tbx-dev/tbx/toolbox/internal/hostpath"
 )
 
@@ -41,7 +41,7 @@ func checkedSources(inv Invocation) map[string]bool {
 // target; release lets them go once the container has started. A source
 // that now leads through a symbolic link refuses the run. Where the
 // Engine's paths are not this host's (inv.Local false), nothing is held.
-func HoldMounts(inv Invocation, host *container.HostConfig) (expect []helper.Mount, release func(), err error) {
+func HoldMounts(inv Invocation, host *container.HostConfig) (expect []helperspec.Mount, release func(), err error) {
 	var held []*hostpath.Held
 	release = func() {
 		for _, h := range held {
@@ -65,13 +65,13 @@ func HoldMounts(inv Invocation, host *container.HostConfig) (expect []helper.Mou
 			return nil, nil, exit.Errorf(exit.Launcher, "refusing to run: %v; review it with `tbx trust --show`", err)
 		}
 		held = append(held, h)
-		expect = append(expect, helper.Mount{Target: m.Target, Dev: h.Dev, Ino: h.Ino})
+		expect = append(expect, helperspec.Mount{Target: m.Target, Dev: h.Dev, Ino: h.Ino})
 	}
 	return expect, release, nil
 }
 
 // describeChecked says, under --debug, what the helper checks.
-func (r *Runner) DescribeChecked(expect []helper.Mount) {
+func (r *Runner) DescribeChecked(expect []helperspec.Mount) {
 	for _, m := range expect {
 		r.Debugf("%s is checked to be the host path tbx opened (device %d, inode %d) before the command starts", m.Target, m.Dev, m.Ino)
 	}

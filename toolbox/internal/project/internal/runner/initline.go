@@ -7,8 +7,8 @@ import (
 	"io"
 	"regexp"
 
-	"github.com/tbx-dev/tbx/toolbox/helper"
 	"github.com/tbx-dev/tbx/toolbox/internal/exit"
+	"github.com/tbx-dev/tbx/toolbox/internal/helperspec"
 )
 
 // initLine is the stream where a throwaway container's init (tini, the
@@ -61,7 +61,7 @@ func (l *initLine) finish(status error) error {
 	if !l.passing && errors.As(status, &code) && (code == exit.NotFound || code == exit.CannotInvoke) {
 		if m := tiniExec.FindSubmatch(l.held); m != nil && string(m[1]) == l.command {
 			detail := fmt.Sprintf("exec: %q: %s", m[1], m[2])
-			return exit.Errorf(int(code), "%s", helper.Unrunnable(code == exit.NotFound, l.tool, l.image, detail))
+			return exit.Errorf(int(code), "%s", helperspec.Unrunnable(code == exit.NotFound, l.tool, l.image, detail))
 		}
 	}
 	if !l.passing {

@@ -17,9 +17,9 @@ import (
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/pkg/stdcopy"
 
-	"github.com/tbx-dev/tbx/toolbox/helper"
 	"github.com/tbx-dev/tbx/toolbox/internal/direct"
 	"github.com/tbx-dev/tbx/toolbox/internal/exit"
+	"github.com/tbx-dev/tbx/toolbox/internal/helperspec"
 )
 
 // Streams are the caller's standard streams; a TTY is used when In and Out
@@ -77,12 +77,12 @@ func (r *Runner) Run(ctx context.Context, inv Invocation) error {
 // startWithHelper makes the helper, mounted read-only, the container's
 // command: it checks that the mounts in expect are what tbx held, sizes
 // the terminal, then execs the command in its place.
-func (r *Runner) startWithHelper(inv Invocation, cfg *container.Config, host *container.HostConfig, expect []helper.Mount) {
+func (r *Runner) startWithHelper(inv Invocation, cfg *container.Config, host *container.HostConfig, expect []helperspec.Mount) {
 	argv := CommandLine(cfg)
-	cfg.Env = append(cfg.Env, helper.ToolEnv(inv.Tool.Name, inv.Image)) // for its words; the command does not see it
-	cfg.Entrypoint = helper.Argv("start", SizeArg(cfg.Tty, host.ConsoleSize), helper.EncodeMounts(expect), "--")
+	cfg.Env = append(cfg.Env, helperspec.ToolEnv(inv.Tool.Name, inv.Image)) // for its words; the command does not see it
+	cfg.Entrypoint = helperspec.Argv("start", SizeArg(cfg.Tty, host.ConsoleSize), helperspec.EncodeMounts(expect), "--")
 	cfg.Cmd = argv
-	host.Mounts = append(host.Mounts, Bind(r.Starter, helper.BinPath, true))
+	host.Mounts = append(host.Mounts, Bind(r.Starter, helperspec.BinPath, true))
 	r.Debugf("the helper %s starts the command: it checks the mounts, and sizes the terminal before the start", r.Starter)
 	r.DescribeChecked(expect)
 }
@@ -272,9 +272,9 @@ func startError(inv Invocation, err error) error {
 	msg := err.Error()
 	switch {
 	case strings.Contains(msg, "executable file not found"), strings.Contains(msg, "no such file or directory"):
-		return exit.Errorf(exit.NotFound, "%s", helper.Unrunnable(true, inv.Tool.Name, inv.Image, lastClause(msg)))
+		return exit.Errorf(exit.NotFound, "%s", helperspec.Unrunnable(true, inv.Tool.Name, inv.Image, lastClause(msg)))
 	case strings.Contains(msg, "permission denied"), strings.Contains(msg, "is a directory"):
-		return exit.Errorf(exit.CannotInvoke, "%s", helper.Unrunnable(false, inv.Tool.Name, inv.Image, lastClause(msg)))
+		return exit.Errorf(exit.CannotInvoke, "%s", helperspec.Unrunnable(false, inv.Tool.Name, inv.Image, lastClause(msg)))
 	}
 	return fmt.Errorf("starting the container: %w", err)
 }

@@ -9,8 +9,8 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 
-	"github.com/tbx-dev/tbx/toolbox/helper"
 	"github.com/tbx-dev/tbx/toolbox/internal/direct"
+	"github.com/tbx-dev/tbx/toolbox/internal/helperspec"
 	"github.com/tbx-dev/tbx/toolbox/internal/labels"
 	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/runner"
 )
@@ -26,7 +26,7 @@ import (
 var ErrNoSpare = errors.New("no spare")
 
 // spareShape is the spare for a run of cfg and host.
-func (r *Runner) spareShape(ctx context.Context, inv runner.Invocation, cfg *container.Config, host *container.HostConfig, sp SpareSpec, expect []helper.Mount) (*warmContainer, error) {
+func (r *Runner) spareShape(ctx context.Context, inv runner.Invocation, cfg *container.Config, host *container.HostConfig, sp SpareSpec, expect []helperspec.Mount) (*warmContainer, error) {
 	if inv.Direct == "" {
 		return nil, fmt.Errorf("%w: spares need the helper's socket on this host", ErrNoSpare)
 	}
@@ -34,7 +34,7 @@ func (r *Runner) spareShape(ctx context.Context, inv runner.Invocation, cfg *con
 	if err != nil {
 		return nil, err
 	}
-	spec := helper.Spec{Idle: sp.Idle.String(), User: img.user, Groups: host.GroupAdd, Expect: expect, Once: true, Inputs: sp.Inputs}
+	spec := helperspec.Spec{Idle: sp.Idle.String(), User: img.user, Groups: host.GroupAdd, Expect: expect, Once: true, Inputs: sp.Inputs}
 	return warmShape(inv, img.cfg, host, spec, sp.Helper)
 }
 
@@ -96,9 +96,9 @@ type Retirer interface {
 }
 
 // Retire asks the warm container or spare id to take no new run and go
-// once no run is in it (helper.Retire): a run in flight is never ended.
+// once no run is in it (helperspec.Retire): a run in flight is never ended.
 func Retire(ctx context.Context, e Retirer, id string) error {
-	return e.ContainerKill(ctx, id, helper.Retire)
+	return e.ContainerKill(ctx, id, helperspec.Retire)
 }
 
 // RetireAll retires every running container of list but the one called

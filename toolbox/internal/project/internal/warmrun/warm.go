@@ -27,9 +27,9 @@ import (
 	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/pkg/stdcopy"
 
-	"github.com/tbx-dev/tbx/toolbox/helper"
 	"github.com/tbx-dev/tbx/toolbox/internal/direct"
 	"github.com/tbx-dev/tbx/toolbox/internal/exit"
+	"github.com/tbx-dev/tbx/toolbox/internal/helperspec"
 	"github.com/tbx-dev/tbx/toolbox/internal/labels"
 	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/runner"
 	"github.com/tbx-dev/tbx/toolbox/internal/statedir"
@@ -69,7 +69,7 @@ func (r *Runner) RunWarm(ctx context.Context, inv runner.Invocation, idle time.D
 	if err != nil {
 		return err
 	}
-	w, err := warmShape(inv, img.cfg, host, helper.Spec{Idle: idle.String(), User: img.user, Groups: host.GroupAdd, Expect: expect}, helperBin)
+	w, err := warmShape(inv, img.cfg, host, helperspec.Spec{Idle: idle.String(), User: img.user, Groups: host.GroupAdd, Expect: expect}, helperBin)
 	if err != nil {
 		return err
 	}
@@ -188,7 +188,7 @@ type warmContainer struct {
 // the direct path and what it checks the mounts to be), and its
 // configuration. Its helper runs as root, and its socket's directory is
 // mounted inside a directory of root's alone: no command can reach it.
-func warmShape(inv runner.Invocation, cfg *container.Config, host *container.HostConfig, spec helper.Spec, helperBin string) (*warmContainer, error) {
+func warmShape(inv runner.Invocation, cfg *container.Config, host *container.HostConfig, spec helperspec.Spec, helperBin string) (*warmContainer, error) {
 	fi, err := os.Stat(helperBin)
 	if err != nil {
 		return nil, fmt.Errorf("finding the tbx binary for a warm run: %w", err)
@@ -200,18 +200,18 @@ func warmShape(inv runner.Invocation, cfg *container.Config, host *container.Hos
 	w := &container.Config{
 		Image:      cfg.Image,
 		User:       "0:0",
-		Entrypoint: helper.Argv("init", spec.Encode()),
-		Env:        []string{helper.ToolEnv(inv.Tool.Name, inv.Image)}, // for its words; no command sees it
+		Entrypoint: helperspec.Argv("init", spec.Encode()),
+		Env:        []string{helperspec.ToolEnv(inv.Tool.Name, inv.Image)}, // for its words; no command sees it
 		WorkingDir: "/",
 	}
 	h := *host
 	h.AutoRemove = true
 	h.Init = new(bool) // the helper is PID 1, and reaps
 	h.ConsoleSize = [2]uint{}
-	h.Mounts = append(append([]mount.Mount{}, host.Mounts...), runner.Bind(helperBin, helper.BinPath, true))
+	h.Mounts = append(append([]mount.Mount{}, host.Mounts...), runner.Bind(helperBin, helperspec.BinPath, true))
 	h.Tmpfs = map[string]string{
-		helper.State:  "rw,nosuid,nodev,size=1m,mode=0755", // root's to write: no command decides a later run
-		helper.Sealed: "rw,nosuid,nodev,noexec,size=64k,mode=0700",
+		helperspec.State:  "rw,nosuid,nodev,size=1m,mode=0755", // root's to write: no command decides a later run
+		helperspec.Sealed: "rw,nosuid,nodev,noexec,size=64k,mode=0700",
 	}
 	for k, v := range host.Tmpfs {
 		h.Tmpfs[k] = v
@@ -236,7 +236,7 @@ func warmShape(inv runner.Invocation, cfg *container.Config, host *container.Hos
 	out := &warmContainer{name: kind + inv.Key + "-" + inv.Tool.Name + "-" + key, cfg: w, host: &h, user: spec.User}
 	if inv.Direct != "" {
 		out.dir = filepath.Join(inv.Direct, key)
-		h.Mounts = append(h.Mounts, runner.Bind(out.dir, helper.Direct, false))
+		h.Mounts = append(h.Mounts, runner.Bind(out.dir, helperspec.Direct, false))
 	}
 	return out, nil
 }
@@ -288,9 +288,9 @@ func (r *Runner) createWarm(ctx context.Context, name string, cfg *container.Con
 	helperBin := ""
 	for _, m := range host.Mounts {
 		switch m.Target {
-		case helper.BinPath:
+		case helperspec.BinPath:
 			helperBin = m.Source
-		case helper.Direct:
+		case helperspec.Direct:
 			if err := statedir.Mkdir(m.Source); err != nil {
 				return "", fmt.Errorf("making the directory of the warm helper's socket: %w", err)
 			}
@@ -401,12 +401,12 @@ func (r *Runner) execOptions(inv runner.Invocation, cfg *container.Config, token
 	}
 	// The helper sizes the terminal before the command starts too: Engines
 	// before API 1.42, and Podman, ignore the size given at create.
-	opts.Cmd = helper.Argv("exec", append([]string{token, inv.Launcher, runner.SizeArg(inv.TTY, cs), cfg.WorkingDir, "--"}, runner.CommandLine(cfg)...)...)
+	opts.Cmd = helperspec.Argv("exec", append([]string{token, inv.Launcher, runner.SizeArg(inv.TTY, cs), cfg.WorkingDir, "--"}, runner.CommandLine(cfg)...)...)
 	return opts
 }
 
 // execStatus waits for the exec to be over and maps its exit code. The
-// helper refuses a run that comes too late with helper.Retry; a command may
+// helper refuses a run that comes too late with helperspec.Retry; a command may
 // exit with that code too, so for it alone the helper is asked, out of
 // band, whether it took the run: a command is never run twice.
 func (r *Runner) execStatus(ctx context.Context, id, execID, token string) error {
@@ -419,7 +419,7 @@ func (r *Runner) execStatus(ctx context.Context, id, execID, token string) error
 			switch ins.ExitCode {
 			case 0:
 				return nil
-			case helper.Retry:
+			case helperspec.Retry:
 				if ran, err := helperOutput(ctx, r.Engine, id, "ran", token); err != nil || ran != "yes" {
 					return errRetry // refused, and the container is stopping or gone
 				}
@@ -436,7 +436,7 @@ func (r *Runner) signaller(ctx context.Context, id, token string) func(syscall.S
 	ctx = context.WithoutCancel(ctx)
 	return func(sig syscall.Signal) {
 		created, err := r.Engine.ContainerExecCreate(ctx, id, container.ExecOptions{
-			User: "0", Cmd: helper.Argv("signal", token, strconv.Itoa(int(sig))),
+			User: "0", Cmd: helperspec.Argv("signal", token, strconv.Itoa(int(sig))),
 		})
 		if err == nil {
 			_ = r.Engine.ContainerExecStart(ctx, created.ID, container.ExecStartOptions{Detach: true})
@@ -490,7 +490,7 @@ func ListWarm(ctx context.Context, e Lister, f filters.Args) ([]WarmContainer, e
 // returns what it printed.
 func helperOutput(ctx context.Context, e Asker, id, mode string, args ...string) (string, error) {
 	created, err := e.ContainerExecCreate(ctx, id, container.ExecOptions{
-		User: "0", AttachStdout: true, AttachStderr: true, Cmd: helper.Argv(mode, args...),
+		User: "0", AttachStdout: true, AttachStderr: true, Cmd: helperspec.Argv(mode, args...),
 	})
 	if err != nil {
 		return "", err
