@@ -18,60 +18,42 @@ import (
 
 const module = "github.com/tbx-dev/tbx/"
 
-// allowed lists, for each package, the project packages it may import.
-var allowed = map[string][]string{
-	"exit":        {},
-	"environ":     {},
-	"labels":      {},
-	"engine":      {},
-	"safefile":    {},
-	"suggest":     {},
-	"imagesig":    {"safefile"},
-	"hostpath":    {},
-	"recipe":      {"hostargs", "safefile", "suggest"},
-	"hostargs":    {},
-	"hashcache":   {},
-	"lockfile":    {"safefile"},
-	"buildkit":    {},
-	"imageid":     {"buildkit", "hashcache", "safefile"},
-	"progress":    {},
-	"shims":       {},
-	"statedir":    {},
-	"direct":      {},
-	"route":       {"direct", "hostargs", "safefile"},
-	"watch":       {"route"},
-	"build":       {},
-	"front":       {"build", "direct", "route", "signals", "statedir", "watch"},
-	"helper":      {"direct", "helperspec"},
-	"helperspec":  {},
-	"trust":       {"safefile", "statedir"},
-	"reach":       {"imagesig", "recipe"},
-	"acquire":     {"buildkit", "engine", "environ", "hashcache", "imageid", "imagesig", "labels", "lockfile", "progress", "recipe", "statedir"},
-	"project":     {"warmrun", "acquire", "direct", "engine", "exit", "gc", "hostargs", "imageid", "labels", "lockfile", "progress", "reach", "recipe", "route", "runner", "safefile", "trust", "watch"},
-	"signals":     {},
-	"runner":      {"direct", "engine", "environ", "exit", "helperspec", "hostargs", "hostpath", "labels", "recipe", "signals", "statedir"},
-	"gc":          {"engine", "labels"},
-	"warmrun":     {"direct", "engine", "exit", "helperspec", "labels", "runner", "signals", "statedir"},
-	"testenv":     {"engine", "labels"},
-	"compat":      {}, // tests only: tbx against Podman
-	"cifiles":     {}, // tests only: the CI files of docs/ci
-	"signing":     {}, // tests only: signed tool images against cosign
-	"realtools":   {}, // tests only: the real tool images of images/
-	"conformance": {}, // tests only: the Dockerfile conformance suite
-	"cli":         {"build", "engine", "exit", "front", "hashcache", "lockfile", "progress", "project", "reach", "recipe", "route", "shims", "signals", "statedir", "suggest", "trust", "helper", "images", "recipes"},
+// layer gives each package its place: a package imports only packages of
+// a lower layer (test files aside), so that no two depend on each other
+// and the order reads as the architecture does (docs/architecture.md).
+var layer = map[string]int{
+	// 0, foundations: no package of the project below them.
+	"exit": 0, "environ": 0, "labels": 0, "safefile": 0, "suggest": 0, "hostpath": 0, "hashcache": 0,
+	"statedir": 0, "signals": 0, "build": 0, "progress": 0, "shims": 0, "helperspec": 0, "hostargs": 0,
+	"direct": 0, "engine": 0, "buildkit": 0, "images": 0, "recipes": 0,
+	// 1, formats and stores: the recipe, the lock, the content hash,
+	// signatures, trust, routes; test helpers.
+	"recipe": 1, "lockfile": 1, "imageid": 1, "imagesig": 1, "trust": 1, "route": 1, "gc": 1, "testenv": 1,
+	// 2, what a project does with them.
+	"reach": 2, "watch": 2, "runner": 2, "acquire": 2,
+	// 3, the host's side of warm containers, over the throwaway run.
+	"warmrun": 3,
+	// 4, the gate.
+	"project": 4,
+	// 5 and 6, the entry points: the front and the helper, then the core's
+	// command line, which starts either.
+	"front": 5, "helper": 5,
+	"cli": 6,
+	// 7, tests only: suites with no code of their own.
+	"cifiles": 7, "compat": 7, "conformance": 7, "signing": 7, "realtools": 7,
 }
 
 func TestPackagesDependDownwards(t *testing.T) {
 	for _, dir := range packageDirs(t) {
 		name := filepath.Base(dir)
-		ok, known := allowed[name]
+		at, known := layer[name]
 		if !known {
-			t.Errorf("package toolbox/%s has no entry in the layering table", dir)
+			t.Errorf("package toolbox/%s has no layer in the layering table", dir)
 			continue
 		}
 		for _, imp := range imports(t, dir) {
-			if !contains(ok, imp) {
-				t.Errorf("toolbox/%s imports %s, which it may not", dir, imp)
+			if below, ok := layer[imp]; !ok || below >= at {
+				t.Errorf("toolbox/%s (layer %d) imports %s (layer %d): a package imports only those of a lower layer", dir, at, imp, below)
 			}
 		}
 	}
@@ -122,15 +104,6 @@ func imports(t *testing.T, dir string) []string {
 		}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, e := range list {
-		if e == s {
-			return true
-		}
-	}
-	return false
 }
 
 // The front (cmd/tbx) exists to start fast: it links nothing of the Docker
