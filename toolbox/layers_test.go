@@ -24,7 +24,7 @@ const module = "github.com/tbx-dev/tbx/"
 var layer = map[string]int{
 	// 0, foundations: no package of the project below them.
 	"exit": 0, "environ": 0, "labels": 0, "safefile": 0, "suggest": 0, "hostpath": 0, "hashcache": 0,
-	"statedir": 0, "signals": 0, "build": 0, "progress": 0, "shims": 0, "helperspec": 0, "hostargs": 0,
+	"statedir": 0, "signals": 0, "version": 0, "progress": 0, "shims": 0, "helperspec": 0, "hostargs": 0,
 	"direct": 0, "engine": 0, "buildkit": 0, "images": 0, "recipes": 0,
 	// 1, formats and stores: the recipe, the lock, the content hash,
 	// signatures, trust, routes; test helpers.

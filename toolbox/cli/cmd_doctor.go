@@ -95,7 +95,7 @@ func checkBinaries(r *checkReport, helper project.Helper) {
 		r.fail("no helper for warm tools and the mount check: "+helper.Why, "install tbx whole (scripts/install.sh in a tbx checkout)")
 		return
 	}
-	r.ok("tbx %s: the front, the core and the helper %s (%s)", version(), helper.Path, helper.Why)
+	r.ok("tbx %s: the front, the core and the helper %s (%s)", versionName(), helper.Path, helper.Why)
 }
 
 // checkShims names the recipe's commands whose shims are missing where

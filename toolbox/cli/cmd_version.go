@@ -7,7 +7,7 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
-	"github.com/tbx-dev/tbx/toolbox/internal/build"
+	"github.com/tbx-dev/tbx/toolbox/internal/version"
 )
 
 func versionCommand(a *app) *ucli.Command {
@@ -25,7 +25,7 @@ func versionCommand(a *app) *ucli.Command {
 // printVersion says tbx's version, for `tbx version` and `tbx --version`
 // alike.
 func printVersion(w io.Writer) {
-	fmt.Fprintf(w, "tbx %s (%s, %s/%s)\n", version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(w, "tbx %s (%s, %s/%s)\n", versionName(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
 
 func init() {
@@ -33,4 +33,4 @@ func init() {
 }
 
 // version is tbx's version, as people read it.
-func version() string { return build.Name() }
+func versionName() string { return version.Name() }

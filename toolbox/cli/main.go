@@ -15,12 +15,12 @@ import (
 
 	"github.com/tbx-dev/tbx/toolbox/front"
 	"github.com/tbx-dev/tbx/toolbox/helper"
-	"github.com/tbx-dev/tbx/toolbox/internal/build"
 	"github.com/tbx-dev/tbx/toolbox/internal/engine"
 	"github.com/tbx-dev/tbx/toolbox/internal/exit"
 	"github.com/tbx-dev/tbx/toolbox/internal/route"
 	"github.com/tbx-dev/tbx/toolbox/internal/signals"
 	"github.com/tbx-dev/tbx/toolbox/internal/suggest"
+	"github.com/tbx-dev/tbx/toolbox/internal/version"
 )
 
 // Main runs tbx with args and returns its exit code; nothing below it exits.
@@ -37,21 +37,21 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 // sameBuildAsFront checks that the front that handed this call over (it
-// says its build in build.FrontVar) is of this core's build, and forgets
+// says its build in version.FrontVar) is of this core's build, and forgets
 // the variable, which is the front's and the core's alone: a front and a
 // core of different builds would act half one way and half the other.
 func sameBuildAsFront() error {
-	frontBuild, ok := os.LookupEnv(build.FrontVar)
+	frontBuild, ok := os.LookupEnv(version.FrontVar)
 	if !ok {
 		return nil // the core run by itself
 	}
-	_ = os.Unsetenv(build.FrontVar)
-	if frontBuild == build.ID() {
+	_ = os.Unsetenv(version.FrontVar)
+	if frontBuild == version.ID() {
 		return nil
 	}
 	core, _ := os.Executable()
 	return exit.Errorf(exit.Launcher, "%s (build %s) and %s (build %s) are of different builds; install tbx whole (scripts/install.sh in a tbx checkout)",
-		front.NextTo(core), frontBuild, core, build.ID())
+		front.NextTo(core), frontBuild, core, version.ID())
 }
 
 // completionArgs keeps a completion request from running its command: a
@@ -109,7 +109,7 @@ func (a *app) cli() *ucli.App {
 	app := &ucli.App{
 		Name:                 "tbx",
 		Usage:                "run a team's pinned DevOps tools in throwaway containers",
-		Version:              version(),
+		Version:              versionName(),
 		Writer:               s.Out,
 		ErrWriter:            s.Err,
 		EnableBashCompletion: true,

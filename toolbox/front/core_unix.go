@@ -7,7 +7,7 @@ import (
 	"os"
 	"syscall"
 
-	"github.com/tbx-dev/tbx/toolbox/internal/build"
+	"github.com/tbx-dev/tbx/toolbox/internal/version"
 )
 
 // Core replaces the front with tbx's core, given the same arguments and
@@ -15,7 +15,7 @@ import (
 func Core(args []string) int {
 	path, err := corePath()
 	if err == nil {
-		err = syscall.Exec(path, args, append(os.Environ(), build.FrontVar+"="+build.ID()))
+		err = syscall.Exec(path, args, append(os.Environ(), version.FrontVar+"="+version.ID()))
 	}
 	fmt.Fprintf(os.Stderr, "tbx: %v\n", err)
 	return 125

@@ -7,7 +7,7 @@ import (
 	"os/exec"
 	"os/signal"
 
-	"github.com/tbx-dev/tbx/toolbox/internal/build"
+	"github.com/tbx-dev/tbx/toolbox/internal/version"
 )
 
 // Core runs tbx's core with the same arguments, streams and environment,
@@ -21,7 +21,7 @@ func Core(args []string) int {
 	signal.Ignore(os.Interrupt) // Ctrl-C reaches the core too, which handles it
 	cmd := exec.Command(path, args[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.Env = append(os.Environ(), build.FrontVar+"="+build.ID())
+	cmd.Env = append(os.Environ(), version.FrontVar+"="+version.ID())
 	err = cmd.Run()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {

@@ -8,7 +8,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/tbx-dev/tbx/toolbox/internal/build"
+	"github.com/tbx-dev/tbx/toolbox/internal/version"
 )
 
 // SpareCommand is the hidden command of tbx's core that makes a spare.
@@ -24,7 +24,7 @@ func MakeSpare(core, state, tool, command string, tty bool, flags []string) {
 	since := strconv.FormatInt(time.Now().UnixNano(), 10) // a gc after this wins over the maker
 	args := append(append([]string{}, flags...), SpareCommand, tool, command, strconv.FormatBool(tty), since)
 	cmd := exec.Command(core, args...)
-	cmd.Env = append(os.Environ(), build.FrontVar+"="+build.ID())
+	cmd.Env = append(os.Environ(), version.FrontVar+"="+version.ID())
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if log, err := os.OpenFile(filepath.Join(state, SpareLog), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600); err == nil {
 		defer log.Close()

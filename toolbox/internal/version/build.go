@@ -1,8 +1,8 @@
-// Package build names the build of tbx's binaries: its version, for
+// Package version names the build of tbx's binaries: its version, for
 // people, and an identity the front and the core compare, so that a tbx
 // whose two halves come from different builds says so instead of acting
 // half one way and half the other.
-package build
+package version
 
 import (
 	"runtime/debug"
@@ -10,7 +10,7 @@ import (
 )
 
 // Version is tbx's version, set at link time
-// (-ldflags "-X github.com/tbx-dev/tbx/toolbox/internal/build.Version=v1.2.3").
+// (-ldflags "-X github.com/tbx-dev/tbx/toolbox/internal/version.Version=v1.2.3").
 var Version = "dev"
 
 // FrontVar is the variable through which the front tells the core the
