@@ -28,7 +28,7 @@ var layer = map[string]int{
 	"direct": 0, "engine": 0, "buildkit": 0, "images": 0, "recipes": 0,
 	// 1, formats and stores: the recipe, the lock, the content hash,
 	// signatures, trust, routes; test helpers.
-	"recipe": 1, "lockfile": 1, "imageid": 1, "imagesig": 1, "trust": 1, "route": 1, "gc": 1, "testenv": 1,
+	"recipe": 1, "lockfile": 1, "contenthash": 1, "imagesig": 1, "trust": 1, "route": 1, "gc": 1, "testenv": 1,
 	// 2, what a project does with them.
 	"reach": 2, "watch": 2, "runner": 2, "acquire": 2,
 	// 3, the host's side of warm containers, over the throwaway run.

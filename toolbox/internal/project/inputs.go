@@ -10,7 +10,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/tbx-dev/tbx/toolbox/internal/imageid"
+	"github.com/tbx-dev/tbx/toolbox/internal/contenthash"
 	"github.com/tbx-dev/tbx/toolbox/internal/lockfile"
 	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/acquire"
 	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
@@ -72,7 +72,7 @@ func (p *Project) inputs(tool *recipe.Tool) (Inputs, bool) {
 		if t.Build == "" {
 			continue
 		}
-		files, err := imageid.ContextFiles(acquire.Inputs(t, ""), maxInputFiles-len(in.Context))
+		files, err := contenthash.ContextFiles(acquire.Inputs(t, ""), maxInputFiles-len(in.Context))
 		if err != nil {
 			return in, false // too many, or unreadable: found the whole way on every call
 		}

@@ -7,8 +7,8 @@ import (
 
 	"github.com/docker/docker/api/types/filters"
 
+	"github.com/tbx-dev/tbx/toolbox/internal/contenthash"
 	"github.com/tbx-dev/tbx/toolbox/internal/engine"
-	"github.com/tbx-dev/tbx/toolbox/internal/imageid"
 	"github.com/tbx-dev/tbx/toolbox/internal/labels"
 	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/acquire"
 	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/warmrun"
@@ -33,14 +33,14 @@ func (v *View) Signature(ctx context.Context, e engine.Engine, st acquire.Status
 	return m.Signature(ctx, st)
 }
 
-func (v *View) lookContent(t *recipe.Tool) (imageid.Content, error) {
+func (v *View) lookContent(t *recipe.Tool) (contenthash.Content, error) {
 	if !v.Verdict.Status.OK() && !v.inside(t.Build) {
-		return imageid.Content{}, acquire.ErrUnchecked
+		return contenthash.Content{}, acquire.ErrUnchecked
 	}
 	if c, ok := v.contents[t.Name]; ok {
 		return c, nil // read once, by Inspect
 	}
-	return imageid.ReadContent(acquire.Inputs(t, v.settings.CacheDir))
+	return contenthash.ReadContent(acquire.Inputs(t, v.settings.CacheDir))
 }
 
 // Warm lists the project's warm containers made by this user.

@@ -6,9 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/tbx-dev/tbx/toolbox/internal/contenthash"
 	"github.com/tbx-dev/tbx/toolbox/internal/engine"
 	"github.com/tbx-dev/tbx/toolbox/internal/exit"
-	"github.com/tbx-dev/tbx/toolbox/internal/imageid"
 	"github.com/tbx-dev/tbx/toolbox/internal/lockfile"
 	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/acquire"
 	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
@@ -69,8 +69,8 @@ func (p *Project) managerConfig(frozen bool) acquire.Config {
 
 // content reads what t's build is given and, for a project trusted by its
 // record, refuses it unless it is what was trusted.
-func (p *Project) content(t *recipe.Tool) (imageid.Content, error) {
-	c, err := imageid.ReadContent(acquire.Inputs(t, p.settings.CacheDir))
+func (p *Project) content(t *recipe.Tool) (contenthash.Content, error) {
+	c, err := contenthash.ReadContent(acquire.Inputs(t, p.settings.CacheDir))
 	if err != nil || p.record == nil || p.Verdict.Status == trust.Covered {
 		return c, err
 	}

@@ -9,8 +9,8 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/tbx-dev/tbx/toolbox/internal/contenthash"
 	"github.com/tbx-dev/tbx/toolbox/internal/exit"
-	"github.com/tbx-dev/tbx/toolbox/internal/imageid"
 	"github.com/tbx-dev/tbx/toolbox/internal/labels"
 	"github.com/tbx-dev/tbx/toolbox/internal/lockfile"
 	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/acquire"
@@ -35,8 +35,8 @@ type View struct {
 	settings Settings
 	passed   []string // where discovery found no recipe, on its way up from Cwd
 	store    *trust.Store
-	record   *trust.Snapshot            // what was trusted, or nil
-	contents map[string]imageid.Content // what hashContexts read, by tool
+	record   *trust.Snapshot                // what was trusted, or nil
+	contents map[string]contenthash.Content // what hashContexts read, by tool
 }
 
 // Key names the project's containers, volumes and state: its name, for
@@ -96,7 +96,7 @@ func read(s Settings) (*View, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &View{Recipe: r, settings: s, passed: passed, Root: realPath(r.Dir), contents: map[string]imageid.Content{}}
+	v := &View{Recipe: r, settings: s, passed: passed, Root: realPath(r.Dir), contents: map[string]contenthash.Content{}}
 	v.ID = Identity(v.Root)
 	if v.Registry, err = registry(s, r); err != nil {
 		return nil, err
@@ -185,7 +185,7 @@ func (v *View) hashContexts(all bool) {
 		if t.Build == "" || !all && !v.inside(t.Build) {
 			continue
 		}
-		if c, err := imageid.ReadContent(acquire.Inputs(t, v.settings.CacheDir)); err == nil {
+		if c, err := contenthash.ReadContent(acquire.Inputs(t, v.settings.CacheDir)); err == nil {
 			v.Now.Contexts[t.Name] = c.Sum
 			v.Now.Files[t.Name] = c.Entries
 			v.contents[t.Name] = c
@@ -260,7 +260,7 @@ func Trust(s Settings) (*View, error) {
 	v.hashContexts(true)
 	for _, t := range v.Recipe.Tools {
 		if _, ok := v.Now.Contexts[t.Name]; t.Build != "" && !ok {
-			_, err := imageid.ReadContent(acquire.Inputs(t, v.settings.CacheDir))
+			_, err := contenthash.ReadContent(acquire.Inputs(t, v.settings.CacheDir))
 			return nil, fmt.Errorf("tool %s: %w", t.Name, err)
 		}
 	}

@@ -46,7 +46,7 @@ type Snapshot struct {
 	Paths     map[string]string `json:"paths"`             // host path as the recipe names it → where it leads ("" if nowhere)
 	Signers   map[string]string `json:"signers,omitempty"` // public key file of signers → sha256 of its bytes ("" unreadable)
 	// Files are, by built tool, the entries of what its build is given
-	// (path in the context → digest: imageid.Content.Entries), so that a
+	// (path in the context → digest: contenthash.Content.Entries), so that a
 	// change of a context can be said file by file. They are kept beside
 	// the record, read only when a context has changed.
 	Files map[string]map[string]string `json:"-"`

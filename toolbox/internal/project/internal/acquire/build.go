@@ -10,8 +10,8 @@ import (
 	"github.com/docker/docker/api/types/image"
 
 	"github.com/tbx-dev/tbx/toolbox/internal/buildkit"
+	"github.com/tbx-dev/tbx/toolbox/internal/contenthash"
 	"github.com/tbx-dev/tbx/toolbox/internal/environ"
-	"github.com/tbx-dev/tbx/toolbox/internal/imageid"
 	"github.com/tbx-dev/tbx/toolbox/internal/labels"
 	"github.com/tbx-dev/tbx/toolbox/internal/progress"
 	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
@@ -86,7 +86,7 @@ func (m builder) buildWithBuildKit(ctx context.Context, c *buildkit.Client, st S
 
 func (m builder) buildRequest(st Status, force bool) (buildkit.Request, error) {
 	t := st.Tool
-	df, err := imageid.ReadDockerfile(Inputs(t, ""))
+	df, err := contenthash.ReadDockerfile(Inputs(t, ""))
 	if err != nil {
 		return buildkit.Request{}, fmt.Errorf("tool %s: %w", t.Name, err)
 	}
@@ -176,7 +176,7 @@ func (m builder) debugBuild(t *recipe.Tool) {
 	}
 	fmt.Fprintf(m.Debug, "tbx: debug: build %s: context %s, dockerfile %s, secrets [%s], ssh agent %v\n",
 		t.Name, t.Build, t.Dockerfile, strings.Join(from, ", "), t.SSH)
-	if df, err := imageid.ReadDockerfile(Inputs(t, "")); err == nil {
+	if df, err := contenthash.ReadDockerfile(Inputs(t, "")); err == nil {
 		switch sx := buildkit.SyntaxOf(df); {
 		case sx.Carried:
 			fmt.Fprintf(m.Debug, "tbx: debug: build %s: # syntax=%s runs on the Dockerfile frontend tbx carries (docker/dockerfile %s), offline\n", t.Name, sx.Ref, buildkit.CarriedVersion)

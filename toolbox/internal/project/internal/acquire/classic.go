@@ -7,7 +7,7 @@ import (
 	"github.com/docker/docker/api/types/build"
 	"github.com/moby/go-archive"
 
-	"github.com/tbx-dev/tbx/toolbox/internal/imageid"
+	"github.com/tbx-dev/tbx/toolbox/internal/contenthash"
 	"github.com/tbx-dev/tbx/toolbox/internal/progress"
 	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
 )
@@ -25,7 +25,7 @@ func (m builder) buildClassic(ctx context.Context, st Status, force bool, mode p
 	if err := m.builder().classicBases(ctx, t); err != nil {
 		return "", err
 	}
-	excludes, err := imageid.Excludes(Inputs(t, ""))
+	excludes, err := contenthash.Excludes(Inputs(t, ""))
 	if err != nil {
 		return "", err
 	}

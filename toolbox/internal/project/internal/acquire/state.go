@@ -16,7 +16,7 @@ import (
 	bk "github.com/moby/buildkit/client"
 
 	"github.com/tbx-dev/tbx/toolbox/internal/buildkit"
-	"github.com/tbx-dev/tbx/toolbox/internal/imageid"
+	"github.com/tbx-dev/tbx/toolbox/internal/contenthash"
 	"github.com/tbx-dev/tbx/toolbox/internal/imagesig"
 	"github.com/tbx-dev/tbx/toolbox/internal/lockfile"
 	"github.com/tbx-dev/tbx/toolbox/internal/progress"
@@ -114,7 +114,7 @@ type Config struct {
 	// Content reads what a built tool's build is given from the host; the
 	// project layer sets it to a reader that checks it against the trust
 	// record. Nil reads it unchecked.
-	Content func(t *recipe.Tool) (imageid.Content, error)
+	Content func(t *recipe.Tool) (contenthash.Content, error)
 }
 
 // Manager acquires the images of one recipe's tools.
@@ -126,8 +126,8 @@ type Manager struct {
 	bk     *buildkit.Client // nil: the classic builder
 
 	mu       sync.Mutex
-	contents map[string]imageid.Content // by tool: read once per Manager
-	signers  map[string]imagesig.Key    // by key file and keyless identity: read once per Manager
+	contents map[string]contenthash.Content // by tool: read once per Manager
+	signers  map[string]imagesig.Key        // by key file and keyless identity: read once per Manager
 	signOnce sync.Once
 	signKey  *imagesig.SigningKey // SignKey, once read
 	signErr  error
@@ -142,7 +142,7 @@ func New(c Config) *Manager {
 	if c.Stderr == nil {
 		c.Stderr = io.Discard
 	}
-	return &Manager{Config: c, Out: progress.NewWriter(c.Stderr), contents: map[string]imageid.Content{}, signers: map[string]imagesig.Key{}}
+	return &Manager{Config: c, Out: progress.NewWriter(c.Stderr), contents: map[string]contenthash.Content{}, signers: map[string]imagesig.Key{}}
 }
 
 // Close releases the Manager's BuildKit connection, if it made one.
@@ -156,7 +156,7 @@ func (m *Manager) Close() {
 // What the builds are given is read (and checked) first, before the Engine
 // is asked anything.
 func (m *Manager) Inspect(ctx context.Context, tools []*recipe.Tool) ([]Status, error) {
-	contents := make([]imageid.Content, len(tools))
+	contents := make([]contenthash.Content, len(tools))
 	unchecked := make([]bool, len(tools))
 	for i, t := range tools {
 		var err error
@@ -178,9 +178,9 @@ func (m *Manager) Inspect(ctx context.Context, tools []*recipe.Tool) ([]Status, 
 }
 
 // content is what t's build is given, read once; empty for a pulled tool.
-func (m *Manager) content(t *recipe.Tool) (imageid.Content, error) {
+func (m *Manager) content(t *recipe.Tool) (contenthash.Content, error) {
 	if t.Build == "" {
-		return imageid.Content{}, nil
+		return contenthash.Content{}, nil
 	}
 	m.mu.Lock()
 	c, ok := m.contents[t.Name]
@@ -190,7 +190,9 @@ func (m *Manager) content(t *recipe.Tool) (imageid.Content, error) {
 	}
 	read := m.Content
 	if read == nil {
-		read = func(t *recipe.Tool) (imageid.Content, error) { return imageid.ReadContent(Inputs(t, m.CacheDir)) }
+		read = func(t *recipe.Tool) (contenthash.Content, error) {
+			return contenthash.ReadContent(Inputs(t, m.CacheDir))
+		}
 	}
 	c, err := read(t)
 	if err != nil {
@@ -202,7 +204,7 @@ func (m *Manager) content(t *recipe.Tool) (imageid.Content, error) {
 	return c, nil
 }
 
-func (m *Manager) status(cat *catalog, t *recipe.Tool, c imageid.Content) Status {
+func (m *Manager) status(cat *catalog, t *recipe.Tool, c contenthash.Content) Status {
 	st := Status{Tool: t, Ref: t.Image}
 	if t.Build != "" {
 		id := c.Identity(m.baseIdentity(cat))
@@ -269,7 +271,7 @@ func (m *Manager) isPinned(cat *catalog, st Status) bool {
 // digest, when it was pulled from a registry (as the lock pins it, or as
 // the Engine has it); else its image ID, which the lock keeps for a base it
 // published, so that publishing a base changes no tool's hash.
-func (m *Manager) baseIdentity(cat *catalog) imageid.Resolver {
+func (m *Manager) baseIdentity(cat *catalog) contenthash.Resolver {
 	return func(ref string) (string, bool) {
 		if b, ok := m.lockedBase(ref); ok && b.ID != "" {
 			return b.ID, true
@@ -302,8 +304,8 @@ func (m *Manager) BuiltRef(t *recipe.Tool, hash string) string {
 
 // Inputs are what t's build is made from, with file hashes remembered in
 // cacheDir.
-func Inputs(t *recipe.Tool, cacheDir string) imageid.Inputs {
-	in := imageid.Inputs{Context: t.Build, Dockerfile: t.Dockerfile, Args: t.Args, Target: t.Target, SSH: t.SSH, CacheDir: cacheDir}
+func Inputs(t *recipe.Tool, cacheDir string) contenthash.Inputs {
+	in := contenthash.Inputs{Context: t.Build, Dockerfile: t.Dockerfile, Args: t.Args, Target: t.Target, SSH: t.SSH, CacheDir: cacheDir}
 	for _, s := range t.Secrets {
 		in.Secrets = append(in.Secrets, s.ID)
 	}

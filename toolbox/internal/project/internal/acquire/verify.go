@@ -8,7 +8,7 @@ import (
 	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
 
-	"github.com/tbx-dev/tbx/toolbox/internal/imageid"
+	"github.com/tbx-dev/tbx/toolbox/internal/contenthash"
 	"github.com/tbx-dev/tbx/toolbox/internal/lockfile"
 	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
 )
@@ -136,11 +136,11 @@ func (m locker) namedBases() (map[string]bool, error) {
 			continue
 		}
 		in := Inputs(t, "")
-		df, err := imageid.ReadDockerfile(in)
+		df, err := contenthash.ReadDockerfile(in)
 		if err != nil {
 			return nil, fmt.Errorf("tool %s: %w", t.Name, err)
 		}
-		refs, err := imageid.Bases(df, t.Args)
+		refs, err := contenthash.Bases(df, t.Args)
 		if err != nil {
 			continue // a broken tool names no base: it is never built
 		}

@@ -1,7 +1,7 @@
-// Package imageid computes the identity of a tool image: a content hash over
+// Package contenthash computes the identity of a tool image: a content hash over
 // everything that determines what a build produces, so that an image is
 // rebuilt exactly when one of its inputs changes.
-package imageid
+package contenthash
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package imageid
+package contenthash
 
 import (
 	"os"
