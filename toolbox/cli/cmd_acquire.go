@@ -50,7 +50,7 @@ func prepareCommand(a *app) *ucli.Command {
 		Action: func(c *ucli.Context) error {
 			opts := project.AcquireOptions{Jobs: c.Int("jobs"), Frozen: c.Bool("frozen") || envTrue("TBX_FROZEN"), Push: c.Bool("push")}
 			if opts.Frozen && opts.Push {
-				return exit.Errorf(exit.Launcher, "--frozen and --push do not go together: a frozen prepare publishes nothing")
+				return exit.Errorf(exit.Failed, "--frozen and --push do not go together: a frozen prepare publishes nothing")
 			}
 			return a.acquireAction(c, opts)
 		},
@@ -113,9 +113,9 @@ func runAcquire(ctx context.Context, p *project.Project, names []string, opts pr
 		switch {
 		case len(names) == 0:
 		case opts.Build && t.Image != "":
-			return exit.Errorf(exit.Launcher, "tool %s is pulled (image = %q), not built; use `tbx pull %s`", t.Name, t.Image, t.Name)
+			return exit.Errorf(exit.Failed, "tool %s is pulled (image = %q), not built; use `tbx pull %s`", t.Name, t.Image, t.Name)
 		case opts.Pull && t.Build != "":
-			return exit.Errorf(exit.Launcher, "tool %s is built, not pulled; use `tbx build %s`", t.Name, t.Name)
+			return exit.Errorf(exit.Failed, "tool %s is built, not pulled; use `tbx build %s`", t.Name, t.Name)
 		}
 	}
 	if err := p.Prepare(ctx, tools, opts); err != nil || !opts.Push {

@@ -45,7 +45,7 @@ var nameLine = regexp.MustCompile(`(?m)^name = ".*"$`)
 func (a *app) runInit(st project.Settings, opts initOptions) error {
 	src, ok := recipes.Get(opts.Recipe)
 	if !ok {
-		return exit.Errorf(exit.Launcher, "no example recipe %q; choose one of: %s", opts.Recipe, strings.Join(recipes.Names(), ", "))
+		return exit.Errorf(exit.Failed, "no example recipe %q; choose one of: %s", opts.Recipe, strings.Join(recipes.Names(), ", "))
 	}
 	wd := st.Cwd
 	target := filepath.Join(wd, recipe.FileName)
@@ -105,11 +105,11 @@ func checkTarget(target string, force bool) error {
 	case err != nil:
 		return nil
 	case fi.Mode()&os.ModeSymlink != 0:
-		return exit.Errorf(exit.Launcher, "%s is a symbolic link; tbx init does not write through one: remove it first", target)
+		return exit.Errorf(exit.Failed, "%s is a symbolic link; tbx init does not write through one: remove it first", target)
 	case !fi.Mode().IsRegular():
-		return exit.Errorf(exit.Launcher, "%s exists and is not a regular file", target)
+		return exit.Errorf(exit.Failed, "%s exists and is not a regular file", target)
 	case !force:
-		return exit.Errorf(exit.Launcher, "%s already exists; pass --force to overwrite it", target)
+		return exit.Errorf(exit.Failed, "%s already exists; pass --force to overwrite it", target)
 	}
 	return nil
 }
@@ -169,7 +169,7 @@ func noLinkBelow(dir, path string) error {
 		}
 		cur = filepath.Join(cur, part)
 		if fi, err := os.Lstat(cur); err == nil && fi.Mode()&os.ModeSymlink != 0 {
-			return exit.Errorf(exit.Launcher, "%s is a symbolic link; tbx init does not write through one", cur)
+			return exit.Errorf(exit.Failed, "%s is a symbolic link; tbx init does not write through one", cur)
 		}
 	}
 	return nil

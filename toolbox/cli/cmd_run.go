@@ -52,7 +52,7 @@ func shellCommand(a *app) *ucli.Command {
 		ArgsUsage: "TOOL",
 		Action: func(c *ucli.Context) error {
 			if c.NArg() != 1 {
-				return exit.Errorf(exit.Launcher, "tbx shell takes one TOOL; see `tbx shell --help`")
+				return exit.Errorf(exit.Failed, "tbx shell takes one TOOL; see `tbx shell --help`")
 			}
 			opts := runOptions{RunRequest: project.RunRequest{
 				Tool:       c.Args().First(),
@@ -71,7 +71,7 @@ func showHelp(c *ucli.Context, asked bool) error {
 		ucli.HelpPrinter(c.App.Writer, ucli.CommandHelpTemplate, c.Command)
 		return nil
 	}
-	return exit.Errorf(exit.Launcher, "tbx %s needs a COMMAND: tbx %s %s (`tbx %s --help` says more)", c.Command.Name, c.Command.Name, c.Command.ArgsUsage, c.Command.Name)
+	return exit.Errorf(exit.Failed, "tbx %s needs a COMMAND: tbx %s %s (`tbx %s --help` says more)", c.Command.Name, c.Command.Name, c.Command.ArgsUsage, c.Command.Name)
 }
 
 // parseRunArgs reads `COMMAND ARGS...` or `--tool TOOL [--] CMD ARGS...`;
@@ -84,13 +84,13 @@ func parseRunArgs(args []string) (*runOptions, error) {
 	if args[0] == "--frozen" {
 		opts.Frozen, args = true, args[1:]
 		if len(args) == 0 {
-			return nil, exit.Errorf(exit.Launcher, "no command to run; see `tbx run --help`")
+			return nil, exit.Errorf(exit.Failed, "no command to run; see `tbx run --help`")
 		}
 	}
 	switch {
 	case args[0] == "--tool" || args[0] == "-t":
 		if len(args) < 2 {
-			return nil, exit.Errorf(exit.Launcher, "--tool needs a TOOL; see `tbx run --help`")
+			return nil, exit.Errorf(exit.Failed, "--tool needs a TOOL; see `tbx run --help`")
 		}
 		opts.Tool, args = args[1], args[2:]
 	case strings.HasPrefix(args[0], "--tool="):
@@ -100,7 +100,7 @@ func parseRunArgs(args []string) (*runOptions, error) {
 		args = args[1:]
 	}
 	if len(args) == 0 {
-		return nil, exit.Errorf(exit.Launcher, "no command to run; see `tbx run --help`")
+		return nil, exit.Errorf(exit.Failed, "no command to run; see `tbx run --help`")
 	}
 	opts.Args = args
 	return &opts, nil

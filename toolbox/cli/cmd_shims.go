@@ -107,7 +107,7 @@ func shimCommand(a *app) *ucli.Command {
 		Action: func(c *ucli.Context) error {
 			args := c.Args().Slice()
 			if len(args) == 0 {
-				return exit.Errorf(exit.Launcher, "tbx shim needs a COMMAND")
+				return exit.Errorf(exit.Failed, "tbx shim needs a COMMAND")
 			}
 			st, err := a.settings(c)
 			if err != nil {

@@ -23,7 +23,7 @@ func spareCommand(a *app) *ucli.Command {
 			tty, err := strconv.ParseBool(c.Args().Get(2))
 			since, serr := strconv.ParseInt(c.Args().Get(3), 10, 64)
 			if c.NArg() != 4 || err != nil || serr != nil {
-				return exit.Errorf(exit.Launcher, "tbx %s takes TOOL COMMAND TTY SINCE", front.SpareCommand)
+				return exit.Errorf(exit.Failed, "tbx %s takes TOOL COMMAND TTY SINCE", front.SpareCommand)
 			}
 			s, err := a.settings(c)
 			if err != nil {

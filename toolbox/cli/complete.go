@@ -99,7 +99,7 @@ func (a *app) runCompletion(app *ucli.App, shell string) error {
 		}
 		fmt.Fprint(a.streams.Out, script+fishDynamic)
 	default:
-		return exit.Errorf(exit.Launcher, "tbx completion takes one of bash, zsh, fish, powershell; see `tbx completion --help`")
+		return exit.Errorf(exit.Failed, "tbx completion takes one of bash, zsh, fish, powershell; see `tbx completion --help`")
 	}
 	return nil
 }

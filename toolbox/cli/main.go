@@ -50,7 +50,7 @@ func sameBuildAsFront() error {
 		return nil
 	}
 	core, _ := os.Executable()
-	return exit.Errorf(exit.Launcher, "%s (build %s) and %s (build %s) are of different builds; install tbx whole (scripts/install.sh in a tbx checkout)",
+	return exit.Errorf(exit.Failed, "%s (build %s) and %s (build %s) are of different builds; install tbx whole (scripts/install.sh in a tbx checkout)",
 		front.NextTo(core), frontBuild, core, version.ID())
 }
 
@@ -200,7 +200,7 @@ func usageError(c *ucli.Context, err error, _ bool) error {
 	if c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name {
 		name += " " + c.Command.Name
 	}
-	return exit.Errorf(exit.Launcher, "%v; see `%s --help`", err, name)
+	return exit.Errorf(exit.Failed, "%v; see `%s --help`", err, name)
 }
 
 func unknownCommand(c *ucli.Context) error {
@@ -216,9 +216,9 @@ func unknownCommand(c *ucli.Context) error {
 	}
 	sort.Strings(names)
 	if near := suggest.Nearest(name, names); near != "" {
-		return exit.Errorf(exit.Launcher, "unknown command %q; did you mean `tbx %s`? (commands: %s)", name, near, strings.Join(names, ", "))
+		return exit.Errorf(exit.Failed, "unknown command %q; did you mean `tbx %s`? (commands: %s)", name, near, strings.Join(names, ", "))
 	}
-	return exit.Errorf(exit.Launcher, "unknown command %q; commands: %s (see `tbx --help`)", name, strings.Join(names, ", "))
+	return exit.Errorf(exit.Failed, "unknown command %q; commands: %s (see `tbx --help`)", name, strings.Join(names, ", "))
 }
 
 // stoppedBy names the signals that stop tbx before its command runs.

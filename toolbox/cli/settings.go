@@ -114,7 +114,7 @@ func (a *app) settings(c *ucli.Context) (project.Settings, error) {
 		if val := os.Getenv(v.name); val != "" {
 			d, err := recipe.ParseWarm(val)
 			if err != nil {
-				return s, exit.Errorf(exit.Launcher, "%s: %v", v.name, err)
+				return s, exit.Errorf(exit.Failed, "%s: %v", v.name, err)
 			}
 			*v.dst = &d
 		}

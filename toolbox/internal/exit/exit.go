@@ -12,7 +12,7 @@ import (
 // The exit codes tbx itself produces.
 const (
 	OK           = 0
-	Launcher     = 125
+	Failed       = 125 // tbx itself failed, or refused: the command did not run
 	CannotInvoke = 126
 	NotFound     = 127
 )
@@ -38,7 +38,7 @@ type Status int
 func (s Status) Error() string { return fmt.Sprintf("exit status %d", int(s)) }
 
 // Code maps an error to tbx's exit code: nil is 0, a Status is its own code,
-// an Error is its code, and anything else is a launcher failure.
+// an Error is its code, and anything else is tbx's own failure.
 func Code(err error) int {
 	if err == nil {
 		return OK
@@ -51,7 +51,7 @@ func Code(err error) int {
 	if errors.As(err, &e) {
 		return e.Code
 	}
-	return Launcher
+	return Failed
 }
 
 // Silent reports whether err should exit without a message.

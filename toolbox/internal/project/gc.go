@@ -43,7 +43,7 @@ type GCReport struct {
 func Collect(ctx context.Context, s Settings, e engine.Engine, opts GCOptions) (GCReport, error) {
 	var rep GCReport
 	if opts.All && (opts.Images || opts.Volumes) {
-		return rep, exit.Errorf(exit.Launcher, "--all removes containers only: images and volumes are judged by one project's recipe; run `tbx gc --images` in each project")
+		return rep, exit.Errorf(exit.Failed, "--all removes containers only: images and volumes are judged by one project's recipe; run `tbx gc --images` in each project")
 	}
 	root, err := ownedRoot(s, opts.All)
 	if err != nil {

@@ -50,7 +50,7 @@ func Open(s Settings, e engine.Engine) (*Project, error) {
 	p := &Project{view: v, engine: e}
 	p.manager = acquire.New(p.managerConfig(s.Frozen))
 	if err := p.manager.VerifyLock(); err != nil && !s.LockAsIs {
-		return nil, exit.Errorf(exit.Launcher, "%v", err)
+		return nil, exit.Errorf(exit.Failed, "%v", err)
 	}
 	return p, nil
 }
@@ -77,7 +77,7 @@ func (p *Project) content(t *recipe.Tool) (contenthash.Content, error) {
 	if was, ok := p.record.Contexts[t.Name]; !ok || was != c.Sum {
 		now := trust.Snapshot{Recipe: p.record.Recipe, Contexts: map[string]string{t.Name: c.Sum}}
 		p.store.LoadFiles(p.record, now)
-		return c, exit.Errorf(exit.Launcher, "refusing to build: the files in %s changed since you trusted the project%s; review them with `tbx trust --show`, then run `tbx trust`", t.Build, trust.FileChanges(p.record.Files[t.Name], c.Entries))
+		return c, exit.Errorf(exit.Failed, "refusing to build: the files in %s changed since you trusted the project%s; review them with `tbx trust --show`, then run `tbx trust`", t.Build, trust.FileChanges(p.record.Files[t.Name], c.Entries))
 	}
 	return c, nil
 }

@@ -49,7 +49,7 @@ const recipeText = "[toolbox]\nname = \"p\"\n[tools.box]\nimage = \"debian:bookw
 func TestOpenRefusesUntrustedBeforeTheEngine(t *testing.T) {
 	s := newProject(t, map[string]string{"toolbox.toml": recipeText}, "")
 	_, err := Open(s, &fakeEngine{host: "unix:///var/run/docker.sock"})
-	if exit.Code(err) != exit.Launcher || !strings.Contains(err.Error(), "is not trusted yet") {
+	if exit.Code(err) != exit.Failed || !strings.Contains(err.Error(), "is not trusted yet") {
 		t.Fatalf("an untrusted project: %v (exit %d)", err, exit.Code(err))
 	}
 	s.TrustDirs = []string{filepath.Dir(s.Cwd)}
@@ -123,7 +123,7 @@ func TestDockerTrueNeedsAUnixSocket(t *testing.T) {
 		t.Errorf("a unix socket: %q %v", sock, err)
 	}
 	_, err := engineSocket("tcp://10.0.0.1:2376", "box")
-	if exit.Code(err) != exit.Launcher || !strings.Contains(err.Error(), "tool box has docker = true") {
+	if exit.Code(err) != exit.Failed || !strings.Contains(err.Error(), "tool box has docker = true") {
 		t.Errorf("a tcp Engine: %v", err)
 	}
 }
@@ -135,7 +135,7 @@ func TestAWarmToolWithoutAHelperIsRefused(t *testing.T) {
 	s.Helper = Helper{Why: "no static Linux tbx-warm next to tbx"}
 	p := openTrusted(t, s, "unix:///var/run/docker.sock")
 	_, err := p.warmHelper(p.Recipe.Tools[0])
-	if exit.Code(err) != exit.Launcher || !strings.Contains(err.Error(), "no static Linux tbx-warm") {
+	if exit.Code(err) != exit.Failed || !strings.Contains(err.Error(), "no static Linux tbx-warm") {
 		t.Errorf("%v", err)
 	}
 }

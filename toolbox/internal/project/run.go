@@ -93,7 +93,7 @@ func diagnose(engineHost string, tool *recipe.Tool, inv runner.Invocation, err e
 		return err
 	}
 	if why := engine.RootlessNetwork(); why != nil {
-		return exit.Errorf(exit.Launcher, "tool %s: the rootless Podman at %s cannot give its container a network, because %v (its network helper opens it as you): make it yours (sudo chmod 0666 /dev/net/tun, the usual mode), or set network = \"none\" for the tool in the recipe", tool.Name, engineHost, why)
+		return exit.Errorf(exit.Failed, "tool %s: the rootless Podman at %s cannot give its container a network, because %v (its network helper opens it as you): make it yours (sudo chmod 0666 /dev/net/tun, the usual mode), or set network = \"none\" for the tool in the recipe", tool.Name, engineHost, why)
 	}
 	return err
 }
@@ -116,7 +116,7 @@ func (p *Project) warmHelper(tool *recipe.Tool) (string, error) {
 		}
 	}
 	if h.Path == "" {
-		return "", exit.Errorf(exit.Launcher, "tool %s is warm, but there is no helper for its container: %s", tool.Name, h.Why)
+		return "", exit.Errorf(exit.Failed, "tool %s is warm, but there is no helper for its container: %s", tool.Name, h.Why)
 	}
 	return h.Path, nil
 }
@@ -233,7 +233,7 @@ func (p *Project) hostPaths(t *recipe.Tool, req RunRequest) ([]hostargs.Path, er
 	}
 	found, err := hostargs.Find(call)
 	if err != nil {
-		return nil, exit.Errorf(exit.Launcher, "tool %s: %v", t.Name, err)
+		return nil, exit.Errorf(exit.Failed, "tool %s: %v", t.Name, err)
 	}
 	if p.settings.Debug != nil {
 		for _, hp := range found {
@@ -310,7 +310,7 @@ func (p *Project) localEngine() string {
 func engineSocket(host, tool string) (string, error) {
 	sock, ok := engine.SocketPath(host)
 	if !ok {
-		return "", exit.Errorf(exit.Launcher, "tool %s has docker = true, which mounts the Engine's unix socket, but the Engine is at %s; point DOCKER_HOST at a unix socket", tool, host)
+		return "", exit.Errorf(exit.Failed, "tool %s has docker = true, which mounts the Engine's unix socket, but the Engine is at %s; point DOCKER_HOST at a unix socket", tool, host)
 	}
 	return sock, nil
 }

@@ -212,11 +212,11 @@ func (v *View) Refusal() error {
 	path := v.Recipe.Path
 	switch v.Verdict.Status {
 	case trust.Changed:
-		return exit.Errorf(exit.Launcher, "%s changed since you trusted it (%s); review it with `%s --show`, then run `%s`", path, v.Verdict.Changes[0], cmd, cmd)
+		return exit.Errorf(exit.Failed, "%s changed since you trusted it (%s); review it with `%s --show`, then run `%s`", path, v.Verdict.Changes[0], cmd, cmd)
 	case trust.Redirected:
-		return exit.Errorf(exit.Launcher, "refusing to act: %s; review it with `%s --show`, then run `%s` if that is what you want", v.Verdict.Changes[0], cmd, cmd)
+		return exit.Errorf(exit.Failed, "refusing to act: %s; review it with `%s --show`, then run `%s` if that is what you want", v.Verdict.Changes[0], cmd, cmd)
 	}
-	return exit.Errorf(exit.Launcher, "%s is not trusted yet: it may act on this host; review it with `%s --show`, then run `%s`", path, cmd, cmd)
+	return exit.Errorf(exit.Failed, "%s is not trusted yet: it may act on this host; review it with `%s --show`, then run `%s`", path, cmd, cmd)
 }
 
 // escapes checks, for a project trusted without a record (TBX_TRUST,
@@ -226,7 +226,7 @@ func (v *View) escapes() error {
 	for _, p := range slices.Sorted(maps.Keys(v.Now.Paths)) {
 		real := v.Now.Paths[p]
 		if real != "" && safefile.IsWithin(v.Recipe.Dir, p) && !safefile.IsWithin(v.Root, real) {
-			return exit.Errorf(exit.Launcher, "refusing to act: %s leads outside the project, to %s", p, real)
+			return exit.Errorf(exit.Failed, "refusing to act: %s leads outside the project, to %s", p, real)
 		}
 	}
 	return nil

@@ -62,7 +62,7 @@ func HoldMounts(inv Invocation, host *container.HostConfig) (expect []helperspec
 		}
 		if err != nil {
 			release()
-			return nil, nil, exit.Errorf(exit.Launcher, "refusing to run: %v; review it with `tbx trust --show`", err)
+			return nil, nil, exit.Errorf(exit.Failed, "refusing to run: %v; review it with `tbx trust --show`", err)
 		}
 		held = append(held, h)
 		expect = append(expect, helperspec.Mount{Target: m.Target, Dev: h.Dev, Ino: h.Ino})

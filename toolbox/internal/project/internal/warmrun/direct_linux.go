@@ -44,13 +44,13 @@ func (r *Runner) runDirect(ctx context.Context, inv runner.Invocation, cfg *cont
 	switch {
 	case errors.As(err, &refused) && refused.Fatal:
 		r.Remove(ct.id)
-		return exit.Errorf(exit.Launcher, "refusing to run: %s; the warm container is removed", refused.Reason)
+		return exit.Errorf(exit.Failed, "refusing to run: %s; the warm container is removed", refused.Reason)
 	case errors.As(err, &refused) && refused.Retry:
 		return errRetry
 	case errors.As(err, &refused):
 		return fmt.Errorf("%w: %v", errNoSocket, err)
 	case err != nil:
-		return exit.Errorf(exit.Launcher, "%v", err) // not started, or it may have: never again
+		return exit.Errorf(exit.Failed, "%v", err) // not started, or it may have: never again
 	}
 	r.Debugf("warm run through the helper's socket in %s", dir) // after the run's output: the streams may be one
 	if r.OnDirect != nil {
@@ -73,7 +73,7 @@ func (r *Runner) serverMismatch(ctx context.Context, w *warmContainer, err error
 			return errRetry
 		}
 	}
-	return exit.Errorf(exit.Launcher, "refusing to run: %v", err)
+	return exit.Errorf(exit.Failed, "refusing to run: %v", err)
 }
 
 // servedBy reports whether the helper of host pid serves the socket in

@@ -129,7 +129,7 @@ func (r *Runner) warmAttempt(ctx context.Context, inv runner.Invocation, cfg *co
 	r.Debugf("warm run through an Engine exec: %s", why)
 	in, err := stdin.reader()
 	if err != nil {
-		return exit.Errorf(exit.Launcher, "%v", err)
+		return exit.Errorf(exit.Failed, "%v", err)
 	}
 	err = r.execIn(ctx, ct.id, inv, cfg, in)
 	if errors.Is(err, errRetry) {
