@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/tbx-dev/tbx/toolbox/helper"
-	"github.com/tbx-dev/tbx/toolbox/internal/engine"
 	"github.com/tbx-dev/tbx/toolbox/internal/testenv"
 )
 
@@ -73,7 +72,7 @@ func needBinaries(t *testing.T) {
 // withStrangers runs the suite next to other projects' and another user's
 // containers, and fails it if it removed any of them.
 func withStrangers(run func() int) int {
-	c, err := engine.Connect(context.Background())
+	c, err := testenv.Connect(context.Background())
 	if err != nil {
 		return run() // the tests that need an Engine say so themselves
 	}

@@ -9,7 +9,6 @@ import (
 	"net"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/api/types/build"
@@ -66,33 +65,6 @@ type Engine interface {
 }
 
 var _ Engine = (*client.Client)(nil)
-
-// New makes a client for the Engine named by DOCKER_HOST (or the default
-// socket). It makes no call: the first one negotiates the API version, so
-// that nothing reaches the Engine before a command has passed its checks.
-func New() (*client.Client, error) {
-	c, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
-	if err != nil {
-		return nil, fmt.Errorf("configuring the Docker Engine client: %w", err)
-	}
-	return c, nil
-}
-
-// Connect opens a client for the Engine named by DOCKER_HOST (or the default
-// socket) and checks that it answers, negotiating the API version.
-func Connect(ctx context.Context) (*client.Client, error) {
-	c, err := New()
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	if _, err := c.Ping(ctx); err != nil {
-		c.Close()
-		return nil, fmt.Errorf("cannot reach the Docker Engine at %s: %v; start dockerd (or Docker Desktop) or set DOCKER_HOST", c.DaemonHost(), rootCause(err))
-	}
-	return c, nil
-}
 
 // rootCause keeps the last, most specific part of a long wrapped error.
 func rootCause(err error) error {

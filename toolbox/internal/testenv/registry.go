@@ -15,8 +15,6 @@ import (
 
 	"github.com/docker/docker/api/types/image"
 
-	"github.com/tbx-dev/tbx/toolbox/internal/engine"
-
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
@@ -82,7 +80,7 @@ func waitHTTP(url string) bool {
 // themselves stay, for whoever else holds them.
 func UntagRegistry(addr string) {
 	ctx := context.Background()
-	c, err := engine.Connect(ctx)
+	c, err := Connect(ctx)
 	if err != nil {
 		return
 	}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -26,7 +27,6 @@ import (
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
 
-	"github.com/tbx-dev/tbx/toolbox/internal/engine"
 	"github.com/tbx-dev/tbx/toolbox/internal/labels"
 )
 
@@ -41,7 +41,7 @@ func Engine(t testing.TB) *client.Client {
 	if testing.Short() {
 		t.Skip("needs a Docker Engine; -short runs without one")
 	}
-	c, err := engine.Connect(context.Background())
+	c, err := Connect(context.Background())
 	if err != nil {
 		t.Fatalf("these tests need a Docker Engine (scripts/test.sh starts one): %v", err)
 	}
@@ -202,4 +202,21 @@ func PruneBuildCache(t testing.TB, c *client.Client, marker string) {
 // ignoring a missing one.
 func RemoveContainer(c *client.Client, id string) {
 	_ = c.ContainerRemove(context.Background(), id, container.RemoveOptions{Force: true, RemoveVolumes: true})
+}
+
+// Connect opens a client for the Engine the tests use (DOCKER_HOST, or the
+// default socket) and checks that it answers, negotiating the API version.
+// tbx itself locates its Engine as the docker CLI does (engine.Locate).
+func Connect(ctx context.Context) (*client.Client, error) {
+	c, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return nil, fmt.Errorf("configuring the Docker Engine client: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if _, err := c.Ping(ctx); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("cannot reach the Docker Engine at %s: %w; start dockerd or set DOCKER_HOST", c.DaemonHost(), err)
+	}
+	return c, nil
 }
