@@ -144,7 +144,7 @@ func TestSigningKeysAndLockedSigners(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "other.key")
 	os.WriteFile(path, other, 0o600)
-	w.m.SignKey = path
+	w.m.guard().signKeyPath = path
 	if err := w.m.guard().checkSigning(w.m.Recipe.Tools); err == nil || !strings.Contains(err.Error(), "tool az: the signing key "+path+" is not one of its signers (ci/cosign.pub)") {
 		t.Errorf("a key that is not a signer: %v", err)
 	}

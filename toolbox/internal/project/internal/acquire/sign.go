@@ -15,36 +15,36 @@ import (
 
 // signingKey is the key that signs what is pushed, read once; nil when
 // none is set.
-func (m guard) signingKey() (*imagesig.SigningKey, error) {
-	m.signOnce.Do(func() {
-		if m.SignKey == "" {
+func (g *guard) signingKey() (*imagesig.SigningKey, error) {
+	g.signOnce.Do(func() {
+		if g.signKeyPath == "" {
 			return
 		}
-		password, _ := environ.Lookup(m.Environ, "COSIGN_PASSWORD")
-		k, err := imagesig.LoadSigningKey(m.SignKey, []byte(password))
+		password, _ := environ.Lookup(g.environ, "COSIGN_PASSWORD")
+		k, err := imagesig.LoadSigningKey(g.signKeyPath, []byte(password))
 		if err != nil {
-			m.signErr = fmt.Errorf("signing key: %w", err)
+			g.signErr = fmt.Errorf("signing key: %w", err)
 			return
 		}
-		m.signKey = &k
+		g.signKey = &k
 	})
-	return m.signKey, m.signErr
+	return g.signKey, g.signErr
 }
 
 // checkSigning refuses, before anything is pushed, a signing key that is
 // none of a tool's signers: machines would refuse what it signs.
-func (m guard) checkSigning(tools []*recipe.Tool) error {
-	key, err := m.guard().signingKey()
+func (g *guard) checkSigning(tools []*recipe.Tool) error {
+	key, err := g.signingKey()
 	if err != nil || key == nil {
 		return err
 	}
 	for _, t := range tools {
-		keys, err := m.guard().keys(t)
+		keys, err := g.keys(t)
 		if err != nil {
 			return err
 		}
 		if len(keys) > 0 && !slices.ContainsFunc(keys, func(k imagesig.Key) bool { return k.Fingerprint == key.Public.Fingerprint }) {
-			return fmt.Errorf("tool %s: the signing key %s is not one of its signers (%s): the team's machines would refuse what it signs", t.Name, key.Path, m.guard().names(t))
+			return fmt.Errorf("tool %s: the signing key %s is not one of its signers (%s): the team's machines would refuse what it signs", t.Name, key.Path, g.names(t))
 		}
 	}
 	return nil
@@ -53,14 +53,14 @@ func (m guard) checkSigning(tools []*recipe.Tool) error {
 // sign signs the image pushed as repository@digest with the signing key,
 // if one is set, as `cosign sign --key` does; a tool that requires a
 // signature and gets none is warned of.
-func (m guard) sign(ctx context.Context, t *recipe.Tool, digested string) error {
-	key, err := m.guard().signingKey()
+func (g *guard) sign(ctx context.Context, t *recipe.Tool, digested string) error {
+	key, err := g.signingKey()
 	if err != nil {
 		return err
 	}
 	if key == nil {
 		if len(t.Signers) > 0 {
-			m.Out.Printf("warning: %s: pushed unsigned, and the recipe requires a signature by %s: machines will refuse it until it is signed; %s", t.Name, m.guard().names(t), m.guard().howToSign(t, digested))
+			g.out.Printf("warning: %s: pushed unsigned, and the recipe requires a signature by %s: machines will refuse it until it is signed; %s", t.Name, g.names(t), g.howToSign(t, digested))
 		}
 		return nil
 	}
@@ -70,20 +70,20 @@ func (m guard) sign(ctx context.Context, t *recipe.Tool, digested string) error 
 	}
 	ctx, cancel := context.WithTimeout(ctx, signatureTimeout)
 	defer cancel()
-	added, err := imagesig.Sign(ctx, d, *key, m.guard().remote()...)
+	added, err := imagesig.Sign(ctx, d, *key, g.remote()...)
 	if err != nil {
 		return fmt.Errorf("tool %s: signing %s: %w", t.Name, digested, err)
 	}
-	m.verdicts().recordSigned(d.String(), key.Public.Fingerprint)
+	g.verdicts.recordSigned(d.String(), key.Public.Fingerprint)
 	if added {
-		m.Out.Printf("%s: signed %s with %s", t.Name, d.DigestStr(), key.Path)
+		g.out.Printf("%s: signed %s with %s", t.Name, d.DigestStr(), key.Path)
 	}
 	return nil
 }
 
 // fingerprints are the fingerprints of t's signers, for the lock.
-func (m guard) fingerprints(t *recipe.Tool) ([]string, error) {
-	keys, err := m.guard().keys(t)
+func (g *guard) fingerprints(t *recipe.Tool) ([]string, error) {
+	keys, err := g.keys(t)
 	if err != nil {
 		return nil, err
 	}
@@ -96,11 +96,11 @@ func (m guard) fingerprints(t *recipe.Tool) ([]string, error) {
 
 // signersProblem says how the lock's signers of st's tool differ from the
 // recipe's; "" when they agree.
-func (m guard) signersProblem(st Status) string {
+func (g *guard) signersProblem(st Status) string {
 	if st.Lock != Locked {
 		return ""
 	}
-	want, err := m.guard().fingerprints(st.Tool)
+	want, err := g.fingerprints(st.Tool)
 	if err != nil {
 		return err.Error()
 	}
@@ -113,17 +113,17 @@ func (m guard) signersProblem(st Status) string {
 // signPublished signs, with the signing key when one is set, an image
 // `tbx lock` found already pushed to the team registry; one signed by
 // that key already is left as it is.
-func (m guard) signPublished(ctx context.Context, st Status, digest string) error {
-	if key, err := m.guard().signingKey(); err != nil || key == nil {
+func (g *guard) signPublished(ctx context.Context, st Status, digest string) error {
+	if key, err := g.signingKey(); err != nil || key == nil {
 		return err
 	}
-	return m.guard().sign(ctx, st.Tool, m.guard().repository(st.Tool)+"@"+digest)
+	return g.sign(ctx, st.Tool, g.repository(st.Tool)+"@"+digest)
 }
 
 // howToSign says how to sign t's image at digested: with a key, tbx signs
 // it; keyless, cosign does, as the identity the recipe names.
-func (m guard) howToSign(t *recipe.Tool, digested string) string {
-	keys, err := m.guard().keys(t)
+func (g *guard) howToSign(t *recipe.Tool, digested string) string {
+	keys, err := g.keys(t)
 	if err == nil && !slices.ContainsFunc(keys, func(k imagesig.Key) bool { return k.Identity == (imagesig.Identity{}) }) {
 		return "sign it keyless as that identity: cosign sign " + digested
 	}

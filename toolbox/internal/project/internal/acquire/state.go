@@ -17,7 +17,6 @@ import (
 
 	"github.com/tbx-dev/tbx/toolbox/internal/buildkit"
 	"github.com/tbx-dev/tbx/toolbox/internal/contenthash"
-	"github.com/tbx-dev/tbx/toolbox/internal/imagesig"
 	"github.com/tbx-dev/tbx/toolbox/internal/lockfile"
 	"github.com/tbx-dev/tbx/toolbox/internal/progress"
 	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
@@ -127,11 +126,8 @@ type Manager struct {
 
 	mu       sync.Mutex
 	contents map[string]contenthash.Content // by tool: read once per Manager
-	signers  map[string]imagesig.Key        // by key file and keyless identity: read once per Manager
-	signOnce sync.Once
-	signKey  *imagesig.SigningKey // SignKey, once read
-	signErr  error
-	acquired atomic.Int32 // how many tools this Manager built or pulled
+	g        *guard                         // the signature policy
+	acquired atomic.Int32                   // how many tools this Manager built or pulled
 }
 
 // bkStatus is BuildKit's status update.
@@ -142,7 +138,9 @@ func New(c Config) *Manager {
 	if c.Stderr == nil {
 		c.Stderr = io.Discard
 	}
-	return &Manager{Config: c, Out: progress.NewWriter(c.Stderr), contents: map[string]contenthash.Content{}, signers: map[string]imagesig.Key{}}
+	m := &Manager{Config: c, Out: progress.NewWriter(c.Stderr), contents: map[string]contenthash.Content{}}
+	m.g = newGuard(m)
+	return m
 }
 
 // Close releases the Manager's BuildKit connection, if it made one.
@@ -316,21 +314,21 @@ func Inputs(t *recipe.Tool, cacheDir string) contenthash.Inputs {
 }
 
 // The Manager's jobs beside image state, each a type of its own on it:
-// making tools ready, building, the team registry (pull, push), the lock
-// (pin, verify), and the signature policy (verify, sign).
+// making tools ready, building, the team registry (pull, push) and the
+// lock (pin, verify). The signature policy (verify, sign) is a component
+// with state of its own, the guard (guard.go), which the Manager makes.
 type (
 	preparer struct{ *Manager }
 	builder  struct{ *Manager }
 	team     struct{ *Manager }
 	locker   struct{ *Manager }
-	guard    struct{ *Manager }
 )
 
 func (m *Manager) preparer() preparer { return preparer{m} }
 func (m *Manager) builder() builder   { return builder{m} }
 func (m *Manager) team() team         { return team{m} }
 func (m *Manager) locker() locker     { return locker{m} }
-func (m *Manager) guard() guard       { return guard{m} }
+func (m *Manager) guard() *guard      { return m.g }
 
 // Ensure makes t's image ready, building or pulling it when stale.
 func (m *Manager) Ensure(ctx context.Context, t *recipe.Tool, force bool) (Status, error) {

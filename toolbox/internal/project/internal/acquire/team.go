@@ -23,6 +23,9 @@ import (
 // its registry and mirrors, when the registry in effect is one of them
 // (none when TBX_REGISTRY names another).
 func (m *Manager) teamRegistries() []string {
+	if m.Recipe == nil {
+		return nil
+	}
 	all := append([]string{m.Recipe.Registry}, m.Recipe.Mirrors...)
 	if m.Registry == "" || !slices.Contains(all, m.Registry) {
 		return nil
