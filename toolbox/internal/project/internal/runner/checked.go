@@ -36,7 +36,7 @@ func checkedSources(inv Invocation) map[string]bool {
 	return out
 }
 
-// holdMounts holds every bind of host whose source the project brings, as
+// HoldMounts holds every bind of host whose source the project brings, as
 // checked, and returns what the container's helper must find at each
 // target; release lets them go once the container has started. A source
 // that now leads through a symbolic link refuses the run. Where the
@@ -70,7 +70,7 @@ func HoldMounts(inv Invocation, host *container.HostConfig) (expect []helperspec
 	return expect, release, nil
 }
 
-// describeChecked says, under --debug, what the helper checks.
+// DescribeChecked says, under --debug, what the helper checks.
 func (r *Runner) DescribeChecked(expect []helperspec.Mount) {
 	for _, m := range expect {
 		r.Debugf("%s is checked to be the host path tbx opened (device %d, inode %d) before the command starts", m.Target, m.Dev, m.Ino)

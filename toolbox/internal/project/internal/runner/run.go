@@ -94,7 +94,7 @@ func (r *Runner) Debugf(format string, args ...any) {
 	}
 }
 
-// commandLine is what the container's configuration runs: its entrypoint
+// CommandLine is what the container's configuration runs: its entrypoint
 // (unless the empty one, which runs the command as named) and its command.
 func CommandLine(cfg *container.Config) []string {
 	if len(cfg.Entrypoint) > 0 && cfg.Entrypoint[0] != "" {
@@ -103,7 +103,7 @@ func CommandLine(cfg *container.Config) []string {
 	return cfg.Cmd
 }
 
-// sizeArg is the terminal size the helper gives a command before it
+// SizeArg is the terminal size the helper gives a command before it
 // starts, ROWSxCOLS, or "-" without a terminal.
 func SizeArg(tty bool, size [2]uint) string {
 	if !tty {
@@ -121,7 +121,7 @@ func createError(tool string, err error) error {
 	return fmt.Errorf("creating the container for %s: %w", tool, err)
 }
 
-// prepare is what every run does before its container: the container's
+// Prepare is what every run does before its container: the container's
 // configuration, said under --debug, and the recipe's named volumes.
 func (r *Runner) Prepare(ctx context.Context, inv Invocation) (*container.Config, *container.HostConfig, error) {
 	cfg, host, err := Spec(inv)
@@ -286,7 +286,7 @@ func lastClause(msg string) string {
 	return msg
 }
 
-// remove cleans up a container that never ran.
+// Remove cleans up a container that never ran.
 func (r *Runner) Remove(id string) {
 	_ = r.Engine.ContainerRemove(context.Background(), id, container.RemoveOptions{Force: true})
 }

@@ -20,7 +20,7 @@ type SignalRouter interface {
 	Release()
 }
 
-// holdSignals takes the signals for a command about to start; when one
+// HoldSignals takes the signals for a command about to start; when one
 // already asked tbx to stop, the command must not start and the run ends
 // as if the signal had killed it.
 func (r *Runner) HoldSignals() (release func(), err error) {

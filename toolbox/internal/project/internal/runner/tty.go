@@ -23,7 +23,7 @@ func UseTTY(in io.Reader, out io.Writer) bool {
 	return IsTerminal(in) && IsTerminal(out)
 }
 
-// rawTerminal puts the terminal behind in into raw mode, so that keys such
+// RawTerminal puts the terminal behind in into raw mode, so that keys such
 // as Ctrl-C reach the container's TTY; restore undoes it.
 func RawTerminal(in io.Reader) (restore func(), err error) {
 	f := in.(*os.File)
@@ -46,13 +46,13 @@ func winsize(out io.Writer) (uint, uint, bool) {
 	return uint(ws.Height), uint(ws.Width), true
 }
 
-// consoleSize is the size to create the container's TTY with.
+// ConsoleSize is the size to create the container's TTY with.
 func ConsoleSize(out io.Writer) [2]uint {
 	h, w, _ := winsize(out)
 	return [2]uint{h, w}
 }
 
-// monitorSize sizes the command's TTY through set now and on every SIGWINCH.
+// MonitorSize sizes the command's TTY through set now and on every SIGWINCH.
 func MonitorSize(out io.Writer, set func(container.ResizeOptions) error) (stop func()) {
 	resize := func() error {
 		h, w, ok := winsize(out)
