@@ -3,7 +3,7 @@
 // package imports only the packages below it. The compiler keeps the rest
 // out: everything but the three entry points (cli, front, helper) is under
 // toolbox/internal, and what only the project may use (acquire, runner,
-// warmrun, gc) under toolbox/internal/project/internal.
+// reuse, gc) under toolbox/internal/project/internal.
 package toolbox_test
 
 import (
@@ -32,7 +32,7 @@ var layer = map[string]int{
 	// 2, what a project does with them.
 	"reach": 2, "watch": 2, "runner": 2, "acquire": 2,
 	// 3, the host's side of warm containers, over the throwaway run.
-	"warmrun": 3,
+	"reuse": 3,
 	// 4, the gate.
 	"project": 4,
 	// 5 and 6, the entry points: the front and the helper, then the core's

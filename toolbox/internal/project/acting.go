@@ -4,8 +4,8 @@ import (
 	"context"
 
 	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/acquire"
+	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/reuse"
 	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/runner"
-	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/warmrun"
 	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
 )
 
@@ -23,7 +23,7 @@ type (
 	// Pushed is a tool pushed to the team registry.
 	Pushed = acquire.Pushed
 	// WarmContainer is a warm container as `tbx ls` shows it.
-	WarmContainer = warmrun.WarmContainer
+	WarmContainer = reuse.WarmContainer
 	// Streams are the caller's standard streams.
 	Streams = runner.Streams
 	// SignalRouter hands the process's signals to a command.

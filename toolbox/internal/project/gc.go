@@ -16,8 +16,8 @@ import (
 	"github.com/tbx-dev/tbx/toolbox/internal/exit"
 	"github.com/tbx-dev/tbx/toolbox/internal/labels"
 	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/gc"
+	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/reuse"
 	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/runner"
-	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/warmrun"
 )
 
 // GCOptions say what gc removes.
@@ -58,7 +58,7 @@ func Collect(ctx context.Context, s Settings, e engine.Engine, opts GCOptions) (
 	}
 	host, _ := os.Hostname()
 	col := &gc.Collector{Engine: e, Owned: labels.Owned(strconv.Itoa(s.UID), root), Host: host, Alive: gc.ProcessAlive, DryRun: opts.DryRun,
-		Runs: func(ctx context.Context, id string) (bool, []string) { return warmrun.WarmRuns(ctx, e, id) }}
+		Runs: func(ctx context.Context, id string) (bool, []string) { return reuse.WarmRuns(ctx, e, id) }}
 	if !opts.DryRun {
 		markCollected(s, root)
 	}
@@ -184,7 +184,7 @@ func RetireWarm(ctx context.Context, s Settings, e engine.Engine) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("listing the project's warm containers: %w", err)
 	}
-	warmrun.RetireAll(ctx, e, list, "")
+	reuse.RetireAll(ctx, e, list, "")
 	return len(list), nil
 }
 

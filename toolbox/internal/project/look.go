@@ -11,7 +11,7 @@ import (
 	"github.com/tbx-dev/tbx/toolbox/internal/engine"
 	"github.com/tbx-dev/tbx/toolbox/internal/labels"
 	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/acquire"
-	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/warmrun"
+	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/reuse"
 	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
 )
 
@@ -44,8 +44,8 @@ func (v *View) lookContent(t *recipe.Tool) (contenthash.Content, error) {
 }
 
 // Warm lists the project's warm containers made by this user.
-func (v *View) Warm(ctx context.Context, e engine.Engine) ([]warmrun.WarmContainer, error) {
-	return warmrun.ListWarm(ctx, e, v.owned())
+func (v *View) Warm(ctx context.Context, e engine.Engine) ([]reuse.WarmContainer, error) {
+	return reuse.ListWarm(ctx, e, v.owned())
 }
 
 func (v *View) owned() filters.Args {

@@ -13,8 +13,8 @@ import (
 	"github.com/tbx-dev/tbx/toolbox/internal/engine"
 	"github.com/tbx-dev/tbx/toolbox/internal/exit"
 	"github.com/tbx-dev/tbx/toolbox/internal/hostargs"
+	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/reuse"
 	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/runner"
-	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/warmrun"
 	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
 	"github.com/tbx-dev/tbx/toolbox/internal/safefile"
 )
@@ -65,16 +65,16 @@ func (p *Project) Run(ctx context.Context, req RunRequest, streams runner.Stream
 		if err != nil {
 			return err
 		}
-		warm := &warmrun.Runner{Runner: rn, Engine: p.engine, OnDirect: p.rememberer(tool, st.Ref, req, inv.TTY, false)}
+		warm := &reuse.Runner{Runner: rn, Engine: p.engine, OnDirect: p.rememberer(tool, st.Ref, req, inv.TTY, false)}
 		return diagnose(p.engine.DaemonHost(), tool, inv, warm.RunWarm(ctx, inv, idle, helper))
 	}
 	spare, ok := p.spareFor(tool, req, inv)
-	err = warmrun.ErrNoSpare
+	err = reuse.ErrNoSpare
 	if ok {
-		warm := &warmrun.Runner{Runner: rn, Engine: p.engine}
+		warm := &reuse.Runner{Runner: rn, Engine: p.engine}
 		err = warm.RunSpare(ctx, inv, spare)
 	}
-	if errors.Is(err, warmrun.ErrNoSpare) {
+	if errors.Is(err, reuse.ErrNoSpare) {
 		err = rn.Run(ctx, inv)
 	}
 	if ok {

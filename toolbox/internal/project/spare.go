@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/acquire"
+	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/reuse"
 	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/runner"
-	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/warmrun"
 	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
 )
 
@@ -34,22 +34,22 @@ func spareIdle(s Settings, t *recipe.Tool) time.Duration {
 // one: a recipe command (not --tool, not a shell), on an Engine whose
 // helper's socket is on this host, with spares on, whose inputs can all be
 // stamped.
-func (p *Project) spareFor(tool *recipe.Tool, req RunRequest, inv runner.Invocation) (warmrun.SpareSpec, bool) {
+func (p *Project) spareFor(tool *recipe.Tool, req RunRequest, inv runner.Invocation) (reuse.SpareSpec, bool) {
 	sp, ok := p.spareSpec(tool)
 	return sp, ok && inv.Direct != "" && p.settings.MakeSpare != nil && len(req.Args) > 0 && req.Tool == "" && len(req.Entrypoint) == 0
 }
 
 // spareSpec is tool's spare as the project is now, and whether it has one.
-func (p *Project) spareSpec(tool *recipe.Tool) (warmrun.SpareSpec, bool) {
+func (p *Project) spareSpec(tool *recipe.Tool) (reuse.SpareSpec, bool) {
 	idle := spareIdle(p.settings, tool)
 	if idle <= 0 || p.settings.Helper.Path == "" {
-		return warmrun.SpareSpec{}, false
+		return reuse.SpareSpec{}, false
 	}
 	in, ok := p.inputs(tool)
 	if !ok {
-		return warmrun.SpareSpec{}, false
+		return reuse.SpareSpec{}, false
 	}
-	return warmrun.SpareSpec{Idle: idle, Helper: p.settings.Helper.Path, Inputs: in.spareDigest()}, true
+	return reuse.SpareSpec{Idle: idle, Helper: p.settings.Helper.Path, Inputs: in.spareDigest()}, true
 }
 
 // MakeSpare makes the spare for the next run of command, a command of
@@ -80,7 +80,7 @@ func (p *Project) MakeSpare(ctx context.Context, toolName, command string, tty b
 		return err
 	}
 	rn := &runner.Runner{Engine: p.engine, Streams: runner.Streams{Out: io.Discard, Err: io.Discard}}
-	warm := &warmrun.Runner{Runner: rn, Engine: p.engine}
+	warm := &reuse.Runner{Runner: rn, Engine: p.engine}
 	made, err := warm.MakeSpare(ctx, inv, sp)
 	if err != nil {
 		return err

@@ -3,7 +3,7 @@
 // identity, the terminal or byte-exact pipes, forwarded signals and the
 // command's own exit code. It also holds what a warm run shares with it (the
 // container's configuration, the held mounts, the streams, terminal and
-// signals), which package warmrun builds on.
+// signals), which package reuse builds on.
 package runner
 
 import (

@@ -1,8 +1,10 @@
-// Package warmrun is the host's side of warm containers: the container's
-// shape and start, and each run in it, through its helper's socket (the
-// direct path) or an Engine exec, with the streams, terminal, signals and
-// exit status of a throwaway run. What runs inside is package helper.
-package warmrun
+// Package reuse is the host's side of the containers tbx reuses: warm
+// containers, which serve runs until their idle time, and spares, made
+// before a run asks and serving one run: each one's shape and start, and
+// each run in it, through its helper's socket (the direct path) or an
+// Engine exec, with the streams, terminal, signals and exit status of a
+// throwaway run. What runs inside is package helper.
+package reuse
 
 import (
 	"context"

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package warmrun
+package reuse
 
 import (
 	"context"

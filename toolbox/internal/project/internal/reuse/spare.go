@@ -1,4 +1,4 @@
-package warmrun
+package reuse
 
 import (
 	"context"
