@@ -135,7 +135,7 @@ func TestFrontServesATerminal(t *testing.T) {
 func TestFrontAndCoreOfDifferentBuilds(t *testing.T) {
 	needBinaries(t)
 	dir := t.TempDir()
-	build := exec.Command("go", "build", "-o", filepath.Join(dir, "tbx"), "-ldflags", "-X github.com/tbx-dev/tbx/toolbox/internal/build.Version=v0.0.1-other", "../../cmd/tbx")
+	build := exec.Command("go", "build", "-o", filepath.Join(dir, "tbx"), "-ldflags", "-X github.com/tbx-dev/tbx/toolbox/internal/version.Version=v0.0.1-other", "../../cmd/tbx")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building another front: %v\n%s", err, out)
