@@ -14,15 +14,15 @@ import (
 
 // buildClassic builds with the Engine's classic builder, for Engines
 // without BuildKit. It cannot give a build secrets or the SSH agent.
-func (m builder) buildClassic(ctx context.Context, st Status, force bool, mode progress.Mode) (string, error) {
+func (b *builder) buildClassic(ctx context.Context, st Status, force bool, mode progress.Mode) (string, error) {
 	t := st.Tool
 	if len(t.Secrets) > 0 || t.SSH {
-		if m.Classic {
+		if b.classic {
 			return "", fmt.Errorf("tool %s uses build secrets or ssh, which need BuildKit, and TBX_BUILDKIT=0 asks for the classic builder; unset TBX_BUILDKIT", t.Name)
 		}
 		return "", fmt.Errorf("tool %s uses build secrets or ssh, which need BuildKit; this Engine has only the classic builder", t.Name)
 	}
-	if err := m.builder().classicBases(ctx, t); err != nil {
+	if err := b.classicBases(ctx, t); err != nil {
 		return "", err
 	}
 	excludes, err := contenthash.Excludes(Inputs(t, ""))
@@ -36,22 +36,22 @@ func (m builder) buildClassic(ctx context.Context, st Status, force bool, mode p
 		return "", fmt.Errorf("packing build context %s: %w", t.Build, err)
 	}
 	defer tar.Close()
-	opts := m.builder().classicOptions(st)
+	opts := b.classicOptions(st)
 	opts.NoCache = force
-	resp, err := m.Engine.ImageBuild(ctx, tar, opts)
+	resp, err := b.engine.ImageBuild(ctx, tar, opts)
 	if err != nil {
 		return "", fmt.Errorf("building %s: %w", st.Ref, err)
 	}
 	defer resp.Body.Close()
-	res, err := progress.Build(resp.Body, m.Out, mode, t.Name)
+	res, err := progress.Build(resp.Body, b.out, mode, t.Name)
 	if err != nil {
-		m.builder().showTail(t.Name, res.Tail)
+		b.showTail(t.Name, res.Tail)
 		return "", fmt.Errorf("building tool %s: %s", t.Name, oneLine(err.Error()))
 	}
 	return res.ImageID, nil
 }
 
-func (m builder) classicOptions(st Status) build.ImageBuildOptions {
+func (b *builder) classicOptions(st Status) build.ImageBuildOptions {
 	args := map[string]*string{}
 	for k, v := range st.Tool.Args {
 		args[k] = &v
@@ -64,14 +64,14 @@ func (m builder) classicOptions(st Status) build.ImageBuildOptions {
 		Remove:      true,
 		ForceRemove: true, // no intermediate container is left, even on failure
 		Version:     build.BuilderV1,
-		Labels:      m.builder().imageLabels(st),
+		Labels:      b.imageLabels(st),
 	}
 }
 
 // classicBases checks that each base the lock pins is what its name means on
 // this Engine: the classic builder can only start from a name.
-func (m builder) classicBases(ctx context.Context, t *recipe.Tool) error {
-	pins, cat, err := m.locker().pinnedOnEngine(ctx, t)
+func (b *builder) classicBases(ctx context.Context, t *recipe.Tool) error {
+	pins, cat, err := b.pinnedOnEngine(ctx, t)
 	if err != nil {
 		return err
 	}

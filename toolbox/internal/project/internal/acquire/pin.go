@@ -40,16 +40,6 @@ func (m locker) pinnedBases(t *recipe.Tool) (map[string]lockfile.Base, error) {
 	return out, nil
 }
 
-// pinnedOnEngine is pinnedBases with the Engine's images to look them up
-// in; no pins and no catalog when the lock pins none of the tool's bases.
-func (m locker) pinnedOnEngine(ctx context.Context, t *recipe.Tool) (map[string]lockfile.Base, *catalog, error) {
-	pins, err := m.locker().pinnedBases(t)
-	if err != nil || len(pins) == 0 {
-		return nil, nil, err
-	}
-	return pins, newCatalog(ctx, m.Engine, m.Recipe.Name), nil
-}
-
 // PinOptions say how `tbx lock` pins.
 type PinOptions struct {
 	Update bool // resolve tags and pin bases again, even those the lock already pins

@@ -204,7 +204,7 @@ func (m preparer) pullBases(ctx context.Context, st Status, mode progress.Mode) 
 			return fmt.Errorf("tool %s: base image %s is missing and %v; pull or load it (docker load, docker import), then retry", t.Name, base, err)
 		}
 	}
-	pins, cat, err := m.locker().pinnedOnEngine(ctx, t)
+	pins, cat, err := m.builder().pinnedOnEngine(ctx, t)
 	if err != nil {
 		return err
 	}

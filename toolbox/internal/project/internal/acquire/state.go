@@ -15,7 +15,6 @@ import (
 
 	bk "github.com/moby/buildkit/client"
 
-	"github.com/tbx-dev/tbx/toolbox/internal/buildkit"
 	"github.com/tbx-dev/tbx/toolbox/internal/contenthash"
 	"github.com/tbx-dev/tbx/toolbox/internal/lockfile"
 	"github.com/tbx-dev/tbx/toolbox/internal/progress"
@@ -121,12 +120,10 @@ type Manager struct {
 	Config
 	Out *progress.Writer
 
-	bkOnce sync.Once
-	bk     *buildkit.Client // nil: the classic builder
-
 	mu       sync.Mutex
 	contents map[string]contenthash.Content // by tool: read once per Manager
 	g        *guard                         // the signature policy
+	b        *builder                       // the builds
 	acquired atomic.Int32                   // how many tools this Manager built or pulled
 }
 
@@ -140,13 +137,14 @@ func New(c Config) *Manager {
 	}
 	m := &Manager{Config: c, Out: progress.NewWriter(c.Stderr), contents: map[string]contenthash.Content{}}
 	m.g = newGuard(m)
+	m.b = newBuilder(m)
 	return m
 }
 
 // Close releases the Manager's BuildKit connection, if it made one.
 func (m *Manager) Close() {
-	if m.bk != nil {
-		m.bk.Close()
+	if m.b.bk != nil {
+		m.b.bk.Close()
 	}
 }
 
@@ -314,18 +312,18 @@ func Inputs(t *recipe.Tool, cacheDir string) contenthash.Inputs {
 }
 
 // The Manager's jobs beside image state, each a type of its own on it:
-// making tools ready, building, the team registry (pull, push) and the
-// lock (pin, verify). The signature policy (verify, sign) is a component
-// with state of its own, the guard (guard.go), which the Manager makes.
+// making tools ready, the team registry (pull, push) and the lock (pin,
+// verify). The signature policy (verify, sign: the guard, guard.go) and
+// the builds (BuildKit or the classic builder: the builder, build.go) are
+// components with state of their own, which the Manager makes.
 type (
 	preparer struct{ *Manager }
-	builder  struct{ *Manager }
 	team     struct{ *Manager }
 	locker   struct{ *Manager }
 )
 
 func (m *Manager) preparer() preparer { return preparer{m} }
-func (m *Manager) builder() builder   { return builder{m} }
+func (m *Manager) builder() *builder  { return m.b }
 func (m *Manager) team() team         { return team{m} }
 func (m *Manager) locker() locker     { return locker{m} }
 func (m *Manager) guard() *guard      { return m.g }
