@@ -66,6 +66,16 @@ type Engine interface {
 
 var _ Engine = (*client.Client)(nil)
 
+// Reader is what looking at a project asks of the Engine: its images, as
+// they are. A view takes a Reader, so it cannot build, pull, push, tag,
+// remove or run anything.
+type Reader interface {
+	ImageList(ctx context.Context, options image.ListOptions) ([]image.Summary, error)
+	ImageInspect(ctx context.Context, ref string, _ ...client.ImageInspectOption) (image.InspectResponse, error)
+}
+
+var _ Reader = Engine(nil)
+
 // rootCause keeps the last, most specific part of a long wrapped error.
 func rootCause(err error) error {
 	for {

@@ -2,10 +2,16 @@ package project
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strings"
 
+	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/image"
+	dockerregistry "github.com/docker/docker/api/types/registry"
 
 	"github.com/tbx-dev/tbx/toolbox/internal/contenthash"
 	"github.com/tbx-dev/tbx/toolbox/internal/engine"
@@ -18,8 +24,8 @@ import (
 // Statuses tells the state of every tool on e, for a command that only
 // looks: nothing is built, pulled or run. A context outside an untrusted
 // project is not read (its tool is acquire.Unchecked).
-func (v *View) Statuses(ctx context.Context, e engine.Engine) ([]acquire.Status, error) {
-	m := acquire.New(acquire.Config{Engine: e, Recipe: v.Recipe, Registry: v.Registry, Lock: v.Lock, CacheDir: v.settings.CacheDir, BuildsDir: v.settings.buildsDir(), Content: v.lookContent})
+func (v *View) Statuses(ctx context.Context, e engine.Reader) ([]acquire.Status, error) {
+	m := acquire.New(acquire.Config{Engine: lookOnly{e}, Recipe: v.Recipe, Registry: v.Registry, Lock: v.Lock, CacheDir: v.settings.CacheDir, BuildsDir: v.settings.buildsDir(), Content: v.lookContent})
 	defer m.Close()
 	return m.Inspect(ctx, v.Recipe.Tools)
 }
@@ -44,7 +50,7 @@ func (v *View) lookContent(t *recipe.Tool) (contenthash.Content, error) {
 }
 
 // Warm lists the project's warm containers made by this user.
-func (v *View) Warm(ctx context.Context, e engine.Engine) ([]reuse.WarmContainer, error) {
+func (v *View) Warm(ctx context.Context, e reuse.Lister) ([]reuse.WarmContainer, error) {
 	return reuse.ListWarm(ctx, e, v.owned())
 }
 
@@ -57,7 +63,7 @@ func (v *View) owned() filters.Args {
 // = "image") and whose image is on e, who that user is as the image is
 // now: "root (uid 0)" for an image whose user is root, else its user as
 // the image names it. A tool whose image is not there is not listed.
-func (v *View) ImageUsers(ctx context.Context, e engine.Engine) map[string]string {
+func (v *View) ImageUsers(ctx context.Context, e engine.Reader) map[string]string {
 	sts, err := v.Statuses(ctx, e)
 	if err != nil {
 		return nil
@@ -105,4 +111,37 @@ func (v *View) Notes(tool string) []string {
 		out = append(out, fmt.Sprintf("its Dockerfile fetches at build time, with nothing to pin it (%s): what it serves is outside the tool's identity, so a change there makes no new image; pin it (ADD --checksum=sha256:…, or a Git commit), or fetch it again with `tbx build --force %s`", src, tool))
 	}
 	return out
+}
+
+// lookOnly is a Reader where acquire asks for an Engine, for a view: what
+// would act, or reach a registry, fails.
+type lookOnly struct{ engine.Reader }
+
+// errLooking is what a view's Engine says to an act.
+var errLooking = errors.New("a view of the project does not act")
+
+func (lookOnly) DialHijack(context.Context, string, string, map[string][]string) (net.Conn, error) {
+	return nil, errLooking
+}
+
+func (lookOnly) ImageBuild(context.Context, io.Reader, build.ImageBuildOptions) (build.ImageBuildResponse, error) {
+	return build.ImageBuildResponse{}, errLooking
+}
+
+func (lookOnly) ImagePull(context.Context, string, image.PullOptions) (io.ReadCloser, error) {
+	return nil, errLooking
+}
+
+func (lookOnly) ImagePush(context.Context, string, image.PushOptions) (io.ReadCloser, error) {
+	return nil, errLooking
+}
+
+func (lookOnly) ImageTag(context.Context, string, string) error { return errLooking }
+
+func (lookOnly) ImageRemove(context.Context, string, image.RemoveOptions) ([]image.DeleteResponse, error) {
+	return nil, errLooking
+}
+
+func (lookOnly) DistributionInspect(context.Context, string, string) (dockerregistry.DistributionInspect, error) {
+	return dockerregistry.DistributionInspect{}, errLooking
 }
