@@ -52,12 +52,12 @@ func helperError(cfg *configfile.ConfigFile, host string, err error) error {
 
 // registryAuth encodes the user's credentials for ref's registry, for the
 // Engine's pulls and pushes; "" when there are none.
-func (m team) registryAuth(ref string) (string, error) {
+func (tm *team) registryAuth(ref string) (string, error) {
 	named, err := reference.ParseNormalizedNamed(ref)
 	if err != nil {
 		return "", nil
 	}
-	ac, ok, err := credentials(m.DockerConfig, reference.Domain(named))
+	ac, ok, err := credentials(tm.dockerConfig, reference.Domain(named))
 	if !ok {
 		return "", err
 	}

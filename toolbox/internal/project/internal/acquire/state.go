@@ -124,6 +124,7 @@ type Manager struct {
 	contents map[string]contenthash.Content // by tool: read once per Manager
 	g        *guard                         // the signature policy
 	b        *builder                       // the builds
+	t        *team                          // the team registry
 	acquired atomic.Int32                   // how many tools this Manager built or pulled
 }
 
@@ -138,6 +139,7 @@ func New(c Config) *Manager {
 	m := &Manager{Config: c, Out: progress.NewWriter(c.Stderr), contents: map[string]contenthash.Content{}}
 	m.g = newGuard(m)
 	m.b = newBuilder(m)
+	m.t = newTeam(m)
 	return m
 }
 
@@ -312,19 +314,19 @@ func Inputs(t *recipe.Tool, cacheDir string) contenthash.Inputs {
 }
 
 // The Manager's jobs beside image state, each a type of its own on it:
-// making tools ready, the team registry (pull, push) and the lock (pin,
-// verify). The signature policy (verify, sign: the guard, guard.go) and
-// the builds (BuildKit or the classic builder: the builder, build.go) are
-// components with state of their own, which the Manager makes.
+// making tools ready and the lock (pin, verify). The signature policy
+// (verify, sign: the guard, guard.go), the builds (BuildKit or the
+// classic builder: the builder, build.go) and the team registry (pull,
+// push: the team, team.go) are components with state of their own, which
+// the Manager makes.
 type (
 	preparer struct{ *Manager }
-	team     struct{ *Manager }
 	locker   struct{ *Manager }
 )
 
 func (m *Manager) preparer() preparer { return preparer{m} }
 func (m *Manager) builder() *builder  { return m.b }
-func (m *Manager) team() team         { return team{m} }
+func (m *Manager) team() *team        { return m.t }
 func (m *Manager) locker() locker     { return locker{m} }
 func (m *Manager) guard() *guard      { return m.g }
 
@@ -340,7 +342,7 @@ func (m *Manager) Prepare(ctx context.Context, tools []*recipe.Tool, opts Option
 
 // Push pushes the built tools to the team registry.
 func (m *Manager) Push(ctx context.Context, tools []*recipe.Tool) ([]Pushed, error) {
-	return m.team().doPush(ctx, tools)
+	return m.doPush(ctx, tools)
 }
 
 // Pin pins every tool and base by digest, for toolbox.lock.

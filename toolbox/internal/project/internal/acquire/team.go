@@ -45,52 +45,72 @@ func (m *Manager) throughRegistry(image string) string {
 	return image
 }
 
+// team is the team registry as the Engine reaches it: where a built
+// tool's image lives there, pulling and pushing through the Engine with
+// the Docker client's credentials, asking the registry for a digest, and
+// publishing a tool's image once, signed where the policy says.
+type team struct {
+	engine       Engine
+	recipe       *recipe.Recipe
+	registry     string // the team registry in effect, or ""
+	out          *progress.Writer
+	fd           uintptr // the terminal's, for live progress
+	mode         progress.Mode
+	dockerConfig string
+	guard        *guard
+}
+
+// newTeam is m's team registry.
+func newTeam(m *Manager) *team {
+	return &team{engine: m.Engine, recipe: m.Recipe, registry: m.Registry, out: m.Out, fd: m.Fd, mode: m.Mode, dockerConfig: m.DockerConfig, guard: m.g}
+}
+
 // teamRef is where a built tool's image lives in the team registry, by tag.
-func (m team) teamRef(t *recipe.Tool, hash string) string {
-	return fmt.Sprintf("%s/%s/%s:%s", m.Registry, m.Recipe.Name, t.Name, hash[:HashLen])
+func (tm *team) teamRef(t *recipe.Tool, hash string) string {
+	return fmt.Sprintf("%s/%s/%s:%s", tm.registry, tm.recipe.Name, t.Name, hash[:HashLen])
 }
 
 // teamPull is what to pull for st from the team registry: the locked digest
 // when the lock pins this very build, else the content-addressed tag.
-func (m team) teamPull(st Status) string {
+func (tm *team) teamPull(st Status) string {
 	if st.Lock == Locked && st.Pinned.Digest != "" {
-		return fmt.Sprintf("%s/%s/%s@%s", m.Registry, m.Recipe.Name, st.Tool.Name, st.Pinned.Digest)
+		return fmt.Sprintf("%s/%s/%s@%s", tm.registry, tm.recipe.Name, st.Tool.Name, st.Pinned.Digest)
 	}
-	return m.team().teamRef(st.Tool, st.Hash)
+	return tm.teamRef(st.Tool, st.Hash)
 }
 
 // pullTeam fetches st's image from the team registry and tags it as what
 // runs (st.Ref), so that a pulled image and a built one are used alike.
-func (m team) pullTeam(ctx context.Context, st Status, mode progress.Mode) error {
-	ref := m.team().teamPull(st)
+func (tm *team) pullTeam(ctx context.Context, st Status, mode progress.Mode) error {
+	ref := tm.teamPull(st)
 	if len(st.Tool.Signers) > 0 {
 		var err error
-		if ref, err = m.guard().verifyRef(ctx, st.Tool, ref); err != nil {
+		if ref, err = tm.guard.verifyRef(ctx, st.Tool, ref); err != nil {
 			return err
 		}
 	}
-	m.Out.Printf("%s: looking for %s in the team registry", st.Tool.Name, ref)
-	if err := m.team().pull(ctx, ref, st.Tool.Name, mode); err != nil {
+	tm.out.Printf("%s: looking for %s in the team registry", st.Tool.Name, ref)
+	if err := tm.pull(ctx, ref, st.Tool.Name, mode); err != nil {
 		return err
 	}
-	if err := m.Engine.ImageTag(ctx, ref, st.Ref); err != nil {
+	if err := tm.engine.ImageTag(ctx, ref, st.Ref); err != nil {
 		return fmt.Errorf("tagging %s as %s: %w", ref, st.Ref, err)
 	}
 	return nil
 }
 
 // pull fetches ref from its registry with the user's credentials.
-func (m team) pull(ctx context.Context, ref, name string, mode progress.Mode) error {
-	auth, err := m.team().registryAuth(ref)
+func (tm *team) pull(ctx context.Context, ref, name string, mode progress.Mode) error {
+	auth, err := tm.registryAuth(ref)
 	if err != nil {
 		return &registryError{op: "pulling", ref: ref, err: err}
 	}
-	body, err := m.Engine.ImagePull(ctx, ref, image.PullOptions{RegistryAuth: auth})
+	body, err := tm.engine.ImagePull(ctx, ref, image.PullOptions{RegistryAuth: auth})
 	if err != nil {
 		return &registryError{op: "pulling", ref: ref, err: err}
 	}
 	defer body.Close()
-	if err := progress.Pull(body, m.Out, mode, m.Fd, name); err != nil {
+	if err := progress.Pull(body, tm.out, mode, tm.fd, name); err != nil {
 		return &registryError{op: "pulling", ref: ref, err: err}
 	}
 	return nil
@@ -98,11 +118,11 @@ func (m team) pull(ctx context.Context, ref, name string, mode progress.Mode) er
 
 // inspect asks ref's registry for the manifest ref names, through the
 // Engine, with the user's credentials.
-func (m team) inspect(ctx context.Context, ref string) (registry.DistributionInspect, error) {
-	auth, err := m.team().registryAuth(ref)
+func (tm *team) inspect(ctx context.Context, ref string) (registry.DistributionInspect, error) {
+	auth, err := tm.registryAuth(ref)
 	if err == nil {
 		var d registry.DistributionInspect
-		if d, err = m.Engine.DistributionInspect(ctx, ref, auth); err == nil {
+		if d, err = tm.engine.DistributionInspect(ctx, ref, auth); err == nil {
 			return d, nil
 		}
 	}
@@ -110,21 +130,21 @@ func (m team) inspect(ctx context.Context, ref string) (registry.DistributionIns
 }
 
 // push publishes ref and returns its digest.
-func (m team) push(ctx context.Context, ref, name string) (string, error) {
-	auth, err := m.team().registryAuth(ref)
+func (tm *team) push(ctx context.Context, ref, name string) (string, error) {
+	auth, err := tm.registryAuth(ref)
 	if err != nil {
 		return "", &registryError{op: "pushing", ref: ref, err: err}
 	}
-	body, err := m.Engine.ImagePush(ctx, ref, image.PushOptions{RegistryAuth: auth})
+	body, err := tm.engine.ImagePush(ctx, ref, image.PushOptions{RegistryAuth: auth})
 	if err != nil {
 		return "", &registryError{op: "pushing", ref: ref, err: err}
 	}
 	defer body.Close()
-	mode := m.Mode
+	mode := tm.mode
 	if mode == progress.Live {
 		mode = progress.Quiet // a push's layer bars say little; its end says it all
 	}
-	digest, err := progress.Push(body, m.Out, mode, m.Fd, name)
+	digest, err := progress.Push(body, tm.out, mode, tm.fd, name)
 	if err != nil {
 		return "", &registryError{op: "pushing", ref: ref, err: err}
 	}
@@ -140,7 +160,7 @@ type Pushed struct {
 
 // doPush publishes the built tools' images to the team registry as
 // REGISTRY/PROJECT/TOOL:HASH. Every tool must be ready.
-func (m team) doPush(ctx context.Context, tools []*recipe.Tool) ([]Pushed, error) {
+func (m *Manager) doPush(ctx context.Context, tools []*recipe.Tool) ([]Pushed, error) {
 	if m.Registry == "" {
 		return nil, errNoRegistry
 	}
@@ -175,29 +195,29 @@ func (m team) doPush(ctx context.Context, tools []*recipe.Tool) ([]Pushed, error
 // publish pushes st's image, unless the team registry has it already
 // under its tag (the Engine knows it by a digest there: it was pulled
 // from there, or pushed before); either way it is signed when a key is set.
-func (m team) publish(ctx context.Context, st Status) (Pushed, error) {
-	ref := m.team().teamRef(st.Tool, st.Hash)
-	d := digestsIn(st.Digests, m.guard().repository(st.Tool))
+func (tm *team) publish(ctx context.Context, st Status) (Pushed, error) {
+	ref := tm.teamRef(st.Tool, st.Hash)
+	d := digestsIn(st.Digests, tm.guard.repository(st.Tool))
 	if len(d) == 0 {
-		return m.team().pushTool(ctx, st)
+		return tm.pushTool(ctx, st)
 	}
-	m.Out.Printf("%s: the team registry has it already as %s@%s; not pushed again", st.Tool.Name, ref, d[0])
-	return Pushed{Tool: st.Tool.Name, Ref: ref, Digest: d[0]}, m.guard().signPublished(ctx, st, d[0])
+	tm.out.Printf("%s: the team registry has it already as %s@%s; not pushed again", st.Tool.Name, ref, d[0])
+	return Pushed{Tool: st.Tool.Name, Ref: ref, Digest: d[0]}, tm.guard.signPublished(ctx, st, d[0])
 }
 
-func (m team) pushTool(ctx context.Context, st Status) (Pushed, error) {
-	ref := m.team().teamRef(st.Tool, st.Hash)
-	if err := m.Engine.ImageTag(ctx, st.Ref, ref); err != nil {
+func (tm *team) pushTool(ctx context.Context, st Status) (Pushed, error) {
+	ref := tm.teamRef(st.Tool, st.Hash)
+	if err := tm.engine.ImageTag(ctx, st.Ref, ref); err != nil {
 		return Pushed{}, fmt.Errorf("tagging %s as %s: %w", st.Ref, ref, err)
 	}
-	m.Out.Printf("%s: pushing %s", st.Tool.Name, ref)
-	digest, err := m.team().push(ctx, ref, st.Tool.Name)
+	tm.out.Printf("%s: pushing %s", st.Tool.Name, ref)
+	digest, err := tm.push(ctx, ref, st.Tool.Name)
 	if err != nil {
 		return Pushed{}, fmt.Errorf("tool %s: %w", st.Tool.Name, err)
 	}
-	m.Out.Printf("%s: pushed %s@%s", st.Tool.Name, ref, digest)
+	tm.out.Printf("%s: pushed %s@%s", st.Tool.Name, ref, digest)
 	p := Pushed{Tool: st.Tool.Name, Ref: ref, Digest: digest}
-	return p, m.guard().sign(ctx, st.Tool, m.guard().repository(st.Tool)+"@"+digest)
+	return p, tm.guard.sign(ctx, st.Tool, tm.guard.repository(st.Tool)+"@"+digest)
 }
 
 var errNoRegistry = errors.New("no team registry: set [toolbox] registry in the recipe, or TBX_REGISTRY")
