@@ -5,7 +5,6 @@ package compat
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -20,15 +19,8 @@ import (
 var tbxBin string
 
 func TestMain(m *testing.M) {
-	dir, err := testenv.BuildTbx() // readable by the test's rootless user
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	tbxBin = filepath.Join(dir, "tbx")
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	// BuildTbx's directory is readable by the test's rootless user.
+	os.Exit(testenv.WithTbx(m, true, func(dir string) { tbxBin = filepath.Join(dir, "tbx") }))
 }
 
 // caller is who runs tbx: its environment and, for another user, its

@@ -3,12 +3,8 @@
 package realtools
 
 import (
-	"bytes"
-	"errors"
-	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -22,44 +18,13 @@ import (
 var binDir string
 
 func TestMain(m *testing.M) {
-	flag.Parse()
-	if testing.Short() {
-		os.Exit(m.Run()) // every test here needs the Engine
-	}
-	dir, err := testenv.BuildTbx()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// result is what one call of tbx printed and returned.
-type result struct {
-	out, err string
-	code     int
+	os.Exit(testenv.WithTbx(m, false, func(dir string) { binDir = dir }))
 }
 
 // tbx runs tbx with args in dir with env.
-func tbx(t *testing.T, dir string, env []string, args ...string) result {
+func tbx(t *testing.T, dir string, env []string, args ...string) testenv.Result {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(binDir, "tbx"), args...)
-	cmd.Dir, cmd.Env = dir, env
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	r := result{out: out.String(), err: errb.String()}
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		r.code = ee.ExitCode()
-	case err != nil:
-		t.Fatalf("tbx %v: %v", args, err)
-	}
-	return r
+	return testenv.Run(t, dir, env, filepath.Join(binDir, "tbx"), args...)
 }
 
 // A platform engineer's first commands, with the repository's kubectl,
@@ -91,7 +56,7 @@ func TestRealToolsReadTheFilesTheUserNames(t *testing.T) {
 	if h := os.Getenv("DOCKER_HOST"); h != "" {
 		env = append(env, "DOCKER_HOST="+h)
 	}
-	if r := tbx(t, dir, env, "prepare"); r.code != 0 {
+	if r := tbx(t, dir, env, "prepare"); r.Code != 0 {
 		t.Fatalf("tbx prepare: %+v", r)
 	}
 	x := filepath.Join(home, "x.yaml")
@@ -100,25 +65,25 @@ func TestRealToolsReadTheFilesTheUserNames(t *testing.T) {
 		// A client-side create that reads the file offline (this kubectl
 		// asks the API server for the mapping of a manifest).
 		r := tbx(t, dir, env, "run", "kubectl", "create", "configmap", "cm", "--from-file="+x, "--dry-run=client", "-o", "jsonpath={.data}")
-		if r.code != 0 || !strings.Contains(r.out, "name: cm") {
+		if r.Code != 0 || !strings.Contains(r.Out, "name: cm") {
 			t.Errorf("kubectl create configmap --from-file=~/x.yaml: %+v", r)
 		}
 	})
 	t.Run("a resource name mounts nothing", func(t *testing.T) {
 		r := tbx(t, dir, env, "--debug", "run", "kubectl", "create", "configmap", "x.yaml", "--dry-run=client", "-o", "name")
-		if r.code != 0 || r.out != "configmap/x.yaml\n" || strings.Contains(r.err, "is mounted at") {
+		if r.Code != 0 || r.Out != "configmap/x.yaml\n" || strings.Contains(r.Err, "is mounted at") {
 			t.Errorf("a name that is no path: %+v", r)
 		}
 	})
 	t.Run("KUBECONFIG names a config elsewhere", func(t *testing.T) {
 		kenv := append(append([]string{}, env...), "KUBECONFIG="+filepath.Join(elsewhere, "config"))
-		if r := tbx(t, dir, kenv, "run", "kubectl", "config", "view", "-o", "jsonpath={.current-context}"); r.code != 0 || r.out != "elsewhere" {
+		if r := tbx(t, dir, kenv, "run", "kubectl", "config", "view", "-o", "jsonpath={.current-context}"); r.Code != 0 || r.Out != "elsewhere" {
 			t.Errorf("KUBECONFIG=/elsewhere/config kubectl config view: %+v", r)
 		}
 	})
 	t.Run("ansible-playbook reads an inventory and a playbook in HOME", func(t *testing.T) {
 		r := tbx(t, dir, env, "run", "ansible-playbook", "-i", filepath.Join(home, "inv.ini"), filepath.Join(home, "site.yml"))
-		if r.code != 0 || !strings.Contains(r.out, "from the inventory "+filepath.Join(home, "inv.ini")) {
+		if r.Code != 0 || !strings.Contains(r.Out, "from the inventory "+filepath.Join(home, "inv.ini")) {
 			t.Errorf("ansible-playbook -i ~/inv.ini ~/site.yml: %+v", r)
 		}
 	})
@@ -129,7 +94,7 @@ func TestRealToolsReadTheFilesTheUserNames(t *testing.T) {
 			"far.yml": "- hosts: far\n  gather_facts: false\n  tasks:\n    - raw: echo over-ssh-$((6*7))\n      register: said\n    - debug:\n        var: said.stdout_lines\n",
 		})
 		r := tbx(t, dir, env, "run", "ansible-playbook", "-i", filepath.Join(home, "far.ini"), "--private-key", ssh.Key, filepath.Join(home, "far.yml"))
-		if r.code != 0 || !strings.Contains(r.out, "over-ssh-42") {
+		if r.Code != 0 || !strings.Contains(r.Out, "over-ssh-42") {
 			t.Errorf("ansible-playbook over ssh to 127.0.0.1:%d: %+v", ssh.Port, r)
 		}
 	})
@@ -137,7 +102,7 @@ func TestRealToolsReadTheFilesTheUserNames(t *testing.T) {
 		// Offline, az gets as far as asking the endpoint the file names:
 		// only the file has that name.
 		r := tbx(t, dir, env, "run", "az", "cloud", "register", "-n", "Elsewhere", "--cloud-config", "@"+filepath.Join(elsewhere, "cloud.json"))
-		if !strings.Contains(r.err, "management.elsewhere.example") {
+		if !strings.Contains(r.Err, "management.elsewhere.example") {
 			t.Errorf("az cloud register --cloud-config @/elsewhere/cloud.json did not read the file: %+v", r)
 		}
 	})
@@ -170,13 +135,13 @@ func swapRace(t *testing.T, dir string, env []string, x string) {
 	read, wrong := 0, 0
 	for range 100 {
 		r := tbx(t, dir, env, "--debug", "run", "kubectl", "create", "configmap", "cm", "--from-file="+link, "--dry-run=client", "-o", "jsonpath={.data}")
-		for _, l := range strings.Split(r.err, "\n") {
+		for _, l := range strings.Split(r.Err, "\n") {
 			if strings.Contains(l, "is mounted at") && !strings.Contains(l, ": "+x+" is mounted at "+link) {
 				wrong++
 				t.Errorf("a run mounted what it should not: %s", l)
 			}
 		}
-		if r.code == 0 && strings.Contains(r.out, "name: cm") {
+		if r.Code == 0 && strings.Contains(r.Out, "name: cm") {
 			read++
 		}
 	}

@@ -19,7 +19,7 @@ import (
 func BenchmarkSignaturePolicy(b *testing.B) {
 	w := newWorld(b)
 	publisher := machine(b, w.dir)
-	if r := run(b, w.dir, publisher, "tbx", "build", "jq"); r.code != 0 {
+	if r := run(b, w.dir, publisher, "tbx", "build", "jq"); r.Code != 0 {
 		b.Fatalf("tbx build: %v", r)
 	}
 	w.push(b, publisher, "jq", "--sign-key", "ci/cosign.key")
@@ -29,10 +29,10 @@ func BenchmarkSignaturePolicy(b *testing.B) {
 	for _, path := range []struct{ name, env string }{{"core", "TBX_WARM=0"}, {"warm", "TBX_WARM=10m"}} {
 		signed := append(w.fresh(b), path.env) // the first run pulls and verifies
 		unsigned := append(machine(b, plain), path.env)
-		if r := run(b, w.dir, signed, "tbx", "run", "jq"); r.code != 0 || !strings.Contains(r.err, "signature verified") {
+		if r := run(b, w.dir, signed, "tbx", "run", "jq"); r.Code != 0 || !strings.Contains(r.Err, "signature verified") {
 			b.Fatalf("first signed run: %v", r)
 		}
-		if r := run(b, plain, unsigned, "tbx", "run", "jq"); r.code != 0 {
+		if r := run(b, plain, unsigned, "tbx", "run", "jq"); r.Code != 0 {
 			b.Fatalf("first unsigned run: %v", r)
 		}
 		b.Run(path.name, func(b *testing.B) {
@@ -43,7 +43,7 @@ func BenchmarkSignaturePolicy(b *testing.B) {
 					env []string
 				}{{w.dir, signed}, {plain, unsigned}} {
 					start := time.Now()
-					if r := run(b, side.dir, side.env, "tbx", "run", "jq"); r.code != 0 {
+					if r := run(b, side.dir, side.env, "tbx", "run", "jq"); r.Code != 0 {
 						b.Fatalf("run: %v", r)
 					}
 					took[k] += time.Since(start)

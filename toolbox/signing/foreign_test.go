@@ -51,7 +51,7 @@ func (w *world) ls(t testing.TB, env []string, tool string) (ref, state string) 
 	t.Helper()
 	r := run(t, w.dir, env, "tbx", "ls", "--json")
 	var entries []struct{ Tool, Image, State string }
-	if err := json.Unmarshal([]byte(r.out), &entries); err != nil {
+	if err := json.Unmarshal([]byte(r.Out), &entries); err != nil {
 		t.Fatalf("tbx ls --json: %v\n%v", err, r)
 	}
 	for _, e := range entries {
@@ -112,11 +112,11 @@ func testForeignImages(t *testing.T, w *world) {
 		t.Errorf("tbx ls says %q of an image only tagged as ww's; want foreign", state)
 	}
 	r := run(t, w.dir, m, "tbx", "doctor")
-	if r.code == 0 || !strings.Contains(r.err+r.out, "tool ww: the image "+short+" under "+ref+" was not built by tbx here and no registry served it") || strings.Contains(r.err+r.out, "needs no signature") {
+	if r.Code == 0 || !strings.Contains(r.Err+r.Out, "tool ww: the image "+short+" under "+ref+" was not built by tbx here and no registry served it") || strings.Contains(r.Err+r.Out, "needs no signature") {
 		t.Errorf("doctor on a foreign image under ww's tag:\n%v", r)
 	}
 	r = run(t, w.dir, m, "tbx", "push", "--sign-key", "ci/cosign.key", "ww")
-	if r.code != 125 || !strings.Contains(r.err, "tool ww: refusing to push the image "+short) {
+	if r.Code != 125 || !strings.Contains(r.Err, "tool ww: refusing to push the image "+short) {
 		t.Errorf("tbx push of a foreign image:\n%v", r)
 	}
 	if tags := testenv.Tags(t, w.proxy.addr, w.project+"/ww"); len(tags) != 0 {
@@ -124,7 +124,7 @@ func testForeignImages(t *testing.T, w *world) {
 	}
 
 	r = run(t, w.dir, m, "tbx", "run", "ww")
-	if r.code != 0 || strings.TrimSpace(r.out) != "ww-fake" || !strings.Contains(r.err, "ww: building") {
+	if r.Code != 0 || strings.TrimSpace(r.Out) != "ww-fake" || !strings.Contains(r.Err, "ww: building") {
 		t.Errorf("a run over a foreign image: want ww built again and run:\n%v", r)
 	}
 	if !hasImage(w.c, fake) {
@@ -134,18 +134,18 @@ func testForeignImages(t *testing.T, w *world) {
 		t.Errorf("after the build, tbx ls says %q of ww; want ready", state)
 	}
 	r = run(t, w.dir, m, "tbx", "doctor")
-	if !strings.Contains(r.err+r.out, "built here by tbx: needs no signature") {
+	if !strings.Contains(r.Err+r.Out, "built here by tbx: needs no signature") {
 		t.Errorf("doctor on ww built here:\n%v", r)
 	}
 
 	// The publishing job on a runner where an earlier job loaded a fake.
 	loadAs(t, w.c, fake, ref)
 	r = run(t, w.dir, m, "tbx", "prepare", "--push", "--sign-key", "ci/cosign.key", "ww")
-	if r.code != 0 || !strings.Contains(r.err, "ww: building") || !strings.Contains(r.err, "ww: signed") {
+	if r.Code != 0 || !strings.Contains(r.Err, "ww: building") || !strings.Contains(r.Err, "ww: signed") {
 		t.Fatalf("prepare --push over a loaded fake: want ww built, pushed and signed:\n%v", r)
 	}
 	r = run(t, w.dir, w.fresh(t), "tbx", "run", "ww")
-	if r.code != 0 || strings.TrimSpace(r.out) != "ww-fake" || !strings.Contains(r.err, "ww: signature verified") {
+	if r.Code != 0 || strings.TrimSpace(r.Out) != "ww-fake" || !strings.Contains(r.Err, "ww: signature verified") {
 		t.Errorf("what the publishing job pushed and signed: want the real ww:\n%v", r)
 	}
 }

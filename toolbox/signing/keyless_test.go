@@ -40,7 +40,7 @@ func testKeyless(t *testing.T, w *world, unsigned pushed) {
 	publisher := machine(t, w.dir)
 	signer := workflow + " keyless (issuer " + actions + ", trusted root ci/trusted_root.json)"
 
-	if r := run(t, w.dir, publisher, "tbx", "trust", "--show"); !strings.Contains(r.out+r.err, `"`+workflow+`" keyless, as issued by `+actions+" under the trusted root ci/trusted_root.json") {
+	if r := run(t, w.dir, publisher, "tbx", "trust", "--show"); !strings.Contains(r.Out+r.Err, `"`+workflow+`" keyless, as issued by `+actions+" under the trusted root ci/trusted_root.json") {
 		t.Errorf("trust --show does not say who signs ci keyless:\n%v", r)
 	}
 	w.refused(t, run(t, w.dir, w.fresh(t), "tbx", "run", "--tool", "ci", "zz"), "ci", d, "it has no signature in the registry; the recipe requires a signature by "+signer)
@@ -51,7 +51,7 @@ func testKeyless(t *testing.T, w *world, unsigned pushed) {
 	testenv.AttachBundle(t, d, sigstore.Bundle(t, workflow, actions, testenv.SignStatement(imagesig.SignPredicate, subject)))
 	w.proxy.calls.Store(0)
 	r := run(t, w.dir, w.fresh(t), "tbx", "run", "--tool", "ci", "zz")
-	if r.code != 0 || strings.TrimSpace(r.out) != "zz-fake" || !strings.Contains(r.err, "ci: signature verified: "+signer+" signed "+d.DigestStr()) {
+	if r.Code != 0 || strings.TrimSpace(r.Out) != "zz-fake" || !strings.Contains(r.Err, "ci: signature verified: "+signer+" signed "+d.DigestStr()) {
 		t.Errorf("a run of the image the workflow signed keyless:\n%v", r)
 	}
 	if n := w.proxy.calls.Load(); n == 0 {
@@ -62,10 +62,10 @@ func testKeyless(t *testing.T, w *world, unsigned pushed) {
 		return w.runCosign(t, "verify", "--trusted-root", "ci/trusted_root.json", "--certificate-identity", identity, "--certificate-oidc-issuer", actions,
 			"--insecure-ignore-sct", "--offline=true", "--allow-http-registry", d.String())
 	}
-	if r := cosign(workflow); r.code != 0 || !strings.Contains(r.out, d.DigestStr()) {
+	if r := cosign(workflow); r.Code != 0 || !strings.Contains(r.Out, d.DigestStr()) {
 		t.Errorf("cosign verify of the keyless bundle tbx accepted:\n%v", r)
 	}
-	if r := cosign(workflow + "x"); r.code == 0 {
+	if r := cosign(workflow + "x"); r.Code == 0 {
 		t.Errorf("cosign verified another identity: the check above proves nothing:\n%v", r)
 	}
 }

@@ -3,16 +3,12 @@
 package signing
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -29,15 +25,7 @@ import (
 var binDir string
 
 func TestMain(m *testing.M) {
-	dir, err := testenv.BuildTbx()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(testenv.WithTbx(m, false, func(dir string) { binDir = dir }))
 }
 
 // The cosign CLI the tests hold tbx to: v3, whose `sign --key` attaches a
@@ -51,35 +39,16 @@ const (
 )
 
 // result is what one command printed and returned.
-type result struct {
-	out, err string
-	code     int
-}
+type result = testenv.Result
 
-func (r result) String() string {
-	return fmt.Sprintf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.out, r.err)
-}
-
-// run runs name with args in dir with env, and returns what it did.
+// run runs name (tbx: the one built) with args in dir with env, and
+// returns what it did.
 func run(t testing.TB, dir string, env []string, name string, args ...string) result {
 	t.Helper()
 	if name == "tbx" {
 		name = filepath.Join(binDir, "tbx")
 	}
-	cmd := exec.Command(name, args...)
-	cmd.Dir, cmd.Env, cmd.Stdin = dir, env, nil
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	r := result{out: out.String(), err: errb.String()}
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		r.code = ee.ExitCode()
-	case err != nil:
-		t.Fatalf("%s %v: %v", name, args, err)
-	}
-	return r
+	return testenv.Run(t, dir, env, name, args...)
 }
 
 // registryProxy serves the registry at addr on a port of its own and

@@ -20,29 +20,29 @@ import (
 // no call to the team registry.
 func testMirror(t *testing.T, w *world, publisher []string, jq pushed) {
 	mirror := testenv.Registry(t, "") + "/mirror"
-	if r := run(t, w.dir, publisher, "tbx", "lock", "--sign-key", "ci/cosign.key"); r.code != 0 {
+	if r := run(t, w.dir, publisher, "tbx", "lock", "--sign-key", "ci/cosign.key"); r.Code != 0 {
 		t.Fatalf("tbx lock: %v", r)
 	}
 	defer os.Remove(filepath.Join(w.dir, lockfile.FileName))
 	copied := mirror + "/" + w.project + "/jq:" + jq.tag[strings.LastIndex(jq.tag, ":")+1:]
-	if r := w.runCosign(t, "copy", "--allow-http-registry", jq.tag, copied); r.code != 0 {
+	if r := w.runCosign(t, "copy", "--allow-http-registry", jq.tag, copied); r.Code != 0 {
 		t.Fatalf("cosign copy: %v", r)
 	}
 	viaMirror := func(t *testing.T) []string { return append(w.fresh(t), "TBX_REGISTRY="+mirror, "TBX_FROZEN=1") }
 
 	r := run(t, w.dir, viaMirror(t), "tbx", "run", "jq")
-	if r.code != 125 || !strings.Contains(r.err, "its signature is for the image in another repository") || strings.Contains(r.out, "jq-fake") {
+	if r.Code != 125 || !strings.Contains(r.Err, "its signature is for the image in another repository") || strings.Contains(r.Out, "jq-fake") {
 		t.Errorf("an undeclared mirror: want the signature refused for its repository:\n%v", r)
 	}
 
 	w.writeRecipe(t, `["ci/cosign.pub"]`+"\nmirrors = [\""+mirror+"\"]")
 	defer w.writeRecipe(t, `["ci/cosign.pub"]`)
-	if r := run(t, w.dir, publisher, "tbx", "trust", "--show"); !strings.Contains(r.out+r.err, "may also be taken from "+mirror) {
+	if r := run(t, w.dir, publisher, "tbx", "trust", "--show"); !strings.Contains(r.Out+r.Err, "may also be taken from "+mirror) {
 		t.Errorf("trust --show does not name the mirror:\n%v", r)
 	}
 	w.proxy.calls.Store(0)
 	r = run(t, w.dir, viaMirror(t), "tbx", "run", "jq")
-	if r.code != 0 || strings.TrimSpace(r.out) != "jq-fake" || !strings.Contains(r.err, "jq: signature verified: ci/cosign.pub signed "+jq.digest.DigestStr()) {
+	if r.Code != 0 || strings.TrimSpace(r.Out) != "jq-fake" || !strings.Contains(r.Err, "jq: signature verified: ci/cosign.pub signed "+jq.digest.DigestStr()) {
 		t.Errorf("a frozen run through the declared mirror:\n%v", r)
 	}
 	if n := w.proxy.calls.Load(); n != 0 {

@@ -40,11 +40,11 @@ func newWorld(t testing.TB) *world {
 	if err := os.MkdirAll(filepath.Join(w.dir, "ci"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if r := run(t, filepath.Join(w.dir, "ci"), env, w.cosign, "generate-key-pair"); r.code != 0 {
+	if r := run(t, filepath.Join(w.dir, "ci"), env, w.cosign, "generate-key-pair"); r.Code != 0 {
 		t.Fatalf("cosign generate-key-pair: %v", r)
 	}
 	other := t.TempDir()
-	if r := run(t, other, env, w.cosign, "generate-key-pair", "--output-key-prefix", "other"); r.code != 0 {
+	if r := run(t, other, env, w.cosign, "generate-key-pair", "--output-key-prefix", "other"); r.Code != 0 {
 		t.Fatalf("cosign generate-key-pair: %v", r)
 	}
 	w.otherKey, w.otherPub = filepath.Join(other, "other.key"), filepath.Join(other, "other.pub")
@@ -73,8 +73,8 @@ type pushed struct {
 func (w *world) push(t testing.TB, env []string, tool string, args ...string) (pushed, result) {
 	t.Helper()
 	r := run(t, w.dir, env, "tbx", append(append([]string{"push"}, args...), tool)...)
-	tag, dg, ok := strings.Cut(strings.TrimSpace(r.out), "@")
-	if r.code != 0 || !ok {
+	tag, dg, ok := strings.Cut(strings.TrimSpace(r.Out), "@")
+	if r.Code != 0 || !ok {
 		t.Fatalf("tbx push %s: %v", tool, r)
 	}
 	ref, err := name.NewTag(tag)
@@ -97,15 +97,15 @@ func (w *world) fresh(t testing.TB) []string {
 func (w *world) refused(t testing.TB, r result, tool string, digest name.Digest, cause string) {
 	t.Helper()
 	var said []string
-	for _, l := range lines(r.err) {
+	for _, l := range lines(r.Err) {
 		if strings.Contains(l, "refusing") {
 			said = append(said, l)
 		}
 	}
-	if r.code != 125 || len(said) != 1 || !strings.Contains(said[0], "tool "+tool) || !strings.Contains(said[0], digest.DigestStr()) || !strings.Contains(said[0], cause) {
+	if r.Code != 125 || len(said) != 1 || !strings.Contains(said[0], "tool "+tool) || !strings.Contains(said[0], digest.DigestStr()) || !strings.Contains(said[0], cause) {
 		t.Errorf("want exit 125 and one line naming tool %s, %s and %q:\n%v", tool, digest.DigestStr(), cause, r)
 	}
-	if strings.Contains(r.out, tool+"-fake") {
+	if strings.Contains(r.Out, tool+"-fake") {
 		t.Errorf("the refused tool ran:\n%v", r)
 	}
 	if cs := projectContainers(t, w.c, w.project); len(cs) != 0 {
@@ -145,12 +145,12 @@ func sigTag(t testing.TB, d name.Digest) name.Tag {
 func TestSignedToolImages(t *testing.T) {
 	w := newWorld(t)
 	publisher := machine(t, w.dir)
-	if r := run(t, w.dir, publisher, "tbx", "build"); r.code != 0 {
+	if r := run(t, w.dir, publisher, "tbx", "build"); r.Code != 0 {
 		t.Fatalf("tbx build: %v", r)
 	}
 	jq, _ := w.push(t, publisher, "jq", "--sign-key", "ci/cosign.key")
 	yq, r := w.push(t, publisher, "yq")
-	if !strings.Contains(r.err, "yq: pushed unsigned, and the recipe requires a signature by ci/cosign.pub") {
+	if !strings.Contains(r.Err, "yq: pushed unsigned, and the recipe requires a signature by ci/cosign.pub") {
 		t.Errorf("an unsigned push of a tool that must be signed is not warned of:\n%v", r)
 	}
 	zz, _ := w.push(t, publisher, "zz")
@@ -158,31 +158,31 @@ func TestSignedToolImages(t *testing.T) {
 
 	t.Run("a key that is not a signer signs nothing", func(t *testing.T) {
 		r := run(t, w.dir, publisher, "tbx", "push", "--sign-key", w.otherKey, "jq")
-		if r.code != 125 || !strings.Contains(r.err, "tool jq: the signing key "+w.otherKey+" is not one of its signers (ci/cosign.pub)") || r.out != "" {
+		if r.Code != 125 || !strings.Contains(r.Err, "tool jq: the signing key "+w.otherKey+" is not one of its signers (ci/cosign.pub)") || r.Out != "" {
 			t.Errorf("want a refusal before any push:\n%v", r)
 		}
 		r = run(t, w.dir, machine(t, w.dir), "tbx", "prepare", "--push", "--sign-key", w.otherKey, "jq")
-		if r.code != 125 || !strings.Contains(r.err, "is not one of its signers") || strings.Contains(r.err, "building") || strings.Contains(r.err, "pulling") {
+		if r.Code != 125 || !strings.Contains(r.Err, "is not one of its signers") || strings.Contains(r.Err, "building") || strings.Contains(r.Err, "pulling") {
 			t.Errorf("prepare --push with a key that is not a signer: want a refusal before anything is acquired:\n%v", r)
 		}
 	})
 
 	t.Run("cosign verifies what tbx signed", func(t *testing.T) {
 		r := w.runCosign(t, "verify", "--key", "ci/cosign.pub", "--insecure-ignore-tlog=true", "--allow-http-registry", jq.digest.String())
-		if r.code != 0 || !strings.Contains(r.out, jq.digest.DigestStr()) {
+		if r.Code != 0 || !strings.Contains(r.Out, jq.digest.DigestStr()) {
 			t.Errorf("cosign verify of tbx's signature:\n%v", r)
 		}
-		if r := w.runCosign(t, "verify", "--key", w.otherPub, "--insecure-ignore-tlog=true", "--allow-http-registry", jq.digest.String()); r.code == 0 {
+		if r := w.runCosign(t, "verify", "--key", w.otherPub, "--insecure-ignore-tlog=true", "--allow-http-registry", jq.digest.String()); r.Code == 0 {
 			t.Errorf("cosign verified against another key: the check above proves nothing:\n%v", r)
 		}
 		sig := sigTag(t, jq.digest)
-		if r := w.runCosign(t, "tree", "--allow-http-registry", jq.digest.String()); r.code != 0 || !strings.Contains(r.out, "Signatures for an image tag: "+sig.String()) {
+		if r := w.runCosign(t, "tree", "--allow-http-registry", jq.digest.String()); r.Code != 0 || !strings.Contains(r.Out, "Signatures for an image tag: "+sig.String()) {
 			t.Errorf("cosign tree does not list tbx's signature %s:\n%v", sig, r)
 		}
 	})
 
 	t.Run("tbx verifies what cosign v3 signs by default: a bundle", func(t *testing.T) {
-		if r := w.sign(t, "ci/cosign.key", yq.digest); r.code != 0 {
+		if r := w.sign(t, "ci/cosign.key", yq.digest); r.Code != 0 {
 			t.Fatalf("cosign sign: %v", r)
 		}
 		tags := testenv.Tags(t, w.proxy.addr, w.project+"/yq")
@@ -190,20 +190,20 @@ func TestSignedToolImages(t *testing.T) {
 			t.Fatalf("cosign did not sign with a bundle under the referrers tag %s: the registry has %v", want, tags)
 		}
 		r := run(t, w.dir, w.fresh(t), "tbx", "run", "yq")
-		if r.code != 0 || strings.TrimSpace(r.out) != "yq-fake" || !strings.Contains(r.err, "yq: signature verified: ci/cosign.pub signed "+yq.digest.DigestStr()) {
+		if r.Code != 0 || strings.TrimSpace(r.Out) != "yq-fake" || !strings.Contains(r.Err, "yq: signature verified: ci/cosign.pub signed "+yq.digest.DigestStr()) {
 			t.Errorf("a run of the image cosign signed:\n%v", r)
 		}
 	})
 
 	t.Run("tbx verifies cosign's older format", func(t *testing.T) {
-		if r := w.sign(t, "ci/cosign.key", vv.digest, "--new-bundle-format=false"); r.code != 0 {
+		if r := w.sign(t, "ci/cosign.key", vv.digest, "--new-bundle-format=false"); r.Code != 0 {
 			t.Fatalf("cosign sign: %v", r)
 		}
 		if tags := testenv.Tags(t, w.proxy.addr, w.project+"/vv"); !slices.Contains(tags, sigTag(t, vv.digest).TagStr()) {
 			t.Fatalf("cosign did not sign in the older format: the registry has %v", tags)
 		}
 		r := run(t, w.dir, w.fresh(t), "tbx", "run", "vv")
-		if r.code != 0 || strings.TrimSpace(r.out) != "vv-fake" || !strings.Contains(r.err, "vv: signature verified: ci/cosign.pub signed "+vv.digest.DigestStr()) {
+		if r.Code != 0 || strings.TrimSpace(r.Out) != "vv-fake" || !strings.Contains(r.Err, "vv: signature verified: ci/cosign.pub signed "+vv.digest.DigestStr()) {
 			t.Errorf("a run of the image cosign signed in the older format:\n%v", r)
 		}
 	})
@@ -221,22 +221,22 @@ func TestSignedToolImages(t *testing.T) {
 		defer w.writeRecipe(t, `["ci/cosign.pub"]`)
 		w.writeRecipe(t, `["ci/cosign.pub"]`, "\n[tools.vendor]\nimage = \""+vendor.String()+"\"\nsigners = [\"ci/vendor.pub\"]\n")
 		w.refused(t, run(t, w.dir, w.fresh(t), "tbx", "run", "--tool", "vendor", "yq"), "vendor", signed, "it has no signature in the registry; the recipe requires a signature by ci/vendor.pub")
-		if r := w.sign(t, w.otherKey, signed); r.code != 0 {
+		if r := w.sign(t, w.otherKey, signed); r.Code != 0 {
 			t.Fatalf("cosign sign: %v", r)
 		}
 		r := run(t, w.dir, w.fresh(t), "tbx", "run", "--tool", "vendor", "yq")
-		if r.code != 0 || strings.TrimSpace(r.out) != "yq-fake" || !strings.Contains(r.err, "vendor: signature verified: ci/vendor.pub signed "+yq.digest.DigestStr()) {
+		if r.Code != 0 || strings.TrimSpace(r.Out) != "yq-fake" || !strings.Contains(r.Err, "vendor: signature verified: ci/vendor.pub signed "+yq.digest.DigestStr()) {
 			t.Errorf("a run of the vendor's signed image:\n%v", r)
 		}
 	})
 
 	t.Run("a verified digest is not asked again", func(t *testing.T) {
 		m := w.fresh(t)
-		if r := run(t, w.dir, m, "tbx", "run", "jq"); r.code != 0 || strings.TrimSpace(r.out) != "jq-fake" {
+		if r := run(t, w.dir, m, "tbx", "run", "jq"); r.Code != 0 || strings.TrimSpace(r.Out) != "jq-fake" {
 			t.Fatalf("first run: %v", r)
 		}
 		w.proxy.calls.Store(0)
-		if r := run(t, w.dir, m, "tbx", "run", "jq"); r.code != 0 || strings.TrimSpace(r.out) != "jq-fake" {
+		if r := run(t, w.dir, m, "tbx", "run", "jq"); r.Code != 0 || strings.TrimSpace(r.Out) != "jq-fake" {
 			t.Fatalf("second run: %v", r)
 		}
 		if n := w.proxy.calls.Load(); n != 0 {
@@ -249,7 +249,7 @@ func TestSignedToolImages(t *testing.T) {
 	})
 
 	t.Run("an image signed by another key is refused", func(t *testing.T) {
-		if r := w.sign(t, w.otherKey, zz.digest); r.code != 0 {
+		if r := w.sign(t, w.otherKey, zz.digest); r.Code != 0 {
 			t.Fatalf("cosign sign: %v", r)
 		}
 		w.refused(t, run(t, w.dir, w.fresh(t), "tbx", "run", "zz"), "zz", zz.digest, "it is signed, but by none of the keys required")
@@ -270,13 +270,13 @@ func TestSignedToolImages(t *testing.T) {
 
 	t.Run("the lock records the signers and frozen runs hold to them", func(t *testing.T) {
 		wrong := append(machine(t, w.dir), "COSIGN_PASSWORD=wrong")
-		if r := run(t, w.dir, wrong, "tbx", "lock", "--sign-key", "ci/cosign.key"); r.code != 125 || !strings.Contains(r.err, "cannot decrypt the key") || !strings.Contains(r.err, "set COSIGN_PASSWORD") {
+		if r := run(t, w.dir, wrong, "tbx", "lock", "--sign-key", "ci/cosign.key"); r.Code != 125 || !strings.Contains(r.Err, "cannot decrypt the key") || !strings.Contains(r.Err, "set COSIGN_PASSWORD") {
 			t.Errorf("tbx lock with the wrong password: %v", r)
 		}
 		if _, err := os.Stat(filepath.Join(w.dir, lockfile.FileName)); err == nil {
 			t.Error("tbx lock with a key it cannot read wrote a lock")
 		}
-		if r := run(t, w.dir, publisher, "tbx", "lock", "--sign-key", "ci/cosign.key"); r.code != 0 {
+		if r := run(t, w.dir, publisher, "tbx", "lock", "--sign-key", "ci/cosign.key"); r.Code != 0 {
 			t.Fatalf("tbx lock: %v", r)
 		}
 		defer os.Remove(filepath.Join(w.dir, lockfile.FileName))
@@ -292,20 +292,20 @@ func TestSignedToolImages(t *testing.T) {
 			t.Errorf("the lock (version %d) records jq's signers as %v; want [%s]", l.Version, s, key.Fingerprint)
 		}
 		frozen := append(w.fresh(t), "TBX_FROZEN=1")
-		if r := run(t, w.dir, frozen, "tbx", "run", "jq"); r.code != 0 || strings.TrimSpace(r.out) != "jq-fake" {
+		if r := run(t, w.dir, frozen, "tbx", "run", "jq"); r.Code != 0 || strings.TrimSpace(r.Out) != "jq-fake" {
 			t.Errorf("a frozen run of the signed, locked jq: %v", r)
 		}
 		w.writeRecipe(t, `["ci/cosign.pub", "`+w.otherPub+`"]`)
 		defer w.writeRecipe(t, `["ci/cosign.pub"]`)
 		// other.pub lies outside the project: the recipe is refused as it must be.
-		if r := run(t, w.dir, frozen, "tbx", "run", "jq"); r.code != 125 || !strings.Contains(r.err, "is outside the project") {
+		if r := run(t, w.dir, frozen, "tbx", "run", "jq"); r.Code != 125 || !strings.Contains(r.Err, "is outside the project") {
 			t.Errorf("a signer outside the project: %v", r)
 		}
 		if err := os.WriteFile(filepath.Join(w.dir, "ci", "other.pub"), mustRead(t, w.otherPub), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		w.writeRecipe(t, `["ci/cosign.pub", "ci/other.pub"]`)
-		if r := run(t, w.dir, frozen, "tbx", "run", "jq"); r.code != 125 || !strings.Contains(r.err, "tool jq: its signers changed since `tbx lock`") {
+		if r := run(t, w.dir, frozen, "tbx", "run", "jq"); r.Code != 125 || !strings.Contains(r.Err, "tool jq: its signers changed since `tbx lock`") {
 			t.Errorf("a frozen run after the recipe's signers changed: %v", r)
 		}
 	})
@@ -315,12 +315,12 @@ func TestSignedToolImages(t *testing.T) {
 	})
 
 	t.Run("doctor on a project not trusted asks the registry nothing", func(t *testing.T) {
-		if r := run(t, w.dir, w.fresh(t), "tbx", "prepare", "jq"); r.code != 0 {
+		if r := run(t, w.dir, w.fresh(t), "tbx", "prepare", "jq"); r.Code != 0 {
 			t.Fatalf("tbx prepare: %v", r)
 		}
 		w.proxy.calls.Store(0)
 		r := run(t, w.dir, append(machine(t, w.dir), "TBX_TRUST="), "tbx", "doctor")
-		if !strings.Contains(r.out+r.err, "its signature is not checked until you trust the project") {
+		if !strings.Contains(r.Out+r.Err, "its signature is not checked until you trust the project") {
 			t.Errorf("doctor on an untrusted project does not say the signature is unchecked:\n%v", r)
 		}
 		if n := w.proxy.calls.Load(); n != 0 {
@@ -338,19 +338,19 @@ func TestSignedToolImages(t *testing.T) {
 
 	t.Run("a registry that died before the signature is asked is refused", func(t *testing.T) {
 		m := w.fresh(t)
-		if r := run(t, w.dir, m, "tbx", "prepare", "jq"); r.code != 0 {
+		if r := run(t, w.dir, m, "tbx", "prepare", "jq"); r.Code != 0 {
 			t.Fatalf("tbx prepare: %v", r)
 		}
 		w.proxy.stop()
 		pulled := jq.digest.Context().Digest(jq.digest.DigestStr())
 		r := run(t, w.dir, machine(t, w.dir), "tbx", "run", "jq") // another user: nothing remembered
 		var said []string
-		for _, l := range lines(r.err) {
+		for _, l := range lines(r.Err) {
 			if strings.Contains(l, "refusing") {
 				said = append(said, l)
 			}
 		}
-		if r.code != 125 || len(said) != 1 || !strings.Contains(said[0], "tool jq: refusing "+pulled.String()+": its signature cannot be checked") || strings.Contains(r.out, "jq-fake") {
+		if r.Code != 125 || len(said) != 1 || !strings.Contains(said[0], "tool jq: refusing "+pulled.String()+": its signature cannot be checked") || strings.Contains(r.Out, "jq-fake") {
 			t.Errorf("want one line refusing jq, its signature unreachable:\n%v", r)
 		}
 		if cs := projectContainers(t, w.c, w.project); len(cs) != 0 {
