@@ -103,11 +103,12 @@ func ReadContent(in Inputs) (Content, error) {
 		return c, err
 	}
 	f, err := readDockerfile(df, in.Args)
-	switch sx := buildkit.SyntaxOf(df); {
-	case err != nil && sx.Ref != "" && !sx.Carried:
-		c.Frontend = sx.Ref // its grammar, not tbx's, decides
-	case err != nil:
-		c.Unparsed = Located(filepath.Join(in.Context, in.Dockerfile), err)
+	if err != nil {
+		if sx := buildkit.SyntaxOf(df); sx.Ref != "" && !sx.Carried {
+			c.Frontend = sx.Ref // its grammar, not tbx's, decides
+		} else {
+			c.Unparsed = Located(filepath.Join(in.Context, in.Dockerfile), err)
+		}
 	}
 	c.Bases, c.Remote = f.bases, f.remote
 	h := sha256.New()
