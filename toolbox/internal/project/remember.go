@@ -35,8 +35,7 @@ func (p *Project) rememberer(tool *recipe.Tool, ref string, req RunRequest, tty,
 			return
 		}
 		stamps := route.StampsOf(append(append([]string{}, in.Files...), in.Absent...))
-		mode, _ := hostargs.ParseMode(tool.Run.HostPaths)
-		r := route.Route{Socket: socket, Server: server, Prefix: sent.Argv[:n], Request: sent, Stamps: stamps, Links: in.Links, Rules: in.Env, HostArgs: mode != hostargs.Off, Root: p.Root}
+		r := route.Route{Socket: socket, Server: server, Prefix: sent.Argv[:n], Request: sent, Stamps: stamps, Links: in.Links, Rules: in.Env, HostArgs: tool.Run.HostPathMode() != hostargs.Off, Root: p.Root}
 		p.watchContext(&r, in.Context)
 		r.Request.Argv = nil
 		if spare {

@@ -218,7 +218,7 @@ func (p *Project) invocation(ctx context.Context, t *recipe.Tool, ref string, re
 // and t's path variables name, as t's host_paths allows; none where the
 // Engine is not on this host, whose paths a bind would name there.
 func (p *Project) hostPaths(t *recipe.Tool, req RunRequest) ([]hostargs.Path, error) {
-	mode, _ := hostargs.ParseMode(t.Run.HostPaths) // checked when the recipe was read
+	mode := t.Run.HostPathMode()
 	if !isSocket(p.engine.DaemonHost()) {
 		return nil, nil
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/distribution/reference"
 
+	"github.com/tbx-dev/tbx/toolbox/internal/hostargs"
 	"github.com/tbx-dev/tbx/toolbox/internal/imagesig"
 	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
 )
@@ -93,10 +94,10 @@ func ofRun(run recipe.Run, engineSocket string) []Item {
 		add("env", env+" (your values of these)")
 	}
 	mode := "read-only"
-	if run.HostPaths == "args:rw" {
+	if run.HostPathMode() == hostargs.Write {
 		mode = "read-write, with the directory of an output they name"
 	}
-	if run.HostPaths == "args" || run.HostPaths == "args:rw" {
+	if run.HostPathMode() != hostargs.Off {
 		add("host path", "what a run's arguments name outside the project, "+mode+", for that run only")
 	}
 	if len(run.PathEnv) > 0 {

@@ -15,6 +15,8 @@ import (
 	"github.com/distribution/reference"
 
 	"github.com/tbx-dev/tbx/toolbox/internal/safefile"
+
+	"github.com/tbx-dev/tbx/toolbox/internal/hostargs"
 )
 
 // FileName is the recipe's name in a project root.
@@ -123,6 +125,13 @@ type Run struct {
 	// (""), "args" or "args:rw".
 	HostPaths string
 	PathEnv   []string // the variables that name host paths (KUBECONFIG)
+}
+
+// HostPathMode is what host_paths lets a run's arguments give the tool
+// (its value was checked when the recipe was read).
+func (r Run) HostPathMode() hostargs.Mode {
+	m, _ := hostargs.ParseMode(r.HostPaths)
+	return m
 }
 
 // HomeEntry is one entry of the caller's HOME that a tool sees in its own
