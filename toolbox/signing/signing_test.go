@@ -284,7 +284,7 @@ func TestSignedToolImages(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		key, err := imagesig.LoadKey(filepath.Join(w.dir, "ci", "cosign.pub"))
+		key, err := imagesig.LoadSigner(filepath.Join(w.dir, "ci", "cosign.pub"), imagesig.Identity{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -39,7 +39,7 @@ func keyPair(t *testing.T, password string) (SigningKey, Key) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, err := LoadKey(filepath.Join(dir, "cosign.pub"))
+	k, err := LoadSigner(filepath.Join(dir, "cosign.pub"), Identity{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,10 +154,10 @@ func TestKeysSayWhatIsWrong(t *testing.T) {
 	}
 	junk := filepath.Join(dir, "junk.pub")
 	os.WriteFile(junk, []byte("not a key"), 0o600)
-	if _, err := LoadKey(junk); err == nil || !strings.Contains(err.Error(), "junk.pub: not a PEM public key") {
+	if _, err := LoadSigner(junk, Identity{}); err == nil || !strings.Contains(err.Error(), "junk.pub: not a PEM public key") {
 		t.Errorf("junk: %v", err)
 	}
-	if _, err := LoadKey(filepath.Join(dir, "none.pub")); err == nil || !strings.Contains(err.Error(), "does not exist") {
+	if _, err := LoadSigner(filepath.Join(dir, "none.pub"), Identity{}); err == nil || !strings.Contains(err.Error(), "does not exist") {
 		t.Errorf("missing: %v", err)
 	}
 }

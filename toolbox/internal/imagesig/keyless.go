@@ -40,7 +40,7 @@ type keyless struct {
 	sct      bool // the trusted root names certificate transparency logs: a certificate must carry a timestamp of one
 }
 
-// LoadSigner reads a signer file: a PEM public key, as LoadKey does, or a
+// LoadSigner reads a signer file: a PEM public key (cosign.pub), or a
 // Sigstore trusted root, which makes a Key that accepts the signatures id
 // made keyless under the CAs and logs it names.
 func LoadSigner(path string, id Identity) (Key, error) {

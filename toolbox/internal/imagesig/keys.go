@@ -45,17 +45,8 @@ type SigningKey struct {
 // maxKeySize bounds a key file read.
 const maxKeySize = 64 << 10
 
-// LoadKey reads a PEM public key, as `cosign generate-key-pair` writes
-// cosign.pub.
-func LoadKey(path string) (Key, error) {
-	pemBytes, err := readKeyFile(path)
-	if err != nil {
-		return Key{}, err
-	}
-	return parseKey(path, pemBytes)
-}
-
-// parseKey reads the PEM public key in pemBytes, read from path.
+// parseKey reads the PEM public key in pemBytes, read from path, as
+// `cosign generate-key-pair` writes cosign.pub.
 func parseKey(path string, pemBytes []byte) (Key, error) {
 	pub, err := cryptoutils.UnmarshalPEMToPublicKey(pemBytes)
 	if err != nil {
