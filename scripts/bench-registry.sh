@@ -10,11 +10,11 @@ cd "$(dirname "$0")/.."
 scripts/base-image.sh >/dev/null
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-go test -run '^$' -bench 'BenchmarkFreshEngineToReady' -benchtime 1x -timeout 60m ./toolbox/cli/ | tee "$out" >&2
+go test -run '^$' -bench 'BenchmarkFreshEngineToReady' -benchtime 1x -timeout 60m ./toolbox/e2e/commands/ | tee "$out" >&2
 echo "## A fresh Engine to three ready tools: team registry against build ($(date -u +%F), $(nproc) cores, Engine $(docker version -f '{{.Server.Version}}'))"
 echo
 echo '```'
-echo "scripts/bench-registry.sh   # go test -run '^\$' -bench BenchmarkFreshEngineToReady -benchtime 1x ./toolbox/cli/"
+echo "scripts/bench-registry.sh   # go test -run '^\$' -bench BenchmarkFreshEngineToReady -benchtime 1x ./toolbox/e2e/commands/"
 grep -E '^BenchmarkFreshEngineToReady' "$out"
 echo '```'
 echo

@@ -148,5 +148,5 @@ cd "$root"
 echo "## tbx ls on 50 ready tools"
 echo
 echo '```'
-go test -run '^$' -bench BenchmarkLs50ReadyTools -benchtime 30x ./toolbox/cli/ | grep -E '^Benchmark'
+go test -run '^$' -bench BenchmarkLs50ReadyTools -benchtime 30x ./toolbox/e2e/commands/ | grep -E '^Benchmark'
 echo '```'

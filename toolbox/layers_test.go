@@ -39,8 +39,9 @@ var layer = map[string]int{
 	// command line, which starts either.
 	"front": 5, "helper": 5,
 	"cli": 6,
-	// 7, tests only: suites with no code of their own.
-	"cifiles": 7, "compat": 7, "conformance": 7, "signing": 7, "realtools": 7,
+	// 7, tests only: the end-to-end suites under toolbox/e2e, with no code
+	// of their own.
+	"commands": 7, "cifiles": 7, "compat": 7, "conformance": 7, "signing": 7, "realtools": 7,
 }
 
 func TestPackagesDependDownwards(t *testing.T) {

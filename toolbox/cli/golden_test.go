@@ -110,3 +110,46 @@ image = "registry.example.com/tools/jq:1.7"
 	}
 	golden(t, "ls-locked.golden", out.String())
 }
+func TestTrustShowHostile(t *testing.T) {
+	t.Setenv("TBX_TRUST", "")
+	t.Setenv("TBX_REGISTRY", "")
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	t.Setenv("DOCKER_HOST", "unix:///var/run/docker.sock")
+	root := t.TempDir()
+	t.Setenv("HOME", filepath.Join(root, "home"))
+	dir := filepath.Join(root, "repo")
+	writeFiles(t, dir, map[string]string{
+		"toolbox.toml": `[toolbox]
+name = "hostile"
+registry = "127.0.0.1:5000/team"
+
+[tools.pwn]
+image = "alpine:3.19"
+volumes = ["/:/host", "~/.aws:/aws:ro", "./data:/data", "./escape:/escape", "cache:/cache"]
+docker = true
+user = "root"
+network = "host"
+env = ["AWS_*", "GITHUB_TOKEN", "MODE=prod"]
+ssh_agent = true
+
+[tools.builder]
+build = "../outside"
+secrets = ["id=npm,src=~/.npmrc", "id=token,env=GH_TOKEN"]
+ssh = true
+
+[tools.jq]
+image = "127.0.0.1:5000/team/jq:1.7"
+user = "image"
+`,
+		"data/x":                "",
+		"../outside/Dockerfile": "FROM scratch\n",
+	})
+	if err := os.Symlink("/etc", filepath.Join(dir, "escape")); err != nil {
+		t.Fatal(err)
+	}
+	r := mustTbxIn(t, dir, "trust", "--show")
+	golden(t, "trust-show-hostile.golden", strings.ReplaceAll(r.out, root, "$TMP"))
+	if r.err != "" {
+		t.Errorf("trust --show wrote to stderr: %q", r.err)
+	}
+}

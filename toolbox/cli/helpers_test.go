@@ -1,13 +1,9 @@
-//go:build !windows
-
 package cli
 
 import (
 	"bytes"
-	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/tbx-dev/tbx/toolbox/internal/testenv"
 )
@@ -26,14 +22,11 @@ func tbx(t testing.TB, args ...string) result {
 	return result{out.String(), errb.String(), code}
 }
 
-// mustTbx runs tbx and fails the test unless it exits 0.
-func mustTbx(t *testing.T, args ...string) result {
+// tbxIn runs tbx in dir with args and no stdin.
+func tbxIn(t *testing.T, dir string, args ...string) result {
 	t.Helper()
-	r := tbx(t, args...)
-	if r.code != 0 {
-		t.Fatalf("tbx %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.code, r.out, r.err)
-	}
-	return r
+	t.Chdir(dir)
+	return tbx(t, args...)
 }
 
 // mustTbxIn runs tbx in dir and fails the test unless it exits 0.
@@ -52,6 +45,12 @@ func writeFiles(t testing.TB, dir string, files map[string]string) {
 	testenv.WriteFiles(t, dir, files)
 }
 
-func eventTime(t time.Time) string {
-	return fmt.Sprintf("%d.%09d", t.Unix(), t.Nanosecond())
+// mustTbx runs tbx and fails the test unless it exits 0.
+func mustTbx(t *testing.T, args ...string) result {
+	t.Helper()
+	r := tbx(t, args...)
+	if r.code != 0 {
+		t.Fatalf("tbx %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.code, r.out, r.err)
+	}
+	return r
 }

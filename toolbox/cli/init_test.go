@@ -10,6 +10,7 @@ import (
 
 	"github.com/tbx-dev/tbx/recipes"
 	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
+	"github.com/tbx-dev/tbx/toolbox/internal/testenv"
 )
 
 // Every example recipe, and the repository's own, parses and validates once
@@ -124,5 +125,66 @@ func TestPlainInitStartsSmall(t *testing.T) {
 	}
 	if len(rec.Tools) != 1 {
 		t.Errorf("plain init wrote %d tools, want the minimal example's one", len(rec.Tools))
+	}
+}
+
+// init writes only what it says, never through a symlink, and trusts only
+// what it wrote.
+func TestInitWritesOnlyWhatItSays(t *testing.T) {
+	t.Setenv("TBX_TRUST", "")
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	victim := filepath.Join(t.TempDir(), "victim")
+	writeFiles(t, filepath.Dir(victim), map[string]string{"victim": "precious\n"})
+
+	dir := t.TempDir()
+	if err := os.Symlink(victim, filepath.Join(dir, "toolbox.toml")); err != nil {
+		t.Fatal(err)
+	}
+	r := tbxIn(t, dir, "init", "--force", "--recipe", "minimal")
+	if r.code != 125 || !strings.Contains(r.err, "symbolic link") {
+		t.Errorf("init --force over a symlink: exit %d, %q", r.code, r.err)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "precious\n" {
+		t.Errorf("init wrote through the symlink: %q", b)
+	}
+
+	dir = t.TempDir()
+	elsewhere := t.TempDir()
+	if err := os.Symlink(elsewhere, filepath.Join(dir, "images")); err != nil {
+		t.Fatal(err)
+	}
+	if r := tbxIn(t, dir, "init", "--recipe", "platform"); r.code != 125 || !strings.Contains(r.err, "images is a symbolic link") {
+		t.Errorf("init with images/ a symlink: exit %d, %q", r.code, r.err)
+	}
+	if entries, _ := os.ReadDir(elsewhere); len(entries) != 0 {
+		t.Errorf("init wrote %d entries through the symlink", len(entries))
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "toolbox.toml")); err == nil {
+		t.Error("init left a recipe behind after refusing")
+	}
+
+	dir = t.TempDir()
+	mine := "FROM " + testenv.DebianBase + "\nRUN echo the clone's own\n"
+	writeFiles(t, dir, map[string]string{"images/azure-cli/Dockerfile": mine})
+	r = mustTbxIn(t, dir, "init", "--recipe", "platform")
+	if !strings.Contains(r.err, "kept the existing images/azure-cli/Dockerfile") || !strings.Contains(r.err, "not trusted") {
+		t.Errorf("init over an existing Dockerfile says %q", r.err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "images/azure-cli/Dockerfile")); string(b) != mine {
+		t.Errorf("init changed the existing Dockerfile")
+	}
+	if r := mustTbxIn(t, dir, "trust", "--show"); !strings.Contains(r.out, "\nnot trusted") {
+		t.Errorf("init trusted what it did not write:\n%s", r.out)
+	}
+}
+
+// tbx init trusts the recipe it writes.
+func TestInitTrustsItsRecipe(t *testing.T) {
+	t.Setenv("TBX_TRUST", "")
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	dir := t.TempDir()
+	mustTbxIn(t, dir, "init", "--recipe", "minimal")
+	if r := mustTbxIn(t, dir, "trust", "--show"); !strings.HasSuffix(r.out, "\ntrusted\n") {
+		t.Errorf("after init, trust --show ends %q", r.out)
 	}
 }
