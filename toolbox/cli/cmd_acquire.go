@@ -64,12 +64,14 @@ func pushCommand(a *app) *ucli.Command {
 		ArgsUsage: "[TOOL...]",
 		Flags:     []ucli.Flag{signKeyFlag()},
 		Action: func(c *ucli.Context) error {
-			p, err := a.open(c, false)
-			if err != nil {
-				return err
-			}
-			defer p.Close()
-			return runPush(c.Context, p, c.Args().Slice(), a.streams)
+			return act(a, c, a.seams.push, pushOptions{c.Args().Slice()}, func(s project.Settings, o pushOptions) error {
+				p, err := a.openWith(s)
+				if err != nil {
+					return err
+				}
+				defer p.Close()
+				return runPush(c.Context, p, o.Tools, a.streams)
+			})
 		},
 	}
 }

@@ -28,11 +28,9 @@ func doctorCommand(a *app) *ucli.Command {
 		Name:  "doctor",
 		Usage: "check the Engine, the recipe and every tool, and say what to do about each problem",
 		Action: func(c *ucli.Context) error {
-			s, err := a.settings(c)
-			if err != nil {
-				return err
-			}
-			return a.runDoctor(c.Context, s)
+			return act(a, c, a.seams.doctor, doctorOptions{}, func(s project.Settings, _ doctorOptions) error {
+				return a.runDoctor(c.Context, s)
+			})
 		},
 	}
 }

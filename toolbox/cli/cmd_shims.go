@@ -18,7 +18,6 @@ import (
 )
 
 func shimsCommand(a *app) *ucli.Command {
-	s := a.streams
 	dirFlag := &ucli.StringFlag{Name: "dir", Usage: "where the shims go (default ~/.local/bin)"}
 	return &ucli.Command{
 		Name:  "shims",
@@ -29,7 +28,9 @@ func shimsCommand(a *app) *ucli.Command {
 				Usage: "write one shim per recipe command",
 				Flags: []ucli.Flag{dirFlag},
 				Action: func(c *ucli.Context) error {
-					return a.runShimsInstall(c, c.String("dir"))
+					return act(a, c, a.seams.shims, shimsOptions{Dir: c.String("dir")}, func(s project.Settings, o shimsOptions) error {
+						return a.runShimsInstall(s, o.Dir)
+					})
 				},
 			},
 			{
@@ -37,7 +38,9 @@ func shimsCommand(a *app) *ucli.Command {
 				Usage: "remove every tbx shim from the directory, and nothing else",
 				Flags: []ucli.Flag{dirFlag},
 				Action: func(c *ucli.Context) error {
-					return runShimsRemove(s, c.String("dir"))
+					return act(a, c, a.seams.shims, shimsOptions{Dir: c.String("dir"), Remove: true}, func(_ project.Settings, o shimsOptions) error {
+						return runShimsRemove(a.streams, o.Dir)
+					})
 				},
 			},
 		},
@@ -55,9 +58,9 @@ func shimDir(dir string) (string, error) {
 	return filepath.Join(home, ".local", "bin"), nil
 }
 
-func (a *app) runShimsInstall(c *ucli.Context, dir string) error {
+func (a *app) runShimsInstall(st project.Settings, dir string) error {
 	s := a.streams
-	p, err := a.open(c, false)
+	p, err := a.openWith(st)
 	if err != nil {
 		return err
 	}
@@ -109,11 +112,9 @@ func shimCommand(a *app) *ucli.Command {
 			if len(args) == 0 {
 				return exit.Errorf(exit.Failed, "tbx shim needs a COMMAND")
 			}
-			st, err := a.settings(c)
-			if err != nil {
-				return err
-			}
-			return a.runShim(c.Context, st, args)
+			return act(a, c, a.seams.shim, shimOptions{args}, func(s project.Settings, o shimOptions) error {
+				return a.runShim(c.Context, s, o.Args)
+			})
 		},
 	}
 }

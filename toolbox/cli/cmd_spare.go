@@ -8,6 +8,7 @@ import (
 
 	"github.com/tbx-dev/tbx/toolbox/front"
 	"github.com/tbx-dev/tbx/toolbox/internal/exit"
+	"github.com/tbx-dev/tbx/toolbox/internal/project"
 )
 
 // spareCommand makes the spare for the next run of a command, in the
@@ -25,17 +26,16 @@ func spareCommand(a *app) *ucli.Command {
 			if c.NArg() != 4 || err != nil || serr != nil {
 				return exit.Errorf(exit.Failed, "tbx %s takes TOOL COMMAND TTY SINCE", front.SpareCommand)
 			}
-			s, err := a.settings(c)
-			if err != nil {
-				return err
-			}
-			s.MakeSpare = nil // this is the maker
-			p, err := a.openWith(s)
-			if err != nil {
-				return err
-			}
-			defer p.Close()
-			return p.MakeSpare(c.Context, c.Args().Get(0), c.Args().Get(1), tty, time.Unix(0, since))
+			opts := spareOptions{Tool: c.Args().Get(0), Command: c.Args().Get(1), TTY: tty, Since: time.Unix(0, since)}
+			return act(a, c, a.seams.spare, opts, func(s project.Settings, o spareOptions) error {
+				s.MakeSpare = nil // this is the maker
+				p, err := a.openWith(s)
+				if err != nil {
+					return err
+				}
+				defer p.Close()
+				return p.MakeSpare(c.Context, o.Tool, o.Command, o.TTY, o.Since)
+			})
 		},
 	}
 }

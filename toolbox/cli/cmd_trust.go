@@ -23,11 +23,9 @@ func trustCommand(a *app) *ucli.Command {
 		Usage: "say what the recipe may reach on this host, then allow it to act",
 		Flags: []ucli.Flag{&ucli.BoolFlag{Name: "show", Usage: "only say what it may reach, whether it is trusted and what changed since"}},
 		Action: func(c *ucli.Context) error {
-			s, err := a.settings(c)
-			if err != nil {
-				return err
-			}
-			return a.runTrust(c.Context, s, c.Bool("show"))
+			return act(a, c, a.seams.trust, trustOptions{Show: c.Bool("show")}, func(s project.Settings, o trustOptions) error {
+				return a.runTrust(c.Context, s, o.Show)
+			})
 		},
 	}
 }
@@ -37,11 +35,9 @@ func untrustCommand(a *app) *ucli.Command {
 		Name:  "untrust",
 		Usage: "take back the trust of the recipe",
 		Action: func(c *ucli.Context) error {
-			s, err := a.settings(c)
-			if err != nil {
-				return err
-			}
-			return a.runUntrust(c.Context, s)
+			return act(a, c, a.seams.untrust, untrustOptions{}, func(s project.Settings, _ untrustOptions) error {
+				return a.runUntrust(c.Context, s)
+			})
 		},
 	}
 }

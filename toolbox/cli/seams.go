@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"time"
+
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/tbx-dev/tbx/toolbox/internal/project"
@@ -17,6 +19,44 @@ type seams struct {
 	gc      func(project.GCOptions) error
 	init    func(initOptions) error
 	ls      func(lsOptions) error
+	push    func(pushOptions) error
+	trust   func(trustOptions) error
+	untrust func(untrustOptions) error
+	shims   func(shimsOptions) error
+	shim    func(shimOptions) error
+	doctor  func(doctorOptions) error
+	spare   func(spareOptions) error
+}
+
+// pushOptions are the tools push was asked for (none for all).
+type pushOptions struct{ Tools []string }
+
+// trustOptions: Show only says what the recipe reaches and whether it is
+// trusted.
+type trustOptions struct{ Show bool }
+
+// untrustOptions: untrust takes nothing but the recipe.
+type untrustOptions struct{}
+
+// doctorOptions: doctor takes nothing but the recipe.
+type doctorOptions struct{}
+
+// shimsOptions are where the shims go (Dir, "" for ~/.local/bin) and
+// whether they are removed rather than written.
+type shimsOptions struct {
+	Dir    string
+	Remove bool
+}
+
+// shimOptions are the command line a shim was called with.
+type shimOptions struct{ Args []string }
+
+// spareOptions are what the spare's maker was told: the tool and command
+// of the run it follows, whether it had a terminal, and when it started.
+type spareOptions struct {
+	Tool, Command string
+	TTY           bool
+	Since         time.Time
 }
 
 // acquireOptions are what build, pull and prepare were asked for: the

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tbx-dev/tbx/toolbox/internal/project"
 )
@@ -23,6 +24,13 @@ func asked(t *testing.T, args ...string) any {
 		gc:      func(o project.GCOptions) error { return keep(o) },
 		init:    func(o initOptions) error { return keep(o) },
 		ls:      func(o lsOptions) error { return keep(o) },
+		push:    func(o pushOptions) error { return keep(o) },
+		trust:   func(o trustOptions) error { return keep(o) },
+		untrust: func(o untrustOptions) error { return keep(o) },
+		shims:   func(o shimsOptions) error { return keep(o) },
+		shim:    func(o shimOptions) error { return keep(o) },
+		doctor:  func(o doctorOptions) error { return keep(o) },
+		spare:   func(o spareOptions) error { return keep(o) },
 	}}
 	if err := run(append([]string{"tbx"}, args...), a); err != nil {
 		t.Fatalf("tbx %v: %v (%s)", args, err, errb.String())
@@ -54,6 +62,18 @@ func TestCommandLinesGiveTheirOptions(t *testing.T) {
 		{[]string{"init", "-r", "minimal", "--name", "team", "--force"}, initOptions{Recipe: "minimal", Name: "team", Force: true}},
 		{[]string{"init"}, initOptions{Recipe: "minimal"}},
 		{[]string{"ls", "--json"}, lsOptions{JSON: true}},
+		{[]string{"ls"}, lsOptions{}},
+		{[]string{"push", "az"}, pushOptions{[]string{"az"}}},
+		{[]string{"push", "--sign-key", "k", "az", "jq"}, pushOptions{[]string{"az", "jq"}}},
+		{[]string{"trust"}, trustOptions{}},
+		{[]string{"trust", "--show"}, trustOptions{Show: true}},
+		{[]string{"untrust"}, untrustOptions{}},
+		{[]string{"doctor"}, doctorOptions{}},
+		{[]string{"shims", "install"}, shimsOptions{}},
+		{[]string{"shims", "install", "--dir", "bin"}, shimsOptions{Dir: "bin"}},
+		{[]string{"shims", "remove", "--dir=bin"}, shimsOptions{Dir: "bin", Remove: true}},
+		{[]string{"shim", "az", "--help", "-o", "json"}, shimOptions{[]string{"az", "--help", "-o", "json"}}},
+		{[]string{"__spare", "box", "box-sh", "true", "1700000000000000000"}, spareOptions{"box", "box-sh", true, time.Unix(0, 1700000000000000000)}},
 	}
 	for _, c := range cases {
 		if got := asked(t, c.args...); !reflect.DeepEqual(got, c.want) {
@@ -73,5 +93,39 @@ func TestFrozenFromTheEnvironment(t *testing.T) {
 	}}
 	if err := run([]string{"tbx", "prepare", "--push"}, a); err == nil || !strings.Contains(err.Error(), "--frozen and --push") {
 		t.Errorf("prepare --push with TBX_FROZEN=1: %v", err)
+	}
+}
+
+// A command line that cannot be what its command takes is refused in one
+// line before its command is reached.
+func TestCommandLinesThatAreRefused(t *testing.T) {
+	t.Setenv("TBX_FROZEN", "")
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"shim"}, "tbx shim needs a COMMAND"},
+		{[]string{"__spare", "box", "box-sh", "maybe", "1"}, "takes TOOL COMMAND TTY SINCE"},
+		{[]string{"__spare", "box"}, "takes TOOL COMMAND TTY SINCE"},
+		{[]string{"prepare", "--frozen", "--push"}, "--frozen and --push do not go together"},
+		{[]string{"run"}, "tbx run needs a COMMAND"},
+		{[]string{"ls", "--bogus"}, "flag provided but not defined: -bogus"},
+	}
+	for _, c := range cases {
+		args, want := c.args, c.want
+		a := &app{streams: &Streams{In: strings.NewReader(""), Out: &bytes.Buffer{}, Err: &bytes.Buffer{}}, seams: seams{
+			run:   func(runOptions) error { t.Errorf("tbx %v reached run", args); return nil },
+			shim:  func(shimOptions) error { t.Errorf("tbx %v reached shim", args); return nil },
+			spare: func(spareOptions) error { t.Errorf("tbx %v reached __spare", args); return nil },
+			acquire: func(acquireOptions) error {
+				t.Errorf("tbx %v reached prepare", args)
+				return nil
+			},
+			ls: func(lsOptions) error { t.Errorf("tbx %v reached ls", args); return nil },
+		}}
+		err := run(append([]string{"tbx"}, args...), a)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("tbx %s: %v; want it to say %q", strings.Join(args, " "), err, want)
+		}
 	}
 }
