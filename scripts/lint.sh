@@ -20,4 +20,4 @@ if ! command -v staticcheck >/dev/null 2>&1 && [ ! -x "$staticcheck" ]; then
 fi
 command -v staticcheck >/dev/null 2>&1 && staticcheck=staticcheck
 "$staticcheck" ./...
-go test -count=1 -run 'TestPackagesDependDownwards|TestTheFrontLinksNoHeavyLibrary' ./toolbox/
+go test -count=1 -run "TestPackagesDependDownwards|TestTheFrontLinksNoHeavyLibrary|TestOnlyTheEntryPointsReadTheEnvironment" ./toolbox/

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -122,5 +123,36 @@ func TestTheFrontLinksNoHeavyLibrary(t *testing.T) {
 				t.Errorf("the front links %s", pkg)
 			}
 		}
+	}
+}
+
+// Only the entry points read the process's environment, home, working
+// directory, identity or host name (into project.Settings and
+// engine.Where); every package under internal/ is given them, so that a
+// test gives them too. testenv, the tests' own, is the exception.
+func TestOnlyTheEntryPointsReadTheEnvironment(t *testing.T) {
+	reads := regexp.MustCompile(`\bos\.(Getenv|LookupEnv|Environ|ExpandEnv|UserHomeDir|UserCacheDir|UserConfigDir|Getwd|Getuid|Geteuid|Getgid|Executable|Hostname|Getppid)\(|\bclient\.FromEnv\b|\bWith(Host|Version|TLSClientConfig)FromEnv\(`)
+	err := filepath.WalkDir("internal", func(path string, d os.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case d.IsDir() && (d.Name() == "testenv" || d.Name() == "testdata"):
+			return filepath.SkipDir
+		case d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go"):
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			if code, _, _ := strings.Cut(line, "//"); reads.MatchString(code) {
+				t.Errorf("toolbox/%s:%d reads the process's environment: %s (read it in the entry point and pass it down)", path, i+1, strings.TrimSpace(line))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

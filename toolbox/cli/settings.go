@@ -9,6 +9,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/tbx-dev/tbx/toolbox/front"
+	"github.com/tbx-dev/tbx/toolbox/internal/direct"
 	"github.com/tbx-dev/tbx/toolbox/internal/engine"
 	"github.com/tbx-dev/tbx/toolbox/internal/exit"
 	"github.com/tbx-dev/tbx/toolbox/internal/project"
@@ -52,7 +53,10 @@ func whereFrom(c *ucli.Context) engine.Where {
 	return engine.Where{
 		Host: c.String("host"), EnvHost: os.Getenv("DOCKER_HOST"),
 		Context: c.String("context"), EnvContext: os.Getenv("DOCKER_CONTEXT"),
-		ConfigDir: engine.ConfigDir(os.Getenv("DOCKER_CONFIG"), homeDir()),
+		ConfigDir:  engine.ConfigDir(os.Getenv("DOCKER_CONFIG"), homeDir()),
+		APIVersion: os.Getenv("DOCKER_API_VERSION"),
+		CertPath:   os.Getenv("DOCKER_CERT_PATH"),
+		TLSVerify:  os.Getenv("DOCKER_TLS_VERIFY") != "",
 	}
 }
 
@@ -88,10 +92,13 @@ func (a *app) settings(c *ucli.Context) (project.Settings, error) {
 		UID:       os.Getuid(),
 		GID:       os.Getgid(),
 		Home:      homeDir(),
+		Shell:     os.Getppid(),
 		Stderr:    a.streams.Err,
 		Signals:   a.signals,
 		Progress:  a.streams.progressMode(c.String("progress")),
 	}
+	s.Host, _ = os.Hostname()
+	s.Launcher = direct.Launcher(os.Getpid(), s.Host)
 	s.DockerConfig = filepath.Join(a.where.ConfigDir, "config.json")
 	if key := c.String("sign-key"); key != "" {
 		s.SignKey = absFrom(cwd, key)

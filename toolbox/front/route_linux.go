@@ -44,7 +44,8 @@ func tryRoute(command string, rest []string, router func() *signals.Router) (int
 	req := rt.Request
 	req.Argv = append(append(append([]string{}, rt.Prefix...), command), rest...)
 	req.TTY = tty
-	req.Launcher = direct.Launcher()
+	host, _ := os.Hostname()
+	req.Launcher = direct.Launcher(os.Getpid(), host)
 	code, err := conn.Run(req, direct.Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, router())
 	var refused *direct.RefusedError
 	switch {

@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path"
 	"strings"
 )
@@ -53,10 +52,9 @@ type Request struct {
 	Launcher string `json:"launcher"`
 }
 
-// Launcher is this process's pid@host.
-func Launcher() string {
-	host, _ := os.Hostname()
-	return fmt.Sprintf("%d@%s", os.Getpid(), host)
+// Launcher is process pid of host as a request names it: pid@host.
+func Launcher(pid int, host string) string {
+	return fmt.Sprintf("%d@%s", pid, host)
 }
 
 // Refusal says why a helper did not run a request. Retry is true when the

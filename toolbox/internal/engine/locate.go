@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"strings"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/docker/cli/cli/context/docker"
 	"github.com/docker/cli/cli/context/store"
 	"github.com/docker/docker/client"
+	"github.com/docker/go-connections/tlsconfig"
 )
 
 // DefaultContext is the context that means "no context": DOCKER_HOST, or
@@ -25,6 +27,9 @@ type Where struct {
 	Context    string // --context
 	EnvContext string // DOCKER_CONTEXT
 	ConfigDir  string // DOCKER_CONFIG, else ~/.docker: config.json and the context store
+	APIVersion string // DOCKER_API_VERSION: the API version to speak, else negotiated
+	CertPath   string // DOCKER_CERT_PATH: ca.pem, cert.pem and key.pem for a TLS host
+	TLSVerify  bool   // DOCKER_TLS_VERIFY is set: the host's certificate is checked
 }
 
 // Endpoint is the Engine that Where leads to: the context it came from and
@@ -46,10 +51,11 @@ func Locate(w Where) (Endpoint, error) {
 		return Endpoint{}, err
 	}
 	if name == DefaultContext {
+		host := w.EnvHost
 		if w.Host != "" {
-			return defaultEndpoint(w.Host)
+			host = w.Host
 		}
-		return defaultEndpoint(w.EnvHost)
+		return defaultEndpoint(w, host)
 	}
 	return contextEndpoint(w.ConfigDir, name)
 }
@@ -72,10 +78,12 @@ func contextName(w Where) (string, error) {
 	return DefaultContext, nil
 }
 
-// defaultEndpoint is DOCKER_HOST (or host) with the DOCKER_TLS_* variables,
-// or the platform's default socket.
-func defaultEndpoint(host string) (Endpoint, error) {
-	ep := Endpoint{Context: DefaultContext, Host: host, opts: []client.Opt{client.FromEnv}}
+// defaultEndpoint is host (--host or DOCKER_HOST) with the TLS and API
+// version w was given, or the platform's default socket, as the docker
+// CLI's client.FromEnv reads them, but from w: the command line read the
+// variables.
+func defaultEndpoint(w Where, host string) (Endpoint, error) {
+	ep := Endpoint{Context: DefaultContext, Host: host, opts: []client.Opt{withTLS(w), client.WithVersion(w.APIVersion)}}
 	if host == "" {
 		ep.Host = client.DefaultDockerHost
 		return ep, nil
@@ -91,6 +99,29 @@ func defaultEndpoint(host string) (Endpoint, error) {
 	}
 	ep.opts = append(ep.opts, client.WithHost(host))
 	return ep, nil
+}
+
+// withTLS gives the client the TLS files of w.CertPath, checking the
+// host's certificate only when w.TLSVerify, as DOCKER_CERT_PATH and
+// DOCKER_TLS_VERIFY do for the docker CLI; without a CertPath it does
+// nothing.
+func withTLS(w Where) client.Opt {
+	return func(c *client.Client) error {
+		if w.CertPath == "" {
+			return nil
+		}
+		tlsc, err := tlsconfig.Client(tlsconfig.Options{
+			CAFile:             filepath.Join(w.CertPath, "ca.pem"),
+			CertFile:           filepath.Join(w.CertPath, "cert.pem"),
+			KeyFile:            filepath.Join(w.CertPath, "key.pem"),
+			InsecureSkipVerify: !w.TLSVerify,
+		})
+		if err != nil {
+			return fmt.Errorf("DOCKER_CERT_PATH=%s: %w", w.CertPath, err)
+		}
+		hc := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsc}, CheckRedirect: client.CheckRedirect}
+		return client.WithHTTPClient(hc)(c)
+	}
 }
 
 // ContextStore is the docker CLI's context store in the Docker config

@@ -56,8 +56,7 @@ func Collect(ctx context.Context, s Settings, e engine.Engine, opts GCOptions) (
 		}
 		defer p.Close()
 	}
-	host, _ := os.Hostname()
-	col := &gc.Collector{Engine: e, Owned: labels.Owned(strconv.Itoa(s.UID), root), Host: host, Alive: gc.ProcessAlive, DryRun: opts.DryRun,
+	col := &gc.Collector{Engine: e, Owned: labels.Owned(strconv.Itoa(s.UID), root), Host: s.Host, Alive: gc.ProcessAlive, DryRun: opts.DryRun,
 		Runs: func(ctx context.Context, id string) (bool, []string) { return reuse.WarmRuns(ctx, e, id) }}
 	if !opts.DryRun {
 		markCollected(s, root)

@@ -131,7 +131,7 @@ func firstInShell(s Settings, what string) bool {
 		}
 	}
 	dir := filepath.Join(s.StateDir, "said")
-	mark := filepath.Join(dir, fmt.Sprintf("%s-%d", what, os.Getppid()))
+	mark := filepath.Join(dir, fmt.Sprintf("%s-%d", what, s.Shell))
 	if fi, err := os.Stat(mark); err == nil && time.Since(fi.ModTime()) < 24*time.Hour {
 		return false
 	}
@@ -195,7 +195,7 @@ func (p *Project) invocation(ctx context.Context, t *recipe.Tool, ref string, re
 		HostEnv:    p.settings.Environ,
 		TTY:        tty,
 		Identity:   id,
-		Launcher:   runner.Launcher(),
+		Launcher:   p.settings.Launcher,
 	}
 	inv.Direct, inv.NoDirect = p.directPath()
 	inv.Local = p.localEngine() == "" && p.settings.Helper.Path != ""

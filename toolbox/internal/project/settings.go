@@ -49,6 +49,15 @@ type Settings struct {
 	UID       int      // the caller's uid, which owns what tbx makes
 	GID       int      // the caller's primary gid
 	Home      string   // the caller's home directory, which ~ names in the recipe
+	// Launcher is this process as gc tells whether a run's tbx is alive:
+	// pid@host (direct.Launcher).
+	Launcher string
+	// Host is this machine's name, as in Launcher: gc ends only the runs
+	// of gone tbx processes of this host.
+	Host string
+	// Shell is the process that started tbx (its parent pid): some
+	// warnings are said once per shell.
+	Shell int
 	// EngineHost is the Engine that --host, --context, DOCKER_HOST and
 	// DOCKER_CONTEXT select, as the docker CLI finds it ("" where none
 	// could be found): the trust screen names its socket.

@@ -17,7 +17,6 @@ import (
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/pkg/stdcopy"
 
-	"github.com/tbx-dev/tbx/toolbox/internal/direct"
 	"github.com/tbx-dev/tbx/toolbox/internal/exit"
 	"github.com/tbx-dev/tbx/toolbox/internal/helperspec"
 )
@@ -290,9 +289,6 @@ func lastClause(msg string) string {
 func (r *Runner) Remove(id string) {
 	_ = r.Engine.ContainerRemove(context.Background(), id, container.RemoveOptions{Force: true})
 }
-
-// Launcher identifies this process for `tbx gc`: pid@host.
-func Launcher() string { return direct.Launcher() }
 
 // describe prints the container's shape for --debug: variable names only,
 // since values may be secrets.
