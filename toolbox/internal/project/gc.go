@@ -15,9 +15,11 @@ import (
 	"github.com/tbx-dev/tbx/toolbox/internal/engine"
 	"github.com/tbx-dev/tbx/toolbox/internal/exit"
 	"github.com/tbx-dev/tbx/toolbox/internal/labels"
+	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/acquire"
 	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/gc"
 	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/reuse"
 	"github.com/tbx-dev/tbx/toolbox/internal/project/internal/runner"
+	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
 )
 
 // GCOptions say what gc removes.
@@ -94,7 +96,7 @@ func ownedRoot(s Settings, all bool) (string, error) {
 func (p *Project) collect(ctx context.Context, col *gc.Collector, opts GCOptions) ([]gc.Removed, error) {
 	var out []gc.Removed
 	if opts.Images {
-		keep, err := p.currentHashes(ctx)
+		keep, err := currentImages(ctx, p.manager, p.Recipe.Tools)
 		if err != nil {
 			return nil, err
 		}
@@ -104,15 +106,17 @@ func (p *Project) collect(ctx context.Context, col *gc.Collector, opts GCOptions
 		}
 	}
 	if opts.Volumes {
-		r, err := col.Volumes(ctx, p.Recipe.Name, p.currentVolumes())
+		r, err := col.Volumes(ctx, p.Recipe.Name, namedVolumes(p.Recipe, p.Key()))
 		out = append(out, r...)
 		return out, err
 	}
 	return out, nil
 }
 
-func (p *Project) currentHashes(ctx context.Context) (map[string]bool, error) {
-	sts, err := p.manager.Inspect(ctx, p.Recipe.Tools)
+// currentImages are the content hashes and image IDs of tools as they are
+// now: what gc keeps.
+func currentImages(ctx context.Context, m *acquire.Manager, tools []*recipe.Tool) (map[string]bool, error) {
+	sts, err := m.Inspect(ctx, tools)
 	if err != nil {
 		return nil, err
 	}
@@ -126,12 +130,14 @@ func (p *Project) currentHashes(ctx context.Context) (map[string]bool, error) {
 	return keep, nil
 }
 
-func (p *Project) currentVolumes() map[string]bool {
+// namedVolumes are the Engine's names of r's named volumes, in the
+// project of key: what gc keeps.
+func namedVolumes(r *recipe.Recipe, key string) map[string]bool {
 	keep := map[string]bool{}
-	for _, t := range p.Recipe.Tools {
+	for _, t := range r.Tools {
 		for _, v := range t.Run.Volumes {
 			if src, _, _ := strings.Cut(v, ":"); !strings.HasPrefix(src, "/") {
-				keep[runner.VolumeName(p.Key(), src)] = true
+				keep[runner.VolumeName(key, src)] = true
 			}
 		}
 	}

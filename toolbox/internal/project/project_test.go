@@ -105,7 +105,7 @@ func TestTheDirectPathNeedsALocalEngine(t *testing.T) {
 		if (dir != "") != tc.direct || tc.noDirect != "" && runtime.GOOS == "linux" && !strings.Contains(why, tc.noDirect) {
 			t.Errorf("%s: direct path %q, because %q", tc.host, dir, why)
 		}
-		if local := p.localEngine() == ""; local != tc.direct {
+		if local := localEngine(tc.host) == ""; local != tc.direct {
 			t.Errorf("%s: local %v", tc.host, local)
 		}
 	}

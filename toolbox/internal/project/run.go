@@ -198,7 +198,7 @@ func (p *Project) invocation(ctx context.Context, t *recipe.Tool, ref string, re
 		Launcher:   p.settings.Launcher,
 	}
 	inv.Direct, inv.NoDirect = p.directPath()
-	inv.Local = p.localEngine() == "" && p.settings.Helper.Path != ""
+	inv.Local = localEngine(p.engine.DaemonHost()) == "" && p.settings.Helper.Path != ""
 	hostPaths, err := p.hostPaths(t, req)
 	if err != nil {
 		return inv, err
@@ -284,16 +284,15 @@ func (p *Project) directPath() (dir, why string) {
 	if p.settings.NoDirect {
 		return "", "TBX_DIRECT=0"
 	}
-	if why := p.localEngine(); why != "" {
+	if why := localEngine(p.engine.DaemonHost()); why != "" {
 		return "", why
 	}
 	return filepath.Join(p.settings.StateDir, "direct"), ""
 }
 
-// localEngine says why the Engine's paths are not this host's, or "" when
-// they are: Linux with a local Engine outside a VM.
-func (p *Project) localEngine() string {
-	host := p.engine.DaemonHost()
+// localEngine says why the paths of the Engine at host are not this
+// host's, or "" when they are: Linux with a local Engine outside a VM.
+func localEngine(host string) string {
 	switch {
 	case runtime.GOOS != "linux":
 		return "the Engine runs in a VM on " + runtime.GOOS + ", where a socket of the host cannot be shared with a container"

@@ -20,10 +20,10 @@ func TestOneDockerConfigServesBothRegistryClients(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := New(Config{DockerConfig: dir})
-	if a, err := m.team().registryAuth("reg.example.com/p/az:1"); a == "" || err != nil {
+	if a, err := m.t.registryAuth("reg.example.com/p/az:1"); a == "" || err != nil {
 		t.Errorf("registryAuth: want credentials for reg.example.com (%v)", err)
 	}
-	if a, err := m.team().registryAuth("other.example.com/p/az:1"); a != "" || err != nil {
+	if a, err := m.t.registryAuth("other.example.com/p/az:1"); a != "" || err != nil {
 		t.Error("registryAuth: want credentials for reg.example.com only")
 	}
 	for host, want := range map[string]string{"reg.example.com": "ann", "other.example.com": ""} {
@@ -52,7 +52,7 @@ func TestAMissingCredentialHelperIsNamed(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
 	m := New(Config{DockerConfig: dir})
 	for host, helper := range map[string]string{"reg.example.com": "docker-credential-tbx-gone", "other.example.com": "docker-credential-tbx-none"} {
-		_, err := m.team().registryAuth(host + "/p/az:1")
+		_, err := m.t.registryAuth(host + "/p/az:1")
 		if err == nil || !strings.Contains(err.Error(), "the credential helper "+helper+", which "+filepath.Join(dir, "config.json")+" names for "+host+", is not installed") {
 			t.Errorf("%s: %v", host, err)
 		}

@@ -47,7 +47,7 @@ func newBuilder(m *Manager) *builder {
 	return &builder{
 		engine: m.Engine, recipe: m.Recipe, out: m.Out, debug: m.Debug, mode: m.Mode, classic: m.Classic,
 		sshAgent: m.SSHAgent, labels: m.Labels, environ: m.Environ, builds: m.builds(),
-		pinnedBases: func(t *recipe.Tool) (map[string]lockfile.Base, error) { return m.locker().pinnedBases(t) },
+		pinnedBases: func(t *recipe.Tool) (map[string]lockfile.Base, error) { return m.locker().pinnedBases(t) }, // under the lock in effect
 	}
 }
 

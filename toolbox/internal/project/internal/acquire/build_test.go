@@ -45,7 +45,7 @@ func TestEngineWithoutBuildKitBuildsClassicAndSaysSoOnce(t *testing.T) {
 	var stderr bytes.Buffer
 	m := New(Config{Engine: f, Recipe: r, Stderr: &stderr, Mode: progress.Plain})
 	for i := 0; i < 2; i++ {
-		if _, err := m.builder().build(context.Background(), Status{Tool: r.Tools[0], Ref: "tbx/p/built:x"}, false, progress.Plain); err != nil {
+		if _, err := m.b.build(context.Background(), Status{Tool: r.Tools[0], Ref: "tbx/p/built:x"}, false, progress.Plain); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -66,12 +66,12 @@ func TestBuildSecretsComeFromTheCallersEnvironment(t *testing.T) {
 	tool.Secrets = []recipe.Secret{{ID: "token", Env: "FEED_TOKEN"}}
 	st := Status{Tool: &tool, Ref: "tbx/p/built:x"}
 	m := New(Config{Recipe: r, Environ: []string{"FEED_TOKEN=s3cret"}})
-	req, err := m.builder().buildRequest(st, false)
+	req, err := m.b.buildRequest(st, false)
 	if err != nil || len(req.Secrets) != 1 || string(req.Secrets[0].Value) != "s3cret" {
 		t.Fatalf("request secrets %+v, %v", req.Secrets, err)
 	}
 	m = New(Config{Recipe: r, Environ: []string{"OTHER=1"}})
-	if _, err := m.builder().buildRequest(st, false); err == nil || !strings.Contains(err.Error(), "the variable FEED_TOKEN is not set") {
+	if _, err := m.b.buildRequest(st, false); err == nil || !strings.Contains(err.Error(), "the variable FEED_TOKEN is not set") {
 		t.Errorf("a missing variable: %v", err)
 	}
 }

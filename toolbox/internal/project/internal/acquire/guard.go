@@ -64,7 +64,7 @@ type guard struct {
 // newGuard is m's signature policy.
 func newGuard(m *Manager) *guard {
 	return &guard{
-		recipe: m.Recipe, registry: m.Registry, registries: m.teamRegistries(), out: m.Out, verdicts: m.verdicts(),
+		recipe: m.Recipe, registry: m.Registry, registries: teamRegistries(m.Recipe, m.Registry), out: m.Out, verdicts: m.verdicts(),
 		dockerConfig: m.DockerConfig, signKeyPath: m.SignKey, environ: m.Environ, signers: map[string]imagesig.Key{},
 	}
 }
@@ -295,15 +295,15 @@ func (m *Manager) Signature(ctx context.Context, st Status) (string, error) {
 	if len(t.Signers) == 0 {
 		return "", nil
 	}
-	if p := m.guard().signersProblem(st); p != "" {
+	if p := m.g.signersProblem(st); p != "" {
 		return "", errors.New(p)
 	}
 	if st.BuiltHere {
 		return fmt.Sprintf("image %s built here by tbx: needs no signature", stringid.TruncateID(st.ImageID)), nil
 	}
-	if err := m.guard().check(ctx, st); err != nil {
+	if err := m.g.check(ctx, st); err != nil {
 		return "", err
 	}
-	d, _ := m.guard().digestOf(st)
-	return fmt.Sprintf("%s verified as signed by %s", d.DigestStr(), m.guard().names(t)), nil
+	d, _ := m.g.digestOf(st)
+	return fmt.Sprintf("%s verified as signed by %s", d.DigestStr(), m.g.names(t)), nil
 }

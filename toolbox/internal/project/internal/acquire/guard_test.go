@@ -94,7 +94,7 @@ func TestTheGuardDecides(t *testing.T) {
 	ctx := context.Background()
 	w := newSignedWorld(t)
 	signed, unsigned := w.image(t, "p/az", true), w.image(t, "p/az", false)
-	g := w.m.guard()
+	g := w.m.g
 
 	if err := g.check(ctx, w.status("az", "sha256:a", signed)); err != nil {
 		t.Errorf("a signed image: %v", err)
@@ -144,21 +144,21 @@ func TestSigningKeysAndLockedSigners(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "other.key")
 	os.WriteFile(path, other, 0o600)
-	w.m.guard().signKeyPath = path
-	if err := w.m.guard().checkSigning(w.m.Recipe.Tools); err == nil || !strings.Contains(err.Error(), "tool az: the signing key "+path+" is not one of its signers (ci/cosign.pub)") {
+	w.m.g.signKeyPath = path
+	if err := w.m.g.checkSigning(w.m.Recipe.Tools); err == nil || !strings.Contains(err.Error(), "tool az: the signing key "+path+" is not one of its signers (ci/cosign.pub)") {
 		t.Errorf("a key that is not a signer: %v", err)
 	}
-	want, err := w.m.guard().fingerprints(w.m.Recipe.Tool("az"))
+	want, err := w.m.g.fingerprints(w.m.Recipe.Tool("az"))
 	if err != nil || len(want) != 1 || want[0] != w.signer.Public.Fingerprint {
 		t.Fatalf("fingerprints: %v, %v", want, err)
 	}
 	st := w.status("az", "")
 	st.Lock, st.Pinned = Locked, lockfile.Tool{Signers: want}
-	if p := w.m.guard().signersProblem(st); p != "" {
+	if p := w.m.g.signersProblem(st); p != "" {
 		t.Errorf("the lock's own signers: %s", p)
 	}
 	st.Pinned.Signers = []string{"sha256:0000"}
-	if p := w.m.guard().signersProblem(st); !strings.Contains(p, "tool az: its signers changed since `tbx lock`") {
+	if p := w.m.g.signersProblem(st); !strings.Contains(p, "tool az: its signers changed since `tbx lock`") {
 		t.Errorf("other signers in the lock: %q", p)
 	}
 }
@@ -195,15 +195,14 @@ func TestAMirrorIsTheTeamRegistryByAnotherName(t *testing.T) {
 		"other.example.com":    nil,
 	} {
 		m := New(Config{Recipe: r, Registry: registry})
-		if got := m.guard().aliases(az); !slices.Equal(got, want) {
+		if got := m.g.aliases(az); !slices.Equal(got, want) {
 			t.Errorf("from %s: aliases %v, want %v", registry, got, want)
 		}
 	}
-	m := New(Config{Recipe: r, Registry: "mirror.example.com/m"})
-	if got, want := m.throughRegistry(base), "mirror.example.com/m/base/debian@sha256:"+strings.Repeat("b", 64); got != want {
+	if got, want := throughRegistry(r, "mirror.example.com/m", base), "mirror.example.com/m/base/debian@sha256:"+strings.Repeat("b", 64); got != want {
 		t.Errorf("a locked base through the mirror: %s, want %s", got, want)
 	}
-	if got := New(Config{Recipe: r, Registry: "other.example.com"}).throughRegistry(base); got != base {
+	if got := throughRegistry(r, "other.example.com", base); got != base {
 		t.Errorf("a locked base through an undeclared registry: %s", got)
 	}
 }

@@ -9,12 +9,27 @@ import (
 	"github.com/distribution/reference"
 
 	"github.com/tbx-dev/tbx/toolbox/internal/lockfile"
+	"github.com/tbx-dev/tbx/toolbox/internal/progress"
 	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
 )
 
+// locker pins the recipe's tools and bases by digest for toolbox.lock,
+// and checks a lock against the recipe and its build inputs.
+type locker struct {
+	state    *inspector
+	lock     *lockfile.Lock // the lock in effect, or nil
+	guard    *guard
+	team     *team
+	builds   builds
+	engine   Engine
+	out      *progress.Writer
+	recipe   *recipe.Recipe
+	registry string // the team registry in effect, or ""
+}
+
 // baseRefs lists the images a built tool's Dockerfile starts from.
-func (m locker) baseRefs(t *recipe.Tool) ([]string, error) {
-	c, err := m.content(t)
+func (lk *locker) baseRefs(t *recipe.Tool) ([]string, error) {
+	c, err := lk.state.content(t)
 	return c.Bases, err
 }
 
@@ -22,18 +37,18 @@ func (m locker) baseRefs(t *recipe.Tool) ([]string, error) {
 // Dockerfile names: a build starts from exactly those, taken from the
 // registry in effect where the lock pins them in the team registry or a
 // mirror of it.
-func (m locker) pinnedBases(t *recipe.Tool) (map[string]lockfile.Base, error) {
-	if m.Lock == nil || len(m.Lock.Bases) == 0 {
+func (lk *locker) pinnedBases(t *recipe.Tool) (map[string]lockfile.Base, error) {
+	if lk.lock == nil || len(lk.lock.Bases) == 0 {
 		return nil, nil
 	}
-	refs, err := m.locker().baseRefs(t)
+	refs, err := lk.baseRefs(t)
 	if err != nil {
 		return nil, err
 	}
 	out := map[string]lockfile.Base{}
 	for _, ref := range refs {
-		if b, ok := m.Lock.Bases[ref]; ok {
-			b.Image = m.throughRegistry(b.Image)
+		if b, ok := lk.lock.Bases[ref]; ok {
+			b.Image = throughRegistry(lk.recipe, lk.registry, b.Image)
 			out[ref] = b
 		}
 	}
@@ -45,59 +60,58 @@ type PinOptions struct {
 	Update bool // resolve tags and pin bases again, even those the lock already pins
 }
 
-// doPin computes the lock for the recipe as it is. Bases are pinned by their
+// pin computes the lock for the recipe as it is. Bases are pinned by their
 // registry digest; a base that exists only on this Engine is published to
 // the team registry first. Built tools are pinned by content hash and by the
 // digest of their image in the team registry (pushed if it is not there);
 // pulled tools by the digest their tag has now. Pins of the current lock
 // stay unless opts.Update.
-func (m locker) doPin(ctx context.Context, opts PinOptions) (*lockfile.Lock, error) {
-	if _, err := m.guard().signingKey(); err != nil {
+func (lk *locker) pin(ctx context.Context, opts PinOptions) (*lockfile.Lock, error) {
+	if _, err := lk.guard.signingKey(); err != nil {
 		return nil, err // a key that cannot sign stops the lock before anything is published
 	}
-	old, next := m.Lock, lockfile.New()
-	if redirects, err := m.locker().lockRedirects(); err != nil || len(redirects) > 0 {
+	old, next := lk.lock, lockfile.New()
+	if redirects, err := lk.lockRedirects(); err != nil || len(redirects) > 0 {
 		if err != nil {
 			return nil, err
 		}
-		m.Out.Printf("toolbox.lock does not match the recipe (%s): pinning everything again", redirects[0])
+		lk.out.Printf("toolbox.lock does not match the recipe (%s): pinning everything again", redirects[0])
 		old = nil
 	}
 	if opts.Update {
 		old = nil
 	}
-	cat := newCatalog(ctx, m.Engine, m.Recipe.Name)
-	for _, t := range m.Recipe.Tools {
+	cat := newCatalog(ctx, lk.engine, lk.recipe.Name)
+	for _, t := range lk.recipe.Tools {
 		if t.Build != "" {
-			if err := m.locker().pinBases(ctx, cat, t, old, next); err != nil {
+			if err := lk.pinBases(ctx, cat, t, old, next); err != nil {
 				return nil, err
 			}
 		}
 	}
 	var unpublished []string
-	for _, t := range m.Recipe.Tools {
-		pin, err := m.locker().pinTool(ctx, cat, t, old, next)
+	for _, t := range lk.recipe.Tools {
+		pin, err := lk.pinTool(ctx, cat, t, old, next)
 		if err != nil && (pin.Hash == "" || pin.Digest != "") {
 			return nil, err // not pinned at all, or published but not signed: no lock is written
 		}
 		if err != nil {
-			m.Out.Printf("warning: %v", err)
+			lk.out.Printf("warning: %v", err)
 			unpublished = append(unpublished, t.Name)
 		}
-		if pin.Signers, err = m.guard().fingerprints(t); err != nil {
+		if pin.Signers, err = lk.guard.fingerprints(t); err != nil {
 			return nil, err
 		}
 		next.Tools[t.Name] = pin
 	}
-	m.Lock = next
 	if len(unpublished) > 0 {
 		return next, fmt.Errorf("toolbox.lock pins %s by hash only: not published in the team registry (see the warnings above); `tbx prepare --frozen` will refuse them until they are", strings.Join(unpublished, ", "))
 	}
 	return next, nil
 }
 
-func (m locker) pinBases(ctx context.Context, cat *catalog, t *recipe.Tool, old, next *lockfile.Lock) error {
-	refs, err := m.locker().baseRefs(t)
+func (lk *locker) pinBases(ctx context.Context, cat *catalog, t *recipe.Tool, old, next *lockfile.Lock) error {
+	refs, err := lk.baseRefs(t)
 	if err != nil {
 		return err
 	}
@@ -109,7 +123,7 @@ func (m locker) pinBases(ctx context.Context, cat *catalog, t *recipe.Tool, old,
 			next.Bases[ref] = b
 			continue
 		}
-		b, err := m.locker().pinBase(ctx, cat, t, ref)
+		b, err := lk.pinBase(ctx, cat, t, ref)
 		if err != nil {
 			return err
 		}
@@ -121,7 +135,7 @@ func (m locker) pinBases(ctx context.Context, cat *catalog, t *recipe.Tool, old,
 // pinBase pins the base ref as the Engine has it: by the digest it was
 // pulled with, or, for an image made here, by publishing it to the team
 // registry as REGISTRY/base/NAME:TAG.
-func (m locker) pinBase(ctx context.Context, cat *catalog, t *recipe.Tool, ref string) (lockfile.Base, error) {
+func (lk *locker) pinBase(ctx context.Context, cat *catalog, t *recipe.Tool, ref string) (lockfile.Base, error) {
 	id, ok := cat.resolve(ref)
 	if !ok {
 		return lockfile.Base{}, fmt.Errorf("tool %s: base image %s is not on the Engine; run `tbx prepare %s` first", t.Name, ref, t.Name)
@@ -130,19 +144,19 @@ func (m locker) pinBase(ctx context.Context, cat *catalog, t *recipe.Tool, ref s
 	if d := cat.repoDigest(id, ref); d != "" {
 		return lockfile.Base{Digest: d, Image: named.Name() + "@" + d}, nil
 	}
-	if m.Registry == "" {
+	if lk.registry == "" {
 		return lockfile.Base{}, fmt.Errorf("tool %s: base image %s exists only on this Engine; set [toolbox] registry (or TBX_REGISTRY) so that `tbx lock` can publish it for the team", t.Name, ref)
 	}
-	target := m.Registry + "/base/" + baseName(named)
-	if err := m.Engine.ImageTag(ctx, id, target); err != nil {
+	target := lk.registry + "/base/" + baseName(named)
+	if err := lk.engine.ImageTag(ctx, id, target); err != nil {
 		return lockfile.Base{}, fmt.Errorf("tagging base image %s as %s: %w", ref, target, err)
 	}
-	m.Out.Printf("%s: publishing base image %s as %s", t.Name, ref, target)
-	d, err := m.team().push(ctx, target, t.Name)
+	lk.out.Printf("%s: publishing base image %s as %s", t.Name, ref, target)
+	d, err := lk.team.push(ctx, target, t.Name)
 	if err != nil {
 		return lockfile.Base{}, fmt.Errorf("tool %s: publishing base image %s: %w", t.Name, ref, err)
 	}
-	pinned := m.Registry + "/base/" + reference.Path(named) + "@" + d
+	pinned := lk.registry + "/base/" + reference.Path(named) + "@" + d
 	if tn, err := reference.ParseNormalizedNamed(target); err == nil {
 		pinned = tn.Name() + "@" + d
 	}
@@ -179,32 +193,31 @@ func oldTool(old *lockfile.Lock, name string) (lockfile.Tool, bool) {
 }
 
 // pinTool pins one tool, with next's bases already pinned.
-func (m locker) pinTool(ctx context.Context, cat *catalog, t *recipe.Tool, old, next *lockfile.Lock) (lockfile.Tool, error) {
+func (lk *locker) pinTool(ctx context.Context, cat *catalog, t *recipe.Tool, old, next *lockfile.Lock) (lockfile.Tool, error) {
 	if t.Image != "" {
 		if pin, ok := oldTool(old, t.Name); ok && pin.Ref == t.Image {
 			return pin, nil
 		}
-		return m.locker().pinImage(ctx, t)
+		return lk.pinImage(ctx, t)
 	}
-	m.Lock = next
-	c, err := m.content(t)
+	c, err := lk.state.content(t)
 	if err != nil {
 		return lockfile.Tool{}, err
 	}
-	st := m.status(cat, t, c)
+	st := lk.state.status(cat, next, t, c) // with the bases next pins
 	pin := lockfile.Tool{Hash: st.Hash}
-	if m.Registry == "" {
+	if lk.registry == "" {
 		return pin, nil
 	}
 	if prev, ok := oldTool(old, t.Name); ok && prev.Hash == st.Hash && prev.Digest != "" {
 		return prev, nil
 	}
-	if st.State != Ready && !m.locker().adoptUnpinned(ctx, cat, t, st, old) {
-		return pin, m.locker().findPublished(ctx, st, &pin)
+	if st.State != Ready && !lk.adoptUnpinned(ctx, cat, t, st, old, next) {
+		return pin, lk.findPublished(ctx, st, &pin)
 	}
 	// Pushed already (prepare --push) or pulled from there, it is not
 	// pushed again: each image is pushed once.
-	p, err := m.team().publish(ctx, st)
+	p, err := lk.team.publish(ctx, st)
 	pin.Digest = p.Digest
 	return pin, err
 }
@@ -212,19 +225,16 @@ func (m locker) pinTool(ctx context.Context, cat *catalog, t *recipe.Tool, old, 
 // adoptUnpinned tags the image built before the bases were pinned as the
 // pinned build, when it was built from exactly the pinned bases: the same
 // inputs, so the same image.
-func (m locker) adoptUnpinned(ctx context.Context, cat *catalog, t *recipe.Tool, st Status, old *lockfile.Lock) bool {
-	c, err := m.content(t)
+func (lk *locker) adoptUnpinned(ctx context.Context, cat *catalog, t *recipe.Tool, st Status, old, pins *lockfile.Lock) bool {
+	c, err := lk.state.content(t)
 	if err != nil {
 		return false
 	}
-	pins := m.Lock
-	m.Lock = old
-	prev := m.status(cat, t, c)
-	m.Lock = pins
+	prev := lk.state.status(cat, old, t, c)
 	if prev.State != Ready || prev.Ref == st.Ref {
 		return false
 	}
-	refs, err := m.locker().baseRefs(t)
+	refs, err := lk.baseRefs(t)
 	if err != nil {
 		return false
 	}
@@ -235,17 +245,17 @@ func (m locker) adoptUnpinned(ctx context.Context, cat *catalog, t *recipe.Tool,
 			return false
 		}
 	}
-	if !prev.BuiltHere || m.Engine.ImageTag(ctx, prev.Ref, st.Ref) != nil {
+	if !prev.BuiltHere || lk.engine.ImageTag(ctx, prev.Ref, st.Ref) != nil {
 		return false
 	}
-	m.builds().recordBuilt(prev.ImageID, st.Hash) // the same build, now under the pinned bases' hash
+	lk.builds.recordBuilt(prev.ImageID, st.Hash) // the same build, now under the pinned bases' hash
 	return true
 }
 
 // findPublished records the digest of a build someone else published.
-func (m locker) findPublished(ctx context.Context, st Status, pin *lockfile.Tool) error {
-	ref := m.team().teamRef(st.Tool, st.Hash)
-	d, err := m.team().inspect(ctx, ref)
+func (lk *locker) findPublished(ctx context.Context, st Status, pin *lockfile.Tool) error {
+	ref := lk.team.teamRef(st.Tool, st.Hash)
+	d, err := lk.team.inspect(ctx, ref)
 	if re, ok := asRegistryError(err); ok {
 		return fmt.Errorf("tool %s is neither on this Engine nor in the team registry as %s (%s); run `tbx prepare --push %s`, then `tbx lock`", st.Tool.Name, ref, oneLine(re.err.Error()), st.Tool.Name)
 	}
@@ -254,7 +264,7 @@ func (m locker) findPublished(ctx context.Context, st Status, pin *lockfile.Tool
 }
 
 // pinImage resolves a pulled tool's tag to the digest it has now.
-func (m locker) pinImage(ctx context.Context, t *recipe.Tool) (lockfile.Tool, error) {
+func (lk *locker) pinImage(ctx context.Context, t *recipe.Tool) (lockfile.Tool, error) {
 	named, err := reference.ParseNormalizedNamed(t.Image)
 	if err != nil {
 		return lockfile.Tool{}, fmt.Errorf("tool %s: %w", t.Name, err)
@@ -262,7 +272,7 @@ func (m locker) pinImage(ctx context.Context, t *recipe.Tool) (lockfile.Tool, er
 	if dg, ok := named.(reference.Digested); ok {
 		return lockfile.Tool{Ref: t.Image, Digest: dg.Digest().String(), Image: named.Name() + "@" + dg.Digest().String()}, nil
 	}
-	d, err := m.team().inspect(ctx, t.Image)
+	d, err := lk.team.inspect(ctx, t.Image)
 	if err != nil {
 		return lockfile.Tool{}, fmt.Errorf("tool %s: %w", t.Name, err)
 	}
@@ -270,13 +280,13 @@ func (m locker) pinImage(ctx context.Context, t *recipe.Tool) (lockfile.Tool, er
 	return lockfile.Tool{Ref: t.Image, Digest: digest, Image: named.Name() + "@" + digest}, nil
 }
 
-// doCheckLock lists how the lock differs from the recipe and its build
+// checkLock lists how the lock differs from the recipe and its build
 // inputs, one line each; none when it matches.
-func (m locker) doCheckLock(ctx context.Context) ([]string, error) {
-	if m.Lock == nil {
+func (lk *locker) checkLock(ctx context.Context) ([]string, error) {
+	if lk.lock == nil {
 		return []string{"there is no toolbox.lock next to the recipe; run `tbx lock`"}, nil
 	}
-	sts, err := m.Inspect(ctx, m.Recipe.Tools)
+	sts, err := lk.state.inspect(ctx, lk.lock, lk.recipe.Tools)
 	if err != nil {
 		return nil, err
 	}
@@ -284,29 +294,29 @@ func (m locker) doCheckLock(ctx context.Context) ([]string, error) {
 	used := map[string]bool{}
 	for _, st := range sts {
 		out = append(out, lockProblem(st)...)
-		if p := m.guard().signersProblem(st); p != "" {
+		if p := lk.guard.signersProblem(st); p != "" {
 			out = append(out, p)
 		}
 		if st.Tool.Build == "" {
 			continue
 		}
-		refs, err := m.locker().baseRefs(st.Tool)
+		refs, err := lk.baseRefs(st.Tool)
 		if err != nil {
 			return nil, err
 		}
 		for _, ref := range refs {
 			used[ref] = true
-			if _, ok := m.Lock.Bases[ref]; !ok {
+			if _, ok := lk.lock.Bases[ref]; !ok {
 				out = append(out, fmt.Sprintf("tool %s: base image %s is not pinned", st.Tool.Name, ref))
 			}
 		}
 	}
-	redirects, err := m.locker().lockRedirects()
+	redirects, err := lk.lockRedirects()
 	if err != nil {
 		return nil, err
 	}
 	out = append(out, redirects...)
-	for ref := range m.Lock.Bases {
+	for ref := range lk.lock.Bases {
 		if !used[ref] {
 			out = append(out, fmt.Sprintf("base image %s: pinned, but no tool starts from it any more", ref))
 		}

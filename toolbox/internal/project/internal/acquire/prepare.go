@@ -6,9 +6,11 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tbx-dev/tbx/toolbox/internal/engine"
+	"github.com/tbx-dev/tbx/toolbox/internal/lockfile"
 	"github.com/tbx-dev/tbx/toolbox/internal/progress"
 	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
 )
@@ -23,51 +25,68 @@ type Options struct {
 	Push   bool // push the built tools afterwards
 }
 
-// doEnsure makes one tool's image ready: from the team registry when it has
-// it, else by building or pulling; frozen, exactly what the lock pins.
-func (m preparer) doEnsure(ctx context.Context, t *recipe.Tool, force bool) (Status, error) {
-	return m.preparer().ensure(ctx, t, force, m.Mode)
+// preparer makes tools ready, a call's worth: from the team registry when
+// it has them, else by building or pulling; frozen, exactly what the lock
+// pins; each checked against the signature policy before it is used.
+type preparer struct {
+	state   *inspector
+	lock    *lockfile.Lock // the lock in effect, or nil
+	guard   *guard
+	team    *team
+	builder *builder
+	tagger  interface {
+		ImageTag(ctx context.Context, source, target string) error
+	}
+	out        *progress.Writer
+	mode       progress.Mode
+	frozen     bool
+	registry   string // the team registry in effect, or ""
+	lockDir    string // where build locks are kept
+	recipePath string
+	acquired   atomic.Int32 // how many tools this preparer built or pulled
 }
 
-func (m preparer) ensure(ctx context.Context, t *recipe.Tool, force bool, mode progress.Mode) (Status, error) {
-	st, err := m.preparer().one(ctx, t)
+// ensure makes one tool's image ready: from the team registry when it has
+// it, else by building or pulling; frozen, exactly what the lock pins.
+func (pr *preparer) ensure(ctx context.Context, t *recipe.Tool, force bool, mode progress.Mode) (Status, error) {
+	st, err := pr.one(ctx, t)
 	if err != nil {
 		return st, err
 	}
 	if st.State == Broken {
 		return st, &BrokenError{Tool: t.Name, Err: st.Broken}
 	}
-	if m.Frozen {
+	if pr.frozen {
 		// Before anything else: a stale lock fails even where an image is at hand.
-		if err := m.preparer().frozenCheck(st); err != nil {
+		if err := pr.frozenCheck(st); err != nil {
 			return st, err
 		}
 	}
 	if st.State == Ready && !force {
-		return st, m.guard().check(ctx, st)
+		return st, pr.guard.check(ctx, st)
 	}
 	start := time.Now()
-	m.acquired.Add(1)
-	how, err := m.preparer().acquire(ctx, st, force, mode)
+	pr.acquired.Add(1)
+	how, err := pr.acquire(ctx, st, force, mode)
 	if err != nil {
 		return st, err
 	}
-	m.Out.Printf("%s: ready, %s (%s)", t.Name, how, time.Since(start).Round(100*time.Millisecond))
-	if st, err = m.preparer().one(ctx, t); err != nil {
+	pr.out.Printf("%s: ready, %s (%s)", t.Name, how, time.Since(start).Round(100*time.Millisecond))
+	if st, err = pr.one(ctx, t); err != nil {
 		return st, err
 	}
-	return st, m.guard().check(ctx, st)
+	return st, pr.guard.check(ctx, st)
 }
 
 // acquire gets st's image and says how: pulled, pulled from the team
 // registry, or built.
-func (m preparer) acquire(ctx context.Context, st Status, force bool, mode progress.Mode) (string, error) {
+func (pr *preparer) acquire(ctx context.Context, st Status, force bool, mode progress.Mode) (string, error) {
 	t := st.Tool
 	if t.Image != "" {
-		return "pulled", m.preparer().pullImage(ctx, st, mode)
+		return "pulled", pr.pullImage(ctx, st, mode)
 	}
-	if m.Registry != "" && !force {
-		err := m.team().pullTeam(ctx, st, mode)
+	if pr.registry != "" && !force {
+		err := pr.team.pullTeam(ctx, st, mode)
 		if err == nil {
 			return "pulled from the team registry", nil
 		}
@@ -75,18 +94,18 @@ func (m preparer) acquire(ctx context.Context, st Status, force bool, mode progr
 		switch {
 		case isRefusal(err):
 			return "", err
-		case m.Frozen:
-			return "", m.preparer().frozenPullError(st, err)
+		case pr.frozen:
+			return "", pr.frozenPullError(st, err)
 		case re == nil || !re.notFound():
-			m.Out.Printf("warning: %s: %v; building it instead", t.Name, err)
+			pr.out.Printf("warning: %s: %v; building it instead", t.Name, err)
 		default:
-			m.Out.Printf("%s: not in the team registry yet; building it", t.Name)
+			pr.out.Printf("%s: not in the team registry yet; building it", t.Name)
 		}
 	}
-	if m.Frozen {
+	if pr.frozen {
 		return "", fmt.Errorf("tool %s: --frozen never builds, and there is no team registry to pull it from: set [toolbox] registry or TBX_REGISTRY", t.Name)
 	}
-	if _, err := m.preparer().ensureBuilt(ctx, st, force, mode); err != nil {
+	if _, err := pr.ensureBuilt(ctx, st, force, mode); err != nil {
 		return "", err
 	}
 	return "built", nil
@@ -94,22 +113,22 @@ func (m preparer) acquire(ctx context.Context, st Status, force bool, mode progr
 
 // pullImage pulls a pulled tool's image; one the recipe wants signed by
 // the digest just verified, tagged then as the recipe names it.
-func (m preparer) pullImage(ctx context.Context, st Status, mode progress.Mode) error {
+func (pr *preparer) pullImage(ctx context.Context, st Status, mode progress.Mode) error {
 	t, ref := st.Tool, st.Ref
 	if len(t.Signers) > 0 {
 		var err error
-		if ref, err = m.guard().verifyRef(ctx, t, st.Ref); err != nil {
+		if ref, err = pr.guard.verifyRef(ctx, t, st.Ref); err != nil {
 			return wrapTool(t, err)
 		}
 	}
-	m.Out.Printf("%s: pulling %s", t.Name, ref)
-	if err := m.team().pull(ctx, ref, t.Name, mode); err != nil {
+	pr.out.Printf("%s: pulling %s", t.Name, ref)
+	if err := pr.team.pull(ctx, ref, t.Name, mode); err != nil {
 		return fmt.Errorf("tool %s: %w", t.Name, err)
 	}
 	if ref == st.Ref {
 		return nil
 	}
-	if err := m.Engine.ImageTag(ctx, ref, st.Ref); err != nil {
+	if err := pr.tagger.ImageTag(ctx, ref, st.Ref); err != nil {
 		return fmt.Errorf("tagging %s as %s: %w", ref, st.Ref, err)
 	}
 	return nil
@@ -125,11 +144,11 @@ func wrapTool(t *recipe.Tool, err error) error {
 
 // frozenCheck refuses, with one line naming the tool, what frozen mode
 // cannot do: run a tool the lock does not pin as the recipe says.
-func (m preparer) frozenCheck(st Status) error {
+func (pr *preparer) frozenCheck(st Status) error {
 	t := st.Tool
 	switch {
-	case m.Lock == nil:
-		return m.preparer().noLock()
+	case pr.lock == nil:
+		return pr.noLock()
 	case st.Lock == Unlocked:
 		return fmt.Errorf("tool %s is not in toolbox.lock (--frozen); run `tbx lock` and commit toolbox.lock", t.Name)
 	case st.Lock == Changed && t.Image != "":
@@ -138,23 +157,23 @@ func (m preparer) frozenCheck(st Status) error {
 		return fmt.Errorf("tool %s: toolbox.lock is stale (--frozen): its build inputs changed since `tbx lock` (locked %s, now %s); run `tbx prepare --push` and `tbx lock`", t.Name, short(st.Pinned.Hash), short(st.Hash))
 	case t.Build != "" && st.Pinned.Digest == "":
 		return fmt.Errorf("tool %s: toolbox.lock has no digest for it (locked without a team registry); run `tbx prepare --push` and `tbx lock` with the registry set", t.Name)
-	case t.Build != "" && m.Registry == "":
+	case t.Build != "" && pr.registry == "":
 		return fmt.Errorf("tool %s: --frozen pulls it from the team registry, and there is none: set [toolbox] registry or TBX_REGISTRY", t.Name)
 	}
-	if p := m.guard().signersProblem(st); p != "" {
+	if p := pr.guard.signersProblem(st); p != "" {
 		return fmt.Errorf("toolbox.lock is stale (--frozen): %s; run `tbx lock`", p)
 	}
 	return nil
 }
 
 // noLock is why --frozen cannot work in a project with no lock.
-func (m preparer) noLock() error {
-	return fmt.Errorf("--frozen needs %s next to %s; run `tbx lock` where the tools are published, and commit it", "toolbox.lock", m.Recipe.Path)
+func (pr *preparer) noLock() error {
+	return fmt.Errorf("--frozen needs %s next to %s; run `tbx lock` where the tools are published, and commit it", "toolbox.lock", pr.recipePath)
 }
 
-func (m preparer) frozenPullError(st Status, err error) error {
+func (pr *preparer) frozenPullError(st Status, err error) error {
 	if re, ok := asRegistryError(err); ok && re.notFound() {
-		return fmt.Errorf("tool %s: %s is not in the team registry (--frozen never builds); publish it with `tbx prepare --push` and `tbx lock`", st.Tool.Name, m.team().teamPull(st))
+		return fmt.Errorf("tool %s: %s is not in the team registry (--frozen never builds); publish it with `tbx prepare --push` and `tbx lock`", st.Tool.Name, pr.team.teamPull(st))
 	}
 	return fmt.Errorf("tool %s (--frozen never builds): %w", st.Tool.Name, err)
 }
@@ -167,44 +186,44 @@ func short(hash string) string {
 }
 
 // ensureBuilt pulls missing base images, then builds under a lock.
-func (m preparer) ensureBuilt(ctx context.Context, st Status, force bool, mode progress.Mode) (Status, error) {
+func (pr *preparer) ensureBuilt(ctx context.Context, st Status, force bool, mode progress.Mode) (Status, error) {
 	t := st.Tool
-	if err := m.preparer().pullBases(ctx, st, mode); err != nil {
+	if err := pr.pullBases(ctx, st, mode); err != nil {
 		return st, err
 	}
 	if len(st.Missing) > 0 {
 		// The bases' IDs are part of the hash: only now is it final.
 		var err error
-		if st, err = m.preparer().one(ctx, t); err != nil {
+		if st, err = pr.one(ctx, t); err != nil {
 			return st, err
 		}
 	}
-	unlock, err := buildLock(ctx, m.LockDir, st.Hash)
+	unlock, err := buildLock(ctx, pr.lockDir, st.Hash)
 	if err != nil {
 		return st, err
 	}
 	defer unlock()
 	if !force {
 		// Another tbx may have built it while this one waited for the lock.
-		if st, err = m.preparer().one(ctx, t); err != nil || st.State == Ready {
+		if st, err = pr.one(ctx, t); err != nil || st.State == Ready {
 			return st, err
 		}
 	}
-	m.Out.Printf("%s: building %s from %s", t.Name, st.Ref, t.Build)
-	return m.builder().build(ctx, st, force, mode)
+	pr.out.Printf("%s: building %s from %s", t.Name, st.Ref, t.Build)
+	return pr.builder.build(ctx, st, force, mode)
 }
 
 // pullBases fetches the base images a build needs: the pinned ones by their
 // locked digest, the others by name.
-func (m preparer) pullBases(ctx context.Context, st Status, mode progress.Mode) error {
+func (pr *preparer) pullBases(ctx context.Context, st Status, mode progress.Mode) error {
 	t := st.Tool
 	for _, base := range st.Missing {
-		m.Out.Printf("%s: base image %s is not on the Engine; pulling it", t.Name, base)
-		if err := m.team().pull(ctx, base, t.Name, mode); err != nil {
+		pr.out.Printf("%s: base image %s is not on the Engine; pulling it", t.Name, base)
+		if err := pr.team.pull(ctx, base, t.Name, mode); err != nil {
 			return fmt.Errorf("tool %s: base image %s is missing and %v; pull or load it (docker load, docker import), then retry", t.Name, base, err)
 		}
 	}
-	pins, cat, err := m.builder().pinnedOnEngine(ctx, t)
+	pins, cat, err := pr.builder.pinnedOnEngine(ctx, t)
 	if err != nil {
 		return err
 	}
@@ -212,36 +231,36 @@ func (m preparer) pullBases(ctx context.Context, st Status, mode progress.Mode) 
 		if _, ok := cat.resolve(pin.Image); ok {
 			continue
 		}
-		m.Out.Printf("%s: pulling base image %s as toolbox.lock pins it (%s)", t.Name, ref, pin.Image)
-		if err := m.team().pull(ctx, pin.Image, t.Name, mode); err != nil {
+		pr.out.Printf("%s: pulling base image %s as toolbox.lock pins it (%s)", t.Name, ref, pin.Image)
+		if err := pr.team.pull(ctx, pin.Image, t.Name, mode); err != nil {
 			return fmt.Errorf("tool %s: base image %s: %w", t.Name, ref, err)
 		}
 	}
 	return nil
 }
 
-func (m preparer) one(ctx context.Context, t *recipe.Tool) (Status, error) {
-	sts, err := m.Inspect(ctx, []*recipe.Tool{t})
+func (pr *preparer) one(ctx context.Context, t *recipe.Tool) (Status, error) {
+	sts, err := pr.state.inspect(ctx, pr.lock, []*recipe.Tool{t})
 	if err != nil {
 		return Status{}, err
 	}
 	return sts[0], nil
 }
 
-// doPrepare makes every tool ready, opts.Jobs at a time. Each failure is
+// prepare makes every tool ready, opts.Jobs at a time. Each failure is
 // reported as it happens; the error names the tools that failed.
-func (m preparer) doPrepare(ctx context.Context, tools []*recipe.Tool, opts Options) error {
-	if m.Frozen && m.Lock == nil {
-		return m.preparer().noLock() // one line for the project, not one per tool
+func (pr *preparer) prepare(ctx context.Context, tools []*recipe.Tool, opts Options) error {
+	if pr.frozen && pr.lock == nil {
+		return pr.noLock() // one line for the project, not one per tool
 	}
 	if opts.Push {
 		// A key that cannot sign what is pushed stops the job before any build.
-		if err := m.guard().checkSigning(tools); err != nil {
+		if err := pr.guard.checkSigning(tools); err != nil {
 			return err
 		}
 	}
-	tools = m.preparer().selectTools(tools, opts)
-	mode := m.Mode
+	tools = selectTools(tools, opts)
+	mode := pr.mode
 	if len(tools) > 1 && opts.Jobs > 1 && mode == progress.Live {
 		mode = progress.Quiet
 	}
@@ -258,7 +277,7 @@ func (m preparer) doPrepare(ctx context.Context, tools []*recipe.Tool, opts Opti
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			if _, err := m.preparer().ensure(ctx, t, opts.Force, mode); err != nil {
+			if _, err := pr.ensure(ctx, t, opts.Force, mode); err != nil {
 				mu.Lock()
 				failed, errs = append(failed, t.Name), append(errs, err)
 				mu.Unlock()
@@ -266,10 +285,10 @@ func (m preparer) doPrepare(ctx context.Context, tools []*recipe.Tool, opts Opti
 		}()
 	}
 	wg.Wait()
-	if len(errs) == 0 && m.acquired.Load() == 0 {
-		m.Out.Printf("%s ready; nothing to do", countTools(len(tools)))
+	if len(errs) == 0 && pr.acquired.Load() == 0 {
+		pr.out.Printf("%s ready; nothing to do", countTools(len(tools)))
 	}
-	return m.preparer().summarize(failed, errs, len(tools))
+	return pr.summarize(failed, errs, len(tools))
 }
 
 func countTools(n int) string {
@@ -279,7 +298,7 @@ func countTools(n int) string {
 	return fmt.Sprintf("all %d tools", n)
 }
 
-func (m preparer) selectTools(tools []*recipe.Tool, opts Options) []*recipe.Tool {
+func selectTools(tools []*recipe.Tool, opts Options) []*recipe.Tool {
 	var out []*recipe.Tool
 	for _, t := range tools {
 		if opts.Pull && t.Image == "" || opts.Build && t.Build == "" {
@@ -291,7 +310,7 @@ func (m preparer) selectTools(tools []*recipe.Tool, opts Options) []*recipe.Tool
 }
 
 // summarize returns the one failure as it is, or names each of several.
-func (m preparer) summarize(failed []string, errs []error, total int) error {
+func (pr *preparer) summarize(failed []string, errs []error, total int) error {
 	switch {
 	case len(errs) == 0:
 		return nil
@@ -299,7 +318,7 @@ func (m preparer) summarize(failed []string, errs []error, total int) error {
 		return errs[0] // an Engine that is not there is said once, not per tool
 	}
 	for i, err := range errs {
-		m.Out.Printf("%s: failed: %v", failed[i], err)
+		pr.out.Printf("%s: failed: %v", failed[i], err)
 	}
 	sort.Strings(failed)
 	return fmt.Errorf("%d of %d tools failed (%s); each one's error is above", len(errs), total, strings.Join(failed, ", "))

@@ -8,10 +8,7 @@ package acquire
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
-	"sync"
-	"sync/atomic"
 
 	bk "github.com/moby/buildkit/client"
 
@@ -115,17 +112,20 @@ type Config struct {
 	Content func(t *recipe.Tool) (contenthash.Content, error)
 }
 
-// Manager acquires the images of one recipe's tools.
+// Manager acquires the images of one recipe's tools. It only wires its
+// components, each with state of its own: the inspector (image state, the
+// reading half every other one asks), the guard (the signature policy),
+// the builder (BuildKit or the classic builder), the team (the team
+// registry), and, made for each call from the lock in effect, the preparer
+// (making tools ready) and the locker (pinning and checking the lock).
 type Manager struct {
 	Config
 	Out *progress.Writer
 
-	mu       sync.Mutex
-	contents map[string]contenthash.Content // by tool: read once per Manager
-	g        *guard                         // the signature policy
-	b        *builder                       // the builds
-	t        *team                          // the team registry
-	acquired atomic.Int32                   // how many tools this Manager built or pulled
+	state *inspector // image state
+	g     *guard     // the signature policy
+	b     *builder   // the builds
+	t     *team      // the team registry
 }
 
 // bkStatus is BuildKit's status update.
@@ -136,8 +136,9 @@ func New(c Config) *Manager {
 	if c.Stderr == nil {
 		c.Stderr = io.Discard
 	}
-	m := &Manager{Config: c, Out: progress.NewWriter(c.Stderr), contents: map[string]contenthash.Content{}}
+	m := &Manager{Config: c, Out: progress.NewWriter(c.Stderr)}
 	m.g = newGuard(m)
+	m.state = newInspector(m.Config, m.builds(), m.g.repository)
 	m.b = newBuilder(m)
 	m.t = newTeam(m)
 	return m
@@ -154,206 +155,65 @@ func (m *Manager) Close() {
 // What the builds are given is read (and checked) first, before the Engine
 // is asked anything.
 func (m *Manager) Inspect(ctx context.Context, tools []*recipe.Tool) ([]Status, error) {
-	contents := make([]contenthash.Content, len(tools))
-	unchecked := make([]bool, len(tools))
-	for i, t := range tools {
-		var err error
-		contents[i], err = m.content(t)
-		if unchecked[i] = errors.Is(err, ErrUnchecked); err != nil && !unchecked[i] {
-			return nil, err
-		}
-	}
-	cat := newCatalog(ctx, m.Engine, m.Recipe.Name)
-	out := make([]Status, 0, len(tools))
-	for i, t := range tools {
-		if unchecked[i] {
-			out = append(out, Status{Tool: t, State: Unchecked})
-			continue
-		}
-		out = append(out, m.status(cat, t, contents[i]))
-	}
-	return out, cat.failed()
+	return m.state.inspect(ctx, m.Lock, tools)
 }
 
-// content is what t's build is given, read once; empty for a pulled tool.
-func (m *Manager) content(t *recipe.Tool) (contenthash.Content, error) {
-	if t.Build == "" {
-		return contenthash.Content{}, nil
-	}
-	m.mu.Lock()
-	c, ok := m.contents[t.Name]
-	m.mu.Unlock()
-	if ok {
-		return c, nil
-	}
-	read := m.Content
-	if read == nil {
-		read = func(t *recipe.Tool) (contenthash.Content, error) {
-			return contenthash.ReadContent(Inputs(t, m.CacheDir))
-		}
-	}
-	c, err := read(t)
-	if err != nil {
-		return c, fmt.Errorf("tool %s: %w", t.Name, err)
-	}
-	m.mu.Lock()
-	m.contents[t.Name] = c
-	m.mu.Unlock()
-	return c, nil
-}
-
-func (m *Manager) status(cat *catalog, t *recipe.Tool, c contenthash.Content) Status {
-	st := Status{Tool: t, Ref: t.Image}
-	if t.Build != "" {
-		id := c.Identity(m.baseIdentity(cat))
-		st.Hash, st.Missing = id.Hash, id.Missing
-		st.Ref = m.BuiltRef(t, id.Hash)
-	}
-	m.lockState(&st)
-	st.ImageID, _ = cat.resolve(st.Ref)
-	st.Digests = cat.repoDigests(st.ImageID)
-	st.BuiltHere = t.Build != "" && m.builds().builtHere(st.ImageID, st.Hash)
-	switch {
-	case c.Unparsed != nil:
-		st.State, st.Broken = Broken, c.Unparsed
-	case st.ImageID != "" && t.Build != "" && !st.BuiltHere && !m.fromTeam(st):
-		st.State = Foreign
-	case st.ImageID != "" && len(st.Missing) == 0 && m.isPinned(cat, st):
-		st.State = Ready
-	case st.ImageID != "" || cat.hasTool(t.Name):
-		st.State = Stale
-	default:
-		st.State = Missing
-	}
-	return st
-}
-
-// lockState compares a tool with its lock entry; a locked pulled tool runs
-// by the digest its tag had when locked.
-func (m *Manager) lockState(st *Status) {
-	if m.Lock == nil {
-		return
-	}
-	pin, ok := m.Lock.Tools[st.Tool.Name]
-	st.Pinned = pin
-	switch {
-	case !ok:
-		st.Lock = Unlocked
-	case st.Tool.Build != "" && pin.Hash == st.Hash, st.Tool.Image != "" && pin.Ref == st.Tool.Image:
-		st.Lock = Locked
-		if st.Tool.Image != "" {
-			st.Ref = pin.Image
-		}
-	default:
-		st.Lock = Changed
+// preparer makes tools ready under the lock in effect.
+func (m *Manager) preparer() *preparer {
+	return &preparer{
+		state: m.state, lock: m.Lock, guard: m.g, team: m.t, builder: m.b, tagger: m.Engine,
+		out: m.Out, mode: m.Mode, frozen: m.Frozen, registry: m.Registry, lockDir: m.LockDir, recipePath: m.Recipe.Path,
 	}
 }
 
-// fromTeam reports whether a built tool's image came from (or went to) the
-// team registry: the Engine knows it by a digest in the tool's repository
-// there, which only a pull or a push gives it.
-func (m *Manager) fromTeam(st Status) bool {
-	return m.Registry != "" && len(digestsIn(st.Digests, m.guard().repository(st.Tool))) > 0
-}
-
-// isPinned is false for a frozen built tool whose image on the Engine is not
-// the one the lock pins (built here rather than pulled, say).
-func (m *Manager) isPinned(cat *catalog, st Status) bool {
-	if !m.Frozen || st.Tool.Build == "" || st.Lock != Locked || st.Pinned.Digest == "" {
-		return true
-	}
-	return cat.hasDigest(st.ImageID, st.Pinned.Digest)
-}
-
-// baseIdentity is how a base image enters a tool's hash: its registry
-// digest, when it was pulled from a registry (as the lock pins it, or as
-// the Engine has it); else its image ID, which the lock keeps for a base it
-// published, so that publishing a base changes no tool's hash.
-func (m *Manager) baseIdentity(cat *catalog) contenthash.Resolver {
-	return func(ref string) (string, bool) {
-		if b, ok := m.lockedBase(ref); ok && b.ID != "" {
-			return b.ID, true
-		} else if ok {
-			return "digest " + b.Digest, true
-		}
-		id, ok := cat.resolve(ref)
-		if !ok {
-			return "", false
-		}
-		if d := cat.repoDigest(id, ref); d != "" {
-			return "digest " + d, true
-		}
-		return id, true
+// locker pins and checks the lock in effect.
+func (m *Manager) locker() *locker {
+	return &locker{
+		state: m.state, lock: m.Lock, guard: m.g, team: m.t, builds: m.builds(), engine: m.Engine,
+		out: m.Out, recipe: m.Recipe, registry: m.Registry,
 	}
 }
-
-func (m *Manager) lockedBase(ref string) (lockfile.Base, bool) {
-	if m.Lock == nil {
-		return lockfile.Base{}, false
-	}
-	b, ok := m.Lock.Bases[ref]
-	return b, ok
-}
-
-// BuiltRef names a built tool's image by its content hash.
-func (m *Manager) BuiltRef(t *recipe.Tool, hash string) string {
-	return fmt.Sprintf("tbx/%s/%s:%s", m.Recipe.Name, t.Name, hash[:HashLen])
-}
-
-// Inputs are what t's build is made from, with file hashes remembered in
-// cacheDir.
-func Inputs(t *recipe.Tool, cacheDir string) contenthash.Inputs {
-	in := contenthash.Inputs{Context: t.Build, Dockerfile: t.Dockerfile, Args: t.Args, Target: t.Target, SSH: t.SSH, CacheDir: cacheDir}
-	for _, s := range t.Secrets {
-		in.Secrets = append(in.Secrets, s.ID)
-	}
-	for _, k := range t.SSHKeys {
-		in.SSHIDs = append(in.SSHIDs, k.ID)
-	}
-	return in
-}
-
-// The Manager's jobs beside image state, each a type of its own on it:
-// making tools ready and the lock (pin, verify). The signature policy
-// (verify, sign: the guard, guard.go), the builds (BuildKit or the
-// classic builder: the builder, build.go) and the team registry (pull,
-// push: the team, team.go) are components with state of their own, which
-// the Manager makes.
-type (
-	preparer struct{ *Manager }
-	locker   struct{ *Manager }
-)
-
-func (m *Manager) preparer() preparer { return preparer{m} }
-func (m *Manager) builder() *builder  { return m.b }
-func (m *Manager) team() *team        { return m.t }
-func (m *Manager) locker() locker     { return locker{m} }
-func (m *Manager) guard() *guard      { return m.g }
 
 // Ensure makes t's image ready, building or pulling it when stale.
 func (m *Manager) Ensure(ctx context.Context, t *recipe.Tool, force bool) (Status, error) {
-	return m.preparer().doEnsure(ctx, t, force)
+	return m.preparer().ensure(ctx, t, force, m.Mode)
 }
 
 // Prepare makes every tool ready, opts.Jobs at a time.
 func (m *Manager) Prepare(ctx context.Context, tools []*recipe.Tool, opts Options) error {
-	return m.preparer().doPrepare(ctx, tools, opts)
+	return m.preparer().prepare(ctx, tools, opts)
 }
 
-// Push pushes the built tools to the team registry.
+// Push pushes the built tools to the team registry as
+// REGISTRY/PROJECT/TOOL:HASH. Every tool must be ready.
 func (m *Manager) Push(ctx context.Context, tools []*recipe.Tool) ([]Pushed, error) {
-	return m.doPush(ctx, tools)
+	if m.Registry == "" {
+		return nil, errNoRegistry
+	}
+	if err := m.g.checkSigning(tools); err != nil {
+		return nil, err
+	}
+	sts, err := m.Inspect(ctx, tools)
+	if err != nil {
+		return nil, err
+	}
+	return m.t.pushReady(ctx, sts)
 }
 
-// Pin pins every tool and base by digest, for toolbox.lock.
+// Pin pins every tool and base by digest, for toolbox.lock, which is then
+// the lock in effect.
 func (m *Manager) Pin(ctx context.Context, opts PinOptions) (*lockfile.Lock, error) {
-	return m.locker().doPin(ctx, opts)
+	lock, err := m.locker().pin(ctx, opts)
+	if lock != nil {
+		m.Lock = lock
+	}
+	return lock, err
 }
 
 // CheckLock lists what no longer matches the lock.
 func (m *Manager) CheckLock(ctx context.Context) ([]string, error) {
-	return m.locker().doCheckLock(ctx)
+	return m.locker().checkLock(ctx)
 }
 
 // VerifyLock refuses a lock that pins what the recipe does not name.
-func (m *Manager) VerifyLock() error { return m.locker().doVerifyLock() }
+func (m *Manager) VerifyLock() error { return m.locker().verifyLock() }

@@ -19,27 +19,27 @@ import (
 	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
 )
 
-// teamRegistries are the names of the team registry the recipe declares:
-// its registry and mirrors, when the registry in effect is one of them
+// teamRegistries are the names of the team registry r declares: its
+// registry and mirrors, when registry, the one in effect, is one of them
 // (none when TBX_REGISTRY names another).
-func (m *Manager) teamRegistries() []string {
-	if m.Recipe == nil {
+func teamRegistries(r *recipe.Recipe, registry string) []string {
+	if r == nil {
 		return nil
 	}
-	all := append([]string{m.Recipe.Registry}, m.Recipe.Mirrors...)
-	if m.Registry == "" || !slices.Contains(all, m.Registry) {
+	all := append([]string{r.Registry}, r.Mirrors...)
+	if registry == "" || !slices.Contains(all, registry) {
 		return nil
 	}
 	return all
 }
 
-// throughRegistry is image (repository@digest) as the registry in effect
-// serves it: an image the lock pins in the team registry, or in one of its
-// mirrors, is taken from the one in use.
-func (m *Manager) throughRegistry(image string) string {
-	for _, reg := range m.teamRegistries() {
-		if rest, ok := strings.CutPrefix(image, reg+"/"); ok && reg != m.Registry {
-			return m.Registry + "/" + rest
+// throughRegistry is image (repository@digest) as registry, the one in
+// effect, serves it: an image the lock pins in r's team registry, or in
+// one of its mirrors, is taken from the one in use.
+func throughRegistry(r *recipe.Recipe, registry, image string) string {
+	for _, reg := range teamRegistries(r, registry) {
+		if rest, ok := strings.CutPrefix(image, reg+"/"); ok && reg != registry {
+			return registry + "/" + rest
 		}
 	}
 	return image
@@ -158,19 +158,9 @@ type Pushed struct {
 	Digest string
 }
 
-// doPush publishes the built tools' images to the team registry as
-// REGISTRY/PROJECT/TOOL:HASH. Every tool must be ready.
-func (m *Manager) doPush(ctx context.Context, tools []*recipe.Tool) ([]Pushed, error) {
-	if m.Registry == "" {
-		return nil, errNoRegistry
-	}
-	if err := m.guard().checkSigning(tools); err != nil {
-		return nil, err
-	}
-	sts, err := m.Inspect(ctx, tools)
-	if err != nil {
-		return nil, err
-	}
+// pushReady publishes the built tools among sts, each of which must be
+// ready, and built here or pulled from the team registry.
+func (tm *team) pushReady(ctx context.Context, sts []Status) ([]Pushed, error) {
 	var out []Pushed
 	for _, st := range sts {
 		if st.Tool.Build == "" {
@@ -183,7 +173,7 @@ func (m *Manager) doPush(ctx context.Context, tools []*recipe.Tool) ([]Pushed, e
 		default:
 			return out, fmt.Errorf("tool %s is %s here: nothing to push; run `tbx prepare %s` first", st.Tool.Name, st.State, st.Tool.Name)
 		}
-		p, err := m.team().publish(ctx, st)
+		p, err := tm.publish(ctx, st)
 		if err != nil {
 			return out, err
 		}

@@ -13,35 +13,35 @@ import (
 	"github.com/tbx-dev/tbx/toolbox/internal/recipe"
 )
 
-// doVerifyLock checks that toolbox.lock can only pin what the recipe names:
+// verifyLock checks that toolbox.lock can only pin what the recipe names:
 // a pulled tool at the recipe's repository, a built tool in the team
 // registry's repository for it, a base at the repository the Dockerfile
 // names (or its copy that `tbx lock` published under the team registry:
 // the recipe's, or TBX_REGISTRY), and no tool the
 // recipe lacks. A lock edited to run or build from another image fails
 // here, whatever trust says. It reads the Dockerfiles, not the Engine.
-func (m locker) doVerifyLock() error {
-	problems, err := m.locker().lockRedirects()
+func (lk *locker) verifyLock() error {
+	problems, err := lk.lockRedirects()
 	if err != nil || len(problems) == 0 {
 		return err
 	}
-	return fmt.Errorf("%s does not match the recipe: %s; run `tbx lock` to write it again from the recipe", lockfile.Path(m.Recipe.Path), problems[0])
+	return fmt.Errorf("%s does not match the recipe: %s; run `tbx lock` to write it again from the recipe", lockfile.Path(lk.recipe.Path), problems[0])
 }
 
 // lockRedirects lists, one line each, what the lock pins that the recipe
 // does not name.
-func (m locker) lockRedirects() ([]string, error) {
-	l := m.Lock
+func (lk *locker) lockRedirects() ([]string, error) {
+	l := lk.lock
 	if l == nil {
 		return nil, nil
 	}
 	var out []string
 	for _, name := range slices.Sorted(maps.Keys(l.Tools)) {
-		if p := m.locker().toolRedirect(name, l.Tools[name]); p != "" {
+		if p := lk.toolRedirect(name, l.Tools[name]); p != "" {
 			out = append(out, p)
 		}
 	}
-	named, err := m.locker().namedBases()
+	named, err := lk.namedBases()
 	if err != nil {
 		return nil, err
 	}
@@ -49,15 +49,15 @@ func (m locker) lockRedirects() ([]string, error) {
 		if !named[ref] {
 			continue // unused: it redirects nothing (lock --check says it is stale)
 		}
-		if p := m.locker().baseRedirect(ref, l.Bases[ref]); p != "" {
+		if p := lk.baseRedirect(ref, l.Bases[ref]); p != "" {
 			out = append(out, p)
 		}
 	}
 	return out, nil
 }
 
-func (m locker) toolRedirect(name string, pin lockfile.Tool) string {
-	t := m.Recipe.Tool(name)
+func (lk *locker) toolRedirect(name string, pin lockfile.Tool) string {
+	t := lk.recipe.Tool(name)
 	switch {
 	case t == nil:
 		return fmt.Sprintf("it pins tool %s, which the recipe does not have", name)
@@ -86,13 +86,13 @@ func pulledRedirect(t *recipe.Tool, pin lockfile.Tool) string {
 	return ""
 }
 
-func (m locker) baseRedirect(ref string, pin lockfile.Base) string {
+func (lk *locker) baseRedirect(ref string, pin lockfile.Base) string {
 	named, err := reference.ParseNormalizedNamed(ref)
 	if err != nil {
 		return fmt.Sprintf("base image %s is not a reference", ref)
 	}
 	repos := []string{named.Name()}
-	for _, reg := range append([]string{m.Registry, m.Recipe.Registry}, m.Recipe.Mirrors...) {
+	for _, reg := range append([]string{lk.registry, lk.recipe.Registry}, lk.recipe.Mirrors...) {
 		if team, err := reference.ParseNormalizedNamed(reg + "/base/" + baseName(named)); reg != "" && err == nil {
 			repos = append(repos, team.Name())
 		}
@@ -129,9 +129,9 @@ func sameRepoAt(image string, repos []string, dgst string) bool {
 }
 
 // namedBases are the bases some Dockerfile of the recipe names.
-func (m locker) namedBases() (map[string]bool, error) {
+func (lk *locker) namedBases() (map[string]bool, error) {
 	out := map[string]bool{}
-	for _, t := range m.Recipe.Tools {
+	for _, t := range lk.recipe.Tools {
 		if t.Build == "" {
 			continue
 		}
