@@ -184,16 +184,6 @@ func envTrue(name string) bool {
 	return v == "1" || v == "true"
 }
 
-// open opens the trusted project for a command that acts.
-func (a *app) open(c *ucli.Context, frozen bool) (*project.Project, error) {
-	s, err := a.settings(c)
-	if err != nil {
-		return nil, err
-	}
-	s.Frozen = s.Frozen || frozen
-	return a.openWith(s)
-}
-
 func (a *app) openWith(s project.Settings) (*project.Project, error) {
 	e, err := a.engine()
 	if err != nil {
