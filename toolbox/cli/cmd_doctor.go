@@ -64,7 +64,9 @@ func (a *app) runDoctor(ctx context.Context, s project.Settings) error {
 		checkShims(r, v)
 	}
 	if e != nil && v != nil {
-		checkTools(ctx, r, v, e)
+		verify, done := signatureCheck(r, s, v, e)
+		checkTools(ctx, r, v, e, verify)
+		done()
 	}
 	if e != nil {
 		checkDisk(ctx, r, e)
@@ -183,7 +185,23 @@ func checkRecipe(s project.Settings, r *checkReport) *project.View {
 	return v
 }
 
-func checkTools(ctx context.Context, r *checkReport, v *project.View, e engine.Engine) {
+// signatureCheck is how doctor checks a ready tool's signature: through
+// the trusted project, which alone reaches a registry with the user's
+// credentials; nil for an untrusted one, or one that does not open (said
+// as a problem). done releases what it opened.
+func signatureCheck(r *checkReport, s project.Settings, v *project.View, e engine.Engine) (verify func(context.Context, project.Status) (string, error), done func()) {
+	if !v.Verdict.Status.OK() {
+		return nil, func() {}
+	}
+	p, err := project.Open(s, e)
+	if err != nil {
+		r.fail("the project does not open: "+err.Error(), "fix what it names; signatures are not checked until it opens")
+		return nil, func() {}
+	}
+	return p.Signature, p.Close
+}
+
+func checkTools(ctx context.Context, r *checkReport, v *project.View, e engine.Engine, verify func(context.Context, project.Status) (string, error)) {
 	sts, err := v.Statuses(ctx, e)
 	if err != nil {
 		r.fail(err.Error(), "fix the tool's build context")
@@ -204,7 +222,7 @@ func checkTools(ctx context.Context, r *checkReport, v *project.View, e engine.E
 			r.ok("tool %s: ready (%s); its signature is not checked until you trust the project", st.Tool.Name, st.Ref)
 		case st.State == project.Ready:
 			r.ok("tool %s: ready (%s)", st.Tool.Name, st.Ref)
-			checkSignature(ctx, r, v, e, st)
+			checkSignature(ctx, r, verify, st)
 			for _, n := range v.Notes(st.Tool.Name) {
 				r.note("tool %s: %s", st.Tool.Name, n)
 			}
@@ -216,8 +234,11 @@ func checkTools(ctx context.Context, r *checkReport, v *project.View, e engine.E
 
 // checkSignature says whether a ready tool's image meets the recipe's
 // signature policy on this machine.
-func checkSignature(ctx context.Context, r *checkReport, v *project.View, e engine.Engine, st project.Status) {
-	verdict, err := v.Signature(ctx, e, st)
+func checkSignature(ctx context.Context, r *checkReport, verify func(context.Context, project.Status) (string, error), st project.Status) {
+	if verify == nil {
+		return
+	}
+	verdict, err := verify(ctx, st)
 	switch {
 	case err != nil:
 		r.fail(err.Error(), signatureAdvice(st))

@@ -49,6 +49,14 @@ func (p *Project) Push(ctx context.Context, tools []*recipe.Tool) ([]Pushed, err
 	return p.manager.Push(ctx, tools)
 }
 
+// Signature says how st's image meets the recipe's signature policy here,
+// verifying it in the registry, with the user's credentials, when it must
+// be signed and no verdict is remembered; "" for a tool that requires no
+// signature. Reaching a registry is acting: the read-only View does not.
+func (p *Project) Signature(ctx context.Context, st Status) (string, error) {
+	return p.manager.Signature(ctx, st)
+}
+
 // CheckLock lists what no longer matches the lock.
 func (p *Project) CheckLock(ctx context.Context) ([]string, error) {
 	return p.manager.CheckLock(ctx)

@@ -30,15 +30,6 @@ func (v *View) Statuses(ctx context.Context, e engine.Reader) ([]acquire.Status,
 	return m.Inspect(ctx, v.Recipe.Tools)
 }
 
-// Signature says how st's image meets the recipe's signature policy here,
-// verifying it when it must be signed and was not yet; "" for a tool that
-// requires no signature.
-func (v *View) Signature(ctx context.Context, e engine.Engine, st acquire.Status) (string, error) {
-	m := acquire.New(acquire.Config{Engine: e, Recipe: v.Recipe, Registry: v.Registry, Lock: v.Lock, CacheDir: v.settings.CacheDir, BuildsDir: v.settings.buildsDir(), DockerConfig: dockerConfigDir(v.settings.DockerConfig)})
-	defer m.Close()
-	return m.Signature(ctx, st)
-}
-
 func (v *View) lookContent(t *recipe.Tool) (contenthash.Content, error) {
 	if !v.Verdict.Status.OK() && !v.inside(t.Build) {
 		return contenthash.Content{}, acquire.ErrUnchecked
