@@ -24,7 +24,7 @@ type stores struct {
 }
 
 func (s *stores) ImageList(_ context.Context, o image.ListOptions) ([]image.Summary, error) {
-	if !slices.Equal(o.Filters.Get("label"), s.owned.Get("label")) {
+	if !sameLabels(o.Filters, s.owned) {
 		s.t.Errorf("images listed with %v, not the owner's filter", o.Filters.Get("label"))
 	}
 	return s.images, nil
@@ -36,7 +36,7 @@ func (s *stores) ImageRemove(_ context.Context, ref string, _ image.RemoveOption
 }
 
 func (s *stores) VolumeList(_ context.Context, o volume.ListOptions) (volume.ListResponse, error) {
-	if !slices.Equal(o.Filters.Get("label"), s.owned.Get("label")) {
+	if !sameLabels(o.Filters, s.owned) {
 		s.t.Errorf("volumes listed with %v, not the owner's filter", o.Filters.Get("label"))
 	}
 	return volume.ListResponse{Volumes: s.volumes}, nil
@@ -45,6 +45,15 @@ func (s *stores) VolumeList(_ context.Context, o volume.ListOptions) (volume.Lis
 func (s *stores) VolumeRemove(_ context.Context, id string, _ bool) error {
 	s.removed = append(s.removed, id)
 	return nil
+}
+
+// sameLabels reports whether a and b filter by the same labels, in any
+// order.
+func sameLabels(a, b filters.Args) bool {
+	x, y := a.Get("label"), b.Get("label")
+	slices.Sort(x)
+	slices.Sort(y)
+	return slices.Equal(x, y)
 }
 
 // gc --images keeps what a current tool uses, by its hash or by its image

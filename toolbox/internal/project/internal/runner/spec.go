@@ -278,6 +278,7 @@ func volumeMount(key, spec string) (mount.Mount, error) {
 	return Bind(parts[0], parts[1], ro), nil
 }
 
+// Bind mounts the host path src at dst in the container, read-only when ro.
 func Bind(src, dst string, ro bool) mount.Mount {
 	return mount.Mount{Type: mount.TypeBind, Source: src, Target: dst, ReadOnly: ro}
 }
