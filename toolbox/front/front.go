@@ -36,11 +36,18 @@ func Try(args []string) (code int, handled bool) {
 	}()
 	router := sync.OnceValue(func() *signals.Router { return <-started })
 	code, handled = tryRoute(command, args[3:], router)
+	if handled {
+		// The command has ended and tbx exits now, with its code: giving
+		// sixty signals back to their defaults first (a system call each)
+		// would only delay that, and a signal in between is one that came
+		// after the command.
+		return code, true
+	}
 	router().Stop() // a signal from now on has its default effect: it stops tbx
-	if sig := router().Interrupted(); !handled && sig != 0 {
+	if sig := router().Interrupted(); sig != 0 {
 		return 128 + int(sig), true
 	}
-	return code, handled
+	return code, false
 }
 
 // Watcher runs the watcher of a route's build files when args (os.Args)
