@@ -11,11 +11,5 @@ import (
 )
 
 func main() {
-	if code, ok := front.Watcher(os.Args); ok {
-		os.Exit(code)
-	}
-	if code, ok := front.Try(os.Args); ok {
-		os.Exit(code)
-	}
-	os.Exit(front.Core(os.Args))
+	os.Exit(front.Main(os.Args))
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/tbx-dev/tbx/toolbox/internal/engine"
 	"github.com/tbx-dev/tbx/toolbox/internal/exit"
 	"github.com/tbx-dev/tbx/toolbox/internal/route"
+	"github.com/tbx-dev/tbx/toolbox/internal/shims"
 	"github.com/tbx-dev/tbx/toolbox/internal/signals"
 	"github.com/tbx-dev/tbx/toolbox/internal/suggest"
 	"github.com/tbx-dev/tbx/toolbox/internal/version"
@@ -31,7 +32,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err := sameBuildAsFront(); err != nil {
 		return report(err, stderr)
 	}
-	args = completionArgs(args)
+	args = completionArgs(shims.Invoked(args)) // a shim linked to the core, where tbx has no front
 	s := &Streams{In: stdin, Out: stdout, Err: stderr}
 	return report(run(args, &app{streams: s, deps: realDeps()}), stderr)
 }

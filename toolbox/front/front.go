@@ -12,9 +12,24 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/tbx-dev/tbx/toolbox/internal/shims"
 	"github.com/tbx-dev/tbx/toolbox/internal/signals"
 	"github.com/tbx-dev/tbx/toolbox/internal/watch"
 )
+
+// Main is tbx's front given its command line (os.Args): a watcher when
+// asked for one, a call its route runs, or else the core. A call through
+// a shim, a link to tbx named for its command, is `tbx shim COMMAND …`.
+func Main(args []string) int {
+	args = shims.Invoked(args)
+	if code, ok := Watcher(args); ok {
+		return code
+	}
+	if code, ok := Try(args); ok {
+		return code
+	}
+	return Core(args)
+}
 
 // Try runs the call args (os.Args) through its route when one serves it,
 // and returns the command's exit code; handled is false when the call must

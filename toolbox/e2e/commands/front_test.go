@@ -69,6 +69,18 @@ func TestFrontServesFreshRoutesAlone(t *testing.T) {
 	if err := cmd.Run(); exitCode(err) != 42 {
 		t.Errorf("a shim call from the front: exit %d (%v), want 42", exitCode(err), err)
 	}
+	// An installed shim is a link to tbx named for the command: the front
+	// alone serves it, and no shell starts on the way.
+	link := filepath.Join(t.TempDir(), "box-sh")
+	if err := os.Symlink(front, link); err != nil {
+		t.Fatal(err)
+	}
+	cmd = exec.Command(link, "-c", "exit 43")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "TBXT_V=one")
+	if out, err := cmd.CombinedOutput(); exitCode(err) != 43 {
+		t.Errorf("a call through a shim link: exit %d (%v) %q, want 43 from the front alone", exitCode(err), err, out)
+	}
 	for _, tc := range []struct {
 		name   string
 		change func() []string

@@ -1,6 +1,9 @@
-// Package shims writes and removes the small executables that make a plain
-// `az` or `ansible-playbook` run through tbx, and finds the real binary a
-// shim falls back to outside any toolbox project.
+// Package shims writes and removes the shims that make a plain `az` or
+// `ansible-playbook` run through tbx, and finds the real binary a shim
+// falls back to outside any toolbox project. A shim is a symbolic link to
+// tbx named for the command, which tbx reads as `tbx shim COMMAND …`
+// (Invoked): no shell starts between the caller and tbx. On Windows it is
+// a .cmd file calling `tbx shim COMMAND`.
 package shims
 
 import (
@@ -10,12 +13,14 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 )
 
-// Marker is on the second line of every shim, behind the script's comment
-// sign: it is how tbx tells its own shims from anything else in a directory.
+// Marker is on the second line of every shim script (Windows', and those
+// of an earlier tbx), behind the script's comment sign: it is how tbx
+// tells its own scripts from anything else in a directory.
 const Marker = "tbx shim: written by `tbx shims install`, removed by `tbx shims remove`"
 
 // Script is the shim for command on this system, calling the tbx binary at
@@ -43,8 +48,15 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// IsShim reports whether the file at path is a tbx shim.
+// IsShim reports whether the file at path is a tbx shim: a link named for
+// a command (not tbx's own name) to a tbx binary, or a shim script.
 func IsShim(path string) bool {
+	if fi, err := os.Lstat(path); err != nil {
+		return false
+	} else if fi.Mode()&os.ModeSymlink != 0 {
+		target, err := os.Readlink(path)
+		return err == nil && !isTbx(filepath.Base(path)) && isTbx(filepath.Base(target))
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return false
@@ -53,6 +65,29 @@ func IsShim(path string) bool {
 	head := make([]byte, 256)
 	n, _ := io.ReadFull(f, head)
 	return bytes.Contains(head[:n], []byte(Marker))
+}
+
+// binaries are the names of tbx's own binaries, which a shim links to and
+// which are never a shim themselves.
+var binaries = []string{"tbx", "tbx-core"}
+
+// isTbx reports whether name is one of tbx's own binaries' (with .exe).
+func isTbx(name string) bool {
+	return slices.Contains(binaries, strings.TrimSuffix(name, ".exe"))
+}
+
+// Invoked is the command line tbx was called with as tbx reads it: args
+// itself, or, when it was called through a shim link (its name is not
+// tbx's), `tbx shim NAME ARGS…`.
+func Invoked(args []string) []string {
+	if len(args) == 0 {
+		return args
+	}
+	name := filepath.Base(args[0])
+	if isTbx(name) {
+		return args
+	}
+	return append([]string{"tbx", "shim", name}, args[1:]...)
 }
 
 // Missing lists the commands that have no shim in dir, when at least one
@@ -92,12 +127,36 @@ func Install(dir, tbx string, commands []string) ([]string, error) {
 	var written []string
 	for _, c := range commands {
 		p := filepath.Join(dir, FileName(runtime.GOOS, c))
-		if err := writeExecutable(p, Script(tbx, c)); err != nil {
+		write := writeLink
+		if runtime.GOOS == "windows" {
+			write = writeScript
+		}
+		if err := write(p, tbx, c); err != nil {
 			return written, err
 		}
 		written = append(written, p)
 	}
 	return written, nil
+}
+
+// writeLink makes path a link to tbx, replacing whatever shim was there
+// at once: a call through it never finds it missing.
+func writeLink(path, tbx, _ string) error {
+	tmp := path + ".tbx-tmp"
+	_ = os.Remove(tmp)
+	if err := os.Symlink(tbx, tmp); err != nil {
+		return fmt.Errorf("writing shim %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing shim %s: %w", path, err)
+	}
+	return nil
+}
+
+// writeScript writes the shim script for command at path.
+func writeScript(path, tbx, command string) error {
+	return writeExecutable(path, Script(tbx, command))
 }
 
 func writeExecutable(path, content string) error {
@@ -124,7 +183,7 @@ func Remove(dir string) ([]string, error) {
 	var removed []string
 	for _, e := range entries {
 		p := filepath.Join(dir, e.Name())
-		if e.Type().IsRegular() && IsShim(p) {
+		if (e.Type().IsRegular() || e.Type()&os.ModeSymlink != 0) && IsShim(p) {
 			if err := os.Remove(p); err != nil {
 				return removed, fmt.Errorf("removing shim %s: %w", p, err)
 			}

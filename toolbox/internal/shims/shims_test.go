@@ -17,12 +17,8 @@ func TestInstallRemoveExactly(t *testing.T) {
 	if len(written) != 2 {
 		t.Fatalf("written: %v", written)
 	}
-	script, _ := os.ReadFile(filepath.Join(dir, "az"))
-	if want := "exec '/opt/it'\\''s/tbx' shim 'az' \"$@\"\n"; !strings.HasSuffix(string(script), want) {
-		t.Errorf("shim:\n%s", script)
-	}
-	if fi, _ := os.Stat(filepath.Join(dir, "az")); fi.Mode().Perm()&0o111 == 0 {
-		t.Error("shim is not executable")
+	if target, err := os.Readlink(filepath.Join(dir, "az")); err != nil || target != "/opt/it's/tbx" {
+		t.Errorf("the shim of az leads to %q (%v); want tbx itself", target, err)
 	}
 	own := filepath.Join(dir, "mytool")
 	if err := os.WriteFile(own, []byte("#!/bin/sh\necho mine\n"), 0o755); err != nil {
@@ -31,16 +27,65 @@ func TestInstallRemoveExactly(t *testing.T) {
 	if _, err := Install(dir, "/tbx", []string{"mytool"}); err == nil || !strings.Contains(err.Error(), "is not a tbx shim") {
 		t.Errorf("overwrote a file that is not a shim: %v", err)
 	}
+	// The user's own link to tbx, and a link of that name elsewhere, are
+	// not shims: remove leaves them.
+	mine, elsewhere := filepath.Join(dir, "tbx"), filepath.Join(dir, "kubectl")
+	if err := os.Symlink("/opt/tbx/bin/tbx", mine); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/usr/bin/kubectl", elsewhere); err != nil {
+		t.Fatal(err)
+	}
+	old := filepath.Join(dir, "jq") // a shim script of an earlier tbx
+	if err := os.WriteFile(old, []byte(ScriptFor("linux", "/tbx", "jq")), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	removed, err := Remove(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sort.Strings(removed)
-	if len(removed) != 2 || filepath.Base(removed[0]) != "ansible-playbook" || filepath.Base(removed[1]) != "az" {
+	if len(removed) != 3 || filepath.Base(removed[0]) != "ansible-playbook" || filepath.Base(removed[1]) != "az" || filepath.Base(removed[2]) != "jq" {
 		t.Errorf("removed %v", removed)
 	}
-	if _, err := os.Stat(own); err != nil {
-		t.Error("remove took a file that is not a shim")
+	for _, p := range []string{own, mine, elsewhere} {
+		if _, err := os.Lstat(p); err != nil {
+			t.Errorf("remove took %s, which is not a shim", p)
+		}
+	}
+}
+
+// A shim installed over an earlier tbx's script becomes a link.
+func TestInstallReplacesAnOlderShim(t *testing.T) {
+	dir := t.TempDir()
+	old := filepath.Join(dir, "az")
+	if err := os.WriteFile(old, []byte(ScriptFor("linux", "/old/tbx", "az")), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Install(dir, "/new/tbx", []string{"az"}); err != nil {
+		t.Fatal(err)
+	}
+	if target, err := os.Readlink(old); err != nil || target != "/new/tbx" || !IsShim(old) {
+		t.Errorf("the new shim leads to %q (%v)", target, err)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 1 {
+		t.Errorf("install left %d entries", len(left))
+	}
+}
+
+// A call through a shim link reads as `tbx shim COMMAND …`; tbx called by
+// its own name, as the front or the core, stays itself.
+func TestInvokedThroughALink(t *testing.T) {
+	for _, tc := range []struct{ in, want []string }{
+		{[]string{"/home/me/.local/bin/az", "vm", "list"}, []string{"tbx", "shim", "az", "vm", "list"}},
+		{[]string{"kubectl"}, []string{"tbx", "shim", "kubectl"}},
+		{[]string{"/usr/local/bin/tbx", "run", "az"}, []string{"/usr/local/bin/tbx", "run", "az"}},
+		{[]string{"tbx-core", "ls"}, []string{"tbx-core", "ls"}},
+		{[]string{"tbx.exe", "ls"}, []string{"tbx.exe", "ls"}},
+	} {
+		if got := Invoked(tc.in); strings.Join(got, " ") != strings.Join(tc.want, " ") {
+			t.Errorf("%q: %q, want %q", tc.in, got, tc.want)
+		}
 	}
 }
 
