@@ -68,7 +68,7 @@ func (a *app) runShimsInstall(st project.Settings, dir string) error {
 	if dir, err = shimDir(dir); err != nil {
 		return err
 	}
-	self, err := frontBinary()
+	self, err := a.frontBinary()
 	if err != nil {
 		return err
 	}
@@ -148,8 +148,8 @@ func execNext(args []string, wd string) error {
 // frontBinary is the tbx that shims call: the front next to this core,
 // which starts a warm command without the core, or this binary when it
 // has no front.
-func frontBinary() (string, error) {
-	self, err := os.Executable()
+func (a *app) frontBinary() (string, error) {
+	self, err := a.deps.executable()
 	if err != nil {
 		return "", fmt.Errorf("finding the tbx binary: %w", err)
 	}

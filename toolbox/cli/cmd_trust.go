@@ -103,7 +103,7 @@ func (a *app) refreshShims(commands []string) {
 	if len(missing) == 0 {
 		return
 	}
-	self, err := frontBinary()
+	self, err := a.frontBinary()
 	if err != nil {
 		return
 	}

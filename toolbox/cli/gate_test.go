@@ -51,9 +51,24 @@ func withFake(t *testing.T, g *gateEngine, dir string, args ...string) result {
 	t.Helper()
 	t.Chdir(dir)
 	var out, errb bytes.Buffer
-	a := &app{streams: &Streams{In: strings.NewReader(""), Out: &out, Err: &errb}, deps: deps{engine: func(engine.Where) (engine.Engine, string, error) { return g, g.DaemonHost(), nil }}}
+	a := &app{streams: &Streams{In: strings.NewReader(""), Out: &out, Err: &errb}, deps: deps{
+		engine:     func(engine.Where) (engine.Engine, string, error) { return g, g.DaemonHost(), nil },
+		executable: installed(t),
+	}}
 	code := report(run(append([]string{"tbx"}, args...), a), &errb)
 	return result{out.String(), errb.String(), code}
+}
+
+// installed is where an installed tbx's core is, with its front beside:
+// what shims link to.
+func installed(t *testing.T) func() (string, error) {
+	t.Helper()
+	bin := t.TempDir()
+	writeFiles(t, bin, map[string]string{"tbx": "front", "tbx-core": "core"})
+	if err := os.Chmod(filepath.Join(bin, "tbx"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return func() (string, error) { return filepath.Join(bin, "tbx-core"), nil }
 }
 
 // Every command that acts passes the trust gate in project.Open before it

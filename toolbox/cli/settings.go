@@ -24,10 +24,13 @@ type deps struct {
 	// engine makes a client for the Engine and says where it points; it
 	// makes no call to the Engine.
 	engine func(engine.Where) (engine.Engine, string, error)
+	// executable is this binary's path (os.Executable): where the front
+	// that shims link to is found.
+	executable func() (string, error)
 }
 
 func realDeps() deps {
-	return deps{engine: func(w engine.Where) (engine.Engine, string, error) {
+	return deps{executable: os.Executable, engine: func(w engine.Where) (engine.Engine, string, error) {
 		ep, err := engine.Locate(w)
 		if err != nil {
 			return nil, "", err

@@ -114,6 +114,9 @@ func Missing(dir string, commands []string) []string {
 // Install writes one shim per command into dir, made if missing. It never
 // overwrites a file that is not a tbx shim.
 func Install(dir, tbx string, commands []string) ([]string, error) {
+	if runtime.GOOS != "windows" && !isTbx(filepath.Base(tbx)) {
+		return nil, fmt.Errorf("shims link to tbx by its name, and %s is not named tbx; install tbx whole (scripts/install.sh in a tbx checkout)", tbx)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("making %s: %w", dir, err)
 	}

@@ -73,6 +73,18 @@ func TestInstallReplacesAnOlderShim(t *testing.T) {
 	}
 }
 
+// A link to a binary not named tbx would not be known as a shim again
+// (remove would leave it): install refuses it, saying what to do.
+func TestShimsLinkOnlyToTbx(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Install(dir, "/tmp/go-build1/exe/mytbx", []string{"az"}); err == nil || !strings.Contains(err.Error(), "is not named tbx") {
+		t.Errorf("a link to mytbx: %v", err)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Errorf("the refused install left %d entries", len(left))
+	}
+}
+
 // A call through a shim link reads as `tbx shim COMMAND …`; tbx called by
 // its own name, as the front or the core, stays itself.
 func TestInvokedThroughALink(t *testing.T) {
