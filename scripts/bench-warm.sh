@@ -8,7 +8,8 @@
 #      against it run with nsenter in the warm container's namespaces;
 #   3. 100 calls of kubectl through tbx's shim against 100 of the host copy;
 #   4. a warm call of a project whose other tool has a build context of
-#      3,000 files against one whose contexts are a Dockerfile each.
+#      3,000 files against one whose contexts are a Dockerfile each;
+#   5. the kubectl calls of 2 and 3 again, interleaved round by round.
 # Needs hyperfine (apt-get install hyperfine), the Debian base image and
 # Debian's package mirror (the kubectl image installs kubernetes-client).
 set -euo pipefail
@@ -97,4 +98,28 @@ print("Median ratios: warm tbx run/docker exec **%.3f** (goal ≤ 0.15); kubectl
     m['tbx run, warm'] / m['docker exec'], m['kubectl, tbx'] / m['kubectl, host'],
     "; nsenter/host %.3f" % (m['kubectl, nsenter'] / m['kubectl, host']) if 'kubectl, nsenter' in m else "",
     m['100 shim calls'] / m['100 host calls'], m['a 3,000-file context'] / m['small contexts']))
+PY
+# hyperfine runs each command's runs in a row, so a drift of the machine
+# (another job, the page cache) weighs on one command more than another:
+# on a busy 2-core machine kubectl alone varies by ±5 ms from minute to
+# minute. Interleaved, round by round, the three kubectl calls see the same
+# machine, and the ratio of their medians is the fairer one.
+PATH="$work/shims:$PATH" python3 - "$tbx" "$work/kubectl" "${kpid:-}" "${ROUNDS:-150}" <<'PY'
+import os, statistics, subprocess, sys, time
+tbx, host, pid, rounds = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+calls = {"tbx": [tbx, "run", "kubectl", "version", "--client"], "shim": ["kubectl", "version", "--client"],
+         "host": [host, "version", "--client"]}
+if pid:
+    calls["nsenter"] = ["nsenter", "-t", pid, "-a", "kubectl", "version", "--client"]
+took = {k: [] for k in calls}
+for _ in range(rounds):
+    for k, argv in calls.items():
+        t = time.perf_counter()
+        subprocess.run(argv, stdout=subprocess.DEVNULL, check=True)
+        took[k].append(time.perf_counter() - t)
+med = {k: statistics.median(v) * 1000 for k, v in took.items()}
+print("\nInterleaved, %d rounds (medians): %s." % (rounds, ", ".join("%s %.1f ms" % kv for kv in med.items())))
+print("kubectl through tbx/on the host **%.3f**, through its shim/on the host **%.3f**%s." % (
+    med["tbx"] / med["host"], med["shim"] / med["host"],
+    "; tbx/nsenter %.3f, nsenter/host %.3f" % (med["tbx"] / med["nsenter"], med["nsenter"] / med["host"]) if pid else ""))
 PY
