@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -500,7 +501,7 @@ func lookPath(name string, env []string) (string, error) {
 	if found != "" {
 		return "", &notExecutable{name: name, path: found}
 	}
-	return "", fmt.Errorf("%w: executable file not found in $PATH", os.ErrNotExist)
+	return "", exec.ErrNotFound // as os/exec says it, so a warm run says what a throwaway one does
 }
 
 // notExecutable is a command found on PATH as a file that may not be

@@ -27,7 +27,15 @@ func TestAFileThatIsNotExecutableIs126(t *testing.T) {
 		t.Errorf("exec's not found, of a file on PATH that is not executable: %d %q", code, out.String())
 	}
 	out.Reset()
-	if code := startFailure(&out, "other", &exec.Error{Name: "other", Err: exec.ErrNotFound}); code != 127 || out.String() != "tbx: command not found in the image: exec: \"other\": executable file not found in $PATH\n" {
+	want := "tbx: command not found in the image: exec: \"other\": executable file not found in $PATH\n"
+	if code := startFailure(&out, "other", &exec.Error{Name: "other", Err: exec.ErrNotFound}); code != 127 || out.String() != want {
 		t.Errorf("a command that is nowhere: %d %q", code, out.String())
+	}
+	// The reaper looks the command up on the run's own PATH: what it says
+	// of one that is nowhere is what a throwaway run says.
+	out.Reset()
+	_, err = lookPath("other", []string{"PATH=" + dir})
+	if code := startFailure(&out, "other", err); code != 127 || out.String() != want {
+		t.Errorf("a warm run's command that is nowhere: %d %q, want %q", code, out.String(), want)
 	}
 }
