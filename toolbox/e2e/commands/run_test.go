@@ -328,3 +328,31 @@ func TestRunDockerKey(t *testing.T) {
 		t.Errorf("without docker = true the socket is there (exit %d)", r.code)
 	}
 }
+
+// A command that is nowhere in the image is said alike, in a throwaway
+// container, in a warm one through its socket and through the Engine's
+// exec: the same line, exit 127.
+func TestAMissingCommandIsSaidAlikeOnEveryPath(t *testing.T) {
+	c := testenv.Engine(t)
+	dir, project := runProject(t, c, "warm = \"1m\"\n")
+	said := map[string]string{}
+	for path, env := range map[string]string{"throwaway": "TBX_WARM", "socket": "", "exec": "TBX_DIRECT"} {
+		if env != "" {
+			t.Setenv(env, "0")
+		}
+		for range 2 { // the second through a running warm container
+			r := tbxIn(t, dir, "run", "--tool", "box", "--", "no-such-command")
+			if r.code != 127 {
+				t.Errorf("%s: exit %d, want 127 (%s)", path, r.code, r.err)
+			}
+			said[path] = r.err
+		}
+		if env != "" {
+			t.Setenv(env, "")
+		}
+	}
+	if said["socket"] != said["throwaway"] || said["exec"] != said["throwaway"] || !strings.Contains(said["throwaway"], `exec: "no-such-command": executable file not found in $PATH`) {
+		t.Errorf("the paths say it differently:\n%q", said)
+	}
+	testenv.RemoveProject(t, c, project)
+}
