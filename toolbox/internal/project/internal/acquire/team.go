@@ -101,54 +101,58 @@ func (tm *team) pullTeam(ctx context.Context, st Status, mode progress.Mode) err
 
 // pull fetches ref from its registry with the user's credentials.
 func (tm *team) pull(ctx context.Context, ref, name string, mode progress.Mode) error {
-	auth, err := tm.registryAuth(ref)
-	if err != nil {
-		return &registryError{op: "pulling", ref: ref, err: err}
-	}
-	body, err := tm.engine.ImagePull(ctx, ref, image.PullOptions{RegistryAuth: auth})
-	if err != nil {
-		return &registryError{op: "pulling", ref: ref, err: err}
-	}
-	defer body.Close()
-	if err := progress.Pull(body, tm.out, mode, tm.fd, name); err != nil {
-		return &registryError{op: "pulling", ref: ref, err: err}
-	}
-	return nil
+	return tm.withAuth("pulling", ref, func(auth string) error {
+		body, err := tm.engine.ImagePull(ctx, ref, image.PullOptions{RegistryAuth: auth})
+		if err != nil {
+			return err
+		}
+		defer body.Close()
+		return progress.Pull(body, tm.out, mode, tm.fd, name)
+	})
 }
 
 // inspect asks ref's registry for the manifest ref names, through the
 // Engine, with the user's credentials.
 func (tm *team) inspect(ctx context.Context, ref string) (registry.DistributionInspect, error) {
+	var d registry.DistributionInspect
+	err := tm.withAuth("resolving", ref, func(auth string) (err error) {
+		d, err = tm.engine.DistributionInspect(ctx, ref, auth)
+		return err
+	})
+	return d, err
+}
+
+// withAuth calls the registry of ref through call with the user's
+// credentials for it; what fails, the credentials or the call, is a
+// registryError of op.
+func (tm *team) withAuth(op, ref string, call func(auth string) error) error {
 	auth, err := tm.registryAuth(ref)
 	if err == nil {
-		var d registry.DistributionInspect
-		if d, err = tm.engine.DistributionInspect(ctx, ref, auth); err == nil {
-			return d, nil
-		}
+		err = call(auth)
 	}
-	return registry.DistributionInspect{}, &registryError{op: "resolving", ref: ref, err: err}
+	if err != nil {
+		return &registryError{op: op, ref: ref, err: err}
+	}
+	return nil
 }
 
 // push publishes ref and returns its digest.
 func (tm *team) push(ctx context.Context, ref, name string) (string, error) {
-	auth, err := tm.registryAuth(ref)
-	if err != nil {
-		return "", &registryError{op: "pushing", ref: ref, err: err}
-	}
-	body, err := tm.engine.ImagePush(ctx, ref, image.PushOptions{RegistryAuth: auth})
-	if err != nil {
-		return "", &registryError{op: "pushing", ref: ref, err: err}
-	}
-	defer body.Close()
 	mode := tm.mode
 	if mode == progress.Live {
 		mode = progress.Quiet // a push's layer bars say little; its end says it all
 	}
-	digest, err := progress.Push(body, tm.out, mode, tm.fd, name)
-	if err != nil {
-		return "", &registryError{op: "pushing", ref: ref, err: err}
-	}
-	return digest, nil
+	var digest string
+	err := tm.withAuth("pushing", ref, func(auth string) error {
+		body, err := tm.engine.ImagePush(ctx, ref, image.PushOptions{RegistryAuth: auth})
+		if err != nil {
+			return err
+		}
+		defer body.Close()
+		digest, err = progress.Push(body, tm.out, mode, tm.fd, name)
+		return err
+	})
+	return digest, err
 }
 
 // Pushed is one image published to the team registry.
