@@ -214,7 +214,7 @@ func checkTools(ctx context.Context, r *checkReport, v *project.View, e engine.E
 		case st.State == project.Unchecked:
 			r.fail(fmt.Sprintf("tool %s: its build context lies outside the project and is not read until you trust it", st.Tool.Name), "review it with `tbx trust --show`, then run `tbx trust`")
 		case st.State == project.Broken:
-			r.fail(fmt.Sprintf("tool %s: its Dockerfile does not parse: %v", st.Tool.Name, st.Broken), "fix the Dockerfile; the recipe's other tools build and run meanwhile")
+			r.fail(fmt.Sprintf("tool %s: %v", st.Tool.Name, st.Broken), "fix its build's files; the recipe's other tools build and run meanwhile")
 		case st.State == project.Foreign:
 			r.fail(fmt.Sprintf("tool %s: the image %s under %s was not built by tbx here and no registry served it: it will not run", st.Tool.Name, stringid.TruncateID(st.ImageID), st.Ref),
 				"run `tbx prepare "+st.Tool.Name+"` to build it (or pull what the lock pins); if you did not tag it yourself, find out who did")

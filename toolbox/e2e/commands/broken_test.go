@@ -53,3 +53,42 @@ func TestABrokenDockerfileCostsItsToolOnly(t *testing.T) {
 		t.Errorf("doctor: %+v", r)
 	}
 }
+
+// A tool added to the recipe before its files (a context that is not
+// there, a context without its Dockerfile) costs itself only, as a
+// Dockerfile that does not parse does; its files' coming is a change that
+// trust names.
+func TestAToolWhoseFilesAreNotThereCostsItselfOnly(t *testing.T) {
+	c := testenv.Engine(t)
+	testenv.Debian(t, c)
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	t.Setenv("TBX_TRUST", "")
+	project := testenv.Project(t, c)
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"toolbox.toml":    "[toolbox]\nname = \"" + project + "\"\n[tools.good]\nbuild = \"good\"\ncommands = [\"good-sh\"]\n[tools.new]\nbuild = \"new\"\n[tools.half]\nbuild = \"half\"\n",
+		"good/Dockerfile": "FROM " + testenv.DebianBase + "\nRUN ln -s /bin/sh /usr/local/bin/good-sh\n",
+		"half/setup.sh":   "echo half\n",
+	})
+	mustTbxIn(t, dir, "trust")
+	r := mustTbxIn(t, dir, "ls")
+	for _, want := range []string{
+		"tool new: its build context " + filepath.Join(dir, "new") + " is not a directory",
+		"tool half: there is no Dockerfile at " + filepath.Join(dir, "half", "Dockerfile"),
+	} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("ls does not say %q:\n%s", want, r.out)
+		}
+	}
+	if r := tbxIn(t, dir, "run", "good-sh", "-c", "echo ran"); r.code != 0 || r.out != "ran\n" {
+		t.Errorf("a run of the good tool: %+v", r)
+	}
+	want := "tool new: its build context " + filepath.Join(dir, "new") + " is not a directory; fix it (the recipe's other tools build and run meanwhile)"
+	if r := tbxIn(t, dir, "build", "new"); r.code != 125 || strings.TrimSpace(r.err) != "tbx: "+want {
+		t.Errorf("tbx build new: want exit 125 and %q:\n%+v", want, r)
+	}
+	writeFiles(t, dir, map[string]string{"half/Dockerfile": "FROM " + testenv.DebianBase + "\n"})
+	if r := mustTbxIn(t, dir, "trust", "--show"); !strings.Contains(r.out, "not trusted") || !strings.Contains(r.out, "half") {
+		t.Errorf("the Dockerfile's coming is not a change trust names:\n%s", r.out)
+	}
+}

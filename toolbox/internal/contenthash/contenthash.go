@@ -68,11 +68,13 @@ type Content struct {
 	// (the Engine fetches it), and the base images it names are not read,
 	// so they are neither in the identity nor pinned.
 	Frontend string
-	// Unparsed is why the Dockerfile cannot be read as one (a parse
-	// error, a FROM that does not expand): the build would fail, but the
-	// bytes are hashed all the same, so trust can record them and the
+	// Broken is why the build cannot be read as one, in words that say
+	// it whole: its Dockerfile does not parse (or a FROM does not
+	// expand), or its context or Dockerfile is not there (a tool added to
+	// the recipe before its files). The build would fail, but what is
+	// there is hashed all the same, so trust can record it and the
 	// recipe's other tools build and run.
-	Unparsed error
+	Broken error
 }
 
 // Identity is the result of hashing a build's inputs.
@@ -98,6 +100,9 @@ func ReadDockerfile(in Inputs) ([]byte, error) {
 // ReadContent hashes the inputs that come from the host.
 func ReadContent(in Inputs) (Content, error) {
 	var c Content
+	if why := Absent(in); why != nil {
+		return absentContent(in, why), nil
+	}
 	df, err := ReadDockerfile(in)
 	if err != nil {
 		return c, err
@@ -107,7 +112,7 @@ func ReadContent(in Inputs) (Content, error) {
 		if sx := buildkit.SyntaxOf(df); sx.Ref != "" && !sx.Carried {
 			c.Frontend = sx.Ref // its grammar, not tbx's, decides
 		} else {
-			c.Unparsed = Located(filepath.Join(in.Context, in.Dockerfile), err)
+			c.Broken = fmt.Errorf("its Dockerfile does not parse: %w", Located(filepath.Join(in.Context, in.Dockerfile), err))
 		}
 	}
 	c.Bases, c.Remote = f.bases, f.remote
@@ -121,6 +126,28 @@ func ReadContent(in Inputs) (Content, error) {
 	}
 	c.Sum = hex.EncodeToString(h.Sum(nil))
 	return c, nil
+}
+
+// Absent says that a build's context, or its Dockerfile, is not there;
+// nil when both are.
+func Absent(in Inputs) error {
+	if fi, err := os.Stat(in.Context); err != nil || !fi.IsDir() {
+		return fmt.Errorf("its build context %s is not a directory", in.Context)
+	}
+	df := filepath.Join(in.Context, in.Dockerfile)
+	if _, err := os.Lstat(df); errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("there is no Dockerfile at %s", df)
+	}
+	return nil
+}
+
+// absentContent is the content of a build whose files are not there: its
+// sum says what is missing, so that trust records it and their coming
+// is a change.
+func absentContent(in Inputs, why error) Content {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\nabsent %q\ndockerfile %q\n", scheme, why.Error(), filepath.ToSlash(in.Dockerfile))
+	return Content{Broken: why, Sum: hex.EncodeToString(h.Sum(nil)), Entries: map[string]string{}}
 }
 
 // Identity adds the base images, as resolve finds them, to the content.
@@ -248,6 +275,10 @@ var ErrTooMany = errors.New("more files than the limit")
 // a decision on the tool's image depends on. It stops with ErrTooMany
 // past limit paths.
 func ContextFiles(in Inputs, limit int) ([]string, error) {
+	if Absent(in) != nil {
+		// What is not there yet: its coming is a change.
+		return []string{in.Context, filepath.Join(in.Context, in.Dockerfile)}, nil
+	}
 	var out []string
 	if f := IgnoreFile(in); f != "" {
 		out = append(out, f)

@@ -83,7 +83,7 @@ func describeUser(u string) string {
 }
 
 // Notes are what the files of tool's build say that trust's summary, ls
-// and doctor tell: a Dockerfile that does not parse, and sources its ADD
+// and doctor tell: a Dockerfile that does not parse or is not there, and sources its ADD
 // lines fetch at build time with nothing to pin them, which are outside
 // the tool's identity. None for a context not read.
 func (v *View) Notes(tool string) []string {
@@ -95,8 +95,8 @@ func (v *View) Notes(tool string) []string {
 	if c.Frontend != "" {
 		out = append(out, fmt.Sprintf("its Dockerfile is in the grammar of the frontend %s, which tbx does not carry and the Engine fetches to build it: tbx cannot read it, so its base images are neither part of its identity nor pinned by the lock", c.Frontend))
 	}
-	if c.Unparsed != nil {
-		out = append(out, fmt.Sprintf("its Dockerfile does not parse: %v; it will not build until it does, and the other tools are not held up", c.Unparsed))
+	if c.Broken != nil {
+		out = append(out, fmt.Sprintf("%v; it will not build until it is fixed, and the other tools are not held up", c.Broken))
 	}
 	for _, src := range c.Remote {
 		out = append(out, fmt.Sprintf("its Dockerfile fetches at build time, with nothing to pin it (%s): what it serves is outside the tool's identity, so a change there makes no new image; pin it (ADD --checksum=sha256:…, or a Git commit), or fetch it again with `tbx build --force %s`", src, tool))

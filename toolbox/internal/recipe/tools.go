@@ -214,9 +214,9 @@ func (p *parser) image(at []string, t *Tool) error {
 func (p *parser) buildContext(at []string, t *Tool) error {
 	rel := p.str(at, "build")
 	t.Build = p.hostPath(rel)
-	if fi, err := os.Stat(t.Build); err != nil || !fi.IsDir() {
-		return p.errAt(keyPath(at, "build"), "build context %s is not a directory", t.Build)
-	}
+	// A context or Dockerfile that is not there (a tool added before its
+	// files) breaks that tool alone: contenthash says so, and the recipe's
+	// other tools build and run.
 	t.Dockerfile = p.str(at, "dockerfile")
 	if t.Dockerfile == "" {
 		t.Dockerfile = "Dockerfile"
@@ -224,9 +224,6 @@ func (p *parser) buildContext(at []string, t *Tool) error {
 	df := filepath.Join(t.Build, t.Dockerfile)
 	if !Within(t.Build, df) {
 		return p.errAt(keyPath(at, "dockerfile"), "%s is outside the build context %s", t.Dockerfile, rel)
-	}
-	if _, err := os.Stat(df); err != nil {
-		return p.errAt(keyPath(at, p.keyOr(at, "dockerfile", "build")), "no Dockerfile at %s", df)
 	}
 	t.Target = p.str(at, "target")
 	t.Args = map[string]string{}

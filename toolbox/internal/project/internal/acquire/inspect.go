@@ -103,8 +103,8 @@ func (in *inspector) status(cat *catalog, lock *lockfile.Lock, t *recipe.Tool, c
 	st.Digests = cat.repoDigests(st.ImageID)
 	st.BuiltHere = t.Build != "" && in.builds.builtHere(st.ImageID, st.Hash)
 	switch {
-	case c.Unparsed != nil:
-		st.State, st.Broken = Broken, c.Unparsed
+	case c.Broken != nil:
+		st.State, st.Broken = Broken, c.Broken
 	case st.ImageID != "" && t.Build != "" && !st.BuiltHere && !in.fromTeam(st):
 		st.State = Foreign
 	case st.ImageID != "" && len(st.Missing) == 0 && in.isPinned(cat, st):

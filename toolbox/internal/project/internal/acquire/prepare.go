@@ -334,15 +334,16 @@ func allUnreachable(errs []error) bool {
 	return true
 }
 
-// BrokenError is a tool whose Dockerfile does not parse: it is neither
-// built nor run, and says so in one line naming the file and line.
+// BrokenError is a tool whose Dockerfile does not parse, or whose build's
+// files are not there: it is neither built nor run, and says so in one
+// line naming the file (and line).
 type BrokenError struct {
 	Tool string
 	Err  error
 }
 
 func (e *BrokenError) Error() string {
-	return fmt.Sprintf("tool %s: its Dockerfile does not parse: %v; fix it (the recipe's other tools build and run meanwhile)", e.Tool, e.Err)
+	return fmt.Sprintf("tool %s: %v; fix it (the recipe's other tools build and run meanwhile)", e.Tool, e.Err)
 }
 
 func (e *BrokenError) Unwrap() error { return e.Err }

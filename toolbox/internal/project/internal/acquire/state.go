@@ -34,7 +34,8 @@ const (
 	// Unchecked is a built tool whose context lies outside an untrusted
 	// project: it is not read until the project is trusted.
 	Unchecked State = "unchecked"
-	// Broken is a built tool whose Dockerfile does not parse: it cannot be
+	// Broken is a built tool whose Dockerfile does not parse, or whose
+	// context or Dockerfile is not there: it cannot be
 	// built until it is fixed (Status.Broken says why); the other tools
 	// build and run.
 	Broken State = "broken"

@@ -136,6 +136,9 @@ func (lk *locker) namedBases() (map[string]bool, error) {
 			continue
 		}
 		in := Inputs(t, "")
+		if contenthash.Absent(in) != nil {
+			continue // a tool whose files are not there names no base: it is never built
+		}
 		df, err := contenthash.ReadDockerfile(in)
 		if err != nil {
 			return nil, fmt.Errorf("tool %s: %w", t.Name, err)
