@@ -20,7 +20,6 @@ type locker struct {
 	lock     *lockfile.Lock // the lock in effect, or nil
 	guard    *guard
 	team     *team
-	builds   builds
 	engine   Engine
 	out      *progress.Writer
 	recipe   *recipe.Recipe
@@ -248,7 +247,7 @@ func (lk *locker) adoptUnpinned(ctx context.Context, cat *catalog, t *recipe.Too
 	if !prev.BuiltHere || lk.engine.ImageTag(ctx, prev.Ref, st.Ref) != nil {
 		return false
 	}
-	lk.builds.recordBuilt(prev.ImageID, st.Hash) // the same build, now under the pinned bases' hash
+	lk.state.builds.recordBuilt(prev.ImageID, st.Hash) // the same build, now under the pinned bases' hash
 	return true
 }
 

@@ -35,9 +35,8 @@ const (
 	// project: it is not read until the project is trusted.
 	Unchecked State = "unchecked"
 	// Broken is a built tool whose Dockerfile does not parse, or whose
-	// context or Dockerfile is not there: it cannot be
-	// built until it is fixed (Status.Broken says why); the other tools
-	// build and run.
+	// context or Dockerfile is not there: it cannot be built until it is
+	// fixed (Status.Broken says why); the other tools build and run.
 	Broken State = "broken"
 )
 
@@ -170,7 +169,7 @@ func (m *Manager) preparer() *preparer {
 // locker pins and checks the lock in effect.
 func (m *Manager) locker() *locker {
 	return &locker{
-		state: m.state, lock: m.Lock, guard: m.g, team: m.t, builds: m.builds(), engine: m.Engine,
+		state: m.state, lock: m.Lock, guard: m.g, team: m.t, engine: m.Engine,
 		out: m.Out, recipe: m.Recipe, registry: m.Registry,
 	}
 }
