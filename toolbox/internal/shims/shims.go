@@ -16,6 +16,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/moby/sys/atomicwriter"
 )
 
 // Marker is on the second line of every shim script (Windows', and those
@@ -157,18 +159,9 @@ func writeLink(path, tbx, _ string) error {
 	return nil
 }
 
-// writeScript writes the shim script for command at path.
+// writeScript writes the shim script for command at path, whole.
 func writeScript(path, tbx, command string) error {
-	return writeExecutable(path, Script(tbx, command))
-}
-
-func writeExecutable(path, content string) error {
-	tmp := path + ".tbx-tmp"
-	if err := os.WriteFile(tmp, []byte(content), 0o755); err != nil {
-		return fmt.Errorf("writing shim %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
+	if err := atomicwriter.WriteFile(path, []byte(Script(tbx, command)), 0o755); err != nil {
 		return fmt.Errorf("writing shim %s: %w", path, err)
 	}
 	return nil
