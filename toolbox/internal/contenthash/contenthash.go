@@ -100,11 +100,11 @@ func ReadDockerfile(in Inputs) ([]byte, error) {
 // ReadContent hashes the inputs that come from the host.
 func ReadContent(in Inputs) (Content, error) {
 	var c Content
-	if why := Absent(in); why != nil {
-		return absentContent(in, why), nil
-	}
 	df, err := ReadDockerfile(in)
 	if err != nil {
+		if why := Absent(in); why != nil {
+			return absentContent(in, why), nil
+		}
 		return c, err
 	}
 	f, err := readDockerfile(df, in.Args)
