@@ -38,8 +38,12 @@ func TestTheClientReadsNoVariable(t *testing.T) {
 	if v := c.ClientVersion(); v != "1.41" || c.DaemonHost() != "unix:///var/run/docker.sock" {
 		t.Errorf("client speaks %s to %s; want Where's 1.41 to the default socket", v, c.DaemonHost())
 	}
-	ep, _ = Locate(Where{ConfigDir: t.TempDir(), EnvHost: "tcp://127.0.0.1:1", CertPath: t.TempDir()})
-	if _, err := ep.Client(); err == nil || !strings.Contains(err.Error(), "DOCKER_CERT_PATH=") {
+	// Where the files are missing is said before the client is made.
+	ep, err = Locate(Where{ConfigDir: t.TempDir(), EnvHost: "tcp://127.0.0.1:1", CertPath: t.TempDir()})
+	if err == nil {
+		_, err = ep.Client()
+	}
+	if err == nil || !strings.Contains(err.Error(), "DOCKER_CERT_PATH=") {
 		t.Errorf("a cert path without its files: %v; want the error to name DOCKER_CERT_PATH", err)
 	}
 }

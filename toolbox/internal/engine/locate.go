@@ -3,16 +3,14 @@ package engine
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"path/filepath"
 	"strings"
 
 	"github.com/docker/cli/cli/config"
-	"github.com/docker/cli/cli/connhelper"
+	dockercontext "github.com/docker/cli/cli/context"
 	"github.com/docker/cli/cli/context/docker"
 	"github.com/docker/cli/cli/context/store"
 	"github.com/docker/docker/client"
-	"github.com/docker/go-connections/tlsconfig"
 )
 
 // DefaultContext is the context that means "no context": DOCKER_HOST, or
@@ -78,50 +76,31 @@ func contextName(w Where) (string, error) {
 	return DefaultContext, nil
 }
 
-// defaultEndpoint is host (--host or DOCKER_HOST) with the TLS and API
-// version w was given, or the platform's default socket, as the docker
-// CLI's client.FromEnv reads them, but from w: the command line read the
-// variables.
+// defaultEndpoint is host (--host or DOCKER_HOST), or the platform's
+// default socket, with the TLS files of w.CertPath (DOCKER_CERT_PATH),
+// the host's certificate checked only with w.TLSVerify
+// (DOCKER_TLS_VERIFY), and w's API version: as the docker CLI resolves
+// them, through its own endpoint (as a context's), from what the command
+// line read. The CLI's endpoint reads DOCKER_API_VERSION itself, as it
+// does for a context; w's, the same variable read by the command line,
+// is applied after it.
 func defaultEndpoint(w Where, host string) (Endpoint, error) {
-	ep := Endpoint{Context: DefaultContext, Host: host, opts: []client.Opt{withTLS(w), client.WithVersion(w.APIVersion)}}
 	if host == "" {
-		ep.Host = client.DefaultDockerHost
-		return ep, nil
+		host = client.DefaultDockerHost
 	}
-	helper, err := connhelper.GetConnectionHelper(host)
-	if err != nil {
-		return ep, fmt.Errorf("DOCKER_HOST=%s: %w", host, err)
-	}
-	if helper != nil {
-		meta := docker.Endpoint{EndpointMeta: docker.EndpointMeta{Host: host}}
-		ep.opts, err = meta.ClientOpts()
-		return ep, err
-	}
-	ep.opts = append(ep.opts, client.WithHost(host))
-	return ep, nil
-}
-
-// withTLS gives the client the TLS files of w.CertPath, checking the
-// host's certificate only when w.TLSVerify, as DOCKER_CERT_PATH and
-// DOCKER_TLS_VERIFY do for the docker CLI; without a CertPath it does
-// nothing.
-func withTLS(w Where) client.Opt {
-	return func(c *client.Client) error {
-		if w.CertPath == "" {
-			return nil
-		}
-		tlsc, err := tlsconfig.Client(tlsconfig.Options{
-			CAFile:             filepath.Join(w.CertPath, "ca.pem"),
-			CertFile:           filepath.Join(w.CertPath, "cert.pem"),
-			KeyFile:            filepath.Join(w.CertPath, "key.pem"),
-			InsecureSkipVerify: !w.TLSVerify,
-		})
+	ep := docker.Endpoint{EndpointMeta: docker.EndpointMeta{Host: host}}
+	if w.CertPath != "" {
+		tls, err := dockercontext.TLSDataFromFiles(filepath.Join(w.CertPath, "ca.pem"), filepath.Join(w.CertPath, "cert.pem"), filepath.Join(w.CertPath, "key.pem"))
 		if err != nil {
-			return fmt.Errorf("DOCKER_CERT_PATH=%s: %w", w.CertPath, err)
+			return Endpoint{}, fmt.Errorf("DOCKER_CERT_PATH=%s: %w", w.CertPath, err)
 		}
-		hc := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsc}, CheckRedirect: client.CheckRedirect}
-		return client.WithHTTPClient(hc)(c)
+		ep.TLSData, ep.SkipTLSVerify = tls, !w.TLSVerify
 	}
+	opts, err := ep.ClientOpts()
+	if err != nil {
+		return Endpoint{}, fmt.Errorf("DOCKER_HOST=%s: %w", host, err)
+	}
+	return Endpoint{Context: DefaultContext, Host: host, opts: append(opts, client.WithVersion(w.APIVersion))}, nil
 }
 
 // ContextStore is the docker CLI's context store in the Docker config
