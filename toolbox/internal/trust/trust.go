@@ -18,6 +18,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/moby/sys/atomicwriter"
+
 	"github.com/tbx-dev/tbx/toolbox/internal/safefile"
 	"github.com/tbx-dev/tbx/toolbox/internal/statedir"
 )
@@ -332,19 +334,10 @@ func (s *Store) Allow(now Snapshot) error {
 // write replaces the file at path in the store with b, whole, readable by
 // its owner only.
 func (s *Store) write(path string, b []byte) error {
-	tmp, err := os.CreateTemp(s.Dir, ".tmp-*")
-	if err != nil {
+	if err := atomicwriter.WriteFile(path, b, 0o600); err != nil {
 		return fmt.Errorf("writing the trust store: %w", err)
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing the trust store: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing the trust store: %w", err)
-	}
-	return os.Rename(tmp.Name(), path) // CreateTemp made it 0600
+	return nil
 }
 
 // Revoke removes the record of the recipe at real path; it reports whether
