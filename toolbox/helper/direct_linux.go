@@ -30,9 +30,10 @@ type server struct {
 	reaper  *reaper
 	pool    *pool // reapers started ahead
 	mu      sync.Mutex
-	closing bool           // PID 1 has decided to stop: every request is refused
-	runs    sync.WaitGroup // runs whose exit code is yet to be sent
-	served  chan struct{}  // a spare's one run has sent its exit code (Spec.Once)
+	closing bool                // PID 1 has decided to stop: every request is refused
+	runs    sync.WaitGroup      // runs whose exit code is yet to be sent
+	running map[*signaller]bool // the runs whose command may be running
+	served  chan struct{}       // a spare's one run has sent its exit code (Spec.Once)
 }
 
 // serveDirect listens on Direct's socket for the spec owner's runs; nil,
@@ -154,6 +155,32 @@ func (s *server) wait(limit time.Duration) {
 	select {
 	case <-done:
 	case <-time.After(limit):
+	}
+}
+
+// track counts h among the runs whose command may be running, or no more.
+func (s *server) track(h *signaller, running bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running == nil {
+		s.running = map[*signaller]bool{}
+	}
+	if running {
+		s.running[h] = true
+	} else {
+		delete(s.running, h)
+	}
+}
+
+// terminate gives every running command SIGTERM, through its reaper.
+func (s *server) terminate() {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for h := range s.running {
+		h.signal(syscall.SIGTERM)
 	}
 }
 
@@ -338,10 +365,12 @@ func (s *server) run(c *direct.Sock, r io.Reader, req direct.Request, files []*o
 		closeFiles(stdio[:1])
 	}
 	defer noteLauncher("direct-"+strconv.Itoa(pid), req.Launcher)()
-	h := &signaller{pid: pid, hangup: hangup, outputs: outputs}
+	h := &signaller{ctl: hangup, outputs: outputs}
+	s.track(h, true)
 	go h.follow(r)
 	code := runEnd(hangup, status)
 	h.end()
+	s.track(h, false)
 	_ = direct.SendExit(c, code)
 	s.pool.fill() // the next run's reaper, once this run is over: off its path
 }
@@ -400,12 +429,11 @@ func stdioFor(req direct.Request, files []*os.File) (stdio []*os.File, master *o
 	return []*os.File{slave, slave, slave}, master, nil
 }
 
-// signaller forwards tbx's signals to the run's reaper, which hands them
-// to the command, until the run ends, and hangs the command up when tbx
-// goes away first.
+// signaller forwards tbx's signals to the run's reaper, a byte each on
+// its control socket, which it hands to the command, until the run ends;
+// it hangs the command up (the socket's close) when tbx goes away first.
 type signaller struct {
-	pid     int
-	hangup  *os.File
+	ctl     *os.File
 	outputs []*os.File // the read ends of the command's output, drained once tbx is gone
 	mu      sync.Mutex
 	done    bool
@@ -418,7 +446,7 @@ func (h *signaller) follow(r io.Reader) {
 			for _, f := range h.outputs {
 				go func() { _, _ = io.Copy(io.Discard, f) }()
 			}
-			_ = h.hangup.Close()
+			_ = h.ctl.Close()
 			return
 		}
 		if typ == direct.TypeSignal && len(payload) == 1 {
@@ -430,8 +458,8 @@ func (h *signaller) follow(r io.Reader) {
 func (h *signaller) signal(sig syscall.Signal) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if !h.done && h.pid > 1 {
-		_ = syscall.Kill(h.pid, sig)
+	if !h.done {
+		_, _ = h.ctl.Write([]byte{byte(sig)})
 	}
 }
 
@@ -439,7 +467,7 @@ func (h *signaller) end() {
 	h.mu.Lock()
 	h.done = true
 	h.mu.Unlock()
-	_ = h.hangup.Close()
+	_ = h.ctl.Close()
 }
 
 func exitCode(ws syscall.WaitStatus) int {
@@ -541,17 +569,6 @@ func (rp *reaper) start(spawn func() (int, error)) (int, <-chan syscall.WaitStat
 	ch := make(chan syscall.WaitStatus, 1)
 	rp.owned[pid] = ch
 	return pid, ch, nil
-}
-
-// pids are the children it started that have not ended.
-func (rp *reaper) pids() []int {
-	rp.mu.Lock()
-	defer rp.mu.Unlock()
-	var out []int
-	for pid := range rp.owned {
-		out = append(out, pid)
-	}
-	return out
 }
 
 // sweep ends every process in the container that no run owns: as PID 1,

@@ -72,6 +72,7 @@ func initMain(args []string) int {
 		select {
 		case <-stop:
 			srv.close()
+			srv.terminate()
 			endRuns(rp, chld)
 			srv.wait(grace)       // the direct runs' exit codes reach tbx
 			time.Sleep(grace / 2) // tbx reads the exec runs' exit codes from the Engine
@@ -143,11 +144,12 @@ func refuseAll(spec Spec, err error) int {
 	return 125
 }
 
-// endRuns gives every running command SIGTERM, as the stop of a throwaway
-// container does, and waits for each to end: the Engine's SIGKILL after
-// its grace period ends those that do not.
+// endRuns gives every command an exec run started SIGTERM, as the stop of
+// a throwaway container does (the direct runs' have theirs through their
+// reapers: server.terminate), and waits for every process to end: the
+// Engine's SIGKILL after its grace period ends those that do not.
 func endRuns(rp *reaper, chld <-chan os.Signal) {
-	for _, pid := range append(rp.pids(), execCommands()...) {
+	for _, pid := range execCommands() {
 		_ = syscall.Kill(pid, syscall.SIGTERM)
 	}
 	for othersAlive() {
@@ -369,15 +371,13 @@ func run(token string, argv []string, as job) int {
 		cmd.SysProcAttr.Setpgid, cmd.SysProcAttr.Foreground = true, true
 	}
 	signal.Ignore(syscall.SIGTTOU, syscall.SIGTTIN)
-	sigs := make(chan os.Signal, 16)
-	signal.Notify(sigs, syscall.SIGCHLD)
 	if err := cmd.Start(); err != nil {
 		return startFailure(os.Stderr, argv[0], err)
 	}
 	pidFile := filepath.Join(State, "run-"+token)
 	_ = os.WriteFile(pidFile, []byte(strconv.Itoa(cmd.Process.Pid)), 0o644)
 	defer os.Remove(pidFile)
-	return (&command{pid: cmd.Process.Pid}).wait(sigs)
+	return (&command{pid: cmd.Process.Pid}).wait()
 }
 
 // startFailure says why the command did not start, in the words and with

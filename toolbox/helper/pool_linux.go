@@ -113,7 +113,8 @@ func spawnReaper(rp *reaper) (*idleReaper, error) {
 }
 
 // hand gives r its run: the command's stdio, then j. r's control socket
-// stays open while tbx is there; its close is the hangup.
+// then carries the command's signals, and stays open while tbx is there;
+// its close is the hangup.
 func (r *idleReaper) hand(j job, stdio []*os.File) error {
 	fds := make([]int, len(stdio))
 	for i, f := range stdio {
@@ -132,7 +133,12 @@ func (r *idleReaper) hand(j job, stdio []*os.File) error {
 		err = sent
 	}
 	if err == nil {
-		err = json.NewEncoder(r.ctl).Encode(j)
+		// No newline after it, as an Encoder would write: what follows
+		// the job on the socket is the command's signals, a byte each.
+		var b []byte
+		if b, err = json.Marshal(j); err == nil {
+			_, err = r.ctl.Write(b)
+		}
 	}
 	return err
 }

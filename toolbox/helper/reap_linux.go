@@ -6,19 +6,17 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-// job is what PID 1 tells a run's reaper, on its control pipe: the
-// command, and who it runs as. The pipe stays open while tbx is there;
-// its end is the hangup.
+// job is what PID 1 tells a run's reaper, on its control socket: the
+// command, and who it runs as. After it come the command's signals, a
+// byte each; the socket's end is the hangup.
 type job struct {
 	Argv   []string `json:"argv"`
 	Dir    string   `json:"dir"`
@@ -29,33 +27,37 @@ type job struct {
 	TTY    bool     `json:"tty"`
 }
 
-// controlFd is the reaper's control pipe.
+// controlFd is the reaper's control socket.
 const controlFd = 3
 
 // reapMain is one direct run's reaper, `reap`, started by PID 1 as root,
 // ahead of its run, which it waits for on its control socket: the
 // command's stdin, stdout and stderr, then the job. It starts the command as
-// its user, hands it every signal PID 1 sends, and once the command ends
-// ends every process it left (a subreaper inherits them all, also those
-// that setsid or double-forked away), as the removal of a throwaway
-// container would. It exits with the command's code, 128+n for a signal.
+// its user, hands it each signal PID 1 sends on the socket, and once the
+// command ends ends every process it left (a subreaper inherits them all,
+// also those that setsid or double-forked away), as the removal of a
+// throwaway container would. It exits with the command's code, 128+n for a
+// signal.
+//
+// It takes no signal itself: taking one costs a program a round trip
+// between two of its threads, sixty of them for all, on every run, and a
+// child's end is seen by waiting for it. A signal sent to the reaper (only
+// a root command in the container can) has its default effect; if it ends
+// the reaper, the run ends, as when such a command kills it.
 func reapMain() int {
 	_ = unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
 	_ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 	unix.CloseOnExec(controlFd) // the command gets stdin, stdout and stderr, no more
 	// Everything that does not need the run is done while it waits for
-	// one: its signals are the command's from here on. PID 1 ends an idle
-	// reaper by closing its control socket.
-	sigs := make(chan os.Signal, 64)
-	signal.Notify(sigs)
+	// one. PID 1 ends an idle reaper by closing its control socket.
 	sparePID1("self")
 	_ = json.Unmarshal([]byte(`{"argv":[""]}`), &job{}) // the decoder's first use is its slowest
 	ctl := os.NewFile(controlFd, "control")
 	if err := receiveStdio(ctl); err != nil {
 		return 125 // PID 1 is stopping, or sent no run
 	}
-	var j job
-	if err := json.NewDecoder(ctl).Decode(&j); err != nil || len(j.Argv) == 0 {
+	j, signals, err := readJob(ctl)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "tbx:", notInit)
 		return 125
 	}
@@ -65,19 +67,31 @@ func reapMain() int {
 	}
 	letGoOfStdio() // the command's output ends when the command's does
 	cmd := &command{pid: pid}
-	go func() {
-		_, _ = io.Copy(io.Discard, ctl)
-		cmd.hangup() // tbx went away, as a terminal that closes
-	}()
-	code := cmd.wait(sigs)
+	go cmd.follow(signals)
+	code := cmd.wait()
 	_, _ = ctl.Write([]byte{byte(code)}) // PID 1 has it before this process is gone
 	return code
+}
+
+// readJob reads the job that follows the run's descriptors on ctl, and
+// returns it with what comes after it: the command's signals.
+func readJob(ctl io.Reader) (job, io.Reader, error) {
+	dec := json.NewDecoder(ctl)
+	var j job
+	if err := dec.Decode(&j); err != nil {
+		return job{}, nil, err
+	}
+	if len(j.Argv) == 0 {
+		return job{}, nil, errors.New("a job without a command")
+	}
+	return j, io.MultiReader(dec.Buffered(), ctl), nil
 }
 
 // startJob starts j's command as its user, in its own process group (or
 // session, with the terminal on stdin as its controlling one), and returns
 // its pid; a command that cannot start is said on stderr, and failed is
-// the exit code: 127, or 126.
+// the exit code: 127, or 126. (syscall's ForkExec, not os.StartProcess,
+// whose first use in a process costs it a trial fork.)
 func startJob(j job) (pid, failed int) {
 	if fi, err := os.Stat(j.Dir); err != nil || !fi.IsDir() {
 		return 0, missingDir(j.Dir)
@@ -87,15 +101,12 @@ func startJob(j job) (pid, failed int) {
 	if j.TTY {
 		sys = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0, Credential: sys.Credential}
 	}
-	var p *os.Process
 	if err == nil {
-		p, err = os.StartProcess(path, j.Argv, &os.ProcAttr{Dir: j.Dir, Env: j.Env, Files: []*os.File{os.Stdin, os.Stdout, os.Stderr}, Sys: sys})
+		pid, err = syscall.ForkExec(path, j.Argv, &syscall.ProcAttr{Dir: j.Dir, Env: j.Env, Files: []uintptr{0, 1, 2}, Sys: sys})
 	}
 	if err != nil {
 		return 0, startFailure(os.Stderr, j.Argv[0], err)
 	}
-	pid = p.Pid
-	_ = p.Release()
 	return pid, 0
 }
 
@@ -119,49 +130,43 @@ func (c *command) hangup() {
 	c.signal(-c.pid, syscall.SIGCONT)
 }
 
-// wait is the command's run to its end: supervised, then every process
-// it left ended; it returns the exit code, 128+n for a signal.
-func (c *command) wait(sigs chan os.Signal) int {
-	ws := c.supervise(sigs)
+// follow hands the command each signal that r (the control socket) says,
+// a byte each, and hangs it up at r's end: tbx went away, as a terminal
+// that closes.
+func (c *command) follow(r io.Reader) {
+	b := make([]byte, 1)
+	for {
+		if _, err := io.ReadFull(r, b); err != nil {
+			c.hangup()
+			return
+		}
+		c.signal(c.pid, syscall.Signal(b[0]))
+	}
+}
+
+// wait is the command's run to its end: every child reaped until it
+// ends, then every process it left ended; it returns the exit code,
+// 128+n for a signal.
+func (c *command) wait() int {
+	ws := c.reap()
 	killLeftovers()
 	return exitCode(ws)
 }
 
-// supervise reaps every child until the command ends, forwarding each
-// signal that comes on sigs to it (but SIGCHLD, which says a child ended,
-// and SIGURG, the runtime's own), and returns its status. It looks for the
-// end once a second too, should a SIGCHLD have been dropped.
-func (c *command) supervise(sigs chan os.Signal) syscall.WaitStatus {
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
+// reap collects every child (a subreaper's orphans among them) until the
+// command ends, and returns its status.
+func (c *command) reap() syscall.WaitStatus {
 	for {
-		select {
-		case s := <-sigs:
-			if sig, ok := s.(syscall.Signal); ok && sig != syscall.SIGCHLD && sig != syscall.SIGURG {
-				c.signal(c.pid, sig)
-			}
-		case <-tick.C:
+		var ws syscall.WaitStatus
+		got, err := syscall.Wait4(-1, &ws, 0, nil)
+		if err == syscall.EINTR {
+			continue
 		}
-		if ws, ended := reapUntil(c.pid); ended {
+		if got == c.pid || err != nil {
 			c.mu.Lock()
 			c.done = true
 			c.mu.Unlock()
 			return ws
-		}
-	}
-}
-
-// reapUntil collects every child that has exited; ended is true, with its
-// status, once pid is among them.
-func reapUntil(pid int) (ws syscall.WaitStatus, ended bool) {
-	for {
-		var st syscall.WaitStatus
-		got, err := syscall.Wait4(-1, &st, syscall.WNOHANG, nil)
-		if got <= 0 || err != nil {
-			return ws, ended
-		}
-		if got == pid {
-			ws, ended = st, true
 		}
 	}
 }
