@@ -2,6 +2,7 @@ package helper
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -22,8 +23,8 @@ import (
 // server is PID 1's side of the direct path: it starts the commands that
 // tbx sends through the socket in Direct, as its own children.
 type server struct {
-	owner   uint32 // the only uid that may connect
-	fatal   string // why every run is refused, and the container must go
+	owner   uint32         // the only uid that may connect
+	fatal   direct.Refusal // why every run is refused, and the container must go (Fatal)
 	spec    Spec
 	user    job // the credentials and HOME of every command
 	ln      *direct.Listener
@@ -39,7 +40,7 @@ type server struct {
 // serveDirect listens on Direct's socket for the spec owner's runs; nil,
 // with a line in the container's log, where it cannot.
 func serveDirect(spec Spec, user job, rp *reaper) *server {
-	p := &pool{rp: rp}
+	p := &pool{rp: rp, pid1: readTraits()}
 	go p.fill()
 	return listen(&server{owner: *spec.Owner, spec: spec, user: user, reaper: rp, pool: p, served: make(chan struct{})})
 }
@@ -47,7 +48,7 @@ func serveDirect(spec Spec, user job, rp *reaper) *server {
 // refuseDirect serves owner's runs with a refusal that has tbx remove the
 // container: why its mounts are not what tbx checked.
 func refuseDirect(owner uint32, why string) {
-	listen(&server{owner: owner, fatal: why})
+	listen(&server{owner: owner, fatal: direct.Refusal{Reason: why, Fatal: true}})
 }
 
 // listen serves s on Direct's socket; nil where it cannot.
@@ -208,8 +209,8 @@ func (s *server) serve(c *direct.Sock, received func()) {
 		_ = direct.SendRefusal(c, err.Error(), false)
 		return
 	}
-	if s.fatal != "" {
-		_ = direct.Refuse(c, direct.Refusal{Reason: s.fatal, Fatal: true})
+	if fatal := s.fatalRefusal(); fatal.Fatal {
+		_ = direct.Refuse(c, fatal)
 		return
 	}
 	leave, err := s.enter()
@@ -253,7 +254,7 @@ func (s *server) receive(c *direct.Sock) (direct.Request, []*os.File, io.Reader,
 	if want := descriptors(req.TTY); err == nil && len(files) != want {
 		err = fmt.Errorf("%d descriptors with a request that carries %d", len(files), want)
 	}
-	if err == nil && s.fatal == "" && req.User != s.spec.User {
+	if err == nil && !s.fatalRefusal().Fatal && req.User != s.spec.User {
 		err = fmt.Errorf("a run as %q in a container whose commands run as %q", req.User, s.spec.User)
 	}
 	return req, files, r, err
@@ -325,7 +326,7 @@ func (s *server) finished() <-chan struct{} {
 // run starts the command under a reaper of its own, tells tbx, forwards
 // its signals, and sends its exit code once the command and all it left
 // have ended; a tbx that goes away hangs the command up.
-func (s *server) run(c *direct.Sock, r io.Reader, req direct.Request, files []*os.File) {
+func (s *server) run(c *direct.Sock, rd io.Reader, req direct.Request, files []*os.File) {
 	stdio, master, err := stdioFor(req, files)
 	var outputs []*os.File
 	if !req.TTY {
@@ -339,13 +340,13 @@ func (s *server) run(c *direct.Sock, r io.Reader, req direct.Request, files []*o
 	j := s.user
 	j.Argv, j.Dir, j.TTY = req.Argv, req.Dir, req.TTY
 	j.Env = mergeEnv(append(os.Environ(), s.user.Env...), req.Env, req.TTY)
-	pid, status, hangup, err := s.startReaper(j, stdio)
+	r, err := s.startReaper(j, stdio)
 	if err != nil {
 		closeFiles(stdio[:1])
 		if master != nil {
 			_ = master.Close()
 		}
-		_ = direct.SendRefusal(c, err.Error(), false)
+		s.refuseStart(c, err)
 		return
 	}
 	if master == nil {
@@ -364,53 +365,78 @@ func (s *server) run(c *direct.Sock, r io.Reader, req direct.Request, files []*o
 		_ = master.Close()
 		closeFiles(stdio[:1])
 	}
-	defer noteLauncher("direct-"+strconv.Itoa(pid), req.Launcher)()
-	h := &signaller{ctl: hangup, outputs: outputs}
+	defer noteLauncher("direct-"+strconv.Itoa(r.pid), req.Launcher)()
+	h := &signaller{ctl: r.ctl, outputs: outputs}
 	s.track(h, true)
-	go h.follow(r)
-	code := runEnd(hangup, status)
+	go h.follow(rd)
+	code, said := runEnd(r.ctl, r.status)
 	h.end()
 	s.track(h, false)
 	_ = direct.SendExit(c, code)
-	s.pool.fill() // the next run's reaper, once this run is over: off its path
-}
-
-// runEnd is the run's exit code: as its reaper says it on its control
-// socket once the command and all it left have ended, or as its own end
-// says it (a root command can kill its reaper).
-func runEnd(ctl *os.File, status <-chan syscall.WaitStatus) int {
-	said := make(chan int, 1)
-	go func() {
-		b := make([]byte, 1)
-		if n, _ := ctl.Read(b); n == 1 {
-			said <- int(b[0])
-		}
-	}()
-	select {
-	case code := <-said:
-		return code
-	case ws := <-status:
-		return exitCode(ws)
+	if !s.spec.Once { // a spare's PID 1 ends with its one run
+		s.pool.put(r, said) // the next run's reaper: off this run's path
 	}
 }
 
-// startReaper hands the run to a reaper (reapMain), started ahead where
-// one waits, which starts the command with stdio; closing hangup hangs
-// the command up. A reaper started ahead that has died meanwhile (a root
-// command can kill one) is replaced by a new one.
-func (s *server) startReaper(j job, stdio []*os.File) (pid int, status <-chan syscall.WaitStatus, hangup *os.File, err error) {
+// refuseStart refuses a run whose command could not be handed to a
+// reaper. When PID 1 is spoiled, so is every later run: the container
+// takes none, and tbx removes it and runs them in a new one.
+func (s *server) refuseStart(c *direct.Sock, err error) {
+	if !errors.Is(err, errSpoiled) {
+		_ = direct.SendRefusal(c, err.Error(), false)
+		return
+	}
+	logf("refusing every run: %v", errSpoiled)
+	refusal := direct.Refusal{Reason: errSpoiled.Error(), Fatal: true, Retry: true}
+	s.mu.Lock()
+	s.fatal = refusal
+	s.mu.Unlock()
+	_ = direct.Refuse(c, refusal)
+}
+
+// fatalRefusal is why every run is refused (Fatal), if it is.
+func (s *server) fatalRefusal() direct.Refusal {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fatal
+}
+
+// runEnd is the run's exit code: as its reaper says it on its control
+// socket once the command and all it left have ended (said), or as its
+// own end says it (a root command can kill its reaper).
+func runEnd(ctl *os.File, status <-chan syscall.WaitStatus) (code int, said bool) {
+	got := make(chan int, 1)
+	go func() {
+		b := make([]byte, 1)
+		if n, _ := ctl.Read(b); n == 1 {
+			got <- int(b[0])
+		}
+	}()
+	select {
+	case code := <-got:
+		return code, true
+	case ws := <-status:
+		return exitCode(ws), false
+	}
+}
+
+// startReaper hands the run to a reaper (reapMain), a waiting one where
+// there is one, which starts the command with stdio. A waiting reaper
+// that has died meanwhile (a root command can kill one) is replaced by a
+// new one.
+func (s *server) startReaper(j job, stdio []*os.File) (*reaperHandle, error) {
+	var err error
 	for attempt := 0; attempt < 2; attempt++ {
-		var r *idleReaper
+		var r *reaperHandle
 		if r, err = s.pool.take(); err != nil {
 			break
 		}
 		if err = r.hand(j, stdio); err == nil {
-			return r.pid, r.status, r.ctl, nil
+			return r, nil
 		}
-		_ = r.ctl.Close()
-		_ = syscall.Kill(r.pid, syscall.SIGKILL)
+		r.end()
 	}
-	return 0, nil, nil, fmt.Errorf("starting the run: %w", err)
+	return nil, fmt.Errorf("starting the run: %w", err)
 }
 
 // stdioFor is the command's stdin, stdout and stderr: the pipes tbx sent,
@@ -430,8 +456,8 @@ func stdioFor(req direct.Request, files []*os.File) (stdio []*os.File, master *o
 }
 
 // signaller forwards tbx's signals to the run's reaper, a byte each on
-// its control socket, which it hands to the command, until the run ends;
-// it hangs the command up (the socket's close) when tbx goes away first.
+// its control socket, which hands them to the command, until the run
+// ends; it says ctlHangup when tbx goes away first.
 type signaller struct {
 	ctl     *os.File
 	outputs []*os.File // the read ends of the command's output, drained once tbx is gone
@@ -446,28 +472,31 @@ func (h *signaller) follow(r io.Reader) {
 			for _, f := range h.outputs {
 				go func() { _, _ = io.Copy(io.Discard, f) }()
 			}
-			_ = h.ctl.Close()
+			h.say(ctlHangup)
 			return
 		}
-		if typ == direct.TypeSignal && len(payload) == 1 {
-			h.signal(syscall.Signal(payload[0]))
+		if typ == direct.TypeSignal && len(payload) == 1 && payload[0] != ctlOver && payload[0] != ctlHangup {
+			h.say(payload[0])
 		}
 	}
 }
 
-func (h *signaller) signal(sig syscall.Signal) {
+func (h *signaller) signal(sig syscall.Signal) { h.say(byte(sig)) }
+
+// say writes b to the reaper while the run lasts.
+func (h *signaller) say(b byte) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if !h.done {
-		_, _ = h.ctl.Write([]byte{byte(sig)})
+		_, _ = h.ctl.Write([]byte{b})
 	}
 }
 
+// end stops the forwarding: the run is over.
 func (h *signaller) end() {
 	h.mu.Lock()
 	h.done = true
 	h.mu.Unlock()
-	_ = h.ctl.Close()
 }
 
 func exitCode(ws syscall.WaitStatus) int {

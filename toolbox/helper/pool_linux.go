@@ -1,12 +1,11 @@
 package helper
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -15,25 +14,45 @@ import (
 
 // A reaper is a process of its own (it must be a subreaper, and the
 // kernel gives that to a whole process), and starting one is a program's
-// start: a few milliseconds on every run. So PID 1 keeps one started
-// ahead, waiting on its control socket, and hands a run to it: the
-// command's stdin, stdout and stderr (SCM_RIGHTS), then the job. The
-// next is started once one is taken, off the run's path.
+// start: a few milliseconds, more than all else on a run's way in. So PID
+// 1 keeps one waiting on its control socket and hands a run to it: the
+// command's stdin, stdout and stderr (SCM_RIGHTS), then the job. A reaper
+// whose run is over waits for the next, if it says it is as it was when
+// it started; else a new one is started, off the run's path.
 
-// idleReaper is a reaper started ahead: its pid, its status once it ends,
-// and PID 1's end of its control socket.
-type idleReaper struct {
+// reaperHandle is PID 1's hold on a reaper: its process (by a pidfd, so
+// that no other process that comes to have its pid is ever signalled in
+// its place), its status once it ends, and PID 1's end of its control
+// socket.
+type reaperHandle struct {
 	pid    int
+	proc   *os.Process
 	status <-chan syscall.WaitStatus
 	ctl    *os.File
 }
 
-// pool holds at most one reaper started ahead.
+// pool holds at most one waiting reaper. A new one inherits PID 1's
+// traits, which a root command may have changed too (prlimit 1): pid1
+// are those PID 1 had when it started, and no reaper is started once
+// PID 1's are not those.
 type pool struct {
 	mu     sync.Mutex
-	ready  *idleReaper
+	ready  *reaperHandle
 	rp     *reaper
+	pid1   traits
 	closed bool
+}
+
+// errSpoiled says that PID 1 is not as it was: no later run may start in
+// its container.
+var errSpoiled = errors.New("a command changed what PID 1's children inherit (its limits, priority, CPUs or OOM score); the container must go")
+
+// spawn starts a reaper, if PID 1 is as it was.
+func (p *pool) spawn() (*reaperHandle, error) {
+	if !readTraits().same(p.pid1) {
+		return nil, errSpoiled
+	}
+	return spawnReaper(p.rp)
 }
 
 // fill starts a reaper ahead, unless one waits.
@@ -46,13 +65,13 @@ func (p *pool) fill() {
 	if p.ready != nil || p.closed {
 		return
 	}
-	if r, err := spawnReaper(p.rp); err == nil {
+	if r, err := p.spawn(); err == nil {
 		p.ready = r
 	}
 }
 
-// close ends the reaper started ahead (its control socket's end is its
-// end: it waits with every signal taken) and starts no other.
+// close ends the waiting reaper (its control socket's end is its end)
+// and starts no other.
 func (p *pool) close() {
 	if p == nil {
 		return
@@ -66,8 +85,50 @@ func (p *pool) close() {
 	}
 }
 
-// take is a reaper for a run: the one started ahead, or a new one.
-func (p *pool) take() (*idleReaper, error) {
+// put keeps r, whose run is over, for the next run, if it is alive (it
+// said its run's exit code), says it is as it was and none waits already;
+// else it ends r and starts one ahead.
+func (p *pool) put(r *reaperHandle, alive bool) {
+	if alive && r.again() {
+		p.mu.Lock()
+		keep := p.ready == nil && !p.closed
+		if keep {
+			p.ready = r
+		}
+		p.mu.Unlock()
+		if keep {
+			return
+		}
+	}
+	r.end()
+	p.fill()
+}
+
+// readyTime bounds the wait for a reaper to say it takes another run.
+const readyTime = time.Second
+
+// again tells r its run is over and reports whether it takes another:
+// whether it says so in time.
+func (r *reaperHandle) again() bool {
+	if _, err := r.ctl.Write([]byte{ctlOver}); err != nil {
+		return false
+	}
+	_ = r.ctl.SetReadDeadline(time.Now().Add(readyTime))
+	defer r.ctl.SetReadDeadline(time.Time{})
+	b := make([]byte, 1)
+	n, err := r.ctl.Read(b)
+	return n == 1 && err == nil && b[0] == ctlReady
+}
+
+// end ends r: its control socket's close, which it takes for the end,
+// and SIGKILL, should it not be waiting on it.
+func (r *reaperHandle) end() {
+	_ = r.ctl.Close()
+	_ = r.proc.Signal(syscall.SIGKILL)
+}
+
+// take is a reaper for a run: the one waiting, or a new one.
+func (p *pool) take() (*reaperHandle, error) {
 	p.mu.Lock()
 	r := p.ready
 	p.ready = nil
@@ -75,11 +136,11 @@ func (p *pool) take() (*idleReaper, error) {
 	if r != nil {
 		return r, nil
 	}
-	return spawnReaper(p.rp)
+	return p.spawn()
 }
 
 // spawnReaper starts a reaper that waits for its run on a control socket.
-func spawnReaper(rp *reaper) (*idleReaper, error) {
+func spawnReaper(rp *reaper) (*reaperHandle, error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, err
@@ -92,30 +153,28 @@ func spawnReaper(rp *reaper) (*idleReaper, error) {
 	}
 	mine, theirs := os.NewFile(uintptr(fds[0]), "control"), os.NewFile(uintptr(fds[1]), "control")
 	defer theirs.Close()
+	var proc *os.Process
 	pid, status, err := rp.start(func() (int, error) {
 		env := os.Environ() // PID 1's, less EnvTool, which the reaper is told again
 		if who.raw != "" {
 			env = append(env, EnvTool+"="+who.raw)
 		}
-		p, err := os.StartProcess("/proc/self/exe", helperspec.Argv("reap"), &os.ProcAttr{Env: env, Files: []*os.File{os.Stdin, os.Stdout, os.Stderr, theirs}})
+		var err error
+		proc, err = os.StartProcess("/proc/self/exe", helperspec.Argv("reap"), &os.ProcAttr{Env: env, Files: []*os.File{os.Stdin, os.Stdout, os.Stderr, theirs}})
 		if err != nil {
 			return 0, err
 		}
-		pid := p.Pid // Release forgets it
-		_ = p.Release()
-		return pid, nil
+		return proc.Pid, nil
 	})
 	if err != nil {
 		_ = mine.Close()
 		return nil, err
 	}
-	return &idleReaper{pid: pid, status: status, ctl: mine}, nil
+	return &reaperHandle{pid: pid, proc: proc, status: status, ctl: mine}, nil
 }
 
-// hand gives r its run: the command's stdio, then j. r's control socket
-// then carries the command's signals, and stays open while tbx is there;
-// its close is the hangup.
-func (r *idleReaper) hand(j job, stdio []*os.File) error {
+// hand gives r its run: the command's stdio, then j (control_linux.go).
+func (r *reaperHandle) hand(j job, stdio []*os.File) error {
 	fds := make([]int, len(stdio))
 	for i, f := range stdio {
 		fds[i] = int(f.Fd())
@@ -133,39 +192,10 @@ func (r *idleReaper) hand(j job, stdio []*os.File) error {
 		err = sent
 	}
 	if err == nil {
-		// No newline after it, as an Encoder would write: what follows
-		// the job on the socket is the command's signals, a byte each.
 		var b []byte
-		if b, err = json.Marshal(j); err == nil {
+		if b, err = encodeJob(j); err == nil {
 			_, err = r.ctl.Write(b)
 		}
 	}
 	return err
-}
-
-// receiveStdio is the reaper's side of hand: it takes the command's
-// stdin, stdout and stderr from the control socket and makes them its own
-// 0, 1 and 2, so that what it says of a command that cannot start reaches
-// the run's stderr.
-func receiveStdio(ctl *os.File) error {
-	oob := make([]byte, unix.CmsgSpace(3*4))
-	_, oobn, _, _, err := unix.Recvmsg(int(ctl.Fd()), make([]byte, 1), oob, unix.MSG_CMSG_CLOEXEC)
-	if err != nil {
-		return err
-	}
-	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-	if err != nil || len(msgs) != 1 {
-		return errors.New("no descriptors with the run")
-	}
-	fds, err := unix.ParseUnixRights(&msgs[0])
-	if err != nil || len(fds) != 3 {
-		return fmt.Errorf("%d descriptors with the run, want 3", len(fds))
-	}
-	for i, fd := range fds {
-		if err := unix.Dup3(fd, i, 0); err != nil {
-			return err
-		}
-		_ = unix.Close(fd)
-	}
-	return nil
 }

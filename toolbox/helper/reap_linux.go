@@ -14,36 +14,22 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// job is what PID 1 tells a run's reaper, on its control socket: the
-// command, and who it runs as. After it come the command's signals, a
-// byte each; the socket's end is the hangup.
-type job struct {
-	Argv   []string `json:"argv"`
-	Dir    string   `json:"dir"`
-	Env    []string `json:"env"`
-	UID    uint32   `json:"uid"`
-	GID    uint32   `json:"gid"`
-	Groups []uint32 `json:"groups"`
-	TTY    bool     `json:"tty"`
-}
-
-// controlFd is the reaper's control socket.
-const controlFd = 3
-
-// reapMain is one direct run's reaper, `reap`, started by PID 1 as root,
-// ahead of its run, which it waits for on its control socket: the
-// command's stdin, stdout and stderr, then the job. It starts the command as
-// its user, hands it each signal PID 1 sends on the socket, and once the
-// command ends ends every process it left (a subreaper inherits them all,
-// also those that setsid or double-forked away), as the removal of a
-// throwaway container would. It exits with the command's code, 128+n for a
-// signal.
+// reapMain is a direct run's reaper, `reap`, started by PID 1 as root,
+// ahead of its run, which it waits for on its control socket (see
+// control_linux.go): the command's stdin, stdout and stderr, then the
+// job. It starts the command as its user, hands it each signal PID 1
+// sends, and once the command ends ends every process it left (a
+// subreaper inherits them all, also those that setsid or double-forked
+// away), as the removal of a throwaway container would, and says the exit
+// code, 128+n for a signal. Then, once PID 1 says the run is over, it
+// waits for another run, if it is still as it was when it started (its
+// traits): a process start is the dearest part of a run's way in.
 //
 // It takes no signal itself: taking one costs a program a round trip
-// between two of its threads, sixty of them for all, on every run, and a
-// child's end is seen by waiting for it. A signal sent to the reaper (only
-// a root command in the container can) has its default effect; if it ends
-// the reaper, the run ends, as when such a command kills it.
+// between two of its threads, sixty of them for all, and a child's end is
+// seen by waiting for it. A signal sent to the reaper (only a root command
+// in the container can) has its default effect; if it ends the reaper,
+// the run ends, as when such a command kills it.
 func reapMain() int {
 	_ = unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
 	_ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
@@ -53,38 +39,46 @@ func reapMain() int {
 	sparePID1("self")
 	_ = json.Unmarshal([]byte(`{"argv":[""]}`), &job{}) // the decoder's first use is its slowest
 	ctl := os.NewFile(controlFd, "control")
-	if err := receiveStdio(ctl); err != nil {
-		return 125 // PID 1 is stopping, or sent no run
+	fresh := readTraits()
+	for {
+		if err := receiveStdio(ctl); err != nil {
+			return 125 // PID 1 is stopping, or sent no run
+		}
+		code, over := runJob(ctl)
+		// A run's command (a root one) may have changed what the next
+		// would inherit from this process: then a new reaper serves it.
+		if !over || !readTraits().same(fresh) {
+			return code
+		}
+		if _, err := ctl.Write([]byte{ctlReady}); err != nil {
+			return code
+		}
 	}
-	j, signals, err := readJob(ctl)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "tbx:", notInit)
-		return 125
-	}
-	pid, failed := startJob(j)
-	if failed != 0 {
-		return failed
-	}
-	letGoOfStdio() // the command's output ends when the command's does
-	cmd := &command{pid: pid}
-	go cmd.follow(signals)
-	code := cmd.wait()
-	_, _ = ctl.Write([]byte{byte(code)}) // PID 1 has it before this process is gone
-	return code
 }
 
-// readJob reads the job that follows the run's descriptors on ctl, and
-// returns it with what comes after it: the command's signals.
-func readJob(ctl io.Reader) (job, io.Reader, error) {
-	dec := json.NewDecoder(ctl)
-	var j job
-	if err := dec.Decode(&j); err != nil {
-		return job{}, nil, err
+// runJob runs the job that follows a run's descriptors on ctl: it starts
+// the command, says its exit code on ctl once it and all it left have
+// ended, and hands it the signals that ctl says until PID 1 says the run
+// is over (over), or goes away.
+func runJob(ctl *os.File) (code int, over bool) {
+	j, err := readJob(ctl)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "tbx:", notInit)
+		return 125, false
 	}
-	if len(j.Argv) == 0 {
-		return job{}, nil, errors.New("a job without a command")
+	cmd := &command{}
+	cmd.pid, code = startJob(j)
+	cmd.done = code != 0 // it did not start: nothing to signal
+	letGoOfStdio()       // the command's output ends when the command's does
+	followed := make(chan bool, 1)
+	go func() { followed <- cmd.follow(ctl) }()
+	if !cmd.done {
+		code = cmd.wait()
 	}
-	return j, io.MultiReader(dec.Buffered(), ctl), nil
+	if _, err := ctl.Write([]byte{byte(code)}); err != nil {
+		return code, false
+	}
+	return code, <-followed
 }
 
 // startJob starts j's command as its user, in its own process group (or
@@ -130,17 +124,24 @@ func (c *command) hangup() {
 	c.signal(-c.pid, syscall.SIGCONT)
 }
 
-// follow hands the command each signal that r (the control socket) says,
-// a byte each, and hangs it up at r's end: tbx went away, as a terminal
-// that closes.
-func (c *command) follow(r io.Reader) {
+// follow hands the command each signal that ctl says, a byte each, and
+// hangs it up when ctl says tbx went away, or ends; over is true once ctl
+// says the run is over (what follows is another run's).
+func (c *command) follow(ctl io.Reader) (over bool) {
 	b := make([]byte, 1)
 	for {
-		if _, err := io.ReadFull(r, b); err != nil {
+		if _, err := io.ReadFull(ctl, b); err != nil {
 			c.hangup()
-			return
+			return false
 		}
-		c.signal(c.pid, syscall.Signal(b[0]))
+		switch b[0] {
+		case ctlOver:
+			return true
+		case ctlHangup:
+			c.hangup()
+		default:
+			c.signal(c.pid, syscall.Signal(b[0]))
+		}
 	}
 }
 

@@ -203,6 +203,40 @@ func TestNothingOutlivesItsRun(t *testing.T) {
 	})
 }
 
+// A warm container's reaper serves one run after another, and a run
+// after one whose root command changed what the reaper's children
+// inherit (its limits; the nice value of each of its threads) gets a new
+// reaper, as it was when started, or, when PID 1's were changed too, a
+// new container: the next command has the limits and nice value the
+// first one had.
+func TestAReusedReaperIsAsItWas(t *testing.T) {
+	c := testenv.Engine(t)
+	t.Setenv("TBX_WARM", "2m")
+	dir, _ := runProject(t, c, "")
+	const look = "ulimit -n; nice; echo $PPID"
+	first := spareRun(t, dir, nil, nil, "run", "box-sh", "-c", look)
+	second := spareRun(t, dir, nil, nil, "run", "box-sh", "-c", look)
+	if first.code != 0 || second.code != 0 || first.out != second.out {
+		t.Fatalf("two runs in a row: %q (%s) then %q (%s); want one reaper, the same limits", first.out, first.err, second.out, second.err)
+	}
+	traits := func(out string) string { return out[:strings.LastIndex(strings.TrimSuffix(out, "\n"), "\n")+1] }
+	for _, change := range []string{
+		"prlimit --pid $PPID --nofile=64:64",
+		"renice -n 7 -p $(ls /proc/$PPID/task | grep -vx $PPID) >/dev/null", // all threads but the first
+		// PID 1's, which a new reaper would inherit: the container goes.
+		"prlimit --pid 1 --nofile=64:64 && prlimit --pid $PPID --nofile=64:64",
+	} {
+		tamper := spareRun(t, dir, nil, nil, "run", "box-sh", "-c", change+" && echo $PPID")
+		if tamper.code != 0 {
+			t.Fatalf("the root command that changes its reaper (%s): exit %d, %s", change, tamper.code, tamper.err)
+		}
+		after := spareRun(t, dir, nil, nil, "run", "box-sh", "-c", look)
+		if after.code != 0 || traits(after.out) != traits(first.out) || strings.HasSuffix(after.out, "\n"+tamper.out) {
+			t.Errorf("the run after `%s`: %q (%s); want the limits and nice value of %q, under another reaper than %q", change, after.out, after.err, first.out, tamper.out)
+		}
+	}
+}
+
 // No command decides a later run, or gets more than its streams: a warm
 // container's state is root's to write, an exec run's command runs as the
 // user PID 1 resolved, and a command has descriptors 0, 1 and 2 only, on

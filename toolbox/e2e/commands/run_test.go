@@ -107,8 +107,8 @@ func commandsIn(t *testing.T, c *client.Client, id string) []string {
 		cmds = cmds[:0]
 		for _, p := range top.Processes {
 			args := p[len(p)-1]
-			idleReaper := strings.HasSuffix(args, helper.Command+" reap") && !parents[p[0]]
-			if !strings.Contains(args, helper.Command+" init") && !idleReaper {
+			reaperHandle := strings.HasSuffix(args, helper.Command+" reap") && !parents[p[0]]
+			if !strings.Contains(args, helper.Command+" init") && !reaperHandle {
 				cmds = append(cmds, args)
 			}
 		}

@@ -60,7 +60,9 @@ func Launcher(pid int, host string) string {
 // Refusal says why a helper did not run a request. Retry is true when the
 // container is stopping: the run goes to a new one. Fatal is true when the
 // container must not run anything (its mounts are not what tbx checked):
-// tbx removes it and refuses the run.
+// tbx removes it and refuses the run; both are true when a command spoiled
+// the container, not the run: tbx removes it and the run goes to a new
+// one.
 type Refusal struct {
 	Reason string `json:"reason"`
 	Retry  bool   `json:"retry"`

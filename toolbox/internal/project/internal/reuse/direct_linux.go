@@ -42,6 +42,9 @@ func (r *Runner) runDirect(ctx context.Context, inv runner.Invocation, cfg *cont
 	code, err := conn.Run(req, direct.Streams{In: in, Out: r.Streams.Out, Err: r.Streams.Err}, router)
 	var refused *direct.RefusedError
 	switch {
+	case errors.As(err, &refused) && refused.Fatal && refused.Retry:
+		r.Remove(ct.id)
+		return errRetry // the container is spoiled, not the run
 	case errors.As(err, &refused) && refused.Fatal:
 		r.Remove(ct.id)
 		return exit.Errorf(exit.Failed, "refusing to run: %s; the warm container is removed", refused.Reason)
