@@ -214,6 +214,7 @@ func TestAReusedReaperIsAsItWas(t *testing.T) {
 	t.Setenv("TBX_WARM", "2m")
 	dir, _ := runProject(t, c, "")
 	const look = "ulimit -n; nice; echo $PPID"
+	spareRun(t, dir, nil, nil, "run", "box-sh", "-c", "true") // the warm container, started
 	first := spareRun(t, dir, nil, nil, "run", "box-sh", "-c", look)
 	second := spareRun(t, dir, nil, nil, "run", "box-sh", "-c", look)
 	if first.code != 0 || second.code != 0 || first.out != second.out {
