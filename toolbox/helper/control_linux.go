@@ -78,18 +78,9 @@ func readJob(ctl io.Reader) (job, error) {
 // 0, 1 and 2, so that what it says of a command that cannot start reaches
 // the run's stderr.
 func receiveStdio(ctl *os.File) error {
-	oob := make([]byte, unix.CmsgSpace(3*4))
-	_, oobn, _, _, err := unix.Recvmsg(int(ctl.Fd()), make([]byte, 1), oob, unix.MSG_CMSG_CLOEXEC)
+	fds, err := receiveRights(ctl)
 	if err != nil {
 		return err
-	}
-	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-	if err != nil || len(msgs) != 1 {
-		return errors.New("no descriptors with the run")
-	}
-	fds, err := unix.ParseUnixRights(&msgs[0])
-	if err != nil || len(fds) != 3 {
-		return fmt.Errorf("%d descriptors with the run, want 3", len(fds))
 	}
 	for i, fd := range fds {
 		if err := unix.Dup3(fd, i, 0); err != nil {
@@ -98,4 +89,23 @@ func receiveStdio(ctl *os.File) error {
 		_ = unix.Close(fd)
 	}
 	return nil
+}
+
+// receiveRights takes the three descriptors a run's first byte carries
+// on ctl, close-on-exec.
+func receiveRights(ctl *os.File) ([]int, error) {
+	oob := make([]byte, unix.CmsgSpace(3*4))
+	_, oobn, _, _, err := unix.Recvmsg(int(ctl.Fd()), make([]byte, 1), oob, unix.MSG_CMSG_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) != 1 {
+		return nil, errors.New("no descriptors with the run")
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) != 3 {
+		return nil, fmt.Errorf("%d descriptors with the run, want 3", len(fds))
+	}
+	return fds, nil
 }

@@ -179,8 +179,12 @@ func (s *server) terminate() {
 		return
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	running := make([]*signaller, 0, len(s.running))
 	for h := range s.running {
+		running = append(running, h)
+	}
+	s.mu.Unlock()
+	for _, h := range running { // a write may wait for its reaper: not under s.mu
 		h.signal(syscall.SIGTERM)
 	}
 }
@@ -365,7 +369,7 @@ func (s *server) run(c *direct.Sock, rd io.Reader, req direct.Request, files []*
 		_ = master.Close()
 		closeFiles(stdio[:1])
 	}
-	defer noteLauncher("direct-"+strconv.Itoa(r.pid), req.Launcher)()
+	defer noteLauncher("direct-"+strconv.Itoa(r.proc.Pid), req.Launcher)()
 	h := &signaller{ctl: r.ctl, outputs: outputs}
 	s.track(h, true)
 	go h.follow(rd)

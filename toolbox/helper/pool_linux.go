@@ -25,7 +25,6 @@ import (
 // its place), its status once it ends, and PID 1's end of its control
 // socket.
 type reaperHandle struct {
-	pid    int
 	proc   *os.Process
 	status <-chan syscall.WaitStatus
 	ctl    *os.File
@@ -145,8 +144,9 @@ func spawnReaper(rp *reaper) (*reaperHandle, error) {
 	if err != nil {
 		return nil, err
 	}
-	// PID 1's end is non-blocking, so that closing it (the hangup) ends a
-	// read in flight on it (runEnd's).
+	// PID 1's end is non-blocking, so that closing it (the reaper's end)
+	// ends a read in flight on it (runEnd's), and a read may have a
+	// deadline (again's).
 	if err := unix.SetNonblock(fds[0], true); err != nil {
 		_, _ = unix.Close(fds[0]), unix.Close(fds[1])
 		return nil, err
@@ -154,7 +154,7 @@ func spawnReaper(rp *reaper) (*reaperHandle, error) {
 	mine, theirs := os.NewFile(uintptr(fds[0]), "control"), os.NewFile(uintptr(fds[1]), "control")
 	defer theirs.Close()
 	var proc *os.Process
-	pid, status, err := rp.start(func() (int, error) {
+	_, status, err := rp.start(func() (int, error) {
 		env := os.Environ() // PID 1's, less EnvTool, which the reaper is told again
 		if who.raw != "" {
 			env = append(env, EnvTool+"="+who.raw)
@@ -170,7 +170,7 @@ func spawnReaper(rp *reaper) (*reaperHandle, error) {
 		_ = mine.Close()
 		return nil, err
 	}
-	return &reaperHandle{pid: pid, proc: proc, status: status, ctl: mine}, nil
+	return &reaperHandle{proc: proc, status: status, ctl: mine}, nil
 }
 
 // hand gives r its run: the command's stdio, then j (control_linux.go).
