@@ -283,8 +283,15 @@ func TestSparesServeTheWholeProject(t *testing.T) {
 		t.Errorf("a run from the root after one from %s: exit %d, stdout %q; want the spare %s", sub, r.code, r.out, next.Config.Hostname)
 	}
 
+	theSpare(t, c, project)
 	if r := spareRun(t, dir, nil, nil, "gc"); r.code != 0 || !strings.Contains(r.out, "): spare") {
 		t.Errorf("gc of a spare: exit %d, stdout %q, stderr %q", r.code, r.out, r.err)
+	}
+	// Right after a run, its maker may not have made its spare yet: gc
+	// finds it or nothing, and either way no spare is left once it is done.
+	spareRun(t, dir, nil, nil, "run", "box-sh", "-c", "true")
+	if r := spareRun(t, dir, nil, nil, "gc"); r.code != 0 {
+		t.Errorf("gc right after a run: exit %d, stdout %q, stderr %q", r.code, r.out, r.err)
 	}
 	makersDone(t)
 	if left := spares(t, c, project); len(left) != 0 {
