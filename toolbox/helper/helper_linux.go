@@ -370,8 +370,12 @@ func run(token string, argv []string, as job) int {
 		// The command owns the terminal: Ctrl-C reaches it, not the helper.
 		cmd.SysProcAttr.Setpgid, cmd.SysProcAttr.Foreground = true, true
 	}
-	signal.Ignore(syscall.SIGTTOU, syscall.SIGTTIN)
 	if err := cmd.Start(); err != nil {
+		// A command that could not start may have been made the
+		// terminal's foreground first: the helper, now in the background,
+		// must still say why. Ignored before the start, the two signals
+		// would stay ignored in the command, unlike a throwaway run's.
+		signal.Ignore(syscall.SIGTTOU, syscall.SIGTTIN)
 		return startFailure(os.Stderr, argv[0], err)
 	}
 	pidFile := filepath.Join(State, "run-"+token)

@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/creack/pty"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/client"
 
@@ -324,4 +326,65 @@ func TestTrustSaysWhoTheImagesUserIs(t *testing.T) {
 	if r := spareRun(t, dir, nil, nil, "trust", "--show"); !strings.Contains(r.out, "not you: 65534:65534 in the image on this Engine\n") {
 		t.Errorf("trust --show of a tool whose image's user is 65534: exit %d, stdout %q, stderr %q", r.code, r.out, r.err)
 	}
+}
+
+// A command starts with the signals of a throwaway run's command, none
+// ignored or blocked that are not there, on every path a run takes: a
+// spare, a warm container through its helper's socket and through an
+// Engine exec, with a terminal and without.
+func TestEveryPathStartsItsCommandWithAThrowawayRunsSignals(t *testing.T) {
+	c := testenv.Engine(t)
+	dir, _ := spareProject(t, c)
+	look := "grep -E '^Sig(Ign|Blk)' /proc/self/status"
+	paths := []struct {
+		name string
+		env  []string
+	}{
+		{"throwaway", []string{"TBX_SPARE=off", "TBX_WARM=off"}},
+		{"spare", []string{"TBX_WARM=off"}},
+		{"socket", []string{"TBX_WARM=2m", "TBX_DIRECT="}},
+		{"exec", []string{"TBX_WARM=2m", "TBX_DIRECT=0"}},
+	}
+	for _, tty := range []bool{false, true} {
+		want := ""
+		for _, path := range paths {
+			for round := 0; round < 2; round++ { // the second is a spare's, or a warm container's second
+				got := signalsRun(t, dir, tty, path.env, "run", "box-sh", "-c", look)
+				if want == "" {
+					want = got
+					if !strings.Contains(want, "SigIgn:") {
+						t.Fatalf("a throwaway run (terminal %v) printed %q", tty, want)
+					}
+				}
+				if got != want {
+					t.Errorf("%s, round %d, terminal %v: the command starts with %q; a throwaway run's starts with %q", path.name, round+1, tty, got, want)
+				}
+			}
+		}
+	}
+}
+
+// signalsRun is spareRun's stdout, on a terminal of its own when tty is
+// true (then with the terminal's line ends made plain).
+func signalsRun(t *testing.T, dir string, tty bool, env []string, args ...string) string {
+	t.Helper()
+	if !tty {
+		r := spareRun(t, dir, nil, env, args...)
+		if r.code != 0 {
+			t.Fatalf("tbx %v: exit %d, %s", args, r.code, r.err)
+		}
+		return r.out
+	}
+	cmd := tbxProcess(dir, args...)
+	cmd.Env = append(cmd.Env, env...)
+	f, err := pty.Start(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	out, _ := io.ReadAll(f) // until the terminal's last writer is gone: EIO
+	if code := exitCode(cmd.Wait()); code != 0 {
+		t.Fatalf("tbx %v on a terminal: exit %d, %q", args, code, out)
+	}
+	return strings.ReplaceAll(string(out), "\r\n", "\n")
 }
