@@ -3,6 +3,7 @@
 package commands
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -55,9 +56,10 @@ func TestABrokenDockerfileCostsItsToolOnly(t *testing.T) {
 }
 
 // A tool added to the recipe before its files (a context that is not
-// there, a context without its Dockerfile) costs itself only, as a
-// Dockerfile that does not parse does; its files' coming is a change that
-// trust names.
+// there, a context without its Dockerfile), or whose files cannot be read
+// as a build's (a Dockerfile that leads outside its context, an ignore
+// file with a bad pattern), costs itself only, as a Dockerfile that does
+// not parse does; its files' coming is a change that trust names.
 func TestAToolWhoseFilesAreNotThereCostsItselfOnly(t *testing.T) {
 	c := testenv.Engine(t)
 	testenv.Debian(t, c)
@@ -66,15 +68,27 @@ func TestAToolWhoseFilesAreNotThereCostsItselfOnly(t *testing.T) {
 	project := testenv.Project(t, c)
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{
-		"toolbox.toml":    "[toolbox]\nname = \"" + project + "\"\n[tools.good]\nbuild = \"good\"\ncommands = [\"good-sh\"]\n[tools.new]\nbuild = \"new\"\n[tools.half]\nbuild = \"half\"\n",
-		"good/Dockerfile": "FROM " + testenv.DebianBase + "\nRUN ln -s /bin/sh /usr/local/bin/good-sh\n",
-		"half/setup.sh":   "echo half\n",
+		"toolbox.toml": "[toolbox]\nname = \"" + project + "\"\n[tools.good]\nbuild = \"good\"\ncommands = [\"good-sh\"]\n[tools.new]\nbuild = \"new\"\n[tools.half]\nbuild = \"half\"\n" +
+			"[tools.odd]\nbuild = \"odd\"\n[tools.picky]\nbuild = \"picky\"\n",
+		"good/Dockerfile":     "FROM " + testenv.DebianBase + "\nRUN ln -s /bin/sh /usr/local/bin/good-sh\n",
+		"half/setup.sh":       "echo half\n",
+		"elsewhere":           "FROM " + testenv.DebianBase + "\n",
+		"picky/Dockerfile":    "FROM " + testenv.DebianBase + "\n",
+		"picky/.dockerignore": "*.tmp\n[z\n",
 	})
+	if err := os.Mkdir(filepath.Join(dir, "odd"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "elsewhere"), filepath.Join(dir, "odd", "Dockerfile")); err != nil {
+		t.Fatal(err)
+	}
 	mustTbxIn(t, dir, "trust")
 	r := mustTbxIn(t, dir, "ls")
 	for _, want := range []string{
 		"tool new: its build context " + filepath.Join(dir, "new") + " is not a directory",
 		"tool half: there is no Dockerfile at " + filepath.Join(dir, "half", "Dockerfile"),
+		"tool odd: reading the Dockerfile " + filepath.Join(dir, "odd", "Dockerfile") + ": outside " + filepath.Join(dir, "odd"),
+		"tool picky: its build context cannot be read: " + filepath.Join(dir, "picky", ".dockerignore") + `:2: "[z": syntax error in pattern`,
 	} {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("ls does not say %q:\n%s", want, r.out)

@@ -97,15 +97,17 @@ func ReadDockerfile(in Inputs) ([]byte, error) {
 	return df, nil
 }
 
-// ReadContent hashes the inputs that come from the host.
-func ReadContent(in Inputs) (Content, error) {
+// ReadContent hashes the inputs that come from the host. Files that are
+// not there, or cannot be read as a build's, make it Broken: its tool
+// alone is held up.
+func ReadContent(in Inputs) Content {
 	var c Content
 	df, err := ReadDockerfile(in)
 	if err != nil {
 		if why := Absent(in); why != nil {
-			return absentContent(in, why), nil
+			return brokenContent(in, "absent", why)
 		}
-		return c, err
+		return brokenContent(in, "unreadable", err)
 	}
 	f, err := readDockerfile(df, in.Args)
 	if err != nil {
@@ -122,10 +124,10 @@ func ReadContent(in Inputs) (Content, error) {
 	hashBuildMounts(h, in)
 	c.Entries = map[string]string{}
 	if err := hashContext(h, in, c.Entries); err != nil {
-		return c, err
+		return brokenContent(in, "unreadable", fmt.Errorf("its build context cannot be read: %w", err))
 	}
 	c.Sum = hex.EncodeToString(h.Sum(nil))
-	return c, nil
+	return c
 }
 
 // Absent says that a build's context, or its Dockerfile, is not there;
@@ -141,12 +143,14 @@ func Absent(in Inputs) error {
 	return nil
 }
 
-// absentContent is the content of a build whose files are not there: its
-// sum says what is missing, so that trust records it and their coming
-// is a change.
-func absentContent(in Inputs, why error) Content {
+// brokenContent is the content of a build whose files are not there, or
+// cannot be read as a build's (a Dockerfile that leads outside its
+// context, an ignore file that does not parse, a file that cannot be
+// read): its sum says what is wrong, so that trust records it and a
+// change there is a change, and the tool alone is broken.
+func brokenContent(in Inputs, kind string, why error) Content {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\nabsent %q\ndockerfile %q\n", scheme, why.Error(), filepath.ToSlash(in.Dockerfile))
+	fmt.Fprintf(h, "%s\n%s %q\ndockerfile %q\n", scheme, kind, why.Error(), filepath.ToSlash(in.Dockerfile))
 	return Content{Broken: why, Sum: hex.EncodeToString(h.Sum(nil)), Entries: map[string]string{}}
 }
 
@@ -168,12 +172,8 @@ func (c Content) Identity(resolve Resolver) Identity {
 }
 
 // Compute is ReadContent and Identity in one.
-func Compute(in Inputs, resolve Resolver) (Identity, error) {
-	c, err := ReadContent(in)
-	if err != nil {
-		return Identity{}, err
-	}
-	return c.Identity(resolve), nil
+func Compute(in Inputs, resolve Resolver) Identity {
+	return ReadContent(in).Identity(resolve)
 }
 
 // unwrapPath drops the operation and path an *os.PathError repeats.
@@ -239,10 +239,25 @@ func Excludes(in Inputs) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
+	if _, err := patternmatcher.New(patterns); err != nil {
+		return nil, badPattern(path, src, err)
+	}
 	if len(patterns) == 0 {
 		return nil, nil
 	}
 	return append(patterns, "!"+filepath.ToSlash(in.Dockerfile), "!.dockerignore"), nil
+}
+
+// badPattern names the line of the ignore file at path (its bytes src)
+// whose pattern err is about: the first that does not compile alone.
+func badPattern(path string, src []byte, err error) error {
+	for i, line := range strings.Split(string(src), "\n") {
+		p, _ := ignorefile.ReadAll(strings.NewReader(line))
+		if _, perr := patternmatcher.New(p); perr != nil {
+			return fmt.Errorf("%s:%d: %q: %w", path, i+1, strings.TrimSpace(line), perr)
+		}
+	}
+	return fmt.Errorf("%s: %w", path, err)
 }
 
 // hashContext walks the context in lexical order, as the upload sees it.
@@ -302,9 +317,9 @@ func walkContext(in Inputs, start func(root string), each func(path, rel string,
 	if err != nil {
 		return err
 	}
-	pm, err := patternmatcher.New(patterns)
+	pm, err := patternmatcher.New(patterns) // Excludes has compiled them once
 	if err != nil {
-		return fmt.Errorf("reading .dockerignore: %w", err)
+		return err
 	}
 	// A context reached through a symbolic link is its target's files, as
 	// the build is given them: the walk does not follow a link, not even

@@ -37,7 +37,7 @@ func (v *View) lookContent(t *recipe.Tool) (contenthash.Content, error) {
 	if c, ok := v.contents[t.Name]; ok {
 		return c, nil // read once, by Inspect
 	}
-	return contenthash.ReadContent(acquire.Inputs(t, v.settings.CacheDir))
+	return contenthash.ReadContent(acquire.Inputs(t, v.settings.CacheDir)), nil
 }
 
 // Warm lists the project's warm containers made by this user.

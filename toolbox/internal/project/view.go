@@ -185,11 +185,10 @@ func (v *View) hashContexts(all bool) {
 		if t.Build == "" || !all && !v.inside(t.Build) {
 			continue
 		}
-		if c, err := contenthash.ReadContent(acquire.Inputs(t, v.settings.CacheDir)); err == nil {
-			v.Now.Contexts[t.Name] = c.Sum
-			v.Now.Files[t.Name] = c.Entries
-			v.contents[t.Name] = c
-		}
+		c := contenthash.ReadContent(acquire.Inputs(t, v.settings.CacheDir))
+		v.Now.Contexts[t.Name] = c.Sum
+		v.Now.Files[t.Name] = c.Entries
+		v.contents[t.Name] = c
 	}
 	if v.record != nil && v.Verdict.Status != trust.Covered {
 		v.store.LoadFiles(v.record, v.Now)
@@ -258,12 +257,6 @@ func Trust(s Settings) (*View, error) {
 		return nil, err
 	}
 	v.hashContexts(true)
-	for _, t := range v.Recipe.Tools {
-		if _, ok := v.Now.Contexts[t.Name]; t.Build != "" && !ok {
-			_, err := contenthash.ReadContent(acquire.Inputs(t, v.settings.CacheDir))
-			return nil, fmt.Errorf("tool %s: %w", t.Name, err)
-		}
-	}
 	if err := v.store.Allow(v.Now); err != nil {
 		return nil, err
 	}

@@ -38,7 +38,7 @@ func newInspector(c Config, b builds, team func(t *recipe.Tool) string) *inspect
 	}
 	if in.read == nil {
 		in.read = func(t *recipe.Tool) (contenthash.Content, error) {
-			return contenthash.ReadContent(Inputs(t, c.CacheDir))
+			return contenthash.ReadContent(Inputs(t, c.CacheDir)), nil
 		}
 	}
 	return in
