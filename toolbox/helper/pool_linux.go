@@ -197,5 +197,10 @@ func (r *reaperHandle) hand(j job, stdio []*os.File) error {
 			_, err = r.ctl.Write(b)
 		}
 	}
+	if err == nil {
+		// A root command of a run beside can stop a reaper that waits
+		// (SIGSTOP): it goes on, rather than hold this run still.
+		_ = r.proc.Signal(syscall.SIGCONT)
+	}
 	return err
 }

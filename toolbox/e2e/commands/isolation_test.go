@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/creack/pty"
 	"github.com/docker/docker/api/types/container"
@@ -237,6 +238,58 @@ func TestAReusedReaperIsAsItWas(t *testing.T) {
 		if after.code != 0 || traits(after.out) != traits(first.out) || strings.HasSuffix(after.out, "\n"+tamper.out) {
 			t.Errorf("the run after `%s`: %q (%s); want the limits and nice value of %q, under another reaper than %q", change, after.out, after.err, first.out, tamper.out)
 		}
+	}
+}
+
+// A root command can stop a reaper that waits for a run (one of a run
+// beside its own): the next run handed to it still starts, rather than
+// wait for a process that does not run.
+func TestAStoppedReaperStillServes(t *testing.T) {
+	c := testenv.Engine(t)
+	t.Setenv("TBX_WARM", "2m")
+	dir, _ := runProject(t, c, "")
+	spareRun(t, dir, nil, nil, "run", "box-sh", "-c", "true") // the warm container, started
+	// In flight, a: once told, it stops every child of PID 1 but its own
+	// reaper, which is b's, waiting for the next run once b is over.
+	a := tbxProcess(dir, "run", "box-sh", "-c", `echo ready; read go; for f in $(grep -l '^PPid:[[:space:]]*1$' /proc/[0-9]*/status); do p=${f#/proc/}; p=${p%/status}; [ "$p" = "$PPID" ] || kill -STOP "$p"; done; echo stopped`)
+	in, err := a.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := a.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewReader(out)
+	waitLine(t, lines, "ready")
+	if r := spareRun(t, dir, nil, nil, "run", "box-sh", "-c", "echo b"); r.code != 0 || r.out != "b\n" {
+		t.Fatalf("the run beside: exit %d, %q, %s", r.code, r.out, r.err)
+	}
+	_, _ = in.Write([]byte("go\n"))
+	waitLine(t, lines, "stopped")
+	if code := exitCode(a.Wait()); code != 0 {
+		t.Fatalf("the run that stops the waiting reaper: exit %d", code)
+	}
+	next := tbxProcess(dir, "run", "box-sh", "-c", "echo next")
+	done := make(chan result, 1)
+	go func() {
+		var o, e bytes.Buffer
+		next.Stdout, next.Stderr = &o, &e
+		code := exitCode(next.Run())
+		done <- result{o.String(), e.String(), code}
+	}()
+	select {
+	case r := <-done:
+		if r.code != 0 || r.out != "next\n" {
+			t.Errorf("the run after: exit %d, %q, %s", r.code, r.out, r.err)
+		}
+	case <-time.After(30 * time.Second):
+		_ = next.Process.Kill()
+		<-done
+		t.Error("the run handed to the stopped reaper did not end in 30s")
 	}
 }
 
