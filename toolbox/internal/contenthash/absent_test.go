@@ -77,6 +77,9 @@ func TestABuildWhoseFilesCannotBeReadIsBroken(t *testing.T) {
 	if bad.Broken == nil || !strings.Contains(bad.Broken.Error(), ignore+`:4: "[z"`) || bad.Sum == out.Sum {
 		t.Fatalf("an ignore file with a bad pattern: %+v", bad)
 	}
+	if files, err := ContextFiles(in, 10); err != nil || !slices.Equal(files, []string{in.Context, ignore, df}) {
+		t.Errorf("the files a route stamps while the ignore file is bad: %v, %v", files, err)
+	}
 	if err := os.WriteFile(ignore, []byte("# notes\nf\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}

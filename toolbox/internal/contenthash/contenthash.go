@@ -294,6 +294,11 @@ func ContextFiles(in Inputs, limit int) ([]string, error) {
 		// What is not there yet: its coming is a change.
 		return []string{in.Context, filepath.Join(in.Context, in.Dockerfile)}, nil
 	}
+	if _, err := Excludes(in); err != nil {
+		// Broken by its ignore file alone, whatever else is there: a
+		// change of that file is the change.
+		return []string{in.Context, IgnoreFile(in), filepath.Join(in.Context, in.Dockerfile)}, nil
+	}
 	var out []string
 	if f := IgnoreFile(in); f != "" {
 		out = append(out, f)
