@@ -20,7 +20,7 @@ cleanup() {
   perf probe -q -d 'probe_tbx:*' 2>/dev/null || true
   docker ps -aq --filter "label=dev.tbx.project=$project" | xargs -r docker rm -f >/dev/null || true
   docker images -q --filter "label=dev.tbx.project=$project" | xargs -r docker rmi -f >/dev/null || true
-  rm -rf "$work"
+  [ -n "${KEEP:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
 
@@ -37,7 +37,7 @@ for _ in 1 2 3; do "$tbx" run box; done
 # The phases' marks, in the order a call passes them.
 pkg=github.com/tbx-dev/tbx/toolbox
 probes=(
-  "schedinit=runtime.schedinit" "rtmain=runtime.main" "main=main.main"
+  "rtstart=runtime.schedinit" "rtmain=runtime.main" "main=main.main"
   "route=$pkg/internal/route.Read" "fresh=$pkg/internal/route.(*Route).Fresh"
   "dial=$pkg/internal/direct.Dial" "run=$pkg/internal/direct.(*Conn).Run"
 )
@@ -58,7 +58,7 @@ perf script -i "$work/perf.data" -F comm,pid,time,event,trace >"$work/events" 2>
 python3 - "$work/events" "$tbx" <<'PY'
 import re, statistics, sys
 events, front = sys.argv[1], sys.argv[2]
-marks = [("schedinit", "the runtime starts (schedinit)"), ("rtmain", "runtime.main: the runtime is set up"),
+marks = [("rtstart", "the runtime starts (schedinit)"), ("rtmain", "runtime.main: the runtime is set up"),
          ("main", "main.main: every package initialised"), ("route", "route.Read starts"),
          ("fresh", "the route is read; checking it"), ("dial", "the route is fresh; dialling the helper"),
          ("run", "connected, the helper checked: the run begins"), ("sendmsg", "the request is sent"),
