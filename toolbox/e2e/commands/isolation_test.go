@@ -19,6 +19,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/client"
 
+	"github.com/tbx-dev/tbx/toolbox/front"
 	"github.com/tbx-dev/tbx/toolbox/internal/labels"
 	"github.com/tbx-dev/tbx/toolbox/internal/project"
 	"github.com/tbx-dev/tbx/toolbox/internal/testenv"
@@ -152,7 +153,9 @@ func TestSparesAreEachUsersOwn(t *testing.T) {
 	spareRun(t, dir, nil, nil, "run", "box-sh", "-c", "true")
 	mine, theirs := sparesOfUser(t, c, dir, os.Getuid()), sparesOfUser(t, c, dir, uid)
 	if len(mine) != 1 || len(theirs) != 1 {
-		t.Fatalf("after a run of each user of one checkout: %d spares of mine, %d of theirs; want one each", len(mine), len(theirs))
+		myLog, _ := os.ReadFile(filepath.Join(os.Getenv("XDG_STATE_HOME"), "tbx", front.SpareLog))
+		theirLog, _ := os.ReadFile(filepath.Join(home, ".local", "state", "tbx", front.SpareLog))
+		t.Fatalf("after a run of each user of one checkout: %d spares of mine, %d of theirs; want one each; my last maker said %q, theirs %q", len(mine), len(theirs), myLog, theirLog)
 	}
 	inFlight(t, tbxProcess(dir, "run", "box-sh", "-c", longRun), func() {
 		if out, err := other("run", "box-sh", "-c", "echo theirs").CombinedOutput(); err != nil || string(out) != "theirs\n" {
