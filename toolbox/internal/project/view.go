@@ -179,7 +179,7 @@ func (v *View) judge() error {
 
 // hashContexts adds what each build is given to the snapshot: the contexts
 // inside the project, and with all, the others too. A context that cannot be
-// read is left out; acting on it fails with the reason.
+// read is hashed as what it is, broken: its tool alone is held up.
 func (v *View) hashContexts(all bool) {
 	for _, t := range v.Recipe.Tools {
 		if t.Build == "" || !all && !v.inside(t.Build) {
