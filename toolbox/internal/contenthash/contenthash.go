@@ -227,25 +227,36 @@ func IgnoreFile(in Inputs) string {
 // Excludes returns the build's ignore patterns, with the Dockerfile and
 // .dockerignore kept as docker keeps them: the builder needs both.
 func Excludes(in Inputs) ([]string, error) {
+	patterns, _, err := excludes(in)
+	return patterns, err
+}
+
+// excludes is Excludes, and the patterns compiled once for a walk: a
+// pattern that does not compile is said by the ignore file's line.
+func excludes(in Inputs) ([]string, *patternmatcher.PatternMatcher, error) {
 	path := IgnoreFile(in)
 	if path == "" {
-		return nil, nil
+		pm, err := patternmatcher.New(nil)
+		return nil, pm, err
 	}
 	src, err := safefile.ReadWithin(in.Context, path, MaxDockerfile)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, unwrapPath(err))
+		return nil, nil, fmt.Errorf("reading %s: %w", path, unwrapPath(err))
 	}
 	patterns, err := ignorefile.ReadAll(bytes.NewReader(src))
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
-	}
-	if _, err := patternmatcher.New(patterns); err != nil {
-		return nil, badPattern(path, src, err)
+		return nil, nil, fmt.Errorf("reading %s: %w", path, err)
 	}
 	if len(patterns) == 0 {
-		return nil, nil
+		patterns = nil
+	} else {
+		patterns = append(patterns, "!"+filepath.ToSlash(in.Dockerfile), "!.dockerignore")
 	}
-	return append(patterns, "!"+filepath.ToSlash(in.Dockerfile), "!.dockerignore"), nil
+	pm, err := patternmatcher.New(patterns)
+	if err != nil {
+		return nil, nil, badPattern(path, src, err)
+	}
+	return patterns, pm, nil
 }
 
 // badPattern names the line of the ignore file at path (its bytes src)
@@ -262,8 +273,12 @@ func badPattern(path string, src []byte, err error) error {
 
 // hashContext walks the context in lexical order, as the upload sees it.
 func hashContext(h hash.Hash, in Inputs, entries map[string]string) error {
+	_, pm, err := excludes(in)
+	if err != nil {
+		return err
+	}
 	var cache *hashcache.Cache
-	err := walkContext(in, func(root string) { cache = hashcache.Open(in.CacheDir, root) }, func(path, rel string, d os.DirEntry) error {
+	err = walkContext(in, pm, func(root string) { cache = hashcache.Open(in.CacheDir, root) }, func(path, rel string, d os.DirEntry) error {
 		line, err := entryLine(cache, path, rel, d)
 		if err != nil || line == "" {
 			return err
@@ -294,7 +309,8 @@ func ContextFiles(in Inputs, limit int) ([]string, error) {
 		// What is not there yet: its coming is a change.
 		return []string{in.Context, filepath.Join(in.Context, in.Dockerfile)}, nil
 	}
-	if _, err := Excludes(in); err != nil {
+	_, pm, err := excludes(in)
+	if err != nil {
 		// Broken by its ignore file alone, whatever else is there: a
 		// change of that file is the change.
 		return []string{in.Context, IgnoreFile(in), filepath.Join(in.Context, in.Dockerfile)}, nil
@@ -305,7 +321,7 @@ func ContextFiles(in Inputs, limit int) ([]string, error) {
 	}
 	out = append(out, filepath.Join(in.Context, in.Dockerfile))
 	add := func(root string) { out = append(out, root) } // an entry added or removed at the top
-	err := walkContext(in, add, func(path, _ string, _ os.DirEntry) error {
+	err = walkContext(in, pm, add, func(path, _ string, _ os.DirEntry) error {
 		if out = append(out, path); len(out) > limit {
 			return ErrTooMany
 		}
@@ -315,17 +331,9 @@ func ContextFiles(in Inputs, limit int) ([]string, error) {
 }
 
 // walkContext calls each, in lexical order, for every entry of the
-// context that the build's ignore rules keep, once it has called start
-// with the context's real root.
-func walkContext(in Inputs, start func(root string), each func(path, rel string, d os.DirEntry) error) error {
-	patterns, err := Excludes(in)
-	if err != nil {
-		return err
-	}
-	pm, err := patternmatcher.New(patterns) // Excludes has compiled them once
-	if err != nil {
-		return err
-	}
+// context that the build's ignore rules (pm, from excludes) keep, once it
+// has called start with the context's real root.
+func walkContext(in Inputs, pm *patternmatcher.PatternMatcher, start func(root string), each func(path, rel string, d os.DirEntry) error) error {
 	// A context reached through a symbolic link is its target's files, as
 	// the build is given them: the walk does not follow a link, not even
 	// the root's.
