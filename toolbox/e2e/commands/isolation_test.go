@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/creack/pty"
 	"github.com/docker/docker/api/types/container"
@@ -276,23 +275,10 @@ func TestAStoppedReaperStillServes(t *testing.T) {
 	if code := exitCode(a.Wait()); code != 0 {
 		t.Fatalf("the run that stops the waiting reaper: exit %d", code)
 	}
-	next := tbxProcess(dir, "run", "box-sh", "-c", "echo next")
-	done := make(chan result, 1)
-	go func() {
-		var o, e bytes.Buffer
-		next.Stdout, next.Stderr = &o, &e
-		code := exitCode(next.Run())
-		done <- result{o.String(), e.String(), code}
-	}()
-	select {
-	case r := <-done:
-		if r.code != 0 || r.out != "next\n" {
-			t.Errorf("the run after: exit %d, %q, %s", r.code, r.out, r.err)
-		}
-	case <-time.After(30 * time.Second):
-		_ = next.Process.Kill()
-		<-done
-		t.Error("the run handed to the stopped reaper did not end in 30s")
+	// A run handed to a reaper that stays stopped never ends: timedTbx
+	// kills it after 10 s (exit -1).
+	if code, output := timedTbx(t, dir, "run", "box-sh", "-c", "echo next"); code != 0 || output != "next\n" {
+		t.Errorf("the run after: exit %d (-1: did not end in 10 s), output %q", code, output)
 	}
 }
 
